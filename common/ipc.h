@@ -1,0 +1,88 @@
+/*
+ * ipc: the one protocol between Moat's processes.  A frame is a 4-byte
+ * big-endian payload length, then the payload: a sequence of attributes,
+ * each two netstrings, "LEN:name," and "LEN:value,".  Names are 1 to
+ * IPC_NAME_MAX bytes of [a-z0-9_]; a name may repeat (one "rcpt" per
+ * recipient).  Values are binary-safe.  A frame may carry one file
+ * descriptor (SCM_RIGHTS).  Everything read is hostile: lengths are bounded
+ * by IPC_FRAME_MAX and IPC_ATTR_MAX, and anything malformed ends the
+ * conversation (the caller closes the peer and logs it).
+ *
+ * The conversations built on it are listed in ipc_proto.h.
+ */
+#ifndef MOAT_IPC_H
+#define MOAT_IPC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+#define IPC_FRAME_MAX (1024 * 1024)	/* payload bytes */
+#define IPC_ATTR_MAX 4096		/* attributes in one frame */
+#define IPC_NAME_MAX 32
+
+struct ipc_attr {
+	const char *name;	/* NUL-terminated, inside the frame's storage */
+	const char *value;	/* value_len bytes, NUL-terminated after them */
+	size_t value_len;
+};
+
+struct ipc_frame {
+	struct buf raw;		/* encoded payload (sending) or storage */
+	struct ipc_attr *attr;	/* parsed attributes (receiving) */
+	size_t count;
+	size_t attr_cap;
+	int fd;			/* received descriptor, or -1 */
+};
+
+void ipc_frame_init(struct ipc_frame *f);
+void ipc_frame_reset(struct ipc_frame *f);	/* closes a received fd */
+void ipc_frame_free(struct ipc_frame *f);
+
+/* Building a frame to send.  Fatal on an invalid name (a programming error). */
+void ipc_put(struct ipc_frame *f, const char *name, const void *value,
+	     size_t len);
+void ipc_put_str(struct ipc_frame *f, const char *name, const char *value);
+void ipc_put_int(struct ipc_frame *f, const char *name, long long value);
+
+/*
+ * Pure parser: decode one payload into f (copying it).  Returns 0, or -1
+ * with a short reason in *why for a malformed payload.
+ */
+int ipc_parse(const char *payload, size_t len, struct ipc_frame *f,
+	      const char **why);
+
+/*
+ * Incremental reader for event loops: if in holds a whole frame, parse it
+ * into f, remove it from in and return 1; 0 when more bytes are needed;
+ * -1 (with *why) when the bytes can never be a valid frame.
+ */
+int ipc_take_frame(struct buf *in, struct ipc_frame *f, const char **why);
+
+/*
+ * Blocking send and receive on a stream socket, each bounded by timeout
+ * seconds (0: no limit).  ipc_send passes fd_to_pass when it is >= 0.
+ * ipc_recv returns 1 for a frame, 0 for a clean EOF before any byte, and -1
+ * (errno ETIMEDOUT, EPROTO or the system's) otherwise, with *why set.
+ * A received descriptor lands in f->fd; a frame may carry at most one.
+ */
+int ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass,
+	     int timeout);
+int ipc_recv(int sock, struct ipc_frame *f, int timeout, const char **why);
+
+/* Attribute lookup: the first attribute with this name, or NULL. */
+const struct ipc_attr *ipc_get(const struct ipc_frame *f, const char *name);
+/* The value as a C string; NULL when absent or when it contains a NUL. */
+const char *ipc_get_str(const struct ipc_frame *f, const char *name);
+/* Decimal value; -1 when absent or not a number within [min, max]. */
+int ipc_get_int(const struct ipc_frame *f, const char *name, long long min,
+		long long max, long long *out);
+
+/* The uid and pid of a UNIX stream socket's peer (SO_PEERCRED). */
+int ipc_peer_cred(int sock, uid_t *uid, pid_t *pid);
+
+/* Connect to a UNIX stream socket by path; -1 with errno on failure. */
+int ipc_connect(const char *path, int timeout);
+
+#endif

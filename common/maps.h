@@ -1,0 +1,55 @@
+/*
+ * maps: lookup tables compiled into LMDB files.  The source is a text file
+ * written by root; `moat map build FILE` (and newaliases) compiles it into
+ * FILE.lmdb by writing FILE.lmdb.tmp and renaming it over the old map, so a
+ * reader never sees a half-built map.  Readers open the map read-only with
+ * MDB_NOLOCK | MDB_NOSUBDIR | MDB_RDONLY: no lock file, nothing written.
+ * A daemon opens its maps before chroot and may ask map_changed() whether
+ * the file was replaced, to exit and be restarted with it: the open file's
+ * link count drops to 0 when a new map is renamed over it, which fstat sees
+ * even from inside a chroot.
+ *
+ * Two source formats:
+ *   MAP_TABLE    "key value" lines (value: the rest of the line, trimmed)
+ *   MAP_ALIASES  "name: target, target" with continuation lines that start
+ *                with white space (aliases(5)); the value stored is the
+ *                target list joined with ", " after whitespace cleanup.
+ * Both: '#' comments and blank lines; keys are lower-cased; a duplicate key
+ * is an error naming both lines.  Parse errors name the file and line.
+ */
+#ifndef MOAT_MAPS_H
+#define MOAT_MAPS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum map_format { MAP_TABLE, MAP_ALIASES };
+
+#define MAP_KEY_MAX 511		/* LMDB's default key limit */
+#define MAP_VALUE_MAX (64 * 1024)
+
+typedef int (*map_entry_cb)(const char *key, const char *value,
+			    unsigned lineno, void *ctx, struct buf *err);
+
+/* Pure parser of a source text; calls cb per entry; -1 with err on error. */
+int map_parse(const char *text, size_t len, enum map_format fmt,
+	      const char *filename, map_entry_cb cb, void *ctx,
+	      struct buf *err);
+
+/* Compile source_path into source_path.lmdb atomically. */
+int map_build(const char *source_path, enum map_format fmt, struct buf *err);
+
+struct map;
+/* Open source_path.lmdb read-only; NULL with err set when it cannot. */
+struct map *map_open(const char *source_path, struct buf *err);
+/*
+ * Look up a key (lower-cased by the map, so callers pass it as they have
+ * it).  1 found (value in *value), 0 not found, -1 error.
+ */
+int map_lookup(struct map *m, const char *key, struct buf *value);
+/* 1 when the file at the map's path is no longer the one opened. */
+int map_changed(struct map *m);
+void map_close(struct map *m);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * queue_file: the on-disk format of a queued message, and the queue ID.
+ *
+ * A queue file is a sequence of records: a type byte, a 4-byte big-endian
+ * data length, the data.  Envelope records come first, then exactly one
+ * content record (the message in canonical form: LF line ends, unstuffed),
+ * then the end record.  A file without its end record, or with anything
+ * after it, is incomplete and never delivered.  Records are never text
+ * lines, so no address can inject a field.
+ *
+ * A recipient record's data is one status byte followed by the address; the
+ * status is overwritten in place (queue_file_set_status) and fsync'd.
+ *
+ * Writers: cleanup (incoming/ID, then rename to active/ID).  Readers: qmgr
+ * (which trusts its own queue but still validates every length).
+ */
+#ifndef MOAT_QUEUE_FILE_H
+#define MOAT_QUEUE_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+/* Record types. */
+#define QREC_VERSION 'V'	/* "1" */
+#define QREC_ARRIVAL 'T'	/* decimal seconds since the epoch */
+#define QREC_SENDER 'S'		/* "" for the null sender */
+#define QREC_ORIG_RCPT 'O'	/* original recipient of the next R record */
+#define QREC_RCPT 'R'		/* status byte + address */
+#define QREC_CLIENT_ADDR 'C'
+#define QREC_CLIENT_NAME 'N'
+#define QREC_HELO 'H'
+#define QREC_PROTOCOL 'P'
+#define QREC_AUTH_USER 'A'
+#define QREC_SUBMIT_UID 'U'	/* decimal uid of a local submitter */
+#define QREC_CONTENT 'M'
+#define QREC_END 'E'		/* empty */
+
+#define QREC_HEADER_LEN 5
+#define QREC_ENVELOPE_MAX (8 * 1024 * 1024)	/* all records but M */
+#define QREC_FIELD_MAX 4096			/* one envelope record */
+
+/* Recipient status bytes. */
+#define QRCPT_TODO '-'		/* not yet delivered */
+#define QRCPT_DONE 'D'		/* delivered */
+#define QRCPT_BOUNCED 'B'	/* failed permanently, DSN sent (or none due) */
+
+#define QUEUE_ID_SIZE 24	/* with the NUL */
+
+/*
+ * A fresh queue ID: time-ordered, unique among this host's processes,
+ * only [0-9A-F] (safe as a file name).  Sortable by arrival.
+ */
+void queue_id_new(char id[QUEUE_ID_SIZE]);
+/* 1 when s is a well-formed queue ID (used before any path is built). */
+int queue_id_valid(const char *s);
+
+struct queue_rcpt {
+	char *addr;
+	char *orig;		/* NULL when none */
+	char status;
+	off_t status_offset;	/* file offset of the status byte */
+};
+
+struct queue_env {
+	long long arrival;
+	char *sender;
+	char *client_addr, *client_name, *helo, *protocol, *auth_user;
+	long long submit_uid;	/* -1 when none */
+	struct queue_rcpt *rcpt;
+	size_t rcpt_count;
+	off_t content_offset;
+	size_t content_length;
+};
+
+void queue_env_init(struct queue_env *env);
+void queue_env_free(struct queue_env *env);
+
+/*
+ * Pure parser of a whole queue file held in memory (e.g. mmap'd): checks
+ * every record, the version, exactly one content record followed by the end
+ * record at the very end of the file.  Returns 0, or -1 with a reason in
+ * err.  The content is not read, only located.
+ */
+int queue_env_parse(const char *file, size_t len, struct queue_env *env,
+		    struct buf *err);
+
+/* mmap fd read-only and parse it. */
+int queue_file_read(int fd, struct queue_env *env, struct buf *err);
+
+/* Overwrite one recipient's status byte and fsync the file. */
+int queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status);
+
+/*
+ * Writer.  queue_writer_open creates name (O_CREAT|O_EXCL, 0600) relative
+ * to dirfd.  Records go through a buffer; content is streamed.  finish
+ * writes the content length back into the M record, appends the end record
+ * and fsyncs the file.  Any I/O error makes the writer fail from then on
+ * (every call returns -1, errno kept), so the caller checks only at finish;
+ * abort closes and unlinks.  A full disk is a temporary failure.
+ */
+struct queue_writer {
+	int fd;
+	int dirfd;
+	char name[64];
+	struct buf out;
+	off_t pos;		/* bytes written to the file so far */
+	off_t content_header;	/* offset of the M record, or -1 */
+	size_t content_length;
+	int error;		/* first errno, 0 when fine */
+};
+
+int queue_writer_open(struct queue_writer *w, int dirfd, const char *name);
+int queue_writer_record(struct queue_writer *w, int type, const void *data,
+			size_t len);
+int queue_writer_rcpt(struct queue_writer *w, const char *addr,
+		      const char *orig);
+int queue_writer_content(struct queue_writer *w, const void *data,
+			 size_t len);
+int queue_writer_finish(struct queue_writer *w);
+void queue_writer_abort(struct queue_writer *w);
+
+#endif

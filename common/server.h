@@ -1,0 +1,79 @@
+/*
+ * server: the skeleton every daemon is built on, so a daemon is a few
+ * callbacks and never its own main loop.  The master starts a daemon as
+ * root with its listening socket on SERVER_LISTEN_FD, the service's status
+ * pipe on SERVER_STATUS_FD, fd 2 on the log, and arguments
+ *
+ *   command -c CONFDIR -n SERVICE -u USER [-r] [-o name=value ...] [args]
+ *
+ * (-r: chroot into queue_directory).  The skeleton reads the parameters,
+ * learns the uids of its allowed peers from master.conf, calls pre_drop
+ * (open maps, keys; still root, not yet chrooted), changes to
+ * queue_directory, drops privileges (privilege.h) unless the user is root,
+ * enters the sandbox, calls post_drop, and serves.  Every accepted
+ * connection on a unix service is checked with SO_PEERCRED against the
+ * peers list before the callback sees it; a refused peer is logged and
+ * closed.  Status to the master: SERVER_STATUS_BUSY while serving,
+ * SERVER_STATUS_IDLE when ready for more.  The process exits after max_use
+ * clients or max_idle idle seconds (unless persistent), on SIGTERM at once,
+ * and on SIGHUP once its current clients are done (reload).
+ */
+#ifndef MOAT_SERVER_H
+#define MOAT_SERVER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox.h"
+
+#define SERVER_LISTEN_FD 3
+#define SERVER_STATUS_FD 4
+
+#define SERVER_STATUS_IDLE 'I'
+#define SERVER_STATUS_BUSY 'B'
+
+/* What a child writes on the status pipe (atomic: < PIPE_BUF). */
+struct server_status {
+	int32_t pid;
+	char status;
+	char pad[3];
+};
+
+struct server_ops {
+	enum sandbox_profile sandbox;
+	/*
+	 * Commands (master.conf command column) whose service users may
+	 * connect; NULL-terminated.  NULL: anyone (inet services).  uid 0 is
+	 * allowed only when listed as "root".
+	 */
+	const char *const *peers;
+	int persistent;			/* never exit for max_idle/max_use */
+	void (*pre_drop)(int argc, char **argv);	/* extra args */
+	void (*post_drop)(void);
+	/* single_server: handle one client to the end, blocking. */
+	void (*serve)(int client_fd);
+	/*
+	 * event_server: a new client; the program registers its fd with
+	 * event.h and calls server_client_done() when it closes it.
+	 */
+	void (*accept_client)(int client_fd);
+	/* event_server: called after each loop turn (housekeeping). */
+	void (*tick)(void);
+};
+
+int single_server_main(int argc, char **argv, const struct server_ops *ops);
+int event_server_main(int argc, char **argv, const struct server_ops *ops);
+
+/* event_server: one client finished (its fd is already closed). */
+void server_client_done(void);
+/* event_server: clients being served now. */
+unsigned server_client_count(void);
+/* 1 once SIGHUP or SIGTERM asked the process to wind down. */
+int server_stopping(void);
+/* The service name (-n) and the configuration directory (-c). */
+const char *server_service_name(void);
+const char *server_config_dir(void);
+/* uid of the peer of the current client (unix services), else -1. */
+uid_t server_peer_uid(int client_fd);
+
+#endif
