@@ -94,8 +94,6 @@ const struct param_def param_table[] = {
 	 "parallel deliveries to local"},
 	{"hopcount_limit", PARAM_INT, "50", 5, 1000,
 	 "Received headers after which a message is bounced as a loop"},
-	{"remote_delivery", PARAM_BOOL, "no", 0, 0,
-	 "no: mail for other domains waits in deferred/ (no SMTP client yet)"},
 
 	/* local. */
 	{"home_mailbox", PARAM_STR, "", 0, 0,

@@ -15,8 +15,13 @@
 
 /* chroot_dir NULL: no chroot. */
 void privilege_drop(const char *user, const char *chroot_dir);
-/* Drop to a uid/gid pair (local's per-recipient child); fatal on failure. */
-void privilege_drop_ids(uid_t uid, gid_t gid);
+/*
+ * Drop to a uid/gid pair (local's per-recipient child), keeping extra_gid
+ * as the only supplementary group unless it is (gid_t)-1 (the group of a
+ * group-writable mail spool such as Debian's /var/mail).  Refuses uid 0.
+ * Fatal on failure.
+ */
+void privilege_drop_ids(uid_t uid, gid_t gid, gid_t extra_gid);
 /* Look up a user's uid and gid; -1 when unknown. */
 int privilege_user_ids(const char *user, uid_t *uid, gid_t *gid);
 
