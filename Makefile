@@ -72,11 +72,32 @@ endef
 $(foreach d,$(DAEMONS),$(eval $(call program,$(d),$(d),$(BUILD)/libexec)))
 $(eval $(call program,moat,admin,$(BUILD)/bin))
 
-$(BUILD)/t/unit/%: t/unit/%.c t/unit/tap.h $(LIBMOAT)
+# A test or fuzz target named after a program (test_smtpd_session,
+# fuzz_local_forward) also links that program's modules, all but its main.
+prog_of = $(firstword $(filter $(DAEMONS),$(subst _, ,$(patsubst test_%,%,$(patsubst fuzz_%,%,$(1))))))
+prog_objs = $(if $(call prog_of,$(1)),$(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(call prog_of,$(1))/$(call prog_of,$(1)).c,$(wildcard $(call prog_of,$(1))/*.c))))
+prog_srcs = $(if $(call prog_of,$(1)),$(filter-out $(call prog_of,$(1))/$(call prog_of,$(1)).c,$(wildcard $(call prog_of,$(1))/*.c)))
+
+.SECONDEXPANSION:
+$(BUILD)/t/unit/%: t/unit/%.c t/unit/tap.h $$(call prog_objs,$$*) $(LIBMOAT)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -It/unit $(LDFLAGS) -o $@ $< $(LIBMOAT) $(LDLIBS)
+	$(CC) $(CFLAGS) -It/unit $(addprefix -I,$(call prog_of,$*)) $(LDFLAGS) -o $@ $< \
+		$(call prog_objs,$*) $(LIBMOAT) $(LDLIBS)
 
 unit: $(UNIT_BIN)
+
+# --- fuzz targets (libFuzzer) ----------------------------------------------
+FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	      -D_GNU_SOURCE -DMOAT_FUZZ -Icommon
+
+build/fuzz/%: fuzz/%.c $$(call prog_srcs,$$*) $(COMMON_SRC) $(wildcard common/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(addprefix -I,$(call prog_of,$*)) $(PKG_CFLAGS) -o $@ $< \
+		$(call prog_srcs,$*) $(COMMON_SRC) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BIN)
 
 # --- dependencies ---------------------------------------------------------
 deps:
@@ -96,9 +117,9 @@ deps:
 
 # --- check -----------------------------------------------------------------
 check: deps
-	$(MAKE) all unit
+	$(MAKE) all unit fuzz
 	$(MAKE) BUILD=build/san SAN=1 unit
-	prove -e '' $(UNIT_BIN) $(UNIT_BIN:$(BUILD)/%=build/san/%) \
+	prove -e '' $(UNIT_BIN) $(UNIT_BIN:$(BUILD)/%=build/san/%) t/fuzz.t \
 		$(wildcard t/integration/*.t)
 
 # --- run: a demo instance --------------------------------------------------
@@ -108,16 +129,18 @@ run: deps
 	@if [ "$$(id -u)" != 0 ]; then \
 		echo "make run starts a privilege-separated instance: run it as root"; \
 		exit 1; fi
-	@[ -f $(RUNDIR)/conf/main.conf ] || \
-		$(BUILD)/bin/moat init $(RUNDIR) --listen 127.0.0.1:2525
+	@[ -f $(RUNDIR)/conf/main.conf ] || { \
+		$(BUILD)/bin/moat init $(RUNDIR) --listen 127.0.0.1:2525 && \
+		$(BUILD)/bin/moat -c $(RUNDIR)/conf config -e home_mailbox=Maildir/; }
 	@$(BUILD)/bin/moat -c $(RUNDIR)/conf status >/dev/null 2>&1 || \
 		$(BUILD)/bin/moat -c $(RUNDIR)/conf start
 	@$(BUILD)/bin/moat -c $(RUNDIR)/conf status
 	@echo
 	@echo "Moat is listening on 127.0.0.1:2525 (instance in $(RUNDIR))."
-	@echo "Send a first message to root (aliased to the postmaster's person):"
-	@echo "  swaks --server 127.0.0.1:2525 --to $$(logname 2>/dev/null || echo root)@localhost"
-	@echo "It lands in that user's mailbox ($$(grep -E '^(home_mailbox|mail_spool_directory)' $(RUNDIR)/conf/main.conf | tr '\n' ' '))."
+	@echo "Mail for a local user lands in ~USER/Maildir/new. Try:"
+	@echo "  useradd -m alice"
+	@echo "  swaks --server 127.0.0.1:2525 --from you@example.org --to alice@localhost"
+	@echo "  ls ~alice/Maildir/new/"
 	@echo "The log is $(RUNDIR)/log/maillog; stop with:"
 	@echo "  $(BUILD)/bin/moat -c $(RUNDIR)/conf stop"
 
@@ -137,4 +160,4 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all unit deps check run install clean
+.PHONY: all unit fuzz deps check run install clean

@@ -1,0 +1,365 @@
+"""moattest: the harness of Moat's integration tests.
+
+Each test file makes its own instance in a temporary directory with
+`moat init`, on its own loopback port, starts the real master (which starts
+the real daemons under their own users), talks to it over real sockets, and
+removes everything at exit.  Tests speak TAP so that prove reads them.
+
+Only the Python 3 standard library is used.
+"""
+
+import atexit
+import os
+import pwd
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MOAT = os.path.join(TOP, "build", "bin", "moat")
+
+
+class Tap:
+    """A TAP emitter: ok() per check, done() prints the plan and exits."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, got=None, want=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, name))
+        if not cond and (got is not None or want is not None):
+            print("#   expected: %r" % (want,))
+            print("#   got:      %r" % (got,))
+        sys.stdout.flush()
+        return cond
+
+    def is_eq(self, got, want, name):
+        return self.ok(got == want, name, got, want)
+
+    def like(self, got, pattern, name):
+        return self.ok(got is not None and re.search(pattern, got) is not None,
+                       name, got, "match /%s/" % pattern)
+
+    def diag(self, text):
+        for line in str(text).splitlines():
+            print("# " + line)
+        sys.stdout.flush()
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.stdout.flush()
+        sys.exit(1 if self.failed else 0)
+
+
+def require_root():
+    if os.geteuid() != 0:
+        print("1..0 # SKIP needs root: instances create users and drop privileges")
+        sys.exit(0)
+    if not os.access(MOAT, os.X_OK):
+        print("1..0 # SKIP build/bin/moat is not built")
+        sys.exit(0)
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1 in 20000-29999."""
+    for _ in range(200):
+        port = random.randint(20000, 29999)
+        s = socket.socket()
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port")
+
+
+def wait_for(pred, timeout=20.0, step=0.05):
+    """Poll pred() until it returns a true value or timeout seconds pass."""
+    end = time.time() + timeout
+    while True:
+        v = pred()
+        if v or time.time() > end:
+            return v
+        time.sleep(step)
+
+
+class User:
+    """A real system user with a home under the instance, removed at exit."""
+
+    def __init__(self, inst, name):
+        self.name = name
+        self.home = os.path.join(inst.dir, "home", name)
+        subprocess.run(["userdel", "-r", name], capture_output=True)
+        subprocess.run(["useradd", "-m", "-d", self.home, "-s",
+                        "/usr/sbin/nologin", name], check=True,
+                       capture_output=True)
+        pw = pwd.getpwnam(name)
+        self.uid, self.gid = pw.pw_uid, pw.pw_gid
+        inst.users.append(self)
+
+    def remove(self):
+        subprocess.run(["userdel", "-r", self.name], capture_output=True)
+
+    def maildir_messages(self, sub="new"):
+        d = os.path.join(self.home, "Maildir", sub)
+        if not os.path.isdir(d):
+            return []
+        out = []
+        for f in sorted(os.listdir(d)):
+            with open(os.path.join(d, f), "rb") as fh:
+                out.append(fh.read())
+        return out
+
+
+class Instance:
+    """A real Moat instance: moat init, start, stop, and its files."""
+
+    def __init__(self, tag, settings=None, listen=None):
+        base = tempfile.mkdtemp(prefix="moat-%s-" % tag, dir="/tmp")
+        os.chmod(base, 0o755)
+        self.dir = os.path.join(base, "i")
+        self.conf = os.path.join(self.dir, "conf")
+        self.port = free_port()
+        self.users = []
+        self.started = False
+        listen = listen or ["127.0.0.1:%d" % self.port]
+        args = [MOAT, "init", self.dir]
+        for a in listen:
+            args += ["--listen", a]
+        self.run(args)
+        os.makedirs(os.path.join(self.dir, "home"), exist_ok=True)
+        os.chmod(os.path.join(self.dir, "home"), 0o755)
+        defaults = {
+            "minimal_backoff_time": "2s",
+            "maximal_backoff_time": "4s",
+            "queue_run_delay": "1s",
+            "max_idle": "30s",
+        }
+        defaults.update(settings or {})
+        self.set(defaults)
+        atexit.register(self.destroy)
+
+    # -- commands -----------------------------------------------------------
+    def run(self, args, check=True, **kw):
+        r = subprocess.run(args, capture_output=True, text=True, **kw)
+        if check and r.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s%s" % (
+                " ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def moat(self, *args, check=True):
+        return self.run([MOAT, "-c", self.conf] + list(args), check=check)
+
+    def set(self, settings):
+        """Set main.conf parameters (appended lines: the last one wins)."""
+        with open(os.path.join(self.conf, "main.conf"), "a") as f:
+            for k, v in settings.items():
+                f.write("%s = %s\n" % (k, v))
+
+    def write_aliases(self, text):
+        path = os.path.join(self.conf, "aliases")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        self.moat("map", "build", path)
+
+    def start(self):
+        self.moat("start")
+        self.started = True
+        ok = wait_for(self.accepting, 20)
+        if not ok:
+            raise RuntimeError("instance did not start listening:\n" +
+                               self.log())
+        return ok
+
+    def stop(self):
+        if self.started:
+            self.moat("stop", check=False)
+            self.started = False
+
+    def destroy(self):
+        try:
+            self.stop()
+        finally:
+            for u in self.users:
+                u.remove()
+            self.users = []
+            if os.environ.get("MOAT_KEEP") != "1":
+                shutil.rmtree(os.path.dirname(self.dir), ignore_errors=True)
+
+    def accepting(self):
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+        except OSError:
+            return False
+        try:
+            s.settimeout(5)
+            return s.recv(512).startswith(b"220")
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    # -- files ---------------------------------------------------------------
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def log(self):
+        try:
+            with open(self.path("log", "maillog"), "r", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_log(self, pattern, timeout=20.0):
+        """Wait until the log matches pattern; returns the match or None."""
+        rx = re.compile(pattern)
+        return wait_for(lambda: rx.search(self.log()), timeout)
+
+    def queue_files(self, sub):
+        d = self.path("spool", sub)
+        try:
+            return sorted(os.listdir(d))
+        except OSError:
+            return []
+
+    def mbox(self, name):
+        try:
+            with open(self.path("mail", name), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def pids_of(self, program):
+        """PIDs of processes running daemon_directory/program."""
+        out = []
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv and os.path.basename(argv[0]) == program.encode() and \
+                    self.conf.encode() in argv:
+                out.append(int(p))
+        return out
+
+    def user(self, name):
+        return User(self, name)
+
+
+def proc_ids(pid):
+    """(real, effective, saved) uids of a process, from /proc."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return tuple(int(x) for x in line.split()[1:4])
+    return None
+
+
+class Smtp:
+    """A raw SMTP client: exact bytes in, reply lines out."""
+
+    def __init__(self, port, source="127.0.0.1", timeout=20):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.bind((source, 0))
+        self.s.connect(("127.0.0.1", port))
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.s.sendall(data)
+
+    def reply(self):
+        """One whole (possibly multi-line) reply as text, or None on EOF."""
+        lines = []
+        while True:
+            while b"\n" not in self.buf:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    return "\n".join(lines) if lines else None
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\n", 1)
+            line = line.rstrip(b"\r").decode("utf-8", "replace")
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                return "\n".join(lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self):
+        """True when the server has closed the connection."""
+        try:
+            self.s.settimeout(5)
+            data = self.s.recv(1)
+            return data == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.s.close()
+
+
+def send_message(port, sender, rcpts, body, source="127.0.0.1", helo="client"):
+    """A whole transaction; body is bytes with CRLF line ends, not stuffed.
+    Returns the final reply text."""
+    c = Smtp(port, source)
+    try:
+        greet = c.reply()
+        if not greet or not greet.startswith("220"):
+            return greet
+        c.cmd("EHLO " + helo)
+        r = c.cmd("MAIL FROM:<%s>" % sender)
+        if not r.startswith("250"):
+            return r
+        for rc in rcpts:
+            r = c.cmd("RCPT TO:<%s>" % rc)
+            if not r.startswith("250"):
+                return r
+        r = c.cmd("DATA")
+        if not r.startswith("354"):
+            return r
+        stuffed = b"\r\n".join(b"." + ln if ln.startswith(b".") else ln
+                               for ln in body.split(b"\r\n"))
+        if not stuffed.endswith(b"\r\n"):
+            stuffed += b"\r\n"
+        c.send(stuffed + b".\r\n")
+        r = c.reply()
+        c.cmd("QUIT")
+        return r
+    finally:
+        c.close()
+
+
+def queued_id(reply):
+    m = re.search(r"queued as ([0-9A-F]+)", reply or "")
+    return m.group(1) if m else None
+
+
+def kill_all(pids, sig=signal.SIGKILL):
+    for p in pids:
+        try:
+            os.kill(p, sig)
+        except ProcessLookupError:
+            pass
