@@ -53,6 +53,14 @@ void ipc_put_int(struct ipc_frame *f, const char *name, long long value);
 int ipc_parse(const char *payload, size_t len, struct ipc_frame *f,
 	      const char **why);
 
+/* Parse the payload already placed in f->raw (by a reader), in place. */
+int ipc_parse_received(struct ipc_frame *f, const char **why);
+
+/* Every frame starts with this many bytes: the payload length. */
+#define IPC_HEADER_LEN 4
+/* The payload length in a frame header (IPC_HEADER_LEN bytes). */
+size_t ipc_frame_length(const void *header);
+
 /*
  * Incremental reader for event loops: if in holds a whole frame, parse it
  * into f, remove it from in and return 1; 0 when more bytes are needed;

@@ -25,7 +25,7 @@ enum param_type {
 	PARAM_BOOL,	/* yes | no */
 	PARAM_INT,	/* decimal integer within [min, max] */
 	PARAM_SIZE,	/* bytes: integer with optional k, m, g suffix */
-	PARAM_TIME,	/* seconds: integer with optional s, m, h, d suffix */
+	PARAM_TIME,	/* seconds: integer with optional s, m, h, d, w */
 	PARAM_STR,	/* free text, $name expanded */
 	PARAM_LIST,	/* items separated by commas and/or white space */
 	PARAM_PATH,	/* an absolute path (after expansion), or empty */
@@ -42,7 +42,11 @@ struct param_def {
 extern const struct param_def param_table[];
 extern const size_t param_count;
 
-/* Callback for each "name = value" line of a configuration text. */
+/*
+ * Callback for each "name = value" line of a configuration text.  On error
+ * it puts a reason (without file and line) in err and returns -1;
+ * config_parse() adds "FILE:LINE: " in front.
+ */
 typedef int (*config_line_cb)(const char *name, const char *value,
 			      unsigned lineno, void *ctx, struct buf *err);
 
@@ -67,7 +71,10 @@ const struct param_def *param_find(const char *name);
  * warnings.  May be called again (reload): old values are discarded.
  */
 int params_load(const char *conf_dir, struct buf *err);
-/* Set one value as if read from the file (tests and `moat config -e`). */
+/*
+ * Set one value as if read from the file (-o overrides, tests).  Like a
+ * load, it invalidates strings and lists returned before it.
+ */
 int params_set(const char *name, const char *value, struct buf *err);
 
 /* Typed, expanded values.  Fatal on an undeclared name or a type mismatch. */
@@ -80,5 +87,27 @@ size_t param_list(const char *name, const char *const **items);
 int param_is_set(const char *name);
 /* The unexpanded value as written (or the default). */
 const char *param_raw(const char *name);
+
+/*
+ * Edit CONFDIR/main.conf in place: the line(s) setting name (with their
+ * continuation lines) are replaced by "name = value", or the setting is
+ * appended.  The name must be declared and the edited file must load
+ * cleanly; it is written to a temporary file in CONFDIR, synced and renamed
+ * over main.conf.  -1 with err when anything fails (main.conf unchanged).
+ */
+int params_write_setting(const char *conf_dir, const char *name,
+			 const char *value, struct buf *err);
+/*
+ * Print "name = value" for every parameter in table order: the effective
+ * values as written (unexpanded), or with defaults_only the defaults.
+ */
+void params_print(int fd, int defaults_only);
+
+/*
+ * Read a whole configuration file of at most max bytes into out; -1 with
+ * "PATH: reason" in err.  Used for main.conf and master.conf.
+ */
+int config_read_file(const char *path, size_t max, struct buf *out,
+		     struct buf *err);
 
 #endif

@@ -13,7 +13,11 @@
 
 #include <sys/types.h>
 
-/* chroot_dir NULL: no chroot. */
+/*
+ * chroot_dir NULL: no chroot.  Otherwise chdir(chroot_dir), chroot("."),
+ * chdir("/"): a relative name works, and the server skeleton passes "."
+ * after changing to queue_directory.
+ */
 void privilege_drop(const char *user, const char *chroot_dir);
 /*
  * Drop to a uid/gid pair (local's per-recipient child), keeping extra_gid

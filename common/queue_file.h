@@ -99,6 +99,8 @@ int queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status);
  * and fsyncs the file.  Any I/O error makes the writer fail from then on
  * (every call returns -1, errno kept), so the caller checks only at finish;
  * abort closes and unlinks.  A full disk is a temporary failure.
+ * The writer writes the version record itself (a V "1" record passed
+ * first is accepted and not repeated); a failed finish removes the file.
  */
 struct queue_writer {
 	int fd;

@@ -44,11 +44,21 @@ struct server_ops {
 	/*
 	 * Commands (master.conf command column) whose service users may
 	 * connect; NULL-terminated.  NULL: anyone (inet services).  uid 0 is
-	 * allowed only when listed as "root".
+	 * allowed only when listed as "root" (a peer service running as root
+	 * grants nothing).  A daemon with a peers list refuses to start on a
+	 * listener that is not a unix socket.
 	 */
 	const char *const *peers;
 	int persistent;			/* never exit for max_idle/max_use */
-	void (*pre_drop)(int argc, char **argv);	/* extra args */
+	/*
+	 * Called as root, parameters loaded, not yet chrooted, working
+	 * directory unchanged.  argv[0] is the first extra argument (the
+	 * ones after the skeleton's options), not the program name; argc may
+	 * be 0.  NULL: nothing to do.  post_drop and tick may be NULL too.
+	 * In an event server the loop exists already (event_init() ran), so
+	 * both may register fds and timers.
+	 */
+	void (*pre_drop)(int argc, char **argv);
 	void (*post_drop)(void);
 	/* single_server: handle one client to the end, blocking. */
 	void (*serve)(int client_fd);
@@ -59,6 +69,13 @@ struct server_ops {
 	void (*accept_client)(int client_fd);
 	/* event_server: called after each loop turn (housekeeping). */
 	void (*tick)(void);
+	/*
+	 * event_server: stop accepting while this many clients are served
+	 * (0: no limit).  Read at every loop turn, so a daemon whose ops
+	 * struct is writable may set it in pre_drop from a parameter
+	 * (smtpd: smtpd_client_limit).
+	 */
+	unsigned max_clients;
 };
 
 int single_server_main(int argc, char **argv, const struct server_ops *ops);

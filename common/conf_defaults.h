@@ -1,0 +1,18 @@
+/*
+ * conf_defaults: the text of the default configuration files, as `moat
+ * init` writes them: conf/main.conf, conf/master.conf and conf/aliases.
+ * The files in the repository are the same text, for people to read;
+ * t/unit/test_conf_defaults.c fails when the two differ.  No input.
+ */
+#ifndef MOAT_CONF_DEFAULTS_H
+#define MOAT_CONF_DEFAULTS_H
+
+extern const char conf_default_main[];
+extern const char conf_default_master[];
+extern const char conf_default_aliases[];
+
+/* The lines of the defaults that `moat init` rewrites for an instance. */
+#define CONF_DEFAULT_LISTEN "127.0.0.1:2525" /* master.conf smtpd name */
+#define CONF_DEFAULT_ROOT_ALIAS "#root:\t\tyou" /* aliases: a whole line */
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * queue_writer: writes one queue file (format in queue_file.h) through a
+ * buffer.  It refuses, by itself, to write anything queue_env_parse would
+ * reject (over-long fields, CR/LF in strings, envelope after content), so
+ * a file it finishes is always readable.  The first error sticks: every
+ * later call fails with the same errno and finish reports it.  Its input
+ * comes from cleanup, which has validated it; runs in cleanup.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "queue_file.h"
+
+#define QWRITER_FLUSH (64 * 1024)
+#define QREC_CONTENT_MAX 0xFFFFFFFFULL
+
+static int
+qw_fail(struct queue_writer *w, int err)
+{
+	if (w->error == 0)
+		w->error = err;
+	errno = w->error;
+	return -1;
+}
+
+static int
+qw_write_all(struct queue_writer *w, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(w->fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return qw_fail(w, errno);
+		}
+		p += n;
+		len -= (size_t)n;
+		w->pos += n;
+	}
+	return 0;
+}
+
+static int
+qw_flush(struct queue_writer *w)
+{
+	int r = qw_write_all(w, w->out.data, w->out.len);
+
+	buf_reset(&w->out);
+	return r;
+}
+
+static void
+qw_header(struct queue_writer *w, int type, size_t len)
+{
+	unsigned char h[QREC_HEADER_LEN];
+
+	h[0] = (unsigned char)type;
+	h[1] = (unsigned char)(len >> 24);
+	h[2] = (unsigned char)(len >> 16);
+	h[3] = (unsigned char)(len >> 8);
+	h[4] = (unsigned char)len;
+	buf_append(&w->out, h, sizeof(h));
+}
+
+static off_t
+qw_offset(const struct queue_writer *w)
+{
+	return w->pos + (off_t)w->out.len;
+}
+
+/* The version record, written before whatever the caller writes first. */
+static void
+qw_start(struct queue_writer *w)
+{
+	if (qw_offset(w) == 0) {
+		qw_header(w, QREC_VERSION, 1);
+		buf_append_char(&w->out, '1');
+	}
+}
+
+int
+queue_writer_open(struct queue_writer *w, int dirfd, const char *name)
+{
+	size_t len = strlen(name);
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->dirfd = dirfd;
+	w->content_header = -1;
+	buf_init(&w->out);
+	if (len == 0 || len >= sizeof(w->name) || strchr(name, '/') != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	w->fd =
+	    openat(dirfd, name,
+		   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w->fd < 0)
+		return -1;
+	memcpy(w->name, name, len + 1);
+	return 0;
+}
+
+static int
+qw_clean(const char *p, size_t len)
+{
+	return memchr(p, '\0', len) == NULL && memchr(p, '\r', len) == NULL &&
+	       memchr(p, '\n', len) == NULL;
+}
+
+/* One envelope record made of a prefix (0 or 1 byte) and data. */
+static int
+qw_record(struct queue_writer *w, int type, const char *prefix, size_t plen,
+	  const void *data, size_t len)
+{
+	if (w->error != 0)
+		return qw_fail(w, w->error);
+	if (w->content_header >= 0 || len > QREC_FIELD_MAX - plen)
+		return qw_fail(w, EINVAL);
+	qw_start(w);
+	/* Leave room for the end record, which counts as envelope. */
+	if ((size_t)qw_offset(w) + 2 * QREC_HEADER_LEN + plen + len >
+	    QREC_ENVELOPE_MAX)
+		return qw_fail(w, EFBIG);
+	qw_header(w, type, plen + len);
+	buf_append(&w->out, prefix, plen);
+	buf_append(&w->out, data, len);
+	if (w->out.len >= QWRITER_FLUSH)
+		return qw_flush(w);
+	return 0;
+}
+
+int
+queue_writer_record(struct queue_writer *w, int type, const void *data,
+		    size_t len)
+{
+	switch (type) {
+	case QREC_VERSION:
+		/* Written by the writer itself; accept a matching repeat. */
+		if (w->error == 0 && w->content_header < 0 && len == 1 &&
+		    *(const char *)data == '1' &&
+		    qw_offset(w) <= QREC_HEADER_LEN + 1) {
+			qw_start(w);
+			return 0;
+		}
+		return qw_fail(w, EINVAL);
+	case QREC_ARRIVAL:
+	case QREC_SUBMIT_UID:
+		if (len == 0)
+			return qw_fail(w, EINVAL);
+		break;
+	case QREC_SENDER:
+	case QREC_CLIENT_ADDR:
+	case QREC_CLIENT_NAME:
+	case QREC_HELO:
+	case QREC_PROTOCOL:
+	case QREC_AUTH_USER:
+		break;
+	default: /* M, E, R and O have their own calls */
+		return qw_fail(w, EINVAL);
+	}
+	if (!qw_clean(data, len))
+		return qw_fail(w, EINVAL);
+	return qw_record(w, type, "", 0, data, len);
+}
+
+int
+queue_writer_rcpt(struct queue_writer *w, const char *addr, const char *orig)
+{
+	size_t len = strlen(addr);
+	char status = QRCPT_TODO;
+
+	if (len == 0 || !qw_clean(addr, len))
+		return qw_fail(w, EINVAL);
+	if (orig != NULL && *orig != '\0') {
+		if (!qw_clean(orig, strlen(orig)))
+			return qw_fail(w, EINVAL);
+		if (qw_record(w, QREC_ORIG_RCPT, "", 0, orig, strlen(orig)) < 0)
+			return -1;
+	}
+	return qw_record(w, QREC_RCPT, &status, 1, addr, len);
+}
+
+int
+queue_writer_content(struct queue_writer *w, const void *data, size_t len)
+{
+	if (w->error != 0)
+		return qw_fail(w, w->error);
+	if (len > QREC_CONTENT_MAX - w->content_length)
+		return qw_fail(w, EFBIG);
+	qw_start(w);
+	if (w->content_header < 0) {
+		w->content_header = qw_offset(w);
+		qw_header(w, QREC_CONTENT, 0);
+	}
+	w->content_length += len;
+	if (w->out.len + len < QWRITER_FLUSH) {
+		buf_append(&w->out, data, len);
+		return 0;
+	}
+	if (qw_flush(w) < 0)
+		return -1;
+	if (len < QWRITER_FLUSH) {
+		buf_append(&w->out, data, len);
+		return 0;
+	}
+	return qw_write_all(w, data, len);
+}
+
+static int
+qw_patch_length(struct queue_writer *w)
+{
+	unsigned char h[4];
+	size_t len = w->content_length;
+	ssize_t n;
+
+	h[0] = (unsigned char)(len >> 24);
+	h[1] = (unsigned char)(len >> 16);
+	h[2] = (unsigned char)(len >> 8);
+	h[3] = (unsigned char)len;
+	n = pwrite(w->fd, h, sizeof(h), w->content_header + 1);
+	if (n != (ssize_t)sizeof(h))
+		return qw_fail(w, n < 0 ? errno : EIO);
+	return 0;
+}
+
+/* On failure the file is removed (queue_writer_abort is then a no-op). */
+int
+queue_writer_finish(struct queue_writer *w)
+{
+	int saved;
+
+	if (w->error == 0 && w->content_header < 0)
+		(void)queue_writer_content(w, "", 0);
+	if (w->error == 0) {
+		qw_header(w, QREC_END, 0);
+		if (qw_flush(w) == 0 && qw_patch_length(w) == 0 &&
+		    fsync(w->fd) < 0)
+			qw_fail(w, errno);
+	}
+	if (w->error == 0) {
+		int r = close(w->fd);
+		w->fd = -1;
+		if (r < 0)
+			qw_fail(w, errno);
+	}
+	if (w->error == 0) {
+		buf_free(&w->out);
+		return 0;
+	}
+	saved = w->error;
+	queue_writer_abort(w);
+	errno = saved;
+	return -1;
+}
+
+void
+queue_writer_abort(struct queue_writer *w)
+{
+	int saved = errno;
+
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->name[0] != '\0')
+		(void)unlinkat(w->dirfd, w->name, 0);
+	w->name[0] = '\0';
+	buf_free(&w->out);
+	errno = saved;
+}

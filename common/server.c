@@ -1,0 +1,568 @@
+/*
+ * server: the daemon skeleton (see server.h).  Every daemon's main() hands
+ * its callbacks to single_server_main (one client at a time, blocking) or
+ * event_server_main (many clients through event.h).  Runs in every daemon,
+ * started as root by the master.  Hostile input: connecting peers, whose
+ * uid is checked with SO_PEERCRED against the users of the services named
+ * in ops->peers before a callback sees them.  The arguments and the
+ * configuration come from the root-owned master and conf/ files.
+ *
+ * Security stance: after pre_drop the process changes to queue_directory,
+ * drops to the service's user (chrooted there with -r), sets
+ * PR_SET_NO_NEW_PRIVS and enters its sandbox, all before the first accept.
+ * Only local's parent runs as root, and it is never chrooted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "event.h"
+#include "ipc.h"
+#include "log.h"
+#include "params.h"
+#include "privilege.h"
+#include "server.h"
+#include "service_table.h"
+
+static const struct server_ops *server_ops;
+static const char *server_conf_dir, *server_service, *server_user;
+static int server_chroot;
+static uid_t *server_peer_uids;
+static size_t server_peer_count;
+static int server_status_ok;
+static char server_status_last = SERVER_STATUS_IDLE;
+static int server_signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t server_hup;
+static unsigned server_clients;
+static long long server_max_idle_ms, server_max_use;
+
+/* The event server's state. */
+static int server_accepting = -1;
+static unsigned long server_accepted;
+static long long server_idle_since;
+
+static void
+server_on_term(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+static void
+server_on_hup(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	server_hup = 1;
+	(void)!write(server_signal_pipe[1], "h", 1);
+	errno = saved;
+}
+
+static void
+server_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(server_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		log_fatal("server: pipe: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = server_on_term;
+	if (sigaction(SIGTERM, &sa, NULL) != 0)
+		log_fatal("server: sigaction: %s", strerror(errno));
+	/* SA_RESTART: a client being served is not disturbed by a reload. */
+	sa.sa_handler = server_on_hup;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGHUP, &sa, NULL) != 0)
+		log_fatal("server: sigaction: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+server_drain_signals(void)
+{
+	char junk[64];
+
+	while (read(server_signal_pipe[0], junk, sizeof(junk)) > 0)
+		;
+}
+
+static void
+server_status(char status)
+{
+	struct server_status st;
+	ssize_t n;
+
+	if (!server_status_ok || status == server_status_last)
+		return;
+	server_status_last = status;
+	memset(&st, 0, sizeof(st));
+	st.pid = (int32_t)getpid();
+	st.status = status;
+	do
+		n = write(SERVER_STATUS_FD, &st, sizeof(st));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(st) || (n < 0 && errno == EAGAIN))
+		return; /* EAGAIN: a full pipe; the next change says more */
+	/* The master is gone: nobody supervises us, so wind down. */
+	log_warn("service=%s: status pipe: %s; stopping", server_service,
+		 n < 0 ? strerror(errno) : "short write");
+	server_status_ok = 0;
+	server_hup = 1;
+}
+
+static void
+server_usage(const char *prog)
+{
+	log_fatal("usage: %s -c CONFDIR -n SERVICE -u USER [-r] "
+		  "[-o name=value]... [args]",
+		  prog);
+}
+
+/* Parse the skeleton's options; returns the index of the extra args. */
+static int
+server_args(int argc, char **argv, struct buf *overrides)
+{
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+c:n:u:ro:")) != -1) {
+		switch (c) {
+		case 'c':
+			server_conf_dir = optarg;
+			break;
+		case 'n':
+			server_service = optarg;
+			break;
+		case 'u':
+			server_user = optarg;
+			break;
+		case 'r':
+			server_chroot = 1;
+			break;
+		case 'o':
+			/* NUL-separated list, applied after params_load. */
+			buf_append(overrides, optarg, strlen(optarg) + 1);
+			break;
+		default:
+			server_usage(argv[0]);
+		}
+	}
+	if (server_conf_dir == NULL || server_service == NULL ||
+	    server_user == NULL)
+		server_usage(argv[0]);
+	return optind;
+}
+
+static void
+server_params(const struct buf *overrides)
+{
+	struct buf err = BUF_INIT;
+	char name[128];
+	const char *p, *eq;
+	size_t off;
+
+	if (params_load(server_conf_dir, &err) != 0)
+		log_fatal("%s", buf_cstr(&err));
+	for (off = 0; off < overrides->len; off += strlen(p) + 1) {
+		p = overrides->data + off;
+		eq = strchr(p, '=');
+		if (eq == NULL || (size_t)(eq - p) >= sizeof(name))
+			log_fatal("-o %s: expected name=value", p);
+		memcpy(name, p, (size_t)(eq - p));
+		name[eq - p] = '\0';
+		if (params_set(name, eq + 1, &err) != 0)
+			log_fatal("-o %s: %s", p, buf_cstr(&err));
+	}
+	buf_free(&err);
+	server_max_idle_ms = param_int("max_idle") * 1000;
+	server_max_use = param_int("max_use");
+}
+
+static void
+server_add_peer(uid_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < server_peer_count; i++)
+		if (server_peer_uids[i] == uid)
+			return;
+	server_peer_uids = xreallocarray(server_peer_uids,
+					 server_peer_count + 1, sizeof(uid_t));
+	server_peer_uids[server_peer_count++] = uid;
+}
+
+/*
+ * Map peer commands to the uids of the services running them.  A service
+ * running as root grants nothing: uid 0 only when "root" is listed.
+ */
+static void
+server_load_peers(const char *const *peers)
+{
+	struct service_table t;
+	struct buf err = BUF_INIT;
+	const char *const *p;
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+
+	if (service_table_load(server_conf_dir, &t, &err) != 0)
+		log_fatal("%s", buf_cstr(&err));
+	for (p = peers; *p != NULL; p++) {
+		if (strcmp(*p, "root") == 0) {
+			server_add_peer(0);
+			continue;
+		}
+		for (i = 0; i < t.count; i++) {
+			if (strcmp(t.svc[i].command, *p) != 0)
+				continue;
+			if (privilege_user_ids(t.svc[i].user, &uid, &gid) != 0)
+				log_warn("service=%s: peer %s: unknown user %s",
+					 server_service, *p, t.svc[i].user);
+			else if (uid != 0)
+				server_add_peer(uid);
+		}
+	}
+	service_table_free(&t);
+	buf_free(&err);
+	if (server_peer_count == 0)
+		log_warn("service=%s: no peer can connect: none of its peer "
+			 "commands runs in master.conf",
+			 server_service);
+}
+
+static int
+server_fd_is_unix(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	return ss.ss_family == AF_UNIX;
+}
+
+static void
+server_check_listener(const struct server_ops *ops)
+{
+	int fl = fcntl(SERVER_LISTEN_FD, F_GETFL);
+
+	if (fl < 0)
+		log_fatal("service=%s: no listening socket on fd %d",
+			  server_service, SERVER_LISTEN_FD);
+	/* A peers list protects only a unix socket: never expose it. */
+	if (ops->peers != NULL && !server_fd_is_unix(SERVER_LISTEN_FD))
+		log_fatal("service=%s: this daemon serves only unix sockets",
+			  server_service);
+	if (fcntl(SERVER_LISTEN_FD, F_SETFL, fl | O_NONBLOCK) != 0)
+		log_fatal("server: fcntl: %s", strerror(errno));
+	(void)fcntl(SERVER_LISTEN_FD, F_SETFD, FD_CLOEXEC);
+}
+
+static void
+server_drop(void)
+{
+	const char *queue_dir = param_str("queue_directory");
+	uid_t uid;
+	gid_t gid;
+
+	if (privilege_user_ids(server_user, &uid, &gid) != 0)
+		log_fatal("service=%s: unknown user %s", server_service,
+			  server_user);
+	if (chdir(queue_dir) != 0)
+		log_fatal("chdir %s: %s", queue_dir, strerror(errno));
+	if (uid != 0) {
+		privilege_drop(server_user, server_chroot ? "." : NULL);
+		return;
+	}
+	/* Only local's parent runs as root; it needs the whole tree. */
+	if (server_chroot)
+		log_warn("service=%s: user root is never chrooted",
+			 server_service);
+}
+
+static void
+server_setup(int argc, char **argv, const struct server_ops *ops)
+{
+	struct buf overrides = BUF_INIT;
+	int first;
+
+	log_init(argc > 0 ? argv[0] : "server");
+	server_ops = ops;
+	first = server_args(argc, argv, &overrides);
+	server_signals();
+	server_params(&overrides);
+	buf_free(&overrides);
+	if (ops->peers != NULL)
+		server_load_peers(ops->peers);
+	server_check_listener(ops);
+	/* Not open: run by hand (tests); status records are skipped. */
+	server_status_ok = fcntl(SERVER_STATUS_FD, F_SETFD, FD_CLOEXEC) != -1;
+	if (ops->pre_drop != NULL)
+		ops->pre_drop(argc - first, argv + first);
+	server_drop();
+	sandbox_enter(ops->sandbox);
+	if (ops->post_drop != NULL)
+		ops->post_drop();
+}
+
+static int
+server_peer_allowed(int fd)
+{
+	uid_t uid;
+	pid_t pid;
+	size_t i;
+
+	if (server_ops->peers == NULL)
+		return 1;
+	if (ipc_peer_cred(fd, &uid, &pid) != 0) {
+		log_warn("service=%s: refused connection: peer credentials: %s",
+			 server_service, strerror(errno));
+		return 0;
+	}
+	for (i = 0; i < server_peer_count; i++)
+		if (server_peer_uids[i] == uid)
+			return 1;
+	log_warn("service=%s: refused connection from uid=%lu pid=%ld",
+		 server_service, (unsigned long)uid, (long)pid);
+	return 0;
+}
+
+/* A checked client; -1: nothing accepted now; -2: a refused peer. */
+static int
+server_accept(int flags)
+{
+	int fd;
+
+	fd = accept4(SERVER_LISTEN_FD, NULL, NULL, flags | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED && errno != EPROTO) {
+			log_warn("service=%s: accept: %s", server_service,
+				 strerror(errno));
+			/* XXX EMFILE and kin: pause rather than spin. */
+			usleep(100 * 1000);
+		}
+		return -1;
+	}
+	if (!server_peer_allowed(fd)) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+/* 1: the listener is readable; 0: idle timeout; -1: signal or EINTR. */
+static int
+server_wait(long long timeout_ms)
+{
+	struct pollfd pfd[2];
+	int n;
+
+	pfd[0].fd = SERVER_LISTEN_FD;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = server_signal_pipe[0];
+	pfd[1].events = POLLIN;
+	if (timeout_ms > 24LL * 3600 * 1000)
+		timeout_ms = 24LL * 3600 * 1000;
+	n = poll(pfd, 2, (int)timeout_ms);
+	if (n < 0) {
+		if (errno != EINTR)
+			log_fatal("server: poll: %s", strerror(errno));
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if (pfd[1].revents)
+		server_drain_signals();
+	return pfd[0].revents ? 1 : -1;
+}
+
+int
+single_server_main(int argc, char **argv, const struct server_ops *ops)
+{
+	long long served = 0, deadline, left;
+	int fd, r;
+
+	if (ops->serve == NULL)
+		log_fatal("server: single_server_main without serve");
+	server_setup(argc, argv, ops);
+	deadline = event_now_ms() + server_max_idle_ms;
+	while (!server_hup && (ops->persistent || served < server_max_use)) {
+		left = deadline - event_now_ms();
+		if (!ops->persistent && left <= 0)
+			break;
+		r = server_wait(ops->persistent ? -1 : left);
+		if (r == 0)
+			break;
+		if (r < 0 || (fd = server_accept(0)) < 0)
+			continue;
+		server_status(SERVER_STATUS_BUSY);
+		ops->serve(fd);
+		close(fd);
+		served++;
+		server_status(SERVER_STATUS_IDLE);
+		deadline = event_now_ms() + server_max_idle_ms;
+	}
+	return 0;
+}
+
+static int
+server_want_accept(void)
+{
+	if (server_hup)
+		return 0;
+	if (!server_ops->persistent &&
+	    server_accepted >= (unsigned long)server_max_use)
+		return 0;
+	if (server_ops->max_clients != 0 &&
+	    server_clients >= server_ops->max_clients)
+		return 0;
+	return 1;
+}
+
+static void server_on_listener(int fd, unsigned events, void *ctx);
+
+static void
+server_update_accept(void)
+{
+	int want = server_want_accept();
+
+	if (want == server_accepting)
+		return;
+	event_set(SERVER_LISTEN_FD, want ? EVENT_READ : 0, server_on_listener,
+		  NULL);
+	server_accepting = want;
+}
+
+static void
+server_on_listener(int fd, unsigned events, void *ctx)
+{
+	int client, i;
+
+	(void)fd;
+	(void)events;
+	(void)ctx;
+	for (i = 0; i < 16 && server_want_accept(); i++) {
+		client = server_accept(SOCK_NONBLOCK);
+		if (client == -1)
+			break;
+		if (client < 0)
+			continue;
+		server_clients++;
+		server_accepted++;
+		server_status(SERVER_STATUS_BUSY);
+		server_ops->accept_client(client);
+	}
+	server_update_accept();
+}
+
+static void
+server_on_signal_pipe(int fd, unsigned events, void *ctx)
+{
+	(void)fd;
+	(void)events;
+	(void)ctx;
+	server_drain_signals();
+}
+
+/* 1 when the event server should exit now (no client is being served). */
+static int
+server_event_done(long long *timeout)
+{
+	long long left;
+
+	*timeout = -1;
+	if (server_clients > 0)
+		return 0;
+	if (server_hup)
+		return 1;
+	if (server_ops->persistent)
+		return 0;
+	if (server_accepted >= (unsigned long)server_max_use)
+		return 1;
+	left = server_idle_since + server_max_idle_ms - event_now_ms();
+	if (left <= 0)
+		return 1;
+	*timeout = left;
+	return 0;
+}
+
+int
+event_server_main(int argc, char **argv, const struct server_ops *ops)
+{
+	long long timeout;
+
+	if (ops->accept_client == NULL)
+		log_fatal("server: event_server_main without accept_client");
+	/* First: pre_drop and post_drop may register fds and timers. */
+	event_init();
+	server_setup(argc, argv, ops);
+	event_set(server_signal_pipe[0], EVENT_READ, server_on_signal_pipe,
+		  NULL);
+	server_idle_since = event_now_ms();
+	for (;;) {
+		server_update_accept();
+		if (server_event_done(&timeout))
+			break;
+		event_run_once(timeout);
+		if (ops->tick != NULL)
+			ops->tick();
+	}
+	return 0;
+}
+
+void
+server_client_done(void)
+{
+	if (server_clients > 0)
+		server_clients--;
+	if (server_clients == 0) {
+		server_idle_since = event_now_ms();
+		server_status(SERVER_STATUS_IDLE);
+	}
+}
+
+unsigned
+server_client_count(void)
+{
+	return server_clients;
+}
+
+int
+server_stopping(void)
+{
+	return server_hup != 0;
+}
+
+const char *
+server_service_name(void)
+{
+	return server_service;
+}
+
+const char *
+server_config_dir(void)
+{
+	return server_conf_dir;
+}
+
+uid_t
+server_peer_uid(int client_fd)
+{
+	uid_t uid;
+	pid_t pid;
+
+	if (!server_fd_is_unix(client_fd) ||
+	    ipc_peer_cred(client_fd, &uid, &pid) != 0)
+		return (uid_t)-1;
+	return uid;
+}

@@ -1,0 +1,645 @@
+/*
+ * test_server: real tiny daemons built on the skeleton.  A child runs
+ * single_server_main or event_server_main with a UNIX listener on fd 3, a
+ * status pipe on fd 4 and a temporary configuration (main.conf with
+ * queue_directory, master.conf naming this test's services); the parent
+ * connects, checks the replies, the BUSY/IDLE status records, the peer
+ * checks (as root: a client running as nobody is refused, one running as
+ * the peer service's user is served), the privilege drop and chroot, and
+ * the exits (max_use, max_idle, SIGHUP, SIGTERM, max_clients).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "server.h"
+#include "tap.h"
+
+static char tmp[64], conf[96], spool[96], sock_path[96], log_path[96];
+static char client_user[64];
+static int is_root;
+
+static void
+die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		die(path);
+}
+
+static void
+setup_dirs(void)
+{
+	char path[160], text[512];
+	struct passwd *pw;
+
+	snprintf(tmp, sizeof(tmp), "/tmp/h2-srv-XXXXXX");
+	if (mkdtemp(tmp) == NULL)
+		die("mkdtemp");
+	chmod(tmp, 0755);
+	snprintf(conf, sizeof(conf), "%s/conf", tmp);
+	snprintf(spool, sizeof(spool), "%s/spool", tmp);
+	snprintf(sock_path, sizeof(sock_path), "%s/sock", tmp);
+	snprintf(log_path, sizeof(log_path), "%s/log", tmp);
+	if (mkdir(conf, 0755) != 0 || mkdir(spool, 0755) != 0)
+		die("mkdir");
+	snprintf(path, sizeof(path), "%s/main.conf", conf);
+	snprintf(text, sizeof(text), "queue_directory = %s\n", spool);
+	write_file(path, text);
+	/* The peer service runs as daemon (root) or as ourselves. */
+	pw = getpwuid(geteuid());
+	snprintf(client_user, sizeof(client_user), "%s",
+		 is_root ? "daemon"
+		 : pw    ? pw->pw_name
+			 : "nobody");
+	snprintf(path, sizeof(path), "%s/master.conf", conf);
+	snprintf(text, sizeof(text),
+		 "# name type user chroot maxproc command\n"
+		 "private/test unix root n 1 test_server\n"
+		 "private/client unix %s n 1 test_client\n",
+		 client_user);
+	write_file(path, text);
+}
+
+static void
+cleanup_dirs(void)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/main.conf", conf);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/master.conf", conf);
+	unlink(path);
+	unlink(sock_path);
+	unlink(log_path);
+	rmdir(conf);
+	rmdir(spool);
+	rmdir(tmp);
+}
+
+/* ---- the daemons under test ---- */
+
+static const char *const test_peers[] = {"root", "test_client", NULL};
+
+/* Reply with who and where we are, and what the client said. */
+static void
+serve_echo(int fd)
+{
+	char in[64], out[256], cwd[128];
+	ssize_t n = read(fd, in, sizeof(in) - 1);
+	int len;
+
+	in[n > 0 ? n : 0] = '\0';
+	in[strcspn(in, "\n")] = '\0';
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		snprintf(cwd, sizeof(cwd), "?");
+	len = snprintf(out, sizeof(out), "uid=%lu cwd=%s got=%s peer=%ld\n",
+		       (unsigned long)getuid(), cwd, in,
+		       (long)(int)server_peer_uid(fd));
+	if (len > 0 && (size_t)len < sizeof(out))
+		(void)!write(fd, out, (size_t)len);
+}
+
+static const struct server_ops single_ops = {
+    .sandbox = SANDBOX_NONE,
+    .peers = test_peers,
+    .serve = serve_echo,
+};
+
+static const struct server_ops single_any_ops = {
+    .sandbox = SANDBOX_NONE,
+    .serve = serve_echo,
+};
+
+static void
+ev_on_client(int fd, unsigned events, void *ctx)
+{
+	char in[64], out[64];
+	int len;
+
+	(void)events;
+	(void)ctx;
+	if (read(fd, in, sizeof(in)) > 0) {
+		len = snprintf(out, sizeof(out), "count=%u\n",
+			       server_client_count());
+		if (len > 0 && (size_t)len < sizeof(out))
+			(void)!write(fd, out, (size_t)len);
+	}
+	event_remove(fd);
+	close(fd);
+	server_client_done();
+}
+
+static void
+ev_accept(int fd)
+{
+	event_set(fd, EVENT_READ, ev_on_client, NULL);
+}
+
+static const struct server_ops event_ops = {
+    .sandbox = SANDBOX_NONE,
+    .peers = test_peers,
+    .accept_client = ev_accept,
+};
+
+static const struct server_ops event_limit_ops = {
+    .sandbox = SANDBOX_NONE,
+    .accept_client = ev_accept,
+    .max_clients = 1,
+};
+
+/* ---- running one ---- */
+
+struct daemon {
+	pid_t pid;
+	int status_fd;
+};
+
+static int
+listener(void)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
+	unlink(sock_path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(fd, 16) != 0)
+		die("listener");
+	chmod(sock_path, 0666);
+	return fd;
+}
+
+static void
+child_fds(int lfd, int status_w, int status_r)
+{
+	int l2 = fcntl(lfd, F_DUPFD, 20), w2 = fcntl(status_w, F_DUPFD, 20);
+	int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+	/* Close the originals first: their numbers may be 3 and 4. */
+	close(lfd);
+	close(status_w);
+	close(status_r);
+	if (l2 < 0 || w2 < 0 || logfd < 0 || dup2(l2, 3) != 3 ||
+	    dup2(w2, 4) != 4 || dup2(logfd, 2) != 2)
+		_exit(99);
+	close(l2);
+	close(w2);
+	close(logfd);
+}
+
+/* Start a daemon; extra: NULL-terminated extra options. */
+static struct daemon
+start(int event, const struct server_ops *ops, const char *user,
+      const char *const *extra)
+{
+	char *argv[32];
+	struct daemon d;
+	int pfd[2], lfd = listener(), argc = 0;
+
+	unlink(log_path); /* each daemon's log on its own */
+	if (pipe(pfd) != 0)
+		die("pipe");
+	fflush(stdout);
+	d.pid = fork();
+	if (d.pid < 0)
+		die("fork");
+	if (d.pid == 0) {
+		child_fds(lfd, pfd[1], pfd[0]);
+		argv[argc++] = (char *)"test_server";
+		argv[argc++] = (char *)"-c";
+		argv[argc++] = conf;
+		argv[argc++] = (char *)"-n";
+		argv[argc++] = (char *)"private/test";
+		argv[argc++] = (char *)"-u";
+		argv[argc++] = (char *)user;
+		while (extra != NULL && *extra != NULL && argc < 30)
+			argv[argc++] = (char *)*extra++;
+		argv[argc] = NULL;
+		_exit(event ? event_server_main(argc, argv, ops)
+			    : single_server_main(argc, argv, ops));
+	}
+	close(lfd);
+	close(pfd[1]);
+	d.status_fd = pfd[0];
+	return d;
+}
+
+/* Wait up to ms for the daemon to exit; its wait status, or -1. */
+static int
+reap(struct daemon *d, int ms)
+{
+	int status;
+
+	for (; ms > 0; ms -= 10) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			close(d->status_fd);
+			return status;
+		}
+		usleep(10000);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &status, 0);
+	close(d->status_fd);
+	return -1;
+}
+
+/* The next status record's letter, or 0 after ms without one. */
+static char
+next_status(struct daemon *d, int ms)
+{
+	struct pollfd p = {d->status_fd, POLLIN, 0};
+	struct server_status st;
+
+	if (poll(&p, 1, ms) != 1 ||
+	    read(d->status_fd, &st, sizeof(st)) != (ssize_t)sizeof(st))
+		return 0;
+	return st.pid == d->pid ? st.status : '?';
+}
+
+static int
+connect_sock(void)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		die("connect");
+	return fd;
+}
+
+/* Read a reply (up to ms); "" on EOF, reset or timeout. */
+static void
+read_reply(int fd, char *out, size_t size, int ms)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	ssize_t n = 0;
+
+	if (poll(&p, 1, ms) == 1)
+		n = read(fd, out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/* Talk once, as uid (or as ourselves when uid is (uid_t)-1). */
+static void
+talk_as(uid_t uid, gid_t gid, const char *msg, char *out, size_t size)
+{
+	int pfd[2], status, fd;
+	pid_t pid;
+	ssize_t n;
+
+	if (uid == (uid_t)-1) {
+		fd = connect_sock();
+		if (write(fd, msg, strlen(msg)) < 0)
+			die("write");
+		read_reply(fd, out, size, 5000);
+		close(fd);
+		return;
+	}
+	if (pipe(pfd) != 0)
+		die("pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char reply[256];
+
+		close(pfd[0]);
+		if (setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid))
+			_exit(3);
+		fd = connect_sock();
+		if (write(fd, msg, strlen(msg)) < 0)
+			_exit(4);
+		read_reply(fd, reply, sizeof(reply), 5000);
+		(void)!write(pfd[1], reply, strlen(reply));
+		_exit(0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+}
+
+static int
+log_has(const char *needle)
+{
+	char text[8192];
+	FILE *f = fopen(log_path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	return strstr(text, needle) != NULL;
+}
+
+static void
+skip(int n, const char *why)
+{
+	while (n-- > 0)
+		printf("ok %d # SKIP %s\n", ++tap_n, why);
+}
+
+/* ---- the cases ---- */
+
+static void
+expect_served(struct daemon *d, uid_t uid, gid_t gid, const char *msg,
+	      const char *want, const char *what)
+{
+	char got[256];
+
+	talk_as(uid, gid, msg, got, sizeof(got));
+	is_str(got, want, what);
+	is_int(next_status(d, 2000), SERVER_STATUS_BUSY, "then status BUSY");
+	is_int(next_status(d, 2000), SERVER_STATUS_IDLE, "then status IDLE");
+}
+
+static void
+test_single_peers(void)
+{
+	static const char *const opts[] = {"-o", "max_use=3", NULL};
+	struct daemon d = start(0, &single_ops, "root", opts);
+	char want[256], got[256];
+	uid_t me = getuid();
+	int status;
+
+	snprintf(want, sizeof(want), "uid=%lu cwd=%s got=one peer=%lu\n",
+		 (unsigned long)me, spool, (unsigned long)me);
+	expect_served(&d, (uid_t)-1, 0, "one\n", want,
+		      "single server: served, from queue_directory");
+	if (is_root) {
+		snprintf(want, sizeof(want), "uid=0 cwd=%s got=two peer=1\n",
+			 spool);
+		expect_served(&d, 1, 1, "two\n", want,
+			      "a client running as the peer service's user "
+			      "(daemon) is served");
+		talk_as(65534, 65534, "three\n", got, sizeof(got));
+		is_str(got, "", "a client running as nobody is refused");
+		is_int(next_status(&d, 300), 0,
+		       "a refused client changes no status");
+		ok(log_has("refused connection from uid=65534"),
+		   "the refusal is logged with the uid");
+	} else {
+		skip(7, "not root: cannot connect as other users");
+	}
+	snprintf(want, sizeof(want), "uid=%lu cwd=%s got=four peer=%lu\n",
+		 (unsigned long)me, spool, (unsigned long)me);
+	expect_served(&d, (uid_t)-1, 0, "four\n", want, "served again");
+	if (!is_root)
+		expect_served(&d, (uid_t)-1, 0, "four\n", want, "and again");
+	status = reap(&d, 3000);
+	ok(status == 0, "after max_use=3 clients it exits 0 (status %#x)",
+	   status);
+}
+
+static void
+test_single_drop(void)
+{
+	static const char *const opts[] = {"-r", NULL};
+	struct daemon d;
+	char got[256];
+	int status;
+
+	if (!is_root) {
+		skip(3, "not root: cannot drop privileges");
+		return;
+	}
+	d = start(0, &single_any_ops, "nobody", opts);
+	talk_as((uid_t)-1, 0, "x\n", got, sizeof(got));
+	is_str(got, "uid=65534 cwd=/ got=x peer=0\n",
+	       "-u nobody -r: serves as nobody, chrooted in queue_directory");
+	next_status(&d, 1000);
+	next_status(&d, 1000);
+	kill(d.pid, SIGHUP);
+	status = reap(&d, 3000);
+	ok(status == 0, "an idle single server exits 0 on SIGHUP (%#x)",
+	   status);
+	ok(!log_has("fatal"), "no fatal error logged");
+}
+
+static void
+test_single_idle(void)
+{
+	static const char *const opts[] = {"-o", "max_idle=1", NULL};
+	struct daemon d = start(0, &single_any_ops, "root", opts);
+	long long t0 = event_now_ms(), took;
+	int status = reap(&d, 4000);
+
+	took = event_now_ms() - t0;
+	ok(status == 0 && took >= 900,
+	   "with max_idle=1 and no client it exits 0 after ~1s "
+	   "(status %#x, %lld ms)",
+	   status, took);
+}
+
+static void
+test_single_signals(void)
+{
+	struct daemon d = start(0, &single_any_ops, "root", NULL);
+	char got[256], want[256];
+	int fd, status;
+
+	fd = connect_sock();
+	is_int(next_status(&d, 2000), SERVER_STATUS_BUSY,
+	       "busy with a silent client");
+	kill(d.pid, SIGHUP);
+	usleep(50000);
+	if (write(fd, "late\n", 5) != 5)
+		die("write");
+	read_reply(fd, got, sizeof(got), 3000);
+	close(fd);
+	snprintf(want, sizeof(want), "uid=%lu cwd=%s got=late peer=%lu\n",
+		 (unsigned long)getuid(), spool, (unsigned long)getuid());
+	is_str(got, want, "SIGHUP: the current client is still served");
+	status = reap(&d, 3000);
+	ok(status == 0, "and then it exits 0 (status %#x)", status);
+
+	d = start(0, &single_any_ops, "root", NULL);
+	fd = connect_sock();
+	next_status(&d, 2000);
+	kill(d.pid, SIGTERM);
+	status = reap(&d, 1000);
+	ok(status == 0, "SIGTERM: exits at once, mid-client (status %#x)",
+	   status);
+	read_reply(fd, got, sizeof(got), 1000);
+	is_str(got, "", "and the client sees the connection end");
+	close(fd);
+}
+
+static void
+test_event_server(void)
+{
+	static const char *const opts[] = {"-o", "max_use=2", NULL};
+	struct daemon d = start(1, &event_ops, "root", opts);
+	char got[64];
+	int a, b, status;
+
+	a = connect_sock();
+	b = connect_sock();
+	is_int(next_status(&d, 2000), SERVER_STATUS_BUSY,
+	       "event server: BUSY at the first client");
+	usleep(100000);
+	if (write(a, "1", 1) != 1)
+		die("write");
+	read_reply(a, got, sizeof(got), 2000);
+	is_str(got, "count=2\n", "two clients served at once");
+	is_int(next_status(&d, 200), 0, "still BUSY with one client");
+	if (write(b, "2", 1) != 1)
+		die("write");
+	read_reply(b, got, sizeof(got), 2000);
+	is_str(got, "count=1\n", "the second client is served");
+	is_int(next_status(&d, 2000), SERVER_STATUS_IDLE,
+	       "IDLE when the last client is done");
+	status = reap(&d, 3000);
+	ok(status == 0, "after max_use=2 clients are done it exits 0 (%#x)",
+	   status);
+	close(a);
+	close(b);
+}
+
+static void
+test_event_refusal(void)
+{
+	struct daemon d;
+	char got[64];
+	int status;
+
+	if (!is_root) {
+		skip(3, "not root: cannot connect as other users");
+		return;
+	}
+	d = start(1, &event_ops, "root", NULL);
+	talk_as(65534, 65534, "x", got, sizeof(got));
+	is_str(got, "", "event server: a client running as nobody is refused");
+	ok(log_has("refused connection from uid=65534"), "and logged");
+	talk_as(1, 1, "y", got, sizeof(got));
+	kill(d.pid, SIGTERM);
+	status = reap(&d, 2000);
+	got[strcspn(got, "\n")] = '\0';
+	ok(strcmp(got, "count=1") == 0 && status == 0,
+	   "the peer service's user is served (%s), SIGTERM exits (%#x)", got,
+	   status);
+}
+
+static void
+test_event_limit(void)
+{
+	static const char *const opts[] = {"-o", "max_use=2", NULL};
+	struct daemon d = start(1, &event_limit_ops, "root", opts);
+	char got[64], seq[8];
+	int a, b, status, i;
+
+	a = connect_sock();
+	next_status(&d, 2000);
+	b = connect_sock();
+	if (write(b, "b", 1) != 1)
+		die("write");
+	read_reply(b, got, sizeof(got), 300);
+	is_str(got, "", "max_clients=1: a second client waits");
+	if (write(a, "a", 1) != 1)
+		die("write");
+	read_reply(a, got, sizeof(got), 2000);
+	is_str(got, "count=1\n", "the first client is served");
+	read_reply(b, got, sizeof(got), 2000);
+	is_str(got, "count=1\n", "then the second is accepted and served");
+	for (i = 0; i < 3; i++)
+		seq[i] = next_status(&d, 2000);
+	seq[3] = '\0';
+	is_str(seq, "IBI", "status IDLE, BUSY, IDLE after the first BUSY");
+	status = reap(&d, 3000);
+	ok(status == 0, "exits 0 after max_use (%#x)", status);
+	close(a);
+	close(b);
+}
+
+static void
+test_event_sighup(void)
+{
+	struct daemon d = start(1, &event_ops, "root", NULL);
+	char got[64];
+	int a, c, status;
+
+	a = connect_sock();
+	next_status(&d, 2000);
+	kill(d.pid, SIGHUP);
+	usleep(100000);
+	c = connect_sock();
+	if (write(c, "c", 1) != 1)
+		die("write");
+	read_reply(c, got, sizeof(got), 300);
+	is_str(got, "", "event server after SIGHUP: no new client accepted");
+	if (write(a, "a", 1) != 1)
+		die("write");
+	read_reply(a, got, sizeof(got), 2000);
+	is_str(got, "count=1\n", "the current client is still served");
+	status = reap(&d, 3000);
+	ok(status == 0, "then it exits 0 (%#x)", status);
+	close(a);
+	close(c);
+}
+
+static void
+test_bad_start(void)
+{
+	static const char *const bad_o[] = {"-o", "no_such_param=1", NULL};
+	static const char *const bad_user[] = {NULL};
+	struct daemon d;
+	int status;
+
+	d = start(0, &single_any_ops, "root", bad_o);
+	status = reap(&d, 3000);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+	       log_has("no_such_param"),
+	   "an unknown -o parameter stops the start, named in the log (%#x)",
+	   status);
+	d = start(0, &single_any_ops, "no-such-user-h2x", bad_user);
+	status = reap(&d, 3000);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+	       log_has("unknown user no-such-user-h2x"),
+	   "an unknown -u user stops the start (%#x)", status);
+}
+
+int
+main(void)
+{
+	is_root = geteuid() == 0;
+	alarm(120);
+	setup_dirs();
+	test_single_peers();
+	test_single_drop();
+	test_single_idle();
+	test_single_signals();
+	test_event_server();
+	test_event_refusal();
+	test_event_limit();
+	test_event_sighup();
+	test_bad_start();
+	cleanup_dirs();
+	return done_testing();
+}
