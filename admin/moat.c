@@ -1,0 +1,205 @@
+/*
+ * moat: the administrator's command.  `moat [-c CONFDIR] COMMAND ...`
+ * dispatches to init, start, stop, reload, status, check, config and map.
+ * Runs as the invoking user: root for everything that changes the system,
+ * members of moat-admin may look (status, config).  Input: its arguments
+ * and the root-owned configuration; the pid file's lock tells it who the
+ * master is.  It never runs a shell; the programs it starts (the master,
+ * useradd, groupadd) get a clean environment.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "moat.h"
+#include "params.h"
+
+struct moat_command {
+	const char *name;
+	int needs_conf;
+	int (*run)(const char *conf_dir, int argc, char **argv);
+};
+
+static int
+moat_init_cmd(const char *conf_dir, int argc, char **argv)
+{
+	(void)conf_dir;
+	return moat_init(argc, argv);
+}
+
+static const struct moat_command moat_commands[] = {
+    {"init", 0, moat_init_cmd}, {"start", 1, moat_start},
+    {"stop", 1, moat_stop},     {"reload", 1, moat_reload},
+    {"status", 1, moat_status}, {"check", 1, moat_check},
+    {"config", 1, moat_config}, {"map", 0, moat_map},
+};
+
+static void
+moat_vmessage(FILE *f, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(f, "moat: %s\n", line);
+	fflush(f);
+}
+
+void
+moat_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	moat_vmessage(stderr, fmt, ap);
+	va_end(ap);
+}
+
+void
+moat_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	moat_vmessage(stdout, fmt, ap);
+	va_end(ap);
+}
+
+int
+moat_need_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	moat_error("%s: only root may do this", what);
+	return -1;
+}
+
+int
+moat_load_params(const char *conf_dir)
+{
+	struct buf err = BUF_INIT;
+	int rc = params_load(conf_dir, &err);
+
+	if (rc != 0)
+		moat_error("%s", buf_cstr(&err));
+	buf_free(&err);
+	return rc;
+}
+
+char **
+moat_clean_env(void)
+{
+	static char *env[3];
+	static char tz[256];
+	const char *v = getenv("TZ");
+	size_t n = 0;
+	int len;
+
+	env[n++] = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	if (v != NULL) {
+		len = snprintf(tz, sizeof(tz), "TZ=%s", v);
+		if (len > 0 && (size_t)len < sizeof(tz))
+			env[n++] = tz;
+	}
+	env[n] = NULL;
+	return env;
+}
+
+int
+moat_run(const char *path, char *const argv[])
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		moat_error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execve(path, argv, moat_clean_env());
+		moat_error("%s: %s", path, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return -1;
+}
+
+static void
+moat_usage(void)
+{
+	fprintf(
+	    stderr,
+	    "usage: moat [-c CONFDIR] COMMAND [ARGS]\n"
+	    "  init DIR [--listen ADDR:PORT]...  create an instance\n"
+	    "  start [-f] | stop | reload | status\n"
+	    "  check                             verify files and settings\n"
+	    "  config [-d] [-e] [name[=value]...] show or edit main.conf\n"
+	    "  map build FILE [--format aliases|table]\n");
+}
+
+/* -c, else $MOAT_CONFIG, else /etc/moat; made absolute. */
+static int
+moat_conf_dir(const char *given, char *out, size_t size)
+{
+	const char *dir = given;
+
+	if (dir == NULL)
+		dir = getenv("MOAT_CONFIG");
+	if (dir == NULL || dir[0] == '\0')
+		dir = MOAT_DEFAULT_CONFIG;
+	if (size < PATH_MAX || realpath(dir, out) == NULL) {
+		moat_error("configuration directory %s: %s", dir,
+			   strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char conf_dir[PATH_MAX];
+	const char *given = NULL;
+	size_t i;
+	int c;
+
+	log_init("moat");
+	umask(022);
+	while ((c = getopt(argc, argv, "+c:h")) != -1) {
+		if (c != 'c') {
+			moat_usage();
+			return 2;
+		}
+		given = optarg;
+	}
+	if (optind >= argc) {
+		moat_usage();
+		return 2;
+	}
+	argc -= optind;
+	argv += optind;
+	for (i = 0; i < sizeof(moat_commands) / sizeof(moat_commands[0]); i++) {
+		if (strcmp(argv[0], moat_commands[i].name) != 0)
+			continue;
+		if (moat_commands[i].needs_conf &&
+		    moat_conf_dir(given, conf_dir, sizeof(conf_dir)) != 0)
+			return 1;
+		optind = 0; /* glibc: start afresh on the new argv */
+		return moat_commands[i].run(conf_dir, argc, argv);
+	}
+	moat_error("unknown command %s", argv[0]);
+	moat_usage();
+	return 2;
+}

@@ -1,0 +1,69 @@
+/*
+ * moat.h: the moat command's own interfaces, shared by the files of admin/
+ * only.  Each subcommand is a function that takes its own arguments
+ * (argv[0] is the subcommand's name) and returns the exit status.
+ * Messages for the administrator go to stderr as "moat: ...".
+ */
+#ifndef MOAT_ADMIN_H
+#define MOAT_ADMIN_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+
+#define MOAT_DEFAULT_CONFIG "/etc/moat"
+#define MOAT_STOP_WAIT 30 /* seconds `moat stop` waits for the master */
+
+/* moat.c */
+void moat_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void moat_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int moat_need_root(const char *what);
+/* params_load with the error printed; 0 or -1. */
+int moat_load_params(const char *conf_dir);
+/* A child program with a clean environment; its exit status or -1. */
+int moat_run(const char *path, char *const argv[]);
+/* The clean environment for programs moat starts. */
+char **moat_clean_env(void);
+
+/* moat_ctl.c */
+int moat_start(const char *conf_dir, int argc, char **argv);
+int moat_stop(const char *conf_dir, int argc, char **argv);
+int moat_reload(const char *conf_dir, int argc, char **argv);
+int moat_status(const char *conf_dir, int argc, char **argv);
+/* The pid holding the master's lock: > 0, 0 when none, -1 on error. */
+long moat_master_pid(const char *queue_dir);
+
+/* moat_init.c */
+int moat_init(int argc, char **argv);
+
+/* moat_files.c */
+/* Create path (O_EXCL, no link followed) with text, synced; 0 or -1. */
+int moat_write_file(const char *path, const void *text, size_t len,
+		    mode_t mode);
+/*
+ * A directory with this owner, group and mode, created when missing (an
+ * existing one is fixed).  owner and group are names; "$mail_owner" is
+ * the mail_owner user and its primary group.
+ */
+int moat_mkdir(const char *path, mode_t mode, const char *owner,
+	       const char *group);
+/* The uid and gid that a spool.h owner and group name stand for. */
+int moat_owner_ids(const char *owner, const char *group, uid_t *uid,
+		   gid_t *gid);
+/* DIR/log, DIR/mail and the spool tree of spool.h in queue_dir. */
+int moat_init_dirs(const char *dir, const char *queue_dir);
+
+/* moat_users.c */
+int moat_ensure_user(const char *name);
+int moat_ensure_group(const char *name);
+
+/* moat_check.c */
+int moat_check(const char *conf_dir, int argc, char **argv);
+
+/* moat_map.c */
+int moat_map(const char *conf_dir, int argc, char **argv);
+
+/* moat_config.c */
+int moat_config(const char *conf_dir, int argc, char **argv);
+
+#endif

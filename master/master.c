@@ -1,0 +1,314 @@
+/*
+ * master: the supervisor of a Moat instance.  `master -c CONFDIR [-f]`
+ * reads main.conf and master.conf, opens maillog_file, locks the pid
+ * file, creates every listening socket, starts one process of every
+ * service and then keeps the services running: more processes on demand,
+ * replacements (with backoff) for the ones that fail, a reload on SIGHUP,
+ * a clean stop on SIGTERM or SIGINT.
+ *
+ * Security stance: runs as root, unconfined (it must bind privileged ports,
+ * fork daemons as root so they can chroot, and signal them), so it does as
+ * little as possible: it trusts only root-owned configuration, reads no
+ * network or user data, and from its children accepts nothing but
+ * fixed-size status records on the status pipes, each checked against its
+ * own table of children.  Children get a clean environment and no
+ * descriptor but the ones they need.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "master.h"
+
+static struct master_conf master_conf;
+static int master_foreground;
+static int master_sigfd = -1;
+
+static void __attribute__((noreturn)) master_usage(void)
+{
+	log_fatal("usage: master -c CONFDIR [-f]");
+}
+
+/*
+ * Nothing inherited but 0, 1 and 2, and those open, so that no file we
+ * open lands on them.
+ */
+static void
+master_sanitize_fds(void)
+{
+	int fd;
+
+	(void)close_range(3, ~0U, 0);
+	do
+		fd = open("/dev/null", O_RDWR);
+	while (fd >= 0 && fd <= 2);
+	if (fd < 0)
+		exit(1);
+	close(fd);
+}
+
+static int
+master_open_log(const char *path, struct buf *err)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path,
+		  O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+		      O_NOCTTY,
+		  0640);
+	if (fd < 0) {
+		buf_printf(err, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		buf_printf(err, "%s is not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The log becomes fd 2 of the master and of every child. */
+static void
+master_use_log(int fd)
+{
+	if (dup2(fd, 2) < 0)
+		log_fatal("dup2: %s", strerror(errno));
+	close(fd);
+}
+
+static void
+master_reload(void)
+{
+	struct master_conf next;
+	struct buf err = BUF_INIT;
+	int fd;
+
+	log_info("reload -- configuration %s", master_conf.conf_dir);
+	if (master_conf_load(master_conf.conf_dir, &next, &err) != 0) {
+		log_error("reload failed, the old configuration stays: %s",
+			  buf_cstr(&err));
+		goto done;
+	}
+	if (strcmp(next.queue_dir, master_conf.queue_dir) != 0) {
+		log_error("reload: queue_directory changed: stop and start "
+			  "the mail system to use it; the old configuration "
+			  "stays");
+		master_conf_free(&next);
+		goto done;
+	}
+	/* A new maillog_file, or the old one after log rotation. */
+	if (!master_foreground) {
+		buf_reset(&err);
+		if ((fd = master_open_log(next.maillog, &err)) < 0)
+			log_error("reload: %s", buf_cstr(&err));
+		else
+			master_use_log(fd);
+	}
+	master_children_drain();
+	master_children_signal(SIGHUP);
+	master_services_reload(&next.table);
+	master_conf_free(&master_conf);
+	master_conf = next;
+	master_spawn_set_conf(&master_conf);
+done:
+	buf_free(&err);
+}
+
+static void __attribute__((noreturn)) master_stop(int sig)
+{
+	long long deadline, left;
+	struct pollfd pfd;
+	int junk;
+
+	log_info("terminating on signal %d", sig);
+	master_children_signal(SIGTERM);
+	deadline = event_now_ms() + MASTER_STOP_GRACE * 1000LL;
+	pfd.fd = master_sigfd;
+	pfd.events = POLLIN;
+	while (master_child_count() > 0 &&
+	       (left = deadline - event_now_ms()) > 0) {
+		(void)poll(&pfd, 1, (int)left);
+		(void)master_signal_read(master_sigfd, &junk);
+		master_reap();
+	}
+	if (master_child_count() > 0) {
+		log_warn(
+		    "%u processes did not stop in %d seconds: killing them",
+		    master_child_count(), MASTER_STOP_GRACE);
+		master_children_signal(SIGKILL);
+		while (master_child_count() > 0) {
+			(void)poll(&pfd, 1, 1000);
+			(void)master_signal_read(master_sigfd, &junk);
+			master_reap();
+		}
+	}
+	master_services_close_all();
+	master_pid_remove();
+	exit(0);
+}
+
+struct master_poll {
+	struct pollfd *pfd;
+	struct master_service **svc;
+	size_t count, cap;
+};
+
+static void
+master_poll_add(struct master_poll *p, int fd, struct master_service *s)
+{
+	if (p->count == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->pfd = xreallocarray(p->pfd, p->cap, sizeof(*p->pfd));
+		p->svc = xreallocarray(p->svc, p->cap, sizeof(*p->svc));
+	}
+	p->pfd[p->count].fd = fd;
+	p->pfd[p->count].events = POLLIN;
+	p->pfd[p->count].revents = 0;
+	p->svc[p->count++] = s;
+}
+
+/* Status pipes always; a listener only while the service needs a child. */
+static void
+master_poll_build(struct master_poll *p, long long now)
+{
+	struct master_service *s;
+
+	p->count = 0;
+	master_poll_add(p, master_sigfd, NULL);
+	for (s = master_services(); s != NULL; s = s->next) {
+		master_poll_add(p, s->status_rd, s);
+		if (master_service_wants_demand(s, now))
+			master_poll_add(p, s->listen_fd, s);
+	}
+}
+
+/* Status records first: they may come from a child about to be reaped. */
+static void
+master_poll_dispatch(struct master_poll *p)
+{
+	struct master_service *s;
+	size_t i;
+
+	for (i = 1; i < p->count; i++)
+		if (p->pfd[i].revents && p->pfd[i].fd == p->svc[i]->status_rd)
+			master_service_read_status(p->svc[i]);
+	for (i = 1; i < p->count; i++) {
+		s = p->svc[i];
+		if ((p->pfd[i].revents & POLLIN) &&
+		    p->pfd[i].fd == s->listen_fd &&
+		    master_service_wants_demand(s, event_now_ms()))
+			(void)master_spawn(s);
+	}
+}
+
+static void __attribute__((noreturn)) master_loop(void)
+{
+	struct master_poll p = {NULL, NULL, 0, 0};
+	long long now, next, timeout;
+	unsigned sigs;
+	int term_sig = SIGTERM;
+
+	for (;;) {
+		now = event_now_ms();
+		next = -1;
+		master_spawn_due(now, &next);
+		master_poll_build(&p, now);
+		timeout = next < 0 ? -1 : next - now < 0 ? 0 : next - now;
+		if (timeout > 3600 * 1000)
+			timeout = 3600 * 1000;
+		if (poll(p.pfd, p.count, (int)timeout) < 0) {
+			if (errno != EINTR)
+				log_fatal("poll: %s", strerror(errno));
+			continue;
+		}
+		master_poll_dispatch(&p);
+		if (!p.pfd[0].revents)
+			continue;
+		sigs = master_signal_read(master_sigfd, &term_sig);
+		if (sigs & MASTER_SIG_CHLD) {
+			master_reap();
+			master_services_reap_removed();
+		}
+		if (sigs & MASTER_SIG_TERM)
+			master_stop(term_sig);
+		if (sigs & MASTER_SIG_HUP)
+			master_reload();
+	}
+}
+
+static const char *
+master_args(int argc, char **argv)
+{
+	const char *conf_dir = NULL;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:f")) != -1) {
+		switch (c) {
+		case 'c':
+			conf_dir = optarg;
+			break;
+		case 'f':
+			master_foreground = 1;
+			break;
+		default:
+			master_usage();
+		}
+	}
+	if (conf_dir == NULL || optind != argc)
+		master_usage();
+	return conf_dir;
+}
+
+int
+main(int argc, char **argv)
+{
+	char conf_dir[PATH_MAX];
+	struct buf err = BUF_INIT;
+	int log_fd = -1, ready_fd = -1, null_fd;
+
+	master_sanitize_fds();
+	log_init("master");
+	if (realpath(master_args(argc, argv), conf_dir) == NULL)
+		log_fatal("configuration directory: %s", strerror(errno));
+	if (geteuid() != 0)
+		log_fatal("the master must run as root");
+	umask(022);
+	if (master_conf_load(conf_dir, &master_conf, &err) != 0)
+		log_fatal("%s", buf_cstr(&err));
+	if (!master_foreground &&
+	    (log_fd = master_open_log(master_conf.maillog, &err)) < 0)
+		log_fatal("%s", buf_cstr(&err));
+	if (chdir(master_conf.queue_dir) != 0)
+		log_fatal("chdir %s: %s", master_conf.queue_dir,
+			  strerror(errno));
+	if (!master_foreground)
+		ready_fd = master_daemonize();
+	master_pid_lock();
+	if (master_services_open(&master_conf.table, &err) != 0)
+		log_fatal("%s", buf_cstr(&err));
+	master_sigfd = master_signal_init();
+	if ((null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		log_fatal("open /dev/null: %s", strerror(errno));
+	if (!master_foreground) {
+		if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0)
+			log_fatal("dup2: %s", strerror(errno));
+		master_use_log(log_fd);
+	}
+	master_spawn_init(&master_conf, null_fd);
+	log_info("daemon started, configuration %s", conf_dir);
+	if (!master_foreground)
+		master_daemon_ready(ready_fd);
+	buf_free(&err);
+	master_loop();
+}

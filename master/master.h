@@ -1,0 +1,97 @@
+/*
+ * master.h: the master's own interfaces, shared by the files of master/
+ * only.  The master is the supervisor: it reads the root-owned
+ * configuration, creates every listening socket, starts the daemons of
+ * master.conf and watches them.  The only bytes it reads from a child are
+ * fixed-size status records on the service's status pipe, validated
+ * against its own table of children.
+ */
+#ifndef MOAT_MASTER_H
+#define MOAT_MASTER_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "server.h"
+#include "service_table.h"
+
+#define MASTER_LISTEN_BACKLOG 100
+#define MASTER_BACKOFF_MAX 60   /* seconds between restarts, at most */
+#define MASTER_BACKOFF_RESET 60 /* a child that lived this long resets it */
+#define MASTER_STOP_GRACE 10    /* seconds from SIGTERM to SIGKILL */
+/* maxproc 1: at most one start a second. */
+#define MASTER_RESPAWN_MIN_MS 1000
+#define MASTER_PID_FILE "pid/master.pid" /* relative to queue_directory */
+
+/* The configuration the master runs with: a snapshot, kept on reload. */
+struct master_conf {
+	char *conf_dir;  /* absolute */
+	char *queue_dir; /* the master's working directory */
+	char *daemon_dir;
+	char *maillog;
+	struct service_table table;
+};
+
+struct master_service {
+	struct master_service *next;
+	struct service svc; /* args copied: owned by this struct */
+	int listen_fd;
+	int status_rd, status_wr; /* the service's status pipe */
+	unsigned total, idle;     /* children, and those ready for work */
+	unsigned backoff;         /* seconds; grows with repeated failures */
+	long long throttle_until; /* monotonic ms: no start before */
+	int respawn;              /* start one even without demand */
+	int removed;              /* gone from master.conf on reload */
+	int seen;                 /* reload: still in master.conf */
+};
+
+struct master_child {
+	struct master_child *next;
+	pid_t pid;
+	struct master_service *svc;
+	char *path; /* the program, for log lines */
+	int idle;
+	int draining; /* told to finish (reload): never idle */
+	long long started_ms;
+};
+
+/* master_conf.c */
+int master_conf_load(const char *conf_dir, struct master_conf *mc,
+		     struct buf *err);
+void master_conf_free(struct master_conf *mc);
+
+/* master_service.c */
+struct master_service *master_services(void);
+int master_services_open(const struct service_table *t, struct buf *err);
+void master_services_reload(const struct service_table *t);
+void master_service_read_status(struct master_service *s);
+void master_services_reap_removed(void);
+void master_services_close_all(void);
+int master_service_wants_demand(const struct master_service *s, long long now);
+
+/* master_spawn.c */
+void master_spawn_init(const struct master_conf *mc, int null_fd);
+void master_spawn_set_conf(const struct master_conf *mc);
+int master_spawn(struct master_service *s);
+void master_reap(void);
+void master_children_signal(int sig);
+void master_children_drain(void);
+struct master_child *master_child_find(pid_t pid);
+unsigned master_child_count(void);
+void master_spawn_due(long long now, long long *next_ms);
+
+/* master_signal.c */
+#define MASTER_SIG_CHLD 0x1
+#define MASTER_SIG_HUP 0x2
+#define MASTER_SIG_TERM 0x4
+int master_signal_init(void);
+unsigned master_signal_read(int fd, int *term_sig);
+void master_signal_child_reset(void);
+
+/* master_daemon.c */
+int master_daemonize(void);
+void master_daemon_ready(int fd);
+void master_pid_lock(void);
+void master_pid_remove(void);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * master_conf: read main.conf and master.conf into the snapshot the master
+ * runs with, at start and on SIGHUP.  Input: root-owned files, trusted but
+ * checked: every error names the file and line, and a failed reload keeps
+ * the old snapshot.  Runs in the master.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "params.h"
+#include "privilege.h"
+
+/* A command is a plain file name inside daemon_directory. */
+static int
+master_command_ok(const char *command)
+{
+	return command[0] != '\0' && strchr(command, '/') == NULL &&
+	       strcmp(command, ".") != 0 && strcmp(command, "..") != 0;
+}
+
+static int
+master_check_service(const struct master_conf *mc, const struct service *s,
+		     struct buf *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+	int n;
+
+	if (!master_command_ok(s->command)) {
+		buf_printf(err, "%s/master.conf:%u: bad command name \"%s\"",
+			   mc->conf_dir, s->lineno, s->command);
+		return -1;
+	}
+	if (privilege_user_ids(s->user, &uid, &gid) != 0) {
+		buf_printf(err, "%s/master.conf:%u: unknown user %s",
+			   mc->conf_dir, s->lineno, s->user);
+		return -1;
+	}
+	n = snprintf(path, sizeof(path), "%s/%s", mc->daemon_dir, s->command);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		buf_printf(err, "%s/master.conf:%u: program path too long",
+			   mc->conf_dir, s->lineno);
+		return -1;
+	}
+	if (stat(path, &st) != 0 || access(path, X_OK) != 0) {
+		buf_printf(err, "%s/master.conf:%u: %s: %s", mc->conf_dir,
+			   s->lineno, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		buf_printf(err, "%s/master.conf:%u: %s: not a regular file",
+			   mc->conf_dir, s->lineno, path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+master_conf_snapshot(struct master_conf *mc, const char *conf_dir)
+{
+	mc->conf_dir = xstrdup(conf_dir);
+	mc->queue_dir = xstrdup(param_str("queue_directory"));
+	mc->daemon_dir = xstrdup(param_str("daemon_directory"));
+	mc->maillog = xstrdup(param_str("maillog_file"));
+}
+
+int
+master_conf_load(const char *conf_dir, struct master_conf *mc, struct buf *err)
+{
+	size_t i;
+
+	memset(mc, 0, sizeof(*mc));
+	buf_reset(err);
+	if (params_load(conf_dir, err) != 0)
+		return -1;
+	master_conf_snapshot(mc, conf_dir);
+	if (mc->queue_dir[0] == '\0' || mc->daemon_dir[0] == '\0' ||
+	    mc->maillog[0] == '\0') {
+		buf_printf(err,
+			   "%s/main.conf: queue_directory, "
+			   "daemon_directory and maillog_file must be set",
+			   conf_dir);
+		goto fail;
+	}
+	if (service_table_load(conf_dir, &mc->table, err) != 0)
+		goto fail;
+	for (i = 0; i < mc->table.count; i++)
+		if (master_check_service(mc, &mc->table.svc[i], err) != 0)
+			goto fail;
+	return 0;
+fail:
+	master_conf_free(mc);
+	return -1;
+}
+
+void
+master_conf_free(struct master_conf *mc)
+{
+	free(mc->conf_dir);
+	free(mc->queue_dir);
+	free(mc->daemon_dir);
+	free(mc->maillog);
+	if (mc->table.svc != NULL)
+		service_table_free(&mc->table);
+	memset(mc, 0, sizeof(*mc));
+}

@@ -1,0 +1,285 @@
+/*
+ * master_spawn: start daemons and account for their deaths.  A child is
+ * forked by root and exec'd with the service's listener on fd 3, the
+ * status pipe on fd 4, the log on fd 2, /dev/null on 0 and 1, nothing
+ * else open, default signal dispositions and a clean environment; the
+ * daemon drops privileges itself (server.c).  Policy: demand (no idle
+ * child and a readable listener) starts one more up to maxproc; a child
+ * that fails is replaced after a backoff; a service of one process (qmgr)
+ * is always kept running.  No input is read here but exit statuses.
+ * Runs in the master.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "master.h"
+
+#define MASTER_ARGV_MAX (8 + SERVICE_ARGS_MAX + 1)
+
+static const struct master_conf *spawn_conf;
+static int spawn_null_fd = -1;
+static char *spawn_env[3];
+static struct master_child *master_child_list;
+static unsigned master_child_total;
+
+void
+master_spawn_init(const struct master_conf *mc, int null_fd)
+{
+	const char *tz = getenv("TZ");
+	struct buf b = BUF_INIT;
+	size_t n = 0;
+
+	spawn_conf = mc;
+	spawn_null_fd = null_fd;
+	spawn_env[n++] = xstrdup("PATH=/usr/bin:/bin");
+	if (tz != NULL) {
+		buf_printf(&b, "TZ=%s", tz);
+		spawn_env[n++] = xstrdup(buf_cstr(&b));
+		buf_free(&b);
+	}
+	spawn_env[n] = NULL;
+}
+
+void
+master_spawn_set_conf(const struct master_conf *mc)
+{
+	spawn_conf = mc;
+}
+
+/* In the child: set up the descriptors and exec; never returns. */
+static void __attribute__((noreturn))
+master_child_exec(const struct master_service *s, const char *path, char **argv)
+{
+	int listen_fd, status_fd;
+
+	master_signal_child_reset();
+	/* Above 4 first, so the dup2s below cannot clobber each other. */
+	listen_fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 5);
+	status_fd = fcntl(s->status_wr, F_DUPFD_CLOEXEC, 5);
+	if (listen_fd < 0 || status_fd < 0 || dup2(spawn_null_fd, 0) < 0 ||
+	    dup2(spawn_null_fd, 1) < 0 ||
+	    dup2(listen_fd, SERVER_LISTEN_FD) < 0 ||
+	    dup2(status_fd, SERVER_STATUS_FD) < 0) {
+		log_error("service %s: child descriptors: %s", s->svc.name,
+			  strerror(errno));
+		_exit(127);
+	}
+	if (close_range(SERVER_STATUS_FD + 1, ~0U, 0) != 0) {
+		log_error("close_range: %s", strerror(errno));
+		_exit(127);
+	}
+	execve(path, argv, spawn_env);
+	log_error("service %s: exec %s: %s", s->svc.name, path,
+		  strerror(errno));
+	_exit(127);
+}
+
+/* argv: command -c CONFDIR -n SERVICE -u USER [-r] [args...] */
+static void
+master_child_argv(const struct master_service *s, char **argv)
+{
+	size_t n = 0, i;
+
+	argv[n++] = (char *)s->svc.command;
+	argv[n++] = (char *)"-c";
+	argv[n++] = spawn_conf->conf_dir;
+	argv[n++] = (char *)"-n";
+	argv[n++] = (char *)s->svc.name;
+	argv[n++] = (char *)"-u";
+	argv[n++] = (char *)s->svc.user;
+	if (s->svc.chroot)
+		argv[n++] = (char *)"-r";
+	for (i = 0; s->svc.args[i] != NULL && n < MASTER_ARGV_MAX - 1; i++)
+		argv[n++] = s->svc.args[i];
+	argv[n] = NULL;
+}
+
+int
+master_spawn(struct master_service *s)
+{
+	char *argv[MASTER_ARGV_MAX];
+	struct master_child *c;
+	struct buf path = BUF_INIT;
+	pid_t pid;
+
+	buf_printf(&path, "%s/%s", spawn_conf->daemon_dir, s->svc.command);
+	master_child_argv(s, argv);
+	pid = fork();
+	if (pid < 0) {
+		log_warn("service %s: fork: %s", s->svc.name, strerror(errno));
+		buf_free(&path);
+		s->throttle_until = event_now_ms() + 1000;
+		return -1;
+	}
+	if (pid == 0)
+		master_child_exec(s, buf_cstr(&path), argv);
+	c = xcalloc(1, sizeof(*c));
+	c->pid = pid;
+	c->svc = s;
+	c->path = path.data; /* the buffer's storage now belongs to c */
+	/* Counted idle until it says otherwise: no second start meanwhile. */
+	c->idle = 1;
+	c->started_ms = event_now_ms();
+	c->next = master_child_list;
+	master_child_list = c;
+	master_child_total++;
+	s->total++;
+	s->idle++;
+	return 0;
+}
+
+struct master_child *
+master_child_find(pid_t pid)
+{
+	struct master_child *c;
+
+	for (c = master_child_list; c != NULL; c = c->next)
+		if (c->pid == pid)
+			return c;
+	return NULL;
+}
+
+unsigned
+master_child_count(void)
+{
+	return master_child_total;
+}
+
+static void
+master_log_death(const struct master_child *c, int status)
+{
+	int sig;
+
+	if (WIFSIGNALED(status)) {
+		sig = WTERMSIG(status);
+		if (sig == SIGSYS)
+			log_warn("process %s pid %ld killed by signal %d "
+				 "(SIGSYS: seccomp?)",
+				 c->path, (long)c->pid, sig);
+		else
+			log_warn("process %s pid %ld killed by signal %d",
+				 c->path, (long)c->pid, sig);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		log_warn("process %s pid %ld exit status %d", c->path,
+			 (long)c->pid, WEXITSTATUS(status));
+	}
+}
+
+/* 1 second, then doubling up to the maximum. */
+static unsigned
+master_backoff_next(unsigned backoff)
+{
+	if (backoff == 0)
+		return 1;
+	return backoff * 2 > MASTER_BACKOFF_MAX ? MASTER_BACKOFF_MAX
+						: backoff * 2;
+}
+
+/* Decide when the service may start again after this death. */
+static void
+master_child_exited(const struct master_child *c, int status, long long now)
+{
+	struct master_service *s = c->svc;
+	long long lived = now - c->started_ms;
+	int failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+
+	s->total--;
+	if (c->idle)
+		s->idle--;
+	master_log_death(c, status);
+	if (s->removed)
+		return;
+	if (lived >= MASTER_BACKOFF_RESET * 1000LL)
+		s->backoff = 0;
+	if (failed) {
+		s->backoff = master_backoff_next(s->backoff);
+		s->throttle_until = now + s->backoff * 1000LL;
+		s->respawn = 1;
+		if (s->backoff > 1)
+			log_warn("service %s: failing repeatedly; next start "
+				 "in %u seconds",
+				 s->svc.name, s->backoff);
+	} else if (s->svc.maxproc == 1) {
+		s->respawn = 1;
+		if (s->throttle_until < c->started_ms + MASTER_RESPAWN_MIN_MS)
+			s->throttle_until =
+			    c->started_ms + MASTER_RESPAWN_MIN_MS;
+	}
+}
+
+void
+master_reap(void)
+{
+	struct master_child **pp, *c;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (pp = &master_child_list; (c = *pp) != NULL; pp = &c->next)
+			if (c->pid == pid)
+				break;
+		if (c == NULL)
+			continue;
+		*pp = c->next;
+		master_child_total--;
+		master_child_exited(c, status, event_now_ms());
+		free(c->path);
+		free(c);
+	}
+}
+
+void
+master_children_signal(int sig)
+{
+	struct master_child *c;
+
+	for (c = master_child_list; c != NULL; c = c->next)
+		if (kill(c->pid, sig) != 0 && errno != ESRCH)
+			log_warn("kill %ld: %s", (long)c->pid, strerror(errno));
+}
+
+/* Reload: every child finishes its work and exits; none counts as idle. */
+void
+master_children_drain(void)
+{
+	struct master_child *c;
+
+	for (c = master_child_list; c != NULL; c = c->next) {
+		if (c->idle) {
+			c->idle = 0;
+			c->svc->idle--;
+		}
+		c->draining = 1;
+	}
+}
+
+/*
+ * Start what must run without demand: a service at start or after a
+ * reload, one whose child failed (after its backoff), a service of one
+ * process.  *next_ms: the earliest time something is waiting for.
+ */
+void
+master_spawn_due(long long now, long long *next_ms)
+{
+	struct master_service *s;
+
+	for (s = master_services(); s != NULL; s = s->next) {
+		if (s->removed)
+			continue;
+		if (now < s->throttle_until) {
+			if (*next_ms < 0 || s->throttle_until < *next_ms)
+				*next_ms = s->throttle_until;
+			continue;
+		}
+		if (s->respawn && s->total == 0 && master_spawn(s) == 0)
+			s->respawn = 0;
+	}
+}
