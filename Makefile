@@ -53,7 +53,7 @@ UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
 
 all: $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/bin/%)
 
-$(BUILD)/obj/%.o: %.c $(wildcard common/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(dir $<) -c -o $@ $<
 

@@ -21,8 +21,9 @@ snd = inst.user("moatt_snd")
 
 with open(inst.path("conf", "aliases")) as f:
     default_aliases = f.read()
-t.ok("decode" not in default_aliases and "|" not in default_aliases,
-     "the default aliases file has no program aliases such as decode")
+entries = [l for l in default_aliases.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+t.ok(entries and not any("decode" in l or "|" in l for l in entries),
+     "the default aliases file has no program aliases such as decode", entries)
 
 outdir = os.path.join(os.path.dirname(inst.dir), "out")
 os.makedirs(outdir)
@@ -39,7 +40,8 @@ with open(recorder, "w") as f:
             "    fh.write(data)\n")
 os.chmod(recorder, 0o755)
 
-inst.write_aliases(default_aliases +
+inst.write_aliases("\n".join(l for l in default_aliases.splitlines()
+                             if not l.startswith("postmaster:")) + "\n" +
                    "team: moatt_ann, moatt_ben\n"
                    "annalias: moatt_ann\n"
                    "postmaster: moatt_ann\n")

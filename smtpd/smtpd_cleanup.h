@@ -1,0 +1,50 @@
+/*
+ * smtpd_cleanup: smtpd's side of the submission conversation with cleanup
+ * (common/ipc_proto.h): begin and recipient frames when DATA starts, the
+ * content in chunks as it arrives, op=end, and cleanup's reply.  Closing
+ * the connection before op=end aborts: nothing is queued.  cleanup's reply
+ * is read without blocking, from the event loop; the session checks it
+ * before passing it to the client.  Run by smtpd, inside its chroot.
+ */
+#ifndef MOAT_SMTPD_CLEANUP_H
+#define MOAT_SMTPD_CLEANUP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "smtpd_session.h"
+
+struct smtpd_cleanup {
+	int fd;             /* -1 when not connected */
+	int timeout;        /* ipc_timeout, seconds */
+	int failed;         /* a send failed: the message gets 451 */
+	struct buf pending; /* content not yet sent */
+	struct buf in;      /* bytes of cleanup's reply */
+	/* The reply, once read. */
+	int code;
+	char dsn[16];
+	char text[256];
+	char queue_id[32];
+};
+
+void smtpd_cleanup_init(struct smtpd_cleanup *c, int timeout);
+/* Connect and send begin and the recipients; 0, or -1 (logged). */
+int smtpd_cleanup_open(struct smtpd_cleanup *c, const struct smtpd_session *s);
+/*
+ * Send content (canonical form); takes and empties content.  Whole chunks
+ * go at once, the rest waits for more or for smtpd_cleanup_finish.  After
+ * a failure the content is dropped and c->failed is set.
+ */
+void smtpd_cleanup_data(struct smtpd_cleanup *c, struct buf *content);
+/* Send what is left and op=end; 0, or -1 (logged; c->failed set). */
+int smtpd_cleanup_finish(struct smtpd_cleanup *c);
+/*
+ * Read what cleanup sent so far (never blocks): 1 the reply is in c->code,
+ * c->dsn, c->text, c->queue_id; 0 more to come; -1 a broken reply (logged).
+ */
+int smtpd_cleanup_read_reply(struct smtpd_cleanup *c);
+/* Close the connection (before op=end: nothing is queued). */
+void smtpd_cleanup_close(struct smtpd_cleanup *c);
+void smtpd_cleanup_free(struct smtpd_cleanup *c);
+
+#endif

@@ -1,0 +1,508 @@
+/*
+ * smtpd_io: the event-driven side of an SMTP connection.  Bytes from the
+ * client are hostile: a command line is looked at only once complete and
+ * within smtpd_command_line_limit (a longer one is answered once and then
+ * skipped to its LF without being kept), DATA goes through the byte state
+ * machine of smtpd_data.c, and nothing is read while replies pile up
+ * unread, while a delayed reply is held or while cleanup is answering, so
+ * every buffer stays bounded.  Replies to pipelined commands leave in one
+ * write per batch.  Run by smtpd (unprivileged, chrooted).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "server.h"
+#include "smtpd_cleanup.h"
+#include "smtpd_data.h"
+#include "smtpd_io.h"
+#include "smtpd_reply.h"
+
+#define READ_CHUNK 16384
+#define OUT_HIGH (64 * 1024) /* stop taking commands above this */
+#define CLOSE_GRACE_MS 10000 /* to deliver the last reply */
+#define LINGER_MS 2000       /* then to let the client read it */
+#define GREET_SETTLE_MS 50   /* look for early talkers this long */
+
+enum conn_mode { MODE_CMD, MODE_DATA, MODE_WAIT_CLEANUP };
+
+struct smtpd_conn {
+	int fd;
+	const struct smtpd_io_config *cfg;
+	struct smtpd_session session;
+	struct smtpd_data data;
+	struct smtpd_cleanup cleanup;
+	int cleanup_watched;
+	struct buf in, out, held, content;
+	enum conn_mode mode;
+	int discarding; /* skipping an over-long line to its LF */
+	int paused;     /* held replies wait for the delay timer */
+	int closing;    /* close once out is sent */
+	int shut;       /* our side shut down; draining input */
+	unsigned long timer, delay_timer;
+};
+
+static void conn_after(struct smtpd_conn *c);
+
+static void
+conn_drain_log(struct smtpd_conn *c)
+{
+	struct buf *log = &c->session.log;
+	size_t start = 0, i;
+
+	for (i = 0; i < log->len; i++) {
+		if (log->data[i] != '\n')
+			continue;
+		log_info("%.*s", (int)(i - start), log->data + start);
+		start = i + 1;
+	}
+	buf_reset(log);
+}
+
+static void
+conn_close(struct smtpd_conn *c)
+{
+	event_timer_cancel(c->timer);
+	event_timer_cancel(c->delay_timer);
+	if (c->cleanup_watched)
+		event_remove(c->cleanup.fd);
+	smtpd_cleanup_free(&c->cleanup);
+	event_remove(c->fd);
+	close(c->fd);
+	smtpd_session_disconnect(&c->session);
+	conn_drain_log(c);
+	smtpd_session_free(&c->session);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	buf_free(&c->held);
+	buf_free(&c->content);
+	free(c);
+	server_client_done();
+}
+
+static void conn_on_timer(void *ctx);
+
+static void
+conn_arm_timer(struct smtpd_conn *c)
+{
+	const struct smtpd_io_config *cfg = c->cfg;
+	long long secs = cfg->timeout;
+
+	if (c->mode == MODE_DATA)
+		secs = cfg->data_timeout;
+	else if (c->mode == MODE_WAIT_CLEANUP)
+		secs = cfg->ipc_timeout;
+	else if (server_client_count() * 5 >= cfg->client_limit * 4)
+		secs = cfg->stress_timeout;
+	event_timer_cancel(c->timer);
+	c->timer = event_timer_add(c->closing ? CLOSE_GRACE_MS : secs * 1000,
+				   conn_on_timer, c);
+}
+
+static void
+conn_on_delay(void *ctx)
+{
+	struct smtpd_conn *c = ctx;
+
+	c->delay_timer = 0;
+	c->paused = 0;
+	buf_append(&c->out, c->held.data, c->held.len);
+	buf_reset(&c->held);
+	conn_after(c);
+}
+
+static void conn_start_data(struct smtpd_conn *c);
+
+/* Pass on what the session produced: log lines, the reply, the action. */
+static void
+conn_emit(struct smtpd_conn *c, enum smtpd_action act)
+{
+	struct smtpd_session *s = &c->session;
+
+	conn_drain_log(c);
+	if (s->reply.len > 0) {
+		if (s->delay && c->cfg->error_sleep > 0 && !c->paused) {
+			c->paused = 1;
+			c->delay_timer = event_timer_add(
+			    (long long)c->cfg->error_sleep * 1000,
+			    conn_on_delay, c);
+		}
+		buf_append(c->paused ? &c->held : &c->out, s->reply.data,
+			   s->reply.len);
+		buf_reset(&s->reply);
+	}
+	if (act == SMTPD_ACT_CLOSE) {
+		c->closing = 1;
+		conn_arm_timer(c);
+	} else if (act == SMTPD_ACT_DATA) {
+		conn_start_data(c);
+	}
+}
+
+static void
+conn_start_data(struct smtpd_conn *c)
+{
+	int ok = smtpd_cleanup_open(&c->cleanup, &c->session) == 0;
+
+	conn_emit(c, smtpd_session_data_started(&c->session, ok));
+	if (!ok) {
+		smtpd_cleanup_close(&c->cleanup);
+		return;
+	}
+	c->mode = MODE_DATA;
+	smtpd_data_init(&c->data, c->cfg->line_length_limit,
+			c->cfg->session->message_size_limit);
+	conn_arm_timer(c);
+}
+
+static void
+conn_finish_data(struct smtpd_conn *c, struct smtpd_data_result *r)
+{
+	if (c->cleanup_watched)
+		event_remove(c->cleanup.fd);
+	c->cleanup_watched = 0;
+	smtpd_cleanup_close(&c->cleanup);
+	c->mode = MODE_CMD;
+	r->size = c->data.size;
+	conn_emit(c, smtpd_session_data_done(&c->session, r));
+	conn_arm_timer(c);
+}
+
+static void
+conn_on_cleanup(int fd, unsigned events, void *ctx)
+{
+	struct smtpd_conn *c = ctx;
+	struct smtpd_data_result r = {
+	    SMTPD_R_QUEUE_ERROR, 0, NULL, NULL, NULL, 0};
+	int got = smtpd_cleanup_read_reply(&c->cleanup);
+
+	if (got == 0)
+		return;
+	if (got == 1) {
+		r.reject_id = -1;
+		r.code = c->cleanup.code;
+		r.dsn = c->cleanup.dsn;
+		r.text = c->cleanup.text;
+		r.queue_id = c->cleanup.queue_id;
+	}
+	conn_finish_data(c, &r);
+	conn_after(c);
+}
+
+static int
+data_reject_id(enum smtpd_data_error e)
+{
+	switch (e) {
+	case SMTPD_DATA_BARE_EOL:
+		return SMTPD_R_BARE_EOL;
+	case SMTPD_DATA_LINE_TOO_LONG:
+		return SMTPD_R_DATA_LINE_TOO_LONG;
+	case SMTPD_DATA_TOO_BIG:
+		return SMTPD_R_DATA_TOO_BIG;
+	case SMTPD_DATA_OK:
+		break;
+	}
+	return -1;
+}
+
+/* The end of DATA: abort, or send op=end and wait for cleanup. */
+static void
+conn_end_data(struct smtpd_conn *c)
+{
+	struct smtpd_data_result r = {-1, 0, NULL, NULL, NULL, 0};
+
+	if (c->data.error != SMTPD_DATA_OK) {
+		smtpd_cleanup_close(&c->cleanup); /* nothing is queued */
+		r.reject_id = data_reject_id(c->data.error);
+		conn_finish_data(c, &r);
+		return;
+	}
+	if (smtpd_cleanup_finish(&c->cleanup) != 0) {
+		r.reject_id = SMTPD_R_QUEUE_ERROR;
+		conn_finish_data(c, &r);
+		return;
+	}
+	c->mode = MODE_WAIT_CLEANUP;
+	c->cleanup_watched = 1;
+	event_set(c->cleanup.fd, EVENT_READ, conn_on_cleanup, c);
+	conn_arm_timer(c);
+}
+
+/* Feed buffered bytes to the data reader; 1 when something was taken. */
+static int
+conn_data(struct smtpd_conn *c)
+{
+	size_t used = 0;
+	int end;
+
+	if (c->in.len == 0)
+		return 0;
+	end = smtpd_data_input(&c->data, c->in.data, c->in.len, &c->content,
+			       &used);
+	buf_consume(&c->in, used);
+	if (c->data.error == SMTPD_DATA_OK)
+		smtpd_cleanup_data(&c->cleanup, &c->content);
+	else
+		buf_reset(&c->content);
+	if (end)
+		conn_end_data(c);
+	return 1;
+}
+
+/* Handle one complete command line; 1 when something was taken. */
+static int
+conn_command(struct smtpd_conn *c)
+{
+	size_t limit = c->cfg->command_line_limit, len;
+	const char *lf = c->in.len ? memchr(c->in.data, '\n', c->in.len) : NULL;
+	enum smtpd_action act;
+
+	if (c->discarding || (lf == NULL && c->in.len > limit + 1)) {
+		if (!c->discarding)
+			conn_emit(c, smtpd_session_line_too_long(&c->session));
+		c->discarding = lf == NULL;
+		buf_consume(&c->in,
+			    lf ? (size_t)(lf - c->in.data) + 1 : c->in.len);
+		return lf != NULL || c->in.len > 0;
+	}
+	if (lf == NULL)
+		return 0;
+	len = (size_t)(lf - c->in.data);
+	if (len > 0 && c->in.data[len - 1] == '\r')
+		len--;
+	if (len > limit)
+		act = smtpd_session_line_too_long(&c->session);
+	else
+		act = smtpd_session_input_line(&c->session, c->in.data, len);
+	buf_consume(&c->in, (size_t)(lf - c->in.data) + 1);
+	conn_emit(c, act);
+	return 1;
+}
+
+static void
+conn_process(struct smtpd_conn *c)
+{
+	int progress = 1;
+
+	while (progress && !c->closing && !c->paused &&
+	       c->mode != MODE_WAIT_CLEANUP && c->out.len < OUT_HIGH)
+		progress =
+		    c->mode == MODE_DATA ? conn_data(c) : conn_command(c);
+}
+
+/* Write what we can; -1 when the client is gone. */
+static int
+conn_flush(struct smtpd_conn *c)
+{
+	ssize_t n;
+
+	while (c->out.len > 0) {
+		n = send(c->fd, c->out.data, c->out.len,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			buf_consume(&c->out, (size_t)n);
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+conn_lost(struct smtpd_conn *c)
+{
+	char client[SMTPD_ADDR_TEXT + SMTPD_NAME_TEXT + 2];
+
+	if (!c->closing)
+		log_info(
+		    "lost connection after %s from %s",
+		    c->mode == MODE_CMD ? c->session.last_cmd : "DATA",
+		    smtpd_session_client(&c->session, client, sizeof(client)));
+	conn_close(c);
+}
+
+static void conn_on_client(int fd, unsigned events, void *ctx);
+
+/*
+ * The last reply is written: send FIN and read (and drop) what the client
+ * still sends until it closes, so unread input does not make the kernel
+ * answer with a reset that could destroy the reply in flight.
+ */
+static void
+conn_linger(struct smtpd_conn *c)
+{
+	if (!c->shut) {
+		c->shut = 1;
+		if (shutdown(c->fd, SHUT_WR) != 0) {
+			conn_close(c);
+			return;
+		}
+		event_timer_cancel(c->timer);
+		c->timer = event_timer_add(LINGER_MS, conn_on_timer, c);
+	}
+	event_set(c->fd, EVENT_READ, conn_on_client, c);
+}
+
+/* After any event: process, write, then watch what we need next. */
+static void
+conn_after(struct smtpd_conn *c)
+{
+	unsigned want = 0;
+
+	conn_process(c);
+	if (conn_flush(c) != 0) {
+		conn_lost(c);
+		return;
+	}
+	if (c->closing && c->out.len == 0 && !c->paused) {
+		conn_linger(c);
+		return;
+	}
+	if (!c->closing && !c->paused && c->mode != MODE_WAIT_CLEANUP &&
+	    c->out.len < OUT_HIGH &&
+	    c->in.len <= c->cfg->command_line_limit + 1)
+		want |= EVENT_READ;
+	if (c->out.len > 0)
+		want |= EVENT_WRITE;
+	event_set(c->fd, want, conn_on_client, c);
+}
+
+static void
+conn_on_timer(void *ctx)
+{
+	struct smtpd_conn *c = ctx;
+	struct smtpd_data_result r = {
+	    SMTPD_R_QUEUE_ERROR, 0, NULL, NULL, NULL, 0};
+
+	c->timer = 0;
+	if (c->closing) {
+		conn_close(c);
+		return;
+	}
+	if (c->mode == MODE_WAIT_CLEANUP) {
+		log_warn("cleanup: no reply within %d s", c->cfg->ipc_timeout);
+		conn_finish_data(c, &r);
+		conn_after(c);
+		return;
+	}
+	if (c->paused) {
+		event_timer_cancel(c->delay_timer);
+		c->delay_timer = 0;
+		c->paused = 0;
+		buf_append(&c->out, c->held.data, c->held.len);
+		buf_reset(&c->held);
+	}
+	smtpd_cleanup_close(&c->cleanup);
+	conn_emit(c, smtpd_session_timeout(&c->session));
+	conn_after(c);
+}
+
+static void
+conn_on_client(int fd, unsigned events, void *ctx)
+{
+	struct smtpd_conn *c = ctx;
+	char tmp[READ_CHUNK];
+	ssize_t n;
+
+	if (events & EVENT_READ) {
+		n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN &&
+			       errno != EWOULDBLOCK && errno != EINTR)) {
+			conn_lost(c);
+			return;
+		}
+		if (n > 0 && !c->closing) {
+			buf_append(&c->in, tmp, (size_t)n);
+			conn_arm_timer(c);
+		}
+	} else if (events & EVENT_ERROR) {
+		conn_lost(c);
+		return;
+	}
+	conn_after(c);
+}
+
+/* The numeric address of the peer; IPv4-mapped IPv6 shown as IPv4. */
+static void
+peer_address(int fd, char *out, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+	const char *r = NULL;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET)
+			r = inet_ntop(AF_INET, &s4->sin_addr, out, size);
+		else if (ss.ss_family == AF_INET6 &&
+			 IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			r = inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
+				      size);
+		else if (ss.ss_family == AF_INET6)
+			r = inet_ntop(AF_INET6, &s6->sin6_addr, out, size);
+	}
+	if (r == NULL)
+		strlcpy(out, "unknown", size);
+}
+
+/*
+ * A client that talks before our greeting is no SMTP client.  Its bytes
+ * are looked for at accept time and once more a moment later, so one that
+ * writes the instant it connects is caught even when we accepted first.
+ */
+static void
+conn_greet(void *ctx)
+{
+	struct smtpd_conn *c = ctx;
+	char peek;
+
+	c->delay_timer = 0;
+	c->paused = 0;
+	if (recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+		conn_emit(c, smtpd_session_pregreet(&c->session));
+	} else {
+		smtpd_session_greeting(&c->session);
+		conn_emit(c, SMTPD_ACT_REPLY);
+	}
+	conn_after(c);
+}
+
+void
+smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
+{
+	struct smtpd_conn *c = xcalloc(1, sizeof(*c));
+	char addr[SMTPD_ADDR_TEXT], peek;
+	struct smtpd_net net;
+	int trusted;
+
+	c->fd = fd;
+	c->cfg = cfg;
+	peer_address(fd, addr, sizeof(addr));
+	trusted = smtpd_access_parse_addr(addr, &net) == 0 &&
+		  smtpd_access_match(cfg->nets, cfg->net_count, &net);
+	/* XXX no DNS lookups yet: every client is "unknown". */
+	smtpd_session_init(&c->session, cfg->session, cfg->lookup, addr,
+			   "unknown", trusted);
+	smtpd_cleanup_init(&c->cleanup, cfg->ipc_timeout);
+	conn_arm_timer(c);
+	if (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+		conn_greet(c);
+		return;
+	}
+	/* Nothing read or answered until the greeting is out. */
+	c->paused = 1;
+	c->delay_timer = event_timer_add(GREET_SETTLE_MS, conn_greet, c);
+	conn_drain_log(c);
+	conn_after(c);
+}

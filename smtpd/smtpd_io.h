@@ -1,0 +1,34 @@
+/*
+ * smtpd_io: one SMTP connection driven by the event loop (event.h): a
+ * non-blocking socket, a read buffer bounded by the line limits, an output
+ * buffer flushed once per batch of pipelined commands, one timer per
+ * connection, and the DATA path from the data reader to cleanup.  Every
+ * byte read is hostile.  Run by smtpd.
+ */
+#ifndef MOAT_SMTPD_IO_H
+#define MOAT_SMTPD_IO_H
+
+#include <stddef.h>
+
+#include "smtpd_access.h"
+#include "smtpd_session.h"
+
+struct smtpd_io_config {
+	const struct smtpd_config *session;
+	const struct smtpd_lookup *lookup;
+	const struct smtpd_net *nets; /* mynetworks */
+	size_t net_count;
+	size_t command_line_limit;
+	size_t line_length_limit;
+	int timeout; /* seconds: smtpd_timeout */
+	int data_timeout;
+	int stress_timeout;
+	int error_sleep; /* smtpd_error_sleep_time */
+	int ipc_timeout;
+	unsigned client_limit;
+};
+
+/* Serve a new client (accepted non-blocking); takes ownership of fd. */
+void smtpd_io_accept(int fd, const struct smtpd_io_config *cfg);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * smtpd_session: the SMTP conversation as an explicit state machine, pure:
+ * it takes one command line at a time (hostile client bytes, without the
+ * CR LF) and answers with the reply to send and what the caller must do
+ * next.  It never reads a socket, a file or a parameter: limits come in a
+ * struct smtpd_config, and recipient checks go through the callbacks of a
+ * struct smtpd_lookup (the daemon's real ones, or a unit test's fakes).
+ * Log lines are collected in a buffer for the caller to write.  Run by
+ * smtpd, its unit tests and fuzz target.
+ */
+#ifndef MOAT_SMTPD_SESSION_H
+#define MOAT_SMTPD_SESSION_H
+
+#include <stddef.h>
+
+#include "address.h"
+#include "buf.h"
+
+#define SMTPD_HELO_MAX 255  /* longest HELO/EHLO argument kept */
+#define SMTPD_ADDR_TEXT 64  /* client address text, with brackets */
+#define SMTPD_NAME_TEXT 256 /* client host name */
+
+enum smtpd_state {
+	SMTPD_ST_GREETED, /* 220 sent, no HELO/EHLO yet */
+	SMTPD_ST_READY,   /* after HELO/EHLO, no transaction */
+	SMTPD_ST_MAIL,    /* after MAIL */
+	SMTPD_ST_RCPT,    /* after at least one accepted RCPT */
+	SMTPD_ST_DATA,    /* reading the message */
+	SMTPD_ST_QUIT,    /* closing */
+};
+
+/* What the caller does after sending session->reply. */
+enum smtpd_action {
+	SMTPD_ACT_REPLY, /* send the reply, read the next command */
+	SMTPD_ACT_DATA,  /* open the queue transaction, then call
+			    smtpd_session_data_started() */
+	SMTPD_ACT_CLOSE, /* send the reply, then close */
+};
+
+struct smtpd_config {
+	const char *myhostname;
+	const char *banner; /* after "220 " */
+	size_t message_size_limit;
+	unsigned recipient_limit;
+	unsigned soft_error_limit;
+	unsigned hard_error_limit;
+};
+
+/* Answers: 1 yes, 0 no, -1 temporary failure. */
+struct smtpd_lookup {
+	void *ctx;
+	int (*domain_is_local)(void *ctx, const char *domain);
+	/* local: the local part as given (the callback folds case). */
+	int (*local_user_exists)(void *ctx, const char *local);
+};
+
+/* The commands counted for the "disconnect" log line, in its order. */
+enum smtpd_cmd_id {
+	SMTPD_CMD_EHLO,
+	SMTPD_CMD_HELO,
+	SMTPD_CMD_MAIL,
+	SMTPD_CMD_RCPT,
+	SMTPD_CMD_DATA,
+	SMTPD_CMD_RSET,
+	SMTPD_CMD_NOOP,
+	SMTPD_CMD_VRFY,
+	SMTPD_CMD_EXPN,
+	SMTPD_CMD_ETRN,
+	SMTPD_CMD_HELP,
+	SMTPD_CMD_QUIT,
+	SMTPD_CMD_UNKNOWN,
+	SMTPD_CMD_COUNT
+};
+
+struct smtpd_session {
+	const struct smtpd_config *cfg;
+	const struct smtpd_lookup *lookup;
+	enum smtpd_state state;
+	int trusted; /* client in mynetworks */
+	int esmtp;   /* EHLO rather than HELO */
+	char client_addr[SMTPD_ADDR_TEXT];
+	char client_name[SMTPD_NAME_TEXT];
+	char helo[SMTPD_HELO_MAX + 1]; /* "" until HELO/EHLO */
+	/* The transaction. */
+	int have_sender;
+	char sender[ADDR_TEXT_MAX];
+	char **rcpt;
+	size_t rcpt_count, rcpt_cap;
+	/* Accounting. */
+	unsigned errors;
+	const char *last_cmd; /* for "timeout after X" */
+	unsigned cmd_ok[SMTPD_CMD_COUNT];
+	unsigned cmd_total[SMTPD_CMD_COUNT];
+	/* Output of the last call. */
+	struct buf reply;     /* reply lines with CR LF; caller drains */
+	struct buf log;       /* log lines, each ending in '\n' */
+	int delay;            /* 1: hold this reply smtpd_error_sleep_time */
+	int last_code;        /* code of the last reply */
+	unsigned rcpt_excess; /* RCPTs refused for the recipient limit */
+};
+
+/*
+ * Start a session: client_addr is the numeric address, client_name the
+ * verified host name or "unknown"; trusted: the client is in mynetworks.
+ * Logs "connect from"; then the caller sends smtpd_session_greeting()'s
+ * 220 or, for a client that talked first, smtpd_session_pregreet()'s 554.
+ */
+void smtpd_session_init(struct smtpd_session *s, const struct smtpd_config *cfg,
+			const struct smtpd_lookup *lookup,
+			const char *client_addr, const char *client_name,
+			int trusted);
+void smtpd_session_free(struct smtpd_session *s);
+
+void smtpd_session_greeting(struct smtpd_session *s);
+
+/* One command line, without its line end; may contain any byte. */
+enum smtpd_action smtpd_session_input_line(struct smtpd_session *s,
+					   const char *line, size_t len);
+/* A command line longer than smtpd_command_line_limit was discarded. */
+enum smtpd_action smtpd_session_line_too_long(struct smtpd_session *s);
+
+/*
+ * After SMTPD_ACT_DATA: ok 1 when the queue transaction is open (reply
+ * 354, state DATA), 0 when it could not be opened (451, transaction
+ * kept so the client may retry DATA).
+ */
+enum smtpd_action smtpd_session_data_started(struct smtpd_session *s, int ok);
+
+/* How a message ended. */
+struct smtpd_data_result {
+	int reject_id; /* an enum smtpd_reply_id of smtpd's own
+			  (bare LF, size, queue error), or -1 */
+	int code;      /* else cleanup's reply: code, dsn, text */
+	const char *dsn;
+	const char *text;
+	const char *queue_id; /* with a 250 */
+	size_t size;          /* bytes received (for the log) */
+};
+
+/* The end of DATA: reply with the outcome and end the transaction. */
+enum smtpd_action smtpd_session_data_done(struct smtpd_session *s,
+					  const struct smtpd_data_result *r);
+
+/* The client was silent too long: 421 and close. */
+enum smtpd_action smtpd_session_timeout(struct smtpd_session *s);
+/* The client talked before the greeting: 554 and close. */
+enum smtpd_action smtpd_session_pregreet(struct smtpd_session *s);
+/* Put the "disconnect from ..." line in log. */
+void smtpd_session_disconnect(struct smtpd_session *s);
+
+/* "name[addr]" as in every log line about this client. */
+const char *smtpd_session_client(const struct smtpd_session *s, char *out,
+				 size_t size);
+
+#endif
