@@ -41,8 +41,10 @@ CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Icommon \
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SANLD)
 LDLIBS   += $(PKG_LIBS)
 
-DAEMONS  := master smtpd cleanup qmgr local
-COMMANDS := moat
+DAEMONS  := master smtpd cleanup qmgr local $(if $(wildcard pickup/pickup.c),pickup)
+COMMANDS := moat $(if $(wildcard sendmail/sendmail.c),sendmail)
+# sendmail/ holds two programs: sendmail (also mailq and newaliases, by the
+# name it is called with) and postdrop (setgid moat-drop, in libexec).
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
@@ -51,7 +53,9 @@ LIBMOAT    := $(BUILD)/lib/libmoat.a
 UNIT_SRC   := $(wildcard t/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
 
-all: $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/bin/%)
+all: $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/bin/%) \
+	$(if $(wildcard sendmail/postdrop.c),$(BUILD)/libexec/postdrop) \
+	$(if $(wildcard sendmail/sendmail.c),$(BUILD)/bin/mailq $(BUILD)/bin/newaliases)
 
 $(BUILD)/obj/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -72,11 +76,25 @@ endef
 $(foreach d,$(DAEMONS),$(eval $(call program,$(d),$(d),$(BUILD)/libexec)))
 $(eval $(call program,moat,admin,$(BUILD)/bin))
 
+sendmail_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard sendmail/sendmail*.c))
+postdrop_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard sendmail/postdrop*.c))
+$(BUILD)/bin/sendmail: $(sendmail_OBJ) $(LIBMOAT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(sendmail_OBJ) $(LIBMOAT) $(LDLIBS)
+$(BUILD)/libexec/postdrop: $(postdrop_OBJ) $(LIBMOAT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(postdrop_OBJ) $(LIBMOAT) $(LDLIBS)
+$(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
+	ln -sf sendmail $@
+
 # A test or fuzz target named after a program (test_smtpd_session,
 # fuzz_local_forward) also links that program's modules, all but its main.
-prog_of = $(firstword $(filter $(DAEMONS),$(subst _, ,$(patsubst test_%,%,$(patsubst fuzz_%,%,$(1))))))
-prog_objs = $(if $(call prog_of,$(1)),$(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(call prog_of,$(1))/$(call prog_of,$(1)).c,$(wildcard $(call prog_of,$(1))/*.c))))
-prog_srcs = $(if $(call prog_of,$(1)),$(filter-out $(call prog_of,$(1))/$(call prog_of,$(1)).c,$(wildcard $(call prog_of,$(1))/*.c)))
+PROG_DIRS := $(DAEMONS) sendmail
+MAIN_SRCS := $(foreach d,$(DAEMONS),$(d)/$(d).c) sendmail/sendmail.c \
+	     sendmail/postdrop.c
+prog_of = $(firstword $(filter $(PROG_DIRS),$(subst _, ,$(patsubst test_%,%,$(patsubst fuzz_%,%,$(1))))))
+prog_srcs = $(if $(call prog_of,$(1)),$(filter-out $(MAIN_SRCS),$(wildcard $(call prog_of,$(1))/*.c)))
+prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call prog_srcs,$(1)))
 
 .SECONDEXPANSION:
 $(BUILD)/t/unit/%: t/unit/%.c t/unit/tap.h $$(call prog_objs,$$*) $(LIBMOAT)
