@@ -1,0 +1,82 @@
+/*
+ * cleanup: declarations shared by cleanup's files.  cleanup_envelope.c
+ * checks the envelope frames of a submission (pure); cleanup_submit.c runs
+ * one submission conversation and writes the queue file; cleanup.c is the
+ * daemon's main.  Everything a peer sends is hostile.
+ */
+#ifndef MOAT_CLEANUP_H
+#define MOAT_CLEANUP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "address.h"
+#include "ipc.h"
+
+/* Bounds on the optional attributes of op=begin (bytes, without NUL). */
+#define CLEANUP_PROTOCOL_MAX 32
+#define CLEANUP_CLIENT_ADDR_MAX 64
+#define CLEANUP_CLIENT_NAME_MAX 255
+#define CLEANUP_HELO_MAX 1024
+#define CLEANUP_AUTH_USER_MAX 512
+#define CLEANUP_ORIG_MAX 1024
+/* Recipients in one submission, whatever smtpd_recipient_limit says. */
+#define CLEANUP_RCPT_MAX 100000
+
+/* The envelope of op=begin, checked. */
+struct cleanup_envelope {
+	char sender[ADDR_TEXT_MAX]; /* canonical; "" for the null sender */
+	char protocol[CLEANUP_PROTOCOL_MAX + 1]; /* "" when none */
+	char client_addr[CLEANUP_CLIENT_ADDR_MAX + 1];
+	char client_name[CLEANUP_CLIENT_NAME_MAX + 1];
+	char helo[CLEANUP_HELO_MAX + 1];
+	char auth_user[CLEANUP_AUTH_USER_MAX + 1];
+	long long submit_uid; /* as sent, or -1 when absent */
+	int is_local;         /* protocol "local" */
+};
+
+/* One op=rcpt, checked. */
+struct cleanup_rcpt {
+	char addr[ADDR_TEXT_MAX];
+	char orig[CLEANUP_ORIG_MAX + 1]; /* "" when none */
+};
+
+enum cleanup_frame_result {
+	CLEANUP_FRAME_OK = 0,
+	CLEANUP_FRAME_MALFORMED,   /* protocol violation: abort, no reply */
+	CLEANUP_FRAME_BAD_ADDRESS, /* reply with a rejection */
+};
+
+/*
+ * Check op=begin.  A sender without a domain is completed with myorigin
+ * for protocol "local" and refused otherwise.  *why says what was wrong.
+ * Pure.
+ */
+enum cleanup_frame_result cleanup_begin_parse(const struct ipc_frame *f,
+					      const char *myorigin,
+					      struct cleanup_envelope *env,
+					      const char **why);
+/* Check op=rcpt the same way (is_local: the envelope's protocol). */
+enum cleanup_frame_result cleanup_rcpt_parse(const struct ipc_frame *f,
+					     int is_local, const char *myorigin,
+					     struct cleanup_rcpt *rcpt,
+					     const char **why);
+
+/* What one submission needs from the daemon; set up at start. */
+struct cleanup_config {
+	int incoming_fd; /* incoming/, O_DIRECTORY */
+	int active_fd;   /* active/, O_DIRECTORY */
+	const char *myhostname;
+	const char *myorigin;
+	uid_t pickup_uid; /* (uid_t)-1 when there is no pickup */
+	int timeout;      /* ipc_timeout, seconds */
+	size_t message_size_limit;
+	size_t header_size_limit;
+	size_t header_count_limit;
+	size_t hopcount_limit;
+};
+
+/* Serve one submission on a connected peer socket, to the end. */
+void cleanup_submit(int sock, const struct cleanup_config *cfg);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * test_cleanup_envelope: cleanup's checks of the op=begin and op=rcpt
+ * frames a peer sends: required and optional attributes, bounds, control
+ * bytes, the null sender, and myorigin for local submissions only.
+ */
+#include <string.h>
+
+#include "cleanup.h"
+#include "ipc.h"
+#include "ipc_proto.h"
+#include "tap.h"
+
+static struct ipc_frame f;
+
+static void
+frame(const char *op)
+{
+	ipc_frame_reset(&f);
+	ipc_put_str(&f, IPC_OP, op);
+}
+
+static enum cleanup_frame_result
+begin(struct cleanup_envelope *env, const char **why)
+{
+	struct ipc_frame g;
+	enum cleanup_frame_result r;
+
+	/* Parse the encoded frame, as cleanup sees it. */
+	ipc_frame_init(&g);
+	if (ipc_parse(f.raw.data, f.raw.len, &g, why) < 0)
+		return CLEANUP_FRAME_MALFORMED;
+	r = cleanup_begin_parse(&g, "Origin.Example", env, why);
+	ipc_frame_free(&g);
+	return r;
+}
+
+static enum cleanup_frame_result
+rcpt(int is_local, struct cleanup_rcpt *out, const char **why)
+{
+	struct ipc_frame g;
+	enum cleanup_frame_result r;
+
+	ipc_frame_init(&g);
+	if (ipc_parse(f.raw.data, f.raw.len, &g, why) < 0)
+		return CLEANUP_FRAME_MALFORMED;
+	r = cleanup_rcpt_parse(&g, is_local, "origin.example", out, why);
+	ipc_frame_free(&g);
+	return r;
+}
+
+static void
+test_begin(void)
+{
+	struct cleanup_envelope env;
+	const char *why = "";
+	char big[CLEANUP_HELO_MAX + 2];
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "Alice@Example.ORG");
+	ipc_put_str(&f, IPC_PROTOCOL, "ESMTP");
+	ipc_put_str(&f, IPC_CLIENT_ADDR, "192.0.2.1");
+	ipc_put_str(&f, IPC_HELO, "client.example.net");
+	is_int(begin(&env, &why), CLEANUP_FRAME_OK, "a full op=begin");
+	is_str(env.sender, "Alice@example.org", "sender's domain lower-cased");
+	is_str(env.helo, "client.example.net", "helo kept");
+	is_str(env.client_name, "", "absent client_name is empty");
+	is_int(env.submit_uid, -1, "no submit_uid");
+	ok(!env.is_local, "ESMTP is not local");
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "");
+	is_int(begin(&env, &why), CLEANUP_FRAME_OK, "the null sender");
+	is_str(env.sender, "", "null sender is empty");
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "alice");
+	is_int(begin(&env, &why), CLEANUP_FRAME_BAD_ADDRESS,
+	       "a bare sender over SMTP is refused");
+	ipc_put_str(&f, IPC_PROTOCOL, "local");
+	is_int(begin(&env, &why), CLEANUP_FRAME_OK,
+	       "a bare sender from a local submission");
+	is_str(env.sender, "alice@origin.example", "myorigin appended");
+
+	frame(IPC_OP_BEGIN);
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED, "no sender");
+	frame(IPC_OP_RCPT);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED,
+	       "op=rcpt where op=begin is due");
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put_str(&f, IPC_HELO, "evil\r\nX-Header: 1");
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED,
+	       "CR LF in helo is refused");
+
+	memset(big, 'h', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put_str(&f, IPC_HELO, big);
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED,
+	       "helo over CLEANUP_HELO_MAX is refused");
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put(&f, IPC_CLIENT_NAME, "x\0y", 3);
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED,
+	       "NUL in client_name is refused");
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put_str(&f, IPC_SUBMIT_UID, "1000");
+	is_int(begin(&env, &why), CLEANUP_FRAME_OK, "submit_uid parsed");
+	is_int(env.submit_uid, 1000, "submit_uid value");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put_str(&f, IPC_SUBMIT_UID, "-5");
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED,
+	       "negative submit_uid is refused");
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a\xc3\xa9@b.example");
+	is_int(begin(&env, &why), CLEANUP_FRAME_BAD_ADDRESS,
+	       "8-bit sender is a bad address");
+}
+
+static void
+test_rcpt(void)
+{
+	struct cleanup_rcpt r;
+	const char *why = "";
+
+	frame(IPC_OP_RCPT);
+	ipc_put_str(&f, IPC_ADDR, "bob@example.net");
+	ipc_put_str(&f, IPC_ORIG, "rfc822;Bob@Example.NET");
+	is_int(rcpt(0, &r, &why), CLEANUP_FRAME_OK, "a recipient");
+	is_str(r.addr, "bob@example.net", "address");
+	is_str(r.orig, "rfc822;Bob@Example.NET", "orig kept as sent");
+
+	frame(IPC_OP_RCPT);
+	ipc_put_str(&f, IPC_ADDR, "bob");
+	is_int(rcpt(0, &r, &why), CLEANUP_FRAME_BAD_ADDRESS,
+	       "bare recipient over SMTP refused");
+	is_int(rcpt(1, &r, &why), CLEANUP_FRAME_OK, "bare local recipient");
+	is_str(r.addr, "bob@origin.example", "myorigin appended");
+
+	frame(IPC_OP_RCPT);
+	ipc_put_str(&f, IPC_ADDR, "a@b@c.example");
+	is_int(rcpt(0, &r, &why), CLEANUP_FRAME_BAD_ADDRESS, "two @ refused");
+	frame(IPC_OP_RCPT);
+	is_int(rcpt(0, &r, &why), CLEANUP_FRAME_MALFORMED, "no addr");
+	frame(IPC_OP_RCPT);
+	ipc_put_str(&f, IPC_ADDR, "x@y.example");
+	ipc_put_str(&f, IPC_ORIG, "bad\norig");
+	is_int(rcpt(0, &r, &why), CLEANUP_FRAME_MALFORMED, "LF in orig");
+	frame(IPC_OP_DATA);
+	ipc_put_str(&f, IPC_ADDR, "x@y.example");
+	is_int(rcpt(0, &r, &why), CLEANUP_FRAME_MALFORMED,
+	       "op=data is no rcpt");
+}
+
+int
+main(void)
+{
+	ipc_frame_init(&f);
+	test_begin();
+	test_rcpt();
+	ipc_frame_free(&f);
+	return done_testing();
+}
