@@ -1,0 +1,293 @@
+/*
+ * qmgr_message: one message in memory.  Loading opens active/ID without
+ * following links, checks that it is a regular file of ours with one link,
+ * and trusts nothing until queue_file_read has validated every record; a
+ * file that fails is moved to corrupt/ and never delivered.  The pass
+ * sends each recipient still to do to its transport; results are written
+ * into the file's status bytes (fsync'd).  The descriptors are open only
+ * while deliveries run: a read-only one for the agents, a read-write one
+ * for the statuses.  Runs in qmgr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "qmgr.h"
+#include "spool.h"
+
+static int
+qmgr_message_path(const char *dir, const char *id, char *path, size_t size)
+{
+	int n = snprintf(path, size, "%s/%s", dir, id);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static void
+qmgr_message_corrupt(const char *id, const char *why)
+{
+	char from[64], to[64];
+
+	if (qmgr_message_path(SPOOL_ACTIVE, id, from, sizeof(from)) != 0 ||
+	    qmgr_message_path(SPOOL_CORRUPT, id, to, sizeof(to)) != 0)
+		return;
+	if (rename(from, to) != 0) {
+		log_error("%s: corrupt queue file (%s); cannot move it to "
+			  "%s/: %s",
+			  id, why, SPOOL_CORRUPT, strerror(errno));
+		return;
+	}
+	log_warn("%s: corrupt queue file (%s); moved to %s/", id, why,
+		 SPOOL_CORRUPT);
+}
+
+/* Open active/ID and check what it is; -1 (logged when it matters). */
+static int
+qmgr_message_open(const char *id, struct stat *st)
+{
+	char path[64];
+	int fd;
+
+	if (qmgr_message_path(SPOOL_ACTIVE, id, path, sizeof(path)) != 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			qmgr_message_corrupt(id, "a symbolic link");
+		else if (errno != ENOENT)
+			log_warn("%s: cannot open %s: %s", id, path,
+				 strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+	    st->st_uid != geteuid() || st->st_nlink != 1) {
+		close(fd);
+		qmgr_message_corrupt(id, "not a regular file of the queue "
+					 "owner with one link");
+		return -1;
+	}
+	return fd;
+}
+
+struct qmgr_message *
+qmgr_message_load(const char *id)
+{
+	struct buf err = BUF_INIT;
+	struct qmgr_message *msg;
+	struct stat st;
+	int fd;
+
+	if ((fd = qmgr_message_open(id, &st)) < 0)
+		return NULL;
+	msg = xcalloc(1, sizeof(*msg));
+	if (queue_file_read(fd, &msg->env, &err) != 0) {
+		if (errno == EINVAL)
+			qmgr_message_corrupt(id, buf_cstr(&err));
+		else
+			log_warn("%s: cannot read queue file: %s", id,
+				 buf_cstr(&err));
+		close(fd);
+		buf_free(&err);
+		free(msg);
+		return NULL;
+	}
+	close(fd);
+	buf_free(&err);
+	memcpy(msg->id, id, QUEUE_ID_SIZE);
+	msg->res = xcalloc(msg->env.rcpt_count, sizeof(*msg->res));
+	msg->dev = st.st_dev;
+	msg->ino = st.st_ino;
+	msg->fd_ro = msg->fd_rw = -1;
+	msg->active_ms = qmgr_now_ms();
+	/* The T record has seconds; the file's mtime, when it agrees, more. */
+	msg->arrival_ms = msg->env.arrival * 1000;
+	if ((long long)st.st_mtim.tv_sec == msg->env.arrival)
+		msg->arrival_ms += st.st_mtim.tv_nsec / 1000000;
+	log_info("%s: from=<%s>, size=%zu, nrcpt=%zu (queue active)", id,
+		 msg->env.sender, msg->env.content_length, msg->env.rcpt_count);
+	return msg;
+}
+
+void
+qmgr_message_free(struct qmgr_message *msg)
+{
+	size_t i;
+
+	if (msg->fd_ro >= 0)
+		close(msg->fd_ro);
+	if (msg->fd_rw >= 0)
+		close(msg->fd_rw);
+	for (i = 0; i < msg->env.rcpt_count; i++)
+		free(msg->res[i].reason);
+	free(msg->res);
+	queue_env_free(&msg->env);
+	free(msg);
+}
+
+/* Open active/ID again and make sure it is the file that was validated. */
+static int
+qmgr_message_reopen(struct qmgr_message *msg, int flags, struct buf *why)
+{
+	char path[64];
+	struct stat st;
+	int fd;
+
+	if (qmgr_message_path(SPOOL_ACTIVE, msg->id, path, sizeof(path)) != 0)
+		return -1;
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		buf_printf(why, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || st.st_dev != msg->dev ||
+	    st.st_ino != msg->ino) {
+		buf_printf(why, "%s was replaced", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+qmgr_message_hold_fds(struct qmgr_message *msg, struct buf *why)
+{
+	if (msg->fd_users > 0) {
+		msg->fd_users++;
+		return 0;
+	}
+	msg->fd_ro = qmgr_message_reopen(msg, O_RDONLY, why);
+	if (msg->fd_ro < 0)
+		return -1;
+	msg->fd_rw = qmgr_message_reopen(msg, O_RDWR, why);
+	if (msg->fd_rw < 0) {
+		close(msg->fd_ro);
+		msg->fd_ro = -1;
+		return -1;
+	}
+	msg->fd_users = 1;
+	return 0;
+}
+
+void
+qmgr_message_release_fds(struct qmgr_message *msg)
+{
+	if (msg->fd_users == 0 || --msg->fd_users > 0)
+		return;
+	close(msg->fd_ro);
+	close(msg->fd_rw);
+	msg->fd_ro = msg->fd_rw = -1;
+}
+
+void
+qmgr_message_set_status(struct qmgr_message *msg, size_t rcpt, char status)
+{
+	struct queue_rcpt *r = &msg->env.rcpt[rcpt];
+
+	if (msg->fd_rw < 0 ||
+	    queue_file_set_status(msg->fd_rw, r, status) != 0) {
+		log_error("%s: cannot record the status of <%s>: %s", msg->id,
+			  r->addr,
+			  msg->fd_rw < 0 ? "file not open" : strerror(errno));
+		qmgr_unrecorded_add(msg->id, r->status_offset, status);
+		return;
+	}
+	r->status = status;
+}
+
+static void
+qmgr_message_keep_reason(struct qmgr_rcpt_result *res, const char *dsn,
+			 const char *reason)
+{
+	snprintf(res->dsn, sizeof(res->dsn), "%s", dsn);
+	free(res->reason);
+	res->reason = xstrndup(reason, strnlen(reason, QMGR_REASON_MAX));
+}
+
+void
+qmgr_message_result(struct qmgr_message *msg, size_t rcpt,
+		    enum qmgr_result result, int held, const char *relay,
+		    const char *dsn, const char *reason,
+		    const struct qmgr_times *t)
+{
+	struct qmgr_rcpt_result *res = &msg->res[rcpt];
+
+	switch (result) {
+	case QMGR_SENT:
+		res->state = QMGR_RCPT_SENT;
+		qmgr_message_set_status(msg, rcpt, QRCPT_DONE);
+		qmgr_log_rcpt(msg, rcpt, relay, t, dsn, "sent", reason);
+		break;
+	case QMGR_BOUNCE:
+		res->state = QMGR_RCPT_FAILED;
+		qmgr_message_keep_reason(res, dsn, reason);
+		qmgr_log_rcpt(msg, rcpt, relay, t, dsn, "bounced", reason);
+		break;
+	case QMGR_DEFER:
+		res->state = QMGR_RCPT_DEFERRED;
+		qmgr_message_keep_reason(res, dsn, reason);
+		qmgr_log_rcpt(msg, rcpt, relay, t, dsn, "deferred", reason);
+		break;
+	}
+	if (held)
+		qmgr_message_release_fds(msg);
+	if (--msg->unfinished == 0)
+		qmgr_message_finish(msg);
+}
+
+/* Route one recipient still to do: a delivery job or an immediate result. */
+static void
+qmgr_message_route(struct qmgr_message *msg, size_t i)
+{
+	const struct qmgr_transport *tp;
+	enum qmgr_transport_id id;
+	struct qmgr_times t;
+	struct buf reason = BUF_INIT;
+	const char *why;
+
+	msg->unfinished++;
+	t.start_ms = t.conn_ms = t.done_ms = qmgr_now_ms();
+	if (qmgr_transport_route(msg->env.rcpt[i].addr, &id, &why) != 0) {
+		buf_printf(&reason, "bad address syntax: %s", why);
+		qmgr_message_result(msg, i, QMGR_BOUNCE, 0, "none", "5.1.3",
+				    buf_cstr(&reason), &t);
+		buf_free(&reason);
+		return;
+	}
+	tp = &qmgr_transport_table[id];
+	if (tp->socket == NULL) {
+		qmgr_message_result(msg, i, QMGR_DEFER, 0, "none",
+				    tp->unavailable_dsn, tp->unavailable, &t);
+		return;
+	}
+	msg->res[i].state = QMGR_RCPT_WAITING;
+	qmgr_deliver_enqueue(msg, i, id);
+}
+
+void
+qmgr_message_start(struct qmgr_message *msg)
+{
+	struct queue_rcpt *r;
+	size_t i;
+	char done;
+
+	msg->unfinished = 1; /* held until every recipient is routed */
+	for (i = 0; i < msg->env.rcpt_count; i++) {
+		r = &msg->env.rcpt[i];
+		done = r->status == QRCPT_TODO
+			   ? qmgr_unrecorded_find(msg->id, r->status_offset)
+			   : r->status;
+		if (done == QRCPT_DONE)
+			msg->res[i].state = QMGR_RCPT_SENT;
+		else if (done != 0)
+			msg->res[i].state = QMGR_RCPT_FINAL;
+		else
+			qmgr_message_route(msg, i);
+	}
+	if (--msg->unfinished == 0)
+		qmgr_message_finish(msg);
+}
