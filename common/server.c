@@ -483,6 +483,8 @@ server_event_done(long long *timeout)
 	*timeout = -1;
 	if (server_clients > 0)
 		return 0;
+	if (server_ops->busy != NULL && server_ops->busy())
+		return 0;
 	if (server_hup)
 		return 1;
 	if (server_ops->persistent)

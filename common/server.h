@@ -70,6 +70,12 @@ struct server_ops {
 	/* event_server: called after each loop turn (housekeeping). */
 	void (*tick)(void);
 	/*
+	 * event_server: work in flight that is not a client connection (qmgr's
+	 * deliveries).  While it returns non-zero the process neither exits
+	 * for SIGHUP nor counts as idle.
+	 */
+	int (*busy)(void);
+	/*
 	 * event_server: stop accepting while this many clients are served
 	 * (0: no limit).  Read at every loop turn, so a daemon whose ops
 	 * struct is writable may set it in pre_drop from a parameter

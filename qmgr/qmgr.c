@@ -11,10 +11,9 @@
  * checked by the skeleton).  Hostile input: wake frames (bounded, and only
  * a well-formed queue ID is used), agents' replies, and queue files, which
  * are trusted only after queue_file_read validated them.
- * XXX on SIGHUP the skeleton exits once no wake-up connection is open,
- * without waiting for deliveries in flight; the next qmgr delivers those
- * recipients again (at least once).  A way to hold the process (a client
- * count for work other than connections) belongs in server.c.
+ * On SIGHUP (reload) it starts no new delivery and exits once those in
+ * flight have answered (the skeleton's busy hook), so a reload delivers
+ * nothing twice.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -131,31 +130,6 @@ qmgr_accept(int fd)
 }
 
 static void
-qmgr_tick(void)
-{
-	qmgr_queue_start();
-}
-
-/*
- * The skeleton creates the event loop after post_drop and runs tick only
- * after a first event, so qmgr connects once to its own socket (and hangs
- * up) to get an event that arms its timers at once.
- * XXX a start hook in server_ops would say this more plainly.
- */
-static void
-qmgr_self_wake(void)
-{
-	int sock = ipc_connect(server_service_name(), 5);
-
-	if (sock < 0) {
-		log_warn("cannot wake myself through %s: %s",
-			 server_service_name(), strerror(errno));
-		return;
-	}
-	close(sock);
-}
-
-static void
 qmgr_post_drop(void)
 {
 	struct rlimit rl;
@@ -167,7 +141,8 @@ qmgr_post_drop(void)
 	}
 	qmgr_queue_init();
 	qmgr_queue_scan_startup();
-	qmgr_self_wake();
+	/* The skeleton made the event loop before post_drop: arm it now. */
+	qmgr_queue_start();
 }
 
 int
@@ -180,7 +155,7 @@ main(int argc, char **argv)
 	    .persistent = 1,
 	    .post_drop = qmgr_post_drop,
 	    .accept_client = qmgr_accept,
-	    .tick = qmgr_tick,
+	    .busy = qmgr_deliver_running,
 	    .max_clients = QMGR_WAKE_CLIENTS,
 	};
 

@@ -99,6 +99,8 @@ void qmgr_unrecorded_add(const char *id, off_t offset, char status);
 void qmgr_unrecorded_clear(const char *id);
 
 /* qmgr_deliver.c */
+/* 1 while any delivery is in flight (the skeleton's busy hook). */
+int qmgr_deliver_running(void);
 void qmgr_deliver_enqueue(struct qmgr_message *msg, size_t rcpt,
 			  enum qmgr_transport_id tp);
 

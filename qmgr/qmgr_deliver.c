@@ -19,6 +19,7 @@
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "log.h"
+#include "server.h"
 #include "params.h"
 #include "qmgr.h"
 
@@ -265,7 +266,8 @@ qmgr_deliver_pump(enum qmgr_transport_id tp)
 	if (lane->pumping)
 		return; /* the loop below goes on */
 	lane->pumping = 1;
-	while (lane->busy < limit && lane->head != NULL) {
+	/* A reload lets running deliveries finish and starts no new ones. */
+	while (!server_stopping() && lane->busy < limit && lane->head != NULL) {
 		job = lane->head;
 		lane->head = job->next;
 		if (lane->head == NULL)
@@ -274,6 +276,17 @@ qmgr_deliver_pump(enum qmgr_transport_id tp)
 		qmgr_deliver_start(job);
 	}
 	lane->pumping = 0;
+}
+
+int
+qmgr_deliver_running(void)
+{
+	unsigned busy = 0;
+	size_t i;
+
+	for (i = 0; i < QMGR_TRANSPORT_COUNT; i++)
+		busy += qmgr_lanes[i].busy;
+	return busy > 0;
 }
 
 void

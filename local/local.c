@@ -1,0 +1,228 @@
+/*
+ * local: the local delivery agent.  qmgr sends one request per connection
+ * on private/local: {op=deliver, queue_id, sender, rcpt, [orig_rcpt],
+ * content_offset, content_length, arrival} with a read-only descriptor of
+ * the queue file; local resolves the recipient (aliases, the password
+ * database, ~/.forward), delivers each destination in a child that runs as
+ * its user, and answers {status, dsn, text}.  local never opens the queue.
+ *
+ * Security stance: user root, NOT chrooted (it needs the password
+ * database, home directories and mailboxes); sandbox SANDBOX_NONE in the
+ * parent, SANDBOX_LOCAL_CHILD in each child after privilege_drop_ids to
+ * the recipient's uid (never 0); peers: qmgr only.  The parent reads only
+ * qmgr's request, the aliases map (root's) and the header block of the
+ * message (for loop detection); it never opens a file a user controls.
+ * Hostile input: the request and the message, whatever a child or cleanup
+ * sends back.  A malformed request ends the conversation and is logged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "ipc_proto.h"
+#include "local.h"
+#include "log.h"
+#include "maps.h"
+#include "params.h"
+#include "server.h"
+
+#define LOCAL_QUEUE_ID_MAX 64
+
+static const char *const local_peers[] = {"qmgr", NULL};
+static struct map *local_aliases;
+static int local_exit_after; /* the aliases map was rebuilt */
+
+/* Open the aliases map when there is one to open; -1 with err. */
+static int
+local_open_aliases(struct buf *err)
+{
+	const char *path = param_str("alias_maps");
+
+	if (local_aliases != NULL && map_changed(local_aliases)) {
+		/* Use the new map for this request, then make way for a
+		 * fresh process as every daemon does after a rebuild. */
+		log_info("alias_maps %s changed: reopening it", path);
+		map_close(local_aliases);
+		local_aliases = NULL;
+		local_exit_after = 1;
+	}
+	if (local_aliases != NULL || path[0] == '\0')
+		return 0;
+	local_aliases = map_open(path, err);
+	return local_aliases != NULL ? 0 : -1;
+}
+
+static void
+local_pre_drop(int argc, char **argv)
+{
+	struct buf err = BUF_INIT;
+
+	if (local_open_aliases(&err) != 0)
+		log_warn("alias_maps %s: %s (deliveries will be deferred)",
+			 param_str("alias_maps"), buf_cstr(&err));
+	buf_free(&err);
+}
+
+/* An address-like string from qmgr: parses, fits, no control bytes. */
+static int
+local_valid_address(const char *s, int allow_null)
+{
+	struct address a;
+
+	if (s == NULL)
+		return 0;
+	if (s[0] == '\0')
+		return allow_null;
+	return strlen(s) < ADDR_TEXT_MAX &&
+	       address_parse(s, strlen(s), ADDR_ALLOW_NO_DOMAIN, &a) == ADDR_OK;
+}
+
+static int
+local_valid_queue_id(const char *id)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	return n > 0 && n <= LOCAL_QUEUE_ID_MAX &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789") == n;
+}
+
+/* Fill m from a request frame; NULL, or the reason it is malformed. */
+static const char *
+local_request(struct ipc_frame *f, struct local_msg *m)
+{
+	const char *op = ipc_get_str(f, IPC_OP);
+	long long off, len, arrival;
+
+	m->queue_id = ipc_get_str(f, IPC_QUEUE_ID);
+	m->sender = ipc_get_str(f, IPC_SENDER);
+	m->rcpt = ipc_get_str(f, IPC_RCPT);
+	m->orig_rcpt = ipc_get_str(f, IPC_ORIG_RCPT);
+	if (op == NULL || strcmp(op, IPC_OP_DELIVER) != 0)
+		return "not a delivery request";
+	if (!local_valid_queue_id(m->queue_id))
+		return "bad queue_id";
+	if (m->sender == NULL || m->rcpt == NULL ||
+	    strlen(m->sender) >= ADDR_TEXT_MAX ||
+	    strlen(m->rcpt) >= ADDR_TEXT_MAX)
+		return "missing or over-long sender or rcpt";
+	if (ipc_get_int(f, IPC_CONTENT_OFFSET, 0, 1LL << 40, &off) != 0 ||
+	    ipc_get_int(f, IPC_CONTENT_LENGTH, 0, 1LL << 40, &len) != 0)
+		return "bad content_offset or content_length";
+	if (ipc_get_int(f, IPC_ARRIVAL, 0, 1LL << 40, &arrival) != 0)
+		arrival = time(NULL);
+	if (!local_valid_address(m->orig_rcpt, 0))
+		m->orig_rcpt = m->rcpt;
+	if (f->fd < 0)
+		return "no queue file descriptor";
+	m->fd = f->fd;
+	m->offset = (off_t)off;
+	m->length = (off_t)len;
+	m->arrival = (time_t)arrival;
+	/* qmgr waits ipc_timeout + command_time_limit for the reply. */
+	m->deadline = time(NULL) + param_int("command_time_limit") +
+		      param_int("ipc_timeout") / 2;
+	return NULL;
+}
+
+/* The descriptor: read-only, a regular file holding the content. */
+static const char *
+local_check_fd(const struct local_msg *m)
+{
+	struct stat st;
+	int fl = fcntl(m->fd, F_GETFL);
+
+	(void)fcntl(m->fd, F_SETFD, FD_CLOEXEC);
+	if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY)
+		return "the queue file descriptor is not read-only";
+	if (fstat(m->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return "the queue file descriptor is not a regular file";
+	if (m->offset + m->length > st.st_size)
+		return "the content lies beyond the end of the queue file";
+	return NULL;
+}
+
+/* What to do with a well-formed request. */
+static void
+local_deliver(const struct local_msg *m, struct local_result *r)
+{
+	struct buf err = BUF_INIT;
+	const char *bad = local_check_fd(m);
+
+	if (bad != NULL) {
+		log_warn("%s: %s", m->queue_id, bad);
+		local_result_set(r, LOCAL_DEFER, "4.3.0", "%s", bad);
+	} else if (!local_valid_address(m->sender, 1))
+		local_result_set(r, LOCAL_BOUNCE, "5.1.7",
+				 "bad sender address syntax");
+	else if (!local_valid_address(m->rcpt, 0))
+		local_result_set(r, LOCAL_BOUNCE, "5.1.3",
+				 "bad recipient address syntax");
+	else if (local_open_aliases(&err) != 0)
+		local_result_set(r, LOCAL_DEFER, "4.3.0",
+				 "alias database unavailable: %s",
+				 buf_cstr(&err));
+	else
+		local_resolve_deliver(m, local_aliases, r);
+	buf_free(&err);
+}
+
+static void
+local_reply(int client, const struct local_result *r)
+{
+	struct ipc_frame f;
+
+	ipc_frame_init(&f);
+	ipc_put_str(&f, IPC_STATUS, local_status_name(r->status));
+	ipc_put_str(&f, IPC_DSN, r->dsn);
+	ipc_put_str(&f, IPC_TEXT, r->text);
+	if (ipc_send(client, &f, -1, (int)param_int("ipc_timeout")) != 0)
+		log_warn("reply to qmgr: %s", strerror(errno));
+	ipc_frame_free(&f);
+}
+
+static void
+local_serve(int client)
+{
+	struct ipc_frame f;
+	struct local_msg m;
+	struct local_result r;
+	const char *why = NULL;
+
+	ipc_frame_init(&f);
+	if (ipc_recv(client, &f, (int)param_int("ipc_timeout"), &why) != 1) {
+		if (why != NULL)
+			log_warn("request from qmgr: %s", why);
+	} else if ((why = local_request(&f, &m)) != NULL)
+		log_warn("malformed request from qmgr: %s", why);
+	else {
+		m.client_fd = client;
+		local_deliver(&m, &r);
+		local_reply(client, &r);
+	}
+	ipc_frame_free(&f);
+	if (local_exit_after ||
+	    (local_aliases != NULL && map_changed(local_aliases))) {
+		log_info("alias_maps %s changed: exiting for a fresh process",
+			 param_str("alias_maps"));
+		exit(0);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct server_ops ops = {
+	    .sandbox = SANDBOX_NONE,
+	    .peers = local_peers,
+	    .pre_drop = local_pre_drop,
+	    .serve = local_serve,
+	};
+
+	return single_server_main(argc, argv, &ops);
+}

@@ -1,0 +1,301 @@
+/*
+ * local_resolve: where mail for one local recipient goes.  The local part
+ * (lower-cased, recipient_delimiter extension stripped) is looked up in
+ * the aliases map, then in the password database; a user's ~/.forward is
+ * read by a child running as that user.  Every target (alias value,
+ * .forward item, anything a child reports) goes through the pure parsers
+ * of local_forward.c and is judged here: local addresses recurse (at most
+ * LOCAL_DEPTH_MAX deep, each destination once), |commands and /files run
+ * as default_privs for aliases and as the owner for a .forward, remote
+ * addresses are collected for one resubmission to cleanup.  A message
+ * whose header already says "Delivered-To: ADDR" for an address on the
+ * way is a forwarding loop.  Runs in local's root parent, which never
+ * opens a user's file itself: local_child.c does that as the user.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "local.h"
+#include "local_resolve.h"
+#include "log.h"
+#include "maps.h"
+#include "params.h"
+#include "resolve.h"
+
+#define R_NO_ALIAS 0x1
+#define R_NO_FORWARD 0x2
+#define RESOLVE_VISITS_MAX (LOCAL_LEAVES_MAX * 4)
+
+static void resolve_address(struct local_expansion *st, const struct address *a,
+			    int depth, unsigned flags);
+
+/* The lower-cased base of a local part is key (an alias to itself). */
+static int
+resolve_is_self(const struct address *a, const char *key)
+{
+	char local[sizeof(a->local)], base[sizeof(a->local)];
+	size_t i;
+
+	if (a->domain[0] != '\0' && !resolve_domain_is_local(a->domain))
+		return 0;
+	for (i = 0; a->local[i] != '\0'; i++)
+		local[i] = (char)tolower((unsigned char)a->local[i]);
+	local[i] = '\0';
+	return resolve_local_base(local, base, sizeof(base)) == 0 &&
+	       strcmp(base, key) == 0;
+}
+
+/* default_privs: the account for commands and files in aliases. */
+static int
+resolve_privs(struct local_expansion *st, const char *to, struct local_user *u)
+{
+	const char *name = param_str("default_privs");
+
+	if (local_dest_getpw(name, u) == 0 && u->uid != 0)
+		return 0;
+	local_dest_fail(st, to, LOCAL_DEFER, "4.3.0",
+			"default_privs %s is not a usable account", name);
+	return -1;
+}
+
+/* One target of an alias (key) or of user u's .forward (u != NULL). */
+static void
+resolve_target(struct local_expansion *st, const struct local_target *t,
+	       const char *key, const struct local_user *u, const char *to,
+	       const char *ext, int depth)
+{
+	struct local_user privs;
+
+	if (t->type == TARGET_INCLUDE) {
+		local_dest_fail(st, to, LOCAL_BOUNCE, "5.3.0",
+				":include:%s is not supported", t->text);
+		return;
+	}
+	if (t->type == TARGET_ADDRESS || t->type == TARGET_NOFORWARD) {
+		int self = resolve_is_self(&t->addr, key);
+		if (self && u != NULL)
+			local_dest_mailbox(st, u, to);
+		else if (t->type == TARGET_NOFORWARD)
+			resolve_address(st, &t->addr, depth + 1,
+					R_NO_ALIAS | R_NO_FORWARD);
+		else
+			resolve_address(st, &t->addr, depth + 1,
+					self ? R_NO_ALIAS : 0);
+		return;
+	}
+	if (u == NULL) {
+		if (resolve_privs(st, to, &privs) != 0)
+			return;
+		u = &privs;
+	}
+	if (t->type == TARGET_COMMAND)
+		local_dest_command(st, t->text, u, to, ext);
+	else
+		local_dest_file(st, t->text, u, to);
+}
+
+/* Classify and follow each item of an alias or a .forward. */
+static void
+resolve_items(struct local_expansion *st, const struct local_items *items,
+	      const char *key, const struct local_user *u, const char *to,
+	      const char *ext, int depth)
+{
+	struct local_target *t = xmalloc(sizeof(*t));
+	const char *why, *item;
+
+	for (size_t i = 0; i < items->count && !st->too_big; i++) {
+		item = local_item(items, i);
+		if (local_target_classify(item, strlen(item), t, &why) != 0)
+			local_dest_fail(st, to, LOCAL_BOUNCE, "5.1.3",
+					"%s%s: bad target \"%s\": %s",
+					u != NULL ? "~" : "alias ", key, item,
+					why);
+		else
+			resolve_target(st, t, key, u, to, ext, depth);
+	}
+	free(t);
+}
+
+/* 1 when key is an alias (expanded or failed here), 0 when it is not. */
+static int
+resolve_alias(struct local_expansion *st, const char *key, const char *to,
+	      const char *ext, int depth)
+{
+	struct buf value = BUF_INIT;
+	struct local_items items;
+	const char *why;
+	int rc;
+
+	if (st->aliases == NULL)
+		return 0;
+	rc = map_lookup(st->aliases, key, &value);
+	if (rc < 0)
+		local_dest_fail(st, to, LOCAL_DEFER, "4.3.0",
+				"alias database lookup of %s failed", key);
+	if (rc != 1 || local_dest_seen(st, "alias", 0, key)) {
+		buf_free(&value);
+		return rc != 0;
+	}
+	local_items_init(&items);
+	if (local_targets_split(value.data ? value.data : "", value.len, &items,
+				&why) != 0)
+		local_dest_fail(st, to, LOCAL_BOUNCE, "5.3.0", "alias %s: %s",
+				key, why);
+	else
+		resolve_items(st, &items, key, NULL, to, ext, depth);
+	local_items_free(&items);
+	buf_free(&value);
+	return 1;
+}
+
+/* 1 when u's .forward decided (targets followed or a failure). */
+static int
+resolve_forward(struct local_expansion *st, const struct local_user *u,
+		const char *to, const char *ext, int depth)
+{
+	struct local_job job = {JOB_FORWARD, *u, NULL, to, ext};
+	struct local_items items;
+	struct local_result r;
+	int used = 1;
+
+	if (local_dest_seen(st, "forward", 0, u->name))
+		return 1;
+	local_items_init(&items);
+	if (local_child_run(&job, st->msg, &r, &items) != 0 ||
+	    r.status != LOCAL_SENT)
+		local_dest_record(st, to, &r);
+	else if (items.count == 0)
+		used = 0;
+	else
+		resolve_items(st, &items, u->name, u, to, ext, depth);
+	local_items_free(&items);
+	return used;
+}
+
+static void
+resolve_user(struct local_expansion *st, const char *base, const char *to,
+	     const char *ext, int depth, unsigned flags)
+{
+	struct local_user u;
+
+	if (local_dest_getpw(base, &u) != 0) {
+		local_dest_fail(st, to, LOCAL_BOUNCE, "5.1.1",
+				"unknown user: \"%s\"", base);
+		return;
+	}
+	if (u.uid == 0) {
+		local_dest_fail(st, to, LOCAL_DEFER, "4.3.0",
+				"mail for root must be aliased to a person "
+				"(add an alias for %s)",
+				base);
+		return;
+	}
+	if ((flags & R_NO_FORWARD) || !resolve_forward(st, &u, to, ext, depth))
+		local_dest_mailbox(st, &u, to);
+}
+
+/* The canonical local address (lower-cased local part) of a; -1. */
+static int
+resolve_canonical(struct local_expansion *st, const struct address *a,
+		  struct address *q, char *to, size_t size)
+{
+	size_t i;
+
+	*q = *a;
+	for (i = 0; q->local[i] != '\0'; i++)
+		q->local[i] = (char)tolower((unsigned char)q->local[i]);
+	if (q->domain[0] == '\0' &&
+	    strlcpy(q->domain, st->domain, sizeof(q->domain)) >=
+		sizeof(q->domain))
+		return -1;
+	return address_format(q, to, size) < 0 ? -1 : 0;
+}
+
+static void
+resolve_address(struct local_expansion *st, const struct address *a, int depth,
+		unsigned flags)
+{
+	char base[sizeof(a->local)], to[ADDR_TEXT_MAX];
+	struct address q;
+	const char *ext;
+
+	if (st->too_big)
+		return;
+	if (++st->visits > RESOLVE_VISITS_MAX) {
+		st->too_big = 1;
+		local_dest_fail(st, st->top, LOCAL_BOUNCE, "5.4.6",
+				"alias expansion of %s is too large", st->top);
+		return;
+	}
+	if (a->domain[0] != '\0' && !resolve_domain_is_local(a->domain)) {
+		local_dest_remote(st, a);
+		return;
+	}
+	if (resolve_canonical(st, a, &q, to, sizeof(to)) != 0 ||
+	    resolve_local_base(q.local, base, sizeof(base)) != 0) {
+		local_dest_fail(st, st->top, LOCAL_BOUNCE, "5.1.3",
+				"bad address %s", a->local);
+		return;
+	}
+	ext = q.local[strlen(base)] != '\0' ? q.local + strlen(base) + 1 : "";
+	if (depth > LOCAL_DEPTH_MAX)
+		local_dest_fail(
+		    st, to, LOCAL_BOUNCE, "5.4.6",
+		    "mail forwarding loop for %s: nested more than %d "
+		    "levels of aliases and .forward files",
+		    to, LOCAL_DEPTH_MAX);
+	else if (local_header_has_delivered_to(st->header.data, st->header.len,
+					       to))
+		local_dest_fail(st, to, LOCAL_BOUNCE, "5.4.6",
+				"mail forwarding loop for %s", to);
+	else if ((flags & R_NO_ALIAS) ||
+		 !resolve_alias(st, base, to, ext, depth))
+		resolve_user(st, base, to, ext, depth, flags);
+}
+
+/* Read the start of the message: the header block, bounded. */
+static void
+resolve_read_header(struct local_expansion *st)
+{
+	off_t max = (off_t)param_int("header_size_limit");
+	size_t want = (size_t)(st->msg->length < max ? st->msg->length : max);
+	ssize_t n;
+
+	buf_reserve(&st->header, want + 1);
+	n = pread(st->msg->fd, st->header.data, want, st->msg->offset);
+	st->header.len = n > 0 ? (size_t)n : 0;
+	st->header.data[st->header.len] = '\0';
+}
+
+void
+local_resolve_deliver(const struct local_msg *msg, struct map *aliases,
+		      struct local_result *r)
+{
+	struct local_expansion st = {.msg = msg, .aliases = aliases};
+	struct address a, q;
+
+	local_result_set(&st.worst, LOCAL_SENT, "2.0.0", "delivered");
+	buf_init(&st.header);
+	if (address_parse(msg->rcpt, strlen(msg->rcpt), ADDR_ALLOW_NO_DOMAIN,
+			  &a) != ADDR_OK) {
+		local_result_set(r, LOCAL_BOUNCE, "5.1.3",
+				 "bad recipient address syntax");
+		return;
+	}
+	st.domain = a.domain[0] != '\0' ? a.domain : param_str("myorigin");
+	if (resolve_canonical(&st, &a, &q, st.top, sizeof(st.top)) != 0)
+		strlcpy(st.top, msg->rcpt, sizeof(st.top));
+	resolve_read_header(&st);
+	resolve_address(&st, &a, 0, 0);
+	local_dest_finish(&st, r);
+	for (size_t i = 0; i < st.nseen; i++)
+		free(st.seen[i]);
+	for (size_t i = 0; i < st.nremote; i++)
+		free(st.remote[i]);
+	free(st.seen);
+	free(st.remote);
+	buf_free(&st.header);
+}

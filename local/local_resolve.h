@@ -1,0 +1,49 @@
+/*
+ * local_resolve.h: the state of one recipient's expansion, shared by
+ * local_resolve.c (aliases, .forward, addresses) and local_dest.c (the
+ * destinations it reaches and the bookkeeping of their results).  Runs in
+ * local's root parent.
+ */
+#ifndef MOAT_LOCAL_RESOLVE_H
+#define MOAT_LOCAL_RESOLVE_H
+
+#include "local.h"
+
+struct local_expansion {
+	const struct local_msg *msg;
+	struct map *aliases;
+	struct buf header;       /* the start of the message */
+	const char *domain;      /* for local names without one */
+	char top[ADDR_TEXT_MAX]; /* the recipient, canonical */
+	struct local_result worst, first;
+	size_t sent, recorded, leaves, visits;
+	int too_big;
+	char **seen, **remote;
+	size_t nseen, nremote;
+};
+
+/* Log one destination's result and fold it into the overall one. */
+void local_dest_record(struct local_expansion *st, const char *to,
+		       const struct local_result *r);
+void local_dest_fail(struct local_expansion *st, const char *to,
+		     enum local_status status, const char *dsn, const char *fmt,
+		     ...) __attribute__((format(printf, 5, 6)));
+/* 1 when KIND:ID:NAME was seen before in this expansion; else remember. */
+int local_dest_seen(struct local_expansion *st, const char *kind,
+		    unsigned long id, const char *name);
+/* A login name looked up in the password database; -1 when unknown. */
+int local_dest_getpw(const char *name, struct local_user *u);
+
+/* The destinations; each runs at most once per expansion. */
+void local_dest_mailbox(struct local_expansion *st, const struct local_user *u,
+			const char *to);
+void local_dest_command(struct local_expansion *st, const char *line,
+			const struct local_user *u, const char *to,
+			const char *ext);
+void local_dest_file(struct local_expansion *st, const char *path,
+		     const struct local_user *u, const char *to);
+void local_dest_remote(struct local_expansion *st, const struct address *a);
+/* Resubmit the remote ones and sum up the expansion in r. */
+void local_dest_finish(struct local_expansion *st, struct local_result *r);
+
+#endif
