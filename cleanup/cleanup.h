@@ -19,6 +19,7 @@
 #define CLEANUP_CLIENT_NAME_MAX 255
 #define CLEANUP_HELO_MAX 1024
 #define CLEANUP_AUTH_USER_MAX 512
+#define CLEANUP_SUBMIT_USER_MAX 64
 #define CLEANUP_ORIG_MAX 1024
 /* Recipients in one submission, whatever smtpd_recipient_limit says. */
 #define CLEANUP_RCPT_MAX 100000
@@ -33,6 +34,8 @@ struct cleanup_envelope {
 	char auth_user[CLEANUP_AUTH_USER_MAX + 1];
 	long long submit_uid; /* as sent, or -1 when absent */
 	int is_local;         /* protocol "local" */
+	/* The submitter's login name (with submit_uid), "" when absent. */
+	char submit_user[CLEANUP_SUBMIT_USER_MAX + 1];
 };
 
 /* One op=rcpt, checked. */

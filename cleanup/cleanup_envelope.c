@@ -101,7 +101,9 @@ env_optional(const struct ipc_frame *f, struct cleanup_envelope *env,
 			env->client_name, why) < 0 ||
 	    env_opt_str(f, IPC_HELO, CLEANUP_HELO_MAX, env->helo, why) < 0 ||
 	    env_opt_str(f, IPC_AUTH_USER, CLEANUP_AUTH_USER_MAX, env->auth_user,
-			why) < 0)
+			why) < 0 ||
+	    env_opt_str(f, IPC_SUBMIT_USER, CLEANUP_SUBMIT_USER_MAX,
+			env->submit_user, why) < 0)
 		return -1;
 	env->submit_uid = -1;
 	if (ipc_get(f, IPC_SUBMIT_UID) != NULL &&

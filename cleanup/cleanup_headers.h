@@ -122,6 +122,7 @@ struct cleanup_trace {
 	const char *client_addr; /* NULL: not a network submission */
 	const char *rcpt;        /* the one recipient, or NULL */
 	long long uid;           /* local submitter, or -1 */
+	const char *user;        /* its login name (with uid only), or NULL */
 	const char *date;        /* cleanup_date_format */
 	const char *from;        /* add "From: <from>" when missing; or NULL */
 };

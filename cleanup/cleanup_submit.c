@@ -181,6 +181,9 @@ submit_begin(struct submit *s)
 			 (unsigned long)s->peer_uid, s->env.submit_uid);
 		s->env.submit_uid = -1;
 	}
+	/* The name goes with the uid: from pickup only, never alone. */
+	if (s->env.submit_uid < 0)
+		s->env.submit_user[0] = '\0';
 	now = time(NULL);
 	if (cleanup_date_format(now, s->date, sizeof(s->date)) < 0)
 		strlcpy(s->date, "Thu, 01 Jan 1970 00:00:00 +0000",
@@ -253,6 +256,7 @@ submit_head(struct submit *s)
 	t.client_addr = s->env.client_addr;
 	t.rcpt = s->nrcpt == 1 ? s->first_rcpt : NULL;
 	t.uid = s->env.submit_uid;
+	t.user = s->env.submit_user[0] ? s->env.submit_user : NULL;
 	t.date = s->date;
 	t.from = s->env.is_local && s->env.sender[0] ? s->env.sender : NULL;
 	cleanup_headers_emit(&s->h, &t, &head);

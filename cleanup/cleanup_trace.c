@@ -19,6 +19,7 @@
 #define TRACE_PROTO_MAX 32
 #define TRACE_RCPT_MAX 400 /* at least ADDR_TEXT_MAX */
 #define TRACE_ID_MAX 64
+#define TRACE_USER_MAX 64 /* a local submitter's login name */
 
 /*
  * Append s cut to max bytes, each byte outside printable ASCII replaced by
@@ -92,8 +93,14 @@ cleanup_received_format(const struct cleanup_trace *t, struct buf *out)
 	trace_append_clean(out, t->protocol, TRACE_PROTO_MAX);
 	buf_append_str(out, " id ");
 	trace_append_clean(out, t->queue_id, TRACE_ID_MAX);
-	if (!trace_has(t->client_addr) && t->uid >= 0)
-		buf_printf(out, " (uid %lld)", t->uid);
+	if (!trace_has(t->client_addr) && t->uid >= 0) {
+		buf_printf(out, " (uid %lld", t->uid);
+		if (trace_has(t->user)) {
+			buf_append_str(out, ", user ");
+			trace_append_clean(out, t->user, TRACE_USER_MAX);
+		}
+		buf_append_char(out, ')');
+	}
 	if (t->rcpt != NULL) {
 		buf_append_str(out, "\n\tfor <");
 		trace_append_text(out, t->rcpt, TRACE_RCPT_MAX);

@@ -129,7 +129,8 @@ const char conf_default_master[] =
     "127.0.0.1:2525    inet moat-smtpd y      10      smtpd\n"
     "private/cleanup   unix moat-queue y      20      cleanup\n"
     "private/qmgr      unix moat-queue y      1       qmgr\n"
-    "private/local     unix root       n      10      local\n";
+    "private/local     unix root       n      10      local\n"
+    "private/pickup    unix moat-pickup y      1       pickup\n";
 
 const char conf_default_aliases[] =
     "# aliases: where mail for local names really goes.\n"

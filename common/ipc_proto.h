@@ -6,7 +6,10 @@
  * Submission to cleanup (socket private/cleanup; peers smtpd, local, qmgr,
  * pickup), one message per connection:
  *   -> {op=begin, sender, protocol, [client_addr], [client_name], [helo],
- *       [auth_user], [submit_uid]}        sender "" is the null sender
+ *       [auth_user], [submit_uid], [submit_user]}
+ *                                         sender "" is the null sender;
+ *                                         submit_uid and submit_user are
+ *                                         believed from pickup only
  *   -> {op=rcpt, addr, [orig]}            once per recipient, at least one
  *   -> {op=data, chunk}                   content in canonical form: LF line
  *                                         ends, dot-unstuffed; any number
@@ -51,6 +54,7 @@
 #define IPC_HELO "helo"
 #define IPC_AUTH_USER "auth_user"
 #define IPC_SUBMIT_UID "submit_uid"
+#define IPC_SUBMIT_USER "submit_user"
 #define IPC_ADDR "addr"
 #define IPC_ORIG "orig"
 #define IPC_CHUNK "chunk"

@@ -15,6 +15,7 @@ enum sandbox_profile {
 	SANDBOX_CLEANUP,
 	SANDBOX_QMGR,
 	SANDBOX_LOCAL_CHILD,
+	SANDBOX_PICKUP,
 };
 
 /* Fatal on failure. */

@@ -1,4 +1,9 @@
-/* spool: the one list of spool directories with their owners and modes. */
+/*
+ * spool: the one list of spool directories with their owners and modes.
+ * maildrop/ belongs to moat-pickup (which lists, reads and removes its
+ * files) and group moat-drop (postdrop, setgid, may only create files in
+ * it: 01730); corrupt/ lets group moat-pickup move bad maildrop files in.
+ */
 #include "spool.h"
 
 const struct spool_entry spool_layout[] = {
@@ -7,11 +12,12 @@ const struct spool_entry spool_layout[] = {
 	{SPOOL_ACTIVE, "$mail_owner", "$mail_owner", 0700},
 	{SPOOL_DEFERRED, "$mail_owner", "$mail_owner", 0700},
 	{SPOOL_HOLD, "$mail_owner", "$mail_owner", 0700},
-	{SPOOL_CORRUPT, "$mail_owner", "$mail_owner", 0700},
-	{SPOOL_MAILDROP, "root", "moat-drop", 01730},
+	{SPOOL_CORRUPT, "$mail_owner", "moat-pickup", 0730},
+	{SPOOL_MAILDROP, "moat-pickup", "moat-drop", 01730},
 	{SPOOL_PRIVATE, "root", "root", 0711},
 	{SPOOL_PUBLIC, "root", "moat-admin", 0710},
 	{SPOOL_PID, "root", "root", 0755},
+	{SPOOL_STATE, "root", "root", 0700},
 };
 
 const size_t spool_layout_count = sizeof(spool_layout) / sizeof(spool_layout[0]);

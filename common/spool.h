@@ -14,11 +14,12 @@
 #define SPOOL_ACTIVE "active"		/* complete, being delivered */
 #define SPOOL_DEFERRED "deferred"	/* waiting for a retry (mtime) */
 #define SPOOL_HOLD "hold"		/* held by the administrator */
-#define SPOOL_CORRUPT "corrupt"		/* unreadable queue files */
-#define SPOOL_MAILDROP "maildrop"	/* local submissions */
+#define SPOOL_CORRUPT "corrupt"		/* unreadable queue and maildrop files */
+#define SPOOL_MAILDROP "maildrop"	/* local submissions: postdrop, pickup */
 #define SPOOL_PRIVATE "private"		/* daemons' sockets */
 #define SPOOL_PUBLIC "public"		/* the admin socket */
 #define SPOOL_PID "pid"			/* master.pid */
+#define SPOOL_STATE "state"		/* local's delivery journal (root) */
 
 struct spool_entry {
 	const char *name;	/* relative to queue_directory; "." = itself */

@@ -56,8 +56,15 @@ for sub in ("tmp", "new", "cur"):
     t.is_eq((st.st_uid, st.st_mode & 0o777), (kim.uid, 0o700), "Maildir/%s made by the recipient, 0700" % sub)
 
 # The spool is closed to others.
-for sub in ("incoming", "active", "deferred", "hold", "corrupt"):
+for sub in ("incoming", "active", "deferred", "hold"):
     st = os.stat(inst.path("spool", sub))
     t.is_eq((st.st_uid, st.st_mode & 0o777), (queue_uid, 0o700), "spool/%s is moat-queue 0700" % sub)
+st = os.stat(inst.path("spool", "corrupt"))
+t.is_eq((st.st_uid, st.st_mode & 0o777), (queue_uid, 0o730), "spool/corrupt is moat-queue 0730 (pickup may move files in)")
+st = os.stat(inst.path("spool", "maildrop"))
+t.is_eq((st.st_uid, st.st_mode & 0o7777), (pwd.getpwnam("moat-pickup").pw_uid, 0o1730),
+        "spool/maildrop is moat-pickup 1730: postdrop may only add files")
+st = os.stat(inst.path("spool", "state"))
+t.is_eq((st.st_uid, st.st_mode & 0o777), (0, 0o700), "spool/state (local's journal) is root 0700")
 inst.destroy()
 t.done()

@@ -113,6 +113,18 @@ test_begin(void)
 	ipc_put_str(&f, IPC_SUBMIT_UID, "1000");
 	is_int(begin(&env, &why), CLEANUP_FRAME_OK, "submit_uid parsed");
 	is_int(env.submit_uid, 1000, "submit_uid value");
+	is_str(env.submit_user, "", "no submit_user: empty");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put_str(&f, IPC_SUBMIT_UID, "1000");
+	ipc_put_str(&f, IPC_SUBMIT_USER, "alice");
+	is_int(begin(&env, &why), CLEANUP_FRAME_OK, "submit_user parsed");
+	is_str(env.submit_user, "alice", "submit_user value");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put_str(&f, IPC_SUBMIT_USER, "al\nice");
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED,
+	       "a control byte in submit_user is refused");
 	frame(IPC_OP_BEGIN);
 	ipc_put_str(&f, IPC_SENDER, "a@b.example");
 	ipc_put_str(&f, IPC_SUBMIT_UID, "-5");

@@ -305,6 +305,21 @@ test_local_trace(void)
 	       " (uid 1000);\n\t" TEST_DATE "\n",
 	       "local submission: Received without client, with the uid");
 	buf_reset(&out);
+	t.user = "alice";
+	cleanup_received_format(&t, &out);
+	is_str(buf_cstr(&out),
+	       "Received: by host.example.org with local id 0123456789ABCDEF0"
+	       " (uid 1000, user alice);\n\t" TEST_DATE "\n",
+	       "local submission from pickup: the uid and the user name");
+	buf_reset(&out);
+	t.user = "a (b)\nc";
+	cleanup_received_format(&t, &out);
+	is_str(buf_cstr(&out),
+	       "Received: by host.example.org with local id 0123456789ABCDEF0"
+	       " (uid 1000, user a??b??c);\n\t" TEST_DATE "\n",
+	       "a user name cannot break out of the comment or the line");
+	buf_reset(&out);
+	t.user = NULL;
 	t.rcpt = "root@host.example.org";
 	t.uid = -1;
 	cleanup_received_format(&t, &out);

@@ -119,7 +119,7 @@ master_conf_parses(void)
 		printf("#   %s\n", buf_cstr(&err));
 		return;
 	}
-	is_int(t.count, 4, "four services: smtpd, cleanup, qmgr, local");
+	is_int(t.count, 5, "five services: smtpd, cleanup, qmgr, local, pickup");
 	s = service_find_command(&t, "smtpd");
 	ok(s != NULL && strcmp(s->name, CONF_DEFAULT_LISTEN) == 0 &&
 	       s->type == SERVICE_INET,
