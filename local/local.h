@@ -259,6 +259,8 @@ struct local_job {
 	const char *target;     /* command line or path */
 	const char *rcpt;       /* Delivered-To, RECIPIENT */
 	const char *extension;
+	int journal_fd;      /* the child records its success here, or -1 */
+	const char *journal_key;
 };
 
 /* local_mailbox.c, in the child: the user's mailbox, a /file target. */
@@ -284,6 +286,17 @@ struct map;
  */
 void local_resolve_deliver(const struct local_msg *msg, struct map *aliases,
 			   struct local_result *r);
+
+/*
+ * local_journal.c: the destinations that already took a message, so that
+ * a retry (after qmgr or local died before the result was recorded, or
+ * after another destination of the same recipient deferred) delivers to
+ * each destination once.  key names a destination ("mailbox:0:alice").
+ */
+int local_journal_seen(const struct local_msg *m, const char *key);
+int local_journal_open(void);
+void local_journal_write(int fd, const struct local_msg *m, const char *key);
+void local_journal_close(int fd);
 
 /* local_cleanup.c: forwarding by resubmission to cleanup. */
 int local_resubmit(const struct local_msg *msg, const char *const *addrs,

@@ -31,23 +31,27 @@
 #define CHILD_COMMITS_MAX 8 /* commit questions from one child */
 #define CHILD_TIMEOUT 900   /* seconds for a mailbox or .forward job */
 
-/* Close every descriptor from 3 up except the (at most two) kept ones. */
+/* Close every descriptor from 3 up except the (at most three) kept ones. */
 static void
-child_close_fds(int keep1, int keep2)
+child_close_fds(int keep1, int keep2, int keep3)
 {
-	int lo = keep1 < keep2 ? keep1 : keep2,
-	    hi = keep1 < keep2 ? keep2 : keep1;
+	int keep[3] = {keep1, keep2, keep3}, t;
 	unsigned from = 3;
+	size_t i, j;
 
-	if (lo >= 3) {
-		if ((unsigned)lo > from)
-			(void)close_range(from, (unsigned)lo - 1, 0);
-		from = (unsigned)lo + 1;
-	}
-	if (hi >= 3 && hi != lo) {
-		if ((unsigned)hi > from)
-			(void)close_range(from, (unsigned)hi - 1, 0);
-		from = (unsigned)hi + 1;
+	for (i = 0; i < 3; i++) /* sort the three */
+		for (j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (i = 0; i < 3; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			(void)close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
 	}
 	(void)close_range(from, ~0U, 0);
 }
@@ -121,7 +125,8 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	struct local_result r;
 	struct local_items items;
 
-	child_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd);
+	child_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd,
+			job->journal_fd);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);  /* a reload must not cut a delivery short */
 	signal(SIGPIPE, SIG_IGN); /* a command may stop reading its input */
@@ -145,6 +150,8 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 					  job->extension};
 		(void)local_command_deliver(&c, msg, &r);
 	}
+	if (r.status == LOCAL_SENT && job->journal_key != NULL)
+		local_journal_write(job->journal_fd, msg, job->journal_key);
 	child_reply(sock, &r, &items);
 	_exit(0);
 }

@@ -83,6 +83,13 @@ local_dest_seen(struct local_expansion *st, const char *kind, unsigned long id,
 	return 0;
 }
 
+/* The key local_dest_seen remembered last: the destination's name. */
+static const char *
+dest_key(const struct local_expansion *st)
+{
+	return st->seen[st->nseen - 1];
+}
+
 /* Count a destination; -1 (recorded as a bounce) past the limit. */
 static int
 dest_leaf(struct local_expansion *st, const char *to)
@@ -117,15 +124,28 @@ local_dest_getpw(const char *name, struct local_user *u)
 	return 0;
 }
 
+/*
+ * Run one destination in a child, unless the journal says it took this
+ * message already (a retry after a crash or after another destination
+ * deferred).  key is the destination's name in the journal.
+ */
 static void
 dest_job(struct local_expansion *st, enum local_job_type type,
 	 const struct local_user *u, const char *target, const char *to,
-	 const char *ext)
+	 const char *ext, const char *key)
 {
-	struct local_job job = {type, *u, target, to, ext};
+	struct local_job job = {type, *u, target, to, ext, -1, key};
 	struct local_result r;
 
+	if (local_journal_seen(st->msg, key)) {
+		local_result_set(&r, LOCAL_SENT, "2.0.0",
+				 "delivered before a restart (journal)");
+		local_dest_record(st, to, &r);
+		return;
+	}
+	job.journal_fd = local_journal_open();
 	(void)local_child_run(&job, st->msg, &r, NULL);
+	local_journal_close(job.journal_fd);
 	local_dest_record(st, to, &r);
 }
 
@@ -135,7 +155,7 @@ local_dest_mailbox(struct local_expansion *st, const struct local_user *u,
 {
 	if (local_dest_seen(st, "mailbox", 0, u->name) || dest_leaf(st, to))
 		return;
-	dest_job(st, JOB_MAILBOX, u, NULL, to, "");
+	dest_job(st, JOB_MAILBOX, u, NULL, to, "", dest_key(st));
 }
 
 void
@@ -150,7 +170,7 @@ local_dest_command(struct local_expansion *st, const char *line,
 	}
 	if (local_dest_seen(st, "command", u->uid, line) || dest_leaf(st, to))
 		return;
-	dest_job(st, JOB_COMMAND, u, line, to, ext);
+	dest_job(st, JOB_COMMAND, u, line, to, ext, dest_key(st));
 }
 
 void
@@ -158,9 +178,11 @@ local_dest_file(struct local_expansion *st, const char *path,
 		const struct local_user *u, const char *to)
 {
 	struct local_result r;
+	const char *key;
 
 	if (local_dest_seen(st, "file", u->uid, path) || dest_leaf(st, to))
 		return;
+	key = dest_key(st);
 	if (strcmp(path, "/dev/null") == 0) {
 		local_result_set(&r, LOCAL_SENT, "2.0.0",
 				 "delivered to file: /dev/null");
@@ -170,7 +192,7 @@ local_dest_file(struct local_expansion *st, const char *path,
 				"mail to files is disabled "
 				"(allow_mail_to_files = no)");
 	else
-		dest_job(st, JOB_FILE, u, path, to, "");
+		dest_job(st, JOB_FILE, u, path, to, "", key);
 }
 
 void
@@ -191,9 +213,9 @@ local_dest_remote(struct local_expansion *st, const struct address *a)
 }
 
 /*
- * XXX a recipient deferred after some destinations took the message is
- * delivered to those again at the next attempt: qmgr records one status
- * per recipient, not per destination of its expansion.
+ * qmgr records one status per recipient, not per destination of its
+ * expansion: the journal (local_journal.c) remembers which destinations
+ * took the message, so a retry skips them.
  */
 void
 local_dest_finish(struct local_expansion *st, struct local_result *r)
@@ -202,9 +224,23 @@ local_dest_finish(struct local_expansion *st, struct local_result *r)
 	struct local_result rr;
 
 	if (st->nremote > 0) {
+		struct buf key = BUF_INIT;
+
+		buf_printf(&key, "resubmit:0:%s", st->top);
 		fwd.rcpt = st->top;
-		(void)local_resubmit(&fwd, (const char *const *)st->remote,
-				     st->nremote, &rr);
+		if (local_journal_seen(st->msg, key.data))
+			local_result_set(
+			    &rr, LOCAL_SENT, "2.0.0",
+			    "forwarded before a restart (journal)");
+		else if (local_resubmit(&fwd, (const char *const *)st->remote,
+					st->nremote, &rr) == 0 &&
+			 rr.status == LOCAL_SENT) {
+			int fd = local_journal_open();
+
+			local_journal_write(fd, st->msg, key.data);
+			local_journal_close(fd);
+		}
+		buf_free(&key);
 		for (size_t i = 0; i < st->nremote; i++)
 			dest_log(st, st->remote[i], &rr);
 		st->recorded++;

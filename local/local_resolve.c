@@ -156,7 +156,7 @@ static int
 resolve_forward(struct local_expansion *st, const struct local_user *u,
 		const char *to, const char *ext, int depth)
 {
-	struct local_job job = {JOB_FORWARD, *u, NULL, to, ext};
+	struct local_job job = {JOB_FORWARD, *u, NULL, to, ext, -1, NULL};
 	struct local_items items;
 	struct local_result r;
 	int used = 1;

@@ -1,0 +1,150 @@
+/*
+ * local_journal: the destinations that already took a message.  It closes
+ * the at-least-once window when qmgr (or local's parent) dies after a
+ * delivery but before qmgr recorded the result, and the one where a
+ * recipient is retried because another destination of its expansion
+ * deferred.  The delivery child, right after its mailbox write, file write
+ * or command succeeded, appends "QUEUEID<TAB>KEY" to state/local.journal
+ * through a descriptor root opened before the fork (one O_APPEND write:
+ * atomic among processes; no fsync: it guards against a process crash, not
+ * a power loss).  Before delivering to a destination, local's parent looks
+ * for its line and, when found, records it as sent without delivering
+ * again.  The file turns over at LOCAL_JOURNAL_MAX bytes, keeping the
+ * previous one, so a lookup reads at most twice that (from the page cache)
+ * and a retry long after many other deliveries may find nothing: then the
+ * old at-least-once rule holds.  Queue IDs are unique, so an old line
+ * never matches a new message.  The file is root's, 0600; the lines are
+ * built from validated queue IDs and keys, never read as anything but
+ * bytes to compare.  Runs in local's parent and delivery children.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "local_resolve.h"
+#include "log.h"
+#include "queue_file.h"
+#include "spool.h"
+
+#define LOCAL_JOURNAL SPOOL_STATE "/local.journal"
+#define LOCAL_JOURNAL_OLD SPOOL_STATE "/local.journal.old"
+#define LOCAL_JOURNAL_MAX (64 * 1024)
+#define LOCAL_JOURNAL_LINE_MAX 4096
+
+/* Read a journal file (bounded) into out; 0, or -1 when it is unusable. */
+static int
+local_journal_read(const char *path, struct buf *out)
+{
+	char chunk[8192];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0) {
+		close(fd);
+		return -1;
+	}
+	while (out->len < 2 * LOCAL_JOURNAL_MAX &&
+	       (n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(out, chunk, (size_t)n);
+	close(fd);
+	return 0;
+}
+
+static int
+local_journal_has(const struct buf *text, const char *line, size_t len)
+{
+	const char *p = text->data, *end = text->data + text->len;
+
+	while (p != NULL && p < end) {
+		if ((size_t)(end - p) >= len && memcmp(p, line, len) == 0)
+			return 1;
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* "QUEUEID<TAB>KEY\n", with any tab or newline in key made a space. */
+static int
+local_journal_line(const struct local_msg *m, const char *key, struct buf *line)
+{
+	buf_reset(line);
+	buf_printf(line, "%s\t%s\n", m->queue_id, key);
+	for (size_t i = strlen(m->queue_id) + 1; i + 1 < line->len; i++)
+		if (line->data[i] == '\t' || line->data[i] == '\n')
+			line->data[i] = ' ';
+	return line->len <= LOCAL_JOURNAL_LINE_MAX ? 0 : -1;
+}
+
+int
+local_journal_seen(const struct local_msg *m, const char *key)
+{
+	struct buf line = BUF_INIT, text = BUF_INIT;
+	int found = 0;
+
+	if (local_journal_line(m, key, &line) == 0) {
+		if (local_journal_read(LOCAL_JOURNAL, &text) == 0)
+			found = local_journal_has(&text, line.data, line.len);
+		buf_reset(&text);
+		if (!found && local_journal_read(LOCAL_JOURNAL_OLD, &text) == 0)
+			found = local_journal_has(&text, line.data, line.len);
+	}
+	buf_free(&text);
+	buf_free(&line);
+	return found;
+}
+
+int
+local_journal_open(void)
+{
+	int fd =
+	    open(LOCAL_JOURNAL,
+		 O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		log_warn("cannot open %s: %s", LOCAL_JOURNAL, strerror(errno));
+	return fd;
+}
+
+/*
+ * One write(2) of one line: atomic with O_APPEND, and possible from the
+ * delivery child, which inherits fd (opened by root) across the drop.
+ */
+void
+local_journal_write(int fd, const struct local_msg *m, const char *key)
+{
+	struct buf line = BUF_INIT;
+
+	if (fd < 0 || local_journal_line(m, key, &line) != 0) {
+		buf_free(&line);
+		return;
+	}
+	if (write(fd, line.data, line.len) != (ssize_t)line.len)
+		log_warn("%s: cannot write %s: %s", m->queue_id, LOCAL_JOURNAL,
+			 strerror(errno));
+	buf_free(&line);
+}
+
+/* The parent, after the child: turn the file over when it is full. */
+void
+local_journal_close(int fd)
+{
+	struct stat st, now;
+
+	if (fd < 0)
+		return;
+	/* Unless another process just did it (the name moved on). */
+	if (fstat(fd, &st) == 0 && st.st_size > LOCAL_JOURNAL_MAX &&
+	    lstat(LOCAL_JOURNAL, &now) == 0 && now.st_ino == st.st_ino &&
+	    now.st_dev == st.st_dev)
+		(void)rename(LOCAL_JOURNAL, LOCAL_JOURNAL_OLD);
+	close(fd);
+}
