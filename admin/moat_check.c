@@ -3,14 +3,16 @@
  * configuration, map sources, allowed commands and daemon programs that
  * anyone but root could change; parameters and master.conf that would not
  * load; the spool tree against spool.h; a stale or incomplete aliases
- * map.  It prints nothing and exits 0 when all is well.  It only reports,
- * it changes nothing.  Input: the instance's files, looked at without
- * following links where a link would hide the real owner.  Runs in the
- * moat command.
+ * map; a postdrop that is not setgid moat-drop or that others could
+ * change.  It prints nothing and exits 0 when all is well.  It only
+ * reports, it changes nothing.  Input: the instance's files, looked at
+ * without following links where a link would hide the real owner.  Runs
+ * in the moat command.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -148,6 +150,32 @@ moat_check_daemon(const char *command)
 	if (moat_check_root_owned(path, S_IFREG, "a regular file") == 0 &&
 	    access(path, X_OK) != 0)
 		moat_problem("%s is not executable", path);
+	buf_free(&b);
+}
+
+/* postdrop: root's, group moat-drop, setgid, writable by root alone. */
+static void
+moat_check_postdrop(void)
+{
+	struct buf b = BUF_INIT;
+	const char *path =
+	    moat_join(&b, param_str("daemon_directory"), "postdrop");
+	struct group *gr = getgrnam("moat-drop");
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		moat_problem("%s: %s: local submission (sendmail) cannot work",
+			     path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		moat_problem("%s is not a regular file", path);
+	else if (st.st_uid != 0 || gr == NULL || st.st_gid != gr->gr_gid ||
+		 !(st.st_mode & S_ISGID))
+		moat_problem("%s is not root:moat-drop and setgid: run chown "
+			     "root:moat-drop %s; chmod 2755 %s",
+			     path, path, path);
+	else if (st.st_mode & (S_ISUID | 022))
+		moat_problem("%s is set-uid or writable by group or others",
+			     path);
 	buf_free(&b);
 }
 
@@ -348,6 +376,7 @@ moat_check(const char *conf_dir, int argc, char **argv)
 	if (moat_check_params(conf_dir) != 0)
 		return 1;
 	moat_check_services(conf_dir);
+	moat_check_postdrop();
 	moat_check_spool();
 	moat_check_aliases();
 	moat_check_commands();

@@ -2,14 +2,16 @@
  * moat_init: `moat init DIR [--listen ADDR:PORT]...` makes a new instance:
  * DIR/conf (main.conf, master.conf, aliases and its map, commands/),
  * DIR/log, DIR/mail and the spool tree of spool.h, and the system users
- * and groups it needs.  The files are the defaults of conf_defaults.c with
- * this instance's paths and listening addresses filled in.  Input: the
- * administrator's arguments (root only), checked before anything is
- * created; never overwrites an existing configuration.  Runs in the moat
- * command.
+ * and groups it needs; it makes daemon_directory/postdrop setgid
+ * moat-drop, so local users can submit mail.  The files are the defaults
+ * of conf_defaults.c with this instance's paths and listening addresses
+ * filled in.  Input: the administrator's arguments (root only), checked
+ * before anything is created; never overwrites an existing configuration.
+ * Runs in the moat command.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
@@ -306,6 +308,47 @@ done:
 	return rc;
 }
 
+/*
+ * daemon_directory/postdrop, when it is there: root:moat-drop 02755, the
+ * one set-id program.  Only a regular file with one link is touched, and
+ * it becomes root's before it becomes setgid.
+ */
+static int
+moat_init_postdrop(void)
+{
+	struct buf path = BUF_INIT;
+	struct group *gr = getgrnam("moat-drop");
+	struct stat st;
+	int fd, rc = -1;
+
+	buf_printf(&path, "%s/postdrop", param_str("daemon_directory"));
+	fd = open(buf_cstr(&path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		buf_free(&path);
+		return 0;
+	}
+	if (fd < 0 || fstat(fd, &st) != 0)
+		moat_error("%s: %s", buf_cstr(&path), strerror(errno));
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		moat_error("%s is not a regular file with one link; not made "
+			   "setgid",
+			   buf_cstr(&path));
+	else if (gr == NULL)
+		moat_error("unknown group moat-drop");
+	else if (fchown(fd, 0, gr->gr_gid) != 0 || fchmod(fd, 02755) != 0)
+		moat_error("%s: %s", buf_cstr(&path), strerror(errno));
+	else
+		rc = 0;
+	if (rc == 0)
+		moat_say("%s: root:moat-drop mode 2755 (setgid, for local "
+			 "submission)",
+			 buf_cstr(&path));
+	if (fd >= 0)
+		close(fd);
+	buf_free(&path);
+	return rc;
+}
+
 /* DIR itself: created, or an existing directory with no configuration. */
 static int
 moat_init_top(const char *given, char *dir, size_t size)
@@ -349,6 +392,8 @@ moat_init(int argc, char **argv)
 	rc = moat_init_conf(&a, dir, buf_cstr(&conf));
 	if (rc == 0)
 		rc = moat_init_dirs(dir, param_str("queue_directory"));
+	if (rc == 0 && geteuid() == 0)
+		rc = moat_init_postdrop();
 	if (rc == 0)
 		moat_say("instance ready in %s; start it with: moat -c %s "
 			 "start",

@@ -170,6 +170,13 @@ buf_cstr(const struct buf *b)
 }
 
 int
+buf_equal(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len &&
+	       (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+int
 buf_has_nul(const struct buf *b)
 {
 	return b->len > 0 && memchr(b->data, '\0', b->len) != NULL;

@@ -36,6 +36,8 @@ void buf_set_str(struct buf *b, const char *s);
 void buf_consume(struct buf *b, size_t n);
 /* The contents as a C string; NULL-safe on an empty buffer (returns ""). */
 const char *buf_cstr(const struct buf *b);
+/* 1 when both hold the same bytes (empty buffers are equal). */
+int buf_equal(const struct buf *a, const struct buf *b);
 /* 1 when the contents contain a NUL byte. */
 int buf_has_nul(const struct buf *b);
 

@@ -69,6 +69,15 @@ size_t ipc_frame_length(const void *header);
 int ipc_take_frame(struct buf *in, struct ipc_frame *f, const char **why);
 
 /*
+ * For event loops: one read from a non-blocking socket into in (which may
+ * hold at most max bytes), then ipc_take_frame.  1: a frame in f; 0: wait
+ * for more; -1 with *why: end of file, a read error, more than max bytes
+ * or bytes that can never be a frame.  Descriptors are not received here.
+ */
+int ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
+		   const char **why);
+
+/*
  * Blocking send and receive on a stream socket, each bounded by timeout
  * seconds (0: no limit).  ipc_send passes fd_to_pass when it is >= 0.
  * ipc_recv returns 1 for a frame, 0 for a clean EOF before any byte, and -1

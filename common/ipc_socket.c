@@ -332,3 +332,30 @@ fail:
 	errno = saved;
 	return -1;
 }
+
+int
+ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
+	       const char **why)
+{
+	char chunk[4096];
+	ssize_t n;
+	int r;
+
+	r = ipc_take_frame(in, f, why); /* a frame read with an earlier one */
+	if (r != 0)
+		return r;
+	n = recv(sock, chunk, sizeof(chunk), MSG_DONTWAIT);
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		*why = n == 0 ? "connection closed" : strerror(errno);
+		return -1;
+	}
+	if (in->len + (size_t)n > max) {
+		*why = "input too large";
+		return -1;
+	}
+	buf_append(in, chunk, (size_t)n);
+	return ipc_take_frame(in, f, why);
+}

@@ -81,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (run((const char *)data + 1, size - 1, size, &a) !=
 	    run((const char *)data + 1, size - 1, chunk, &b))
 		abort();
-	if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+	if (!buf_equal(&a, &b))
 		abort();
 	buf_free(&a);
 	buf_free(&b);

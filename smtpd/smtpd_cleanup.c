@@ -158,34 +158,20 @@ take_reply(struct smtpd_cleanup *c, const struct ipc_frame *f)
 int
 smtpd_cleanup_read_reply(struct smtpd_cleanup *c)
 {
-	char tmp[REPLY_READ_MAX];
 	struct ipc_frame f;
-	const char *why = "connection closed";
-	ssize_t n;
+	const char *why = NULL;
 	int r;
 
-	n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
-	if (n < 0 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return 0;
-	if (n < 0)
-		why = strerror(errno);
-	if (n > 0)
-		buf_append(&c->in, tmp, (size_t)n);
 	ipc_frame_init(&f);
-	r = ipc_take_frame(&c->in, &f, &why);
+	r = ipc_read_frame(c->fd, &c->in, REPLY_READ_MAX, &f, &why);
 	if (r == 1 && take_reply(c, &f) != 0) {
 		why = "bad reply attributes";
 		r = -1;
 	}
 	ipc_frame_free(&f);
-	if (r == 0 && n > 0)
-		return 0;
-	if (r != 1) {
+	if (r < 0)
 		log_warn("cleanup: reading the reply: %s", why);
-		return -1;
-	}
-	return 1;
+	return r;
 }
 
 void

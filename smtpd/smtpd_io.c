@@ -3,7 +3,7 @@
  * client are hostile: a command line is looked at only once complete and
  * within smtpd_command_line_limit (a longer one is answered once and then
  * skipped to its LF without being kept), DATA goes through the byte state
- * machine of smtpd_data.c, and nothing is read while replies pile up
+ * machine of common/smtp_data.c, and nothing is read while replies pile up
  * unread, while a delayed reply is held or while cleanup is answering, so
  * every buffer stays bounded.  Replies to pipelined commands leave in one
  * write per batch.  Run by smtpd (unprivileged, chrooted).
@@ -20,7 +20,7 @@
 #include "log.h"
 #include "server.h"
 #include "smtpd_cleanup.h"
-#include "smtpd_data.h"
+#include "smtp_data.h"
 #include "smtpd_io.h"
 #include "smtpd_reply.h"
 
@@ -36,7 +36,7 @@ struct smtpd_conn {
 	int fd;
 	const struct smtpd_io_config *cfg;
 	struct smtpd_session session;
-	struct smtpd_data data;
+	struct smtp_data data;
 	struct smtpd_cleanup cleanup;
 	int cleanup_watched;
 	struct buf in, out, held, content;
@@ -156,8 +156,8 @@ conn_start_data(struct smtpd_conn *c)
 		return;
 	}
 	c->mode = MODE_DATA;
-	smtpd_data_init(&c->data, c->cfg->line_length_limit,
-			c->cfg->session->message_size_limit);
+	smtp_data_init(&c->data, c->cfg->line_length_limit,
+		       c->cfg->session->message_size_limit);
 	conn_arm_timer(c);
 }
 
@@ -196,16 +196,16 @@ conn_on_cleanup(int fd, unsigned events, void *ctx)
 }
 
 static int
-data_reject_id(enum smtpd_data_error e)
+data_reject_id(enum smtp_data_error e)
 {
 	switch (e) {
-	case SMTPD_DATA_BARE_EOL:
+	case SMTP_DATA_BARE_EOL:
 		return SMTPD_R_BARE_EOL;
-	case SMTPD_DATA_LINE_TOO_LONG:
+	case SMTP_DATA_LINE_TOO_LONG:
 		return SMTPD_R_DATA_LINE_TOO_LONG;
-	case SMTPD_DATA_TOO_BIG:
+	case SMTP_DATA_TOO_BIG:
 		return SMTPD_R_DATA_TOO_BIG;
-	case SMTPD_DATA_OK:
+	case SMTP_DATA_OK:
 		break;
 	}
 	return -1;
@@ -217,7 +217,7 @@ conn_end_data(struct smtpd_conn *c)
 {
 	struct smtpd_data_result r = {-1, 0, NULL, NULL, NULL, 0};
 
-	if (c->data.error != SMTPD_DATA_OK) {
+	if (c->data.error != SMTP_DATA_OK) {
 		smtpd_cleanup_close(&c->cleanup); /* nothing is queued */
 		r.reject_id = data_reject_id(c->data.error);
 		conn_finish_data(c, &r);
@@ -243,10 +243,10 @@ conn_data(struct smtpd_conn *c)
 
 	if (c->in.len == 0)
 		return 0;
-	end = smtpd_data_input(&c->data, c->in.data, c->in.len, &c->content,
-			       &used);
+	end = smtp_data_input(&c->data, c->in.data, c->in.len, &c->content,
+			      &used);
 	buf_consume(&c->in, used);
-	if (c->data.error == SMTPD_DATA_OK)
+	if (c->data.error == SMTP_DATA_OK)
 		smtpd_cleanup_data(&c->cleanup, &c->content);
 	else
 		buf_reset(&c->content);

@@ -4,7 +4,7 @@
 # fails.  Longer runs: build/fuzz/fuzz_NAME -max_total_time=600 fuzz/corpus/NAME
 cd "$(dirname "$0")/.." || exit 1
 secs=${MOAT_FUZZ_SECONDS:-8}
-bins=(build/fuzz/fuzz_*)
+bins=(build/fuzz/bin/fuzz_*)
 if [ ! -x "${bins[0]}" ]; then
 	echo "1..0 # SKIP no fuzz targets built (make fuzz needs clang)"
 	exit 0
@@ -18,6 +18,7 @@ for bin in "${bins[@]}"; do
 	seeds=fuzz/corpus/$name
 	[ -d "$seeds" ] || seeds=
 	if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$work.crash-" \
 		"$work" $seeds >"$work.log" 2>&1; then
 		echo "ok $n - fuzz_$name ran ${secs}s without a finding"
 	else
@@ -25,7 +26,7 @@ for bin in "${bins[@]}"; do
 		tail -n 30 "$work.log" | sed 's/^/# /'
 		fail=1
 	fi
-	rm -rf "$work" "$work.log"
+	rm -rf "$work" "$work.log" "$work".crash-*
 done
 echo "1..$n"
 exit $fail

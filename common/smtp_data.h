@@ -1,39 +1,39 @@
 /*
- * smtpd_data: the DATA reader, a pure state machine over the raw bytes
+ * smtp_data: the DATA reader, a pure state machine over the raw bytes
  * that follow the DATA command (hostile client input).  Only CR LF "." CR
  * LF ends the message: a bare LF or a bare CR anywhere marks the message
  * rejected (SMTP smuggling), but the reader goes on to the real end so the
  * conversation stays in step.  It removes dot-stuffing and turns CR LF into
  * LF (the canonical form of ipc_proto.h); 8-bit bytes pass untouched.  An
  * over-long line or an over-large message is rejected, never cut: once a
- * message is rejected nothing more is output.  Run by smtpd.
+ * message is rejected nothing more is output.  Run by smtpd and by
+ * sendmail -bs (one DATA reader for both).
  */
-#ifndef MOAT_SMTPD_DATA_H
-#define MOAT_SMTPD_DATA_H
+#ifndef MOAT_SMTP_DATA_H
+#define MOAT_SMTP_DATA_H
 
 #include <stddef.h>
 
 #include "buf.h"
 
-enum smtpd_data_error {
-	SMTPD_DATA_OK = 0,
-	SMTPD_DATA_BARE_EOL,      /* bare LF or CR */
-	SMTPD_DATA_LINE_TOO_LONG, /* a line over line_limit */
-	SMTPD_DATA_TOO_BIG,       /* content over size_limit */
+enum smtp_data_error {
+	SMTP_DATA_OK = 0,
+	SMTP_DATA_BARE_EOL,      /* bare LF or CR */
+	SMTP_DATA_LINE_TOO_LONG, /* a line over line_limit */
+	SMTP_DATA_TOO_BIG,       /* content over size_limit */
 };
 
-struct smtpd_data {
+struct smtp_data {
 	int state;
 	size_t line_len; /* bytes of the current line so far */
 	size_t size;     /* canonical bytes so far */
 	size_t line_limit;
 	size_t size_limit;
-	enum smtpd_data_error error; /* the first error seen */
+	enum smtp_data_error error; /* the first error seen */
 	int done;
 };
 
-void smtpd_data_init(struct smtpd_data *d, size_t line_limit,
-		     size_t size_limit);
+void smtp_data_init(struct smtp_data *d, size_t line_limit, size_t size_limit);
 
 /*
  * Feed len bytes.  Canonical content is appended to out (never more than
@@ -42,7 +42,7 @@ void smtpd_data_init(struct smtpd_data *d, size_t line_limit,
  * rest are the client's next commands).  Returns 1 when the end was seen,
  * 0 when more bytes are needed.
  */
-int smtpd_data_input(struct smtpd_data *d, const char *p, size_t len,
-		     struct buf *out, size_t *used);
+int smtp_data_input(struct smtp_data *d, const char *p, size_t len,
+		    struct buf *out, size_t *used);
 
 #endif

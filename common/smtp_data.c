@@ -1,12 +1,12 @@
 /*
- * smtpd_data: the byte-level DATA state machine.  Input is hostile client
+ * smtp_data: the byte-level DATA state machine.  Input is hostile client
  * bytes; the states below decide what a CR, an LF or a '.' means where it
  * stands, so no sequence but CR LF "." CR LF can end the message.  Pure;
- * run by smtpd, unit tests and the fuzz target.
+ * run by smtpd, sendmail -bs, unit tests and the fuzz target.
  */
 #include <string.h>
 
-#include "smtpd_data.h"
+#include "smtp_data.h"
 
 enum {
 	S_BOL,    /* at the start of a line (after CR LF) */
@@ -17,7 +17,7 @@ enum {
 };
 
 void
-smtpd_data_init(struct smtpd_data *d, size_t line_limit, size_t size_limit)
+smtp_data_init(struct smtp_data *d, size_t line_limit, size_t size_limit)
 {
 	memset(d, 0, sizeof(*d));
 	d->state = S_BOL;
@@ -26,40 +26,40 @@ smtpd_data_init(struct smtpd_data *d, size_t line_limit, size_t size_limit)
 }
 
 static void
-fail(struct smtpd_data *d, enum smtpd_data_error e)
+fail(struct smtp_data *d, enum smtp_data_error e)
 {
-	if (d->error == SMTPD_DATA_OK)
+	if (d->error == SMTP_DATA_OK)
 		d->error = e;
 }
 
 /* Output n bytes of line text, minding the line and size limits. */
 static void
-emit_text(struct smtpd_data *d, const char *p, size_t n, struct buf *out)
+emit_text(struct smtp_data *d, const char *p, size_t n, struct buf *out)
 {
 	d->line_len += n;
 	if (d->line_len > d->line_limit)
-		fail(d, SMTPD_DATA_LINE_TOO_LONG);
+		fail(d, SMTP_DATA_LINE_TOO_LONG);
 	if (n > d->size_limit || d->size > d->size_limit - n)
-		fail(d, SMTPD_DATA_TOO_BIG);
+		fail(d, SMTP_DATA_TOO_BIG);
 	d->size += n;
-	if (d->error == SMTPD_DATA_OK)
+	if (d->error == SMTP_DATA_OK)
 		buf_append(out, p, n);
 }
 
 static void
-emit_eol(struct smtpd_data *d, struct buf *out)
+emit_eol(struct smtp_data *d, struct buf *out)
 {
 	d->line_len = 0;
 	if (d->size >= d->size_limit)
-		fail(d, SMTPD_DATA_TOO_BIG);
+		fail(d, SMTP_DATA_TOO_BIG);
 	d->size++;
-	if (d->error == SMTPD_DATA_OK)
+	if (d->error == SMTP_DATA_OK)
 		buf_append_char(out, '\n');
 }
 
 /* Ordinary text: take the run up to the next CR or LF at once. */
 static size_t
-take_text(struct smtpd_data *d, const char *p, size_t len, struct buf *out)
+take_text(struct smtp_data *d, const char *p, size_t len, struct buf *out)
 {
 	size_t n = 0;
 
@@ -71,7 +71,7 @@ take_text(struct smtpd_data *d, const char *p, size_t len, struct buf *out)
 
 /* One byte that is neither ordinary text in S_TEXT nor the end. */
 static void
-step(struct smtpd_data *d, char c, struct buf *out)
+step(struct smtp_data *d, char c, struct buf *out)
 {
 	switch (d->state) {
 	case S_BOL:
@@ -81,7 +81,7 @@ step(struct smtpd_data *d, char c, struct buf *out)
 		} else if (c == '\r') {
 			d->state = S_CR;
 		} else if (c == '\n') {
-			fail(d, SMTPD_DATA_BARE_EOL);
+			fail(d, SMTP_DATA_BARE_EOL);
 			d->state = S_TEXT;
 		} else {
 			emit_text(d, &c, 1, out);
@@ -93,7 +93,7 @@ step(struct smtpd_data *d, char c, struct buf *out)
 			emit_eol(d, out);
 			d->state = S_BOL;
 		} else {
-			fail(d, SMTPD_DATA_BARE_EOL);
+			fail(d, SMTP_DATA_BARE_EOL);
 			if (c != '\r') {
 				emit_text(d, &c, 1, out);
 				d->state = S_TEXT;
@@ -105,7 +105,7 @@ step(struct smtpd_data *d, char c, struct buf *out)
 		if (c == '\r') {
 			d->state = S_DOT_CR;
 		} else if (c == '\n') {
-			fail(d, SMTPD_DATA_BARE_EOL);
+			fail(d, SMTP_DATA_BARE_EOL);
 			d->state = S_TEXT;
 		} else {
 			emit_text(d, &c, 1, out);
@@ -114,7 +114,7 @@ step(struct smtpd_data *d, char c, struct buf *out)
 		break;
 	case S_DOT_CR:
 		/* c is not LF here: the CR was bare. */
-		fail(d, SMTPD_DATA_BARE_EOL);
+		fail(d, SMTP_DATA_BARE_EOL);
 		if (c == '\r') {
 			d->state = S_CR;
 		} else {
@@ -126,8 +126,8 @@ step(struct smtpd_data *d, char c, struct buf *out)
 }
 
 int
-smtpd_data_input(struct smtpd_data *d, const char *p, size_t len,
-		 struct buf *out, size_t *used)
+smtp_data_input(struct smtp_data *d, const char *p, size_t len, struct buf *out,
+		size_t *used)
 {
 	size_t i = 0;
 

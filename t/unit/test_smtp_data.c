@@ -1,17 +1,17 @@
 /*
- * test_smtpd_data: the DATA reader against golden files
- * (t/unit/golden/smtpd_data/NAME.in raw bytes after the DATA command,
+ * test_smtp_data: the DATA reader against golden files
+ * (t/unit/golden/smtp_data/NAME.in raw bytes after the DATA command,
  * NAME.out the expected report: end seen, bytes used, error, canonical
  * content), each fed whole, a byte at a time and in odd chunks, which must
  * all agree; plus the SMTP smuggling sequences one by one.
  */
 #include <string.h>
 
-#include "smtpd_data.h"
+#include "smtp_data.h"
 #include "golden.h"
 #include "tap.h"
 
-#define GOLDEN_DIR "t/unit/golden/smtpd_data"
+#define GOLDEN_DIR "t/unit/golden/smtp_data"
 #define LINE_LIMIT 1000
 #define SIZE_LIMIT 4096
 
@@ -22,22 +22,22 @@ static const char *const error_names[] = {"none", "bare_eol", "line_too_long",
 static void
 run(const struct buf *in, size_t chunk, struct buf *report)
 {
-	struct smtpd_data d;
+	struct smtp_data d;
 	struct buf content = BUF_INIT;
 	size_t off = 0, used = 0, n;
 	int end = 0;
 
-	smtpd_data_init(&d, LINE_LIMIT, SIZE_LIMIT);
+	smtp_data_init(&d, LINE_LIMIT, SIZE_LIMIT);
 	while (off < in->len && !end) {
 		n = chunk == 0 || in->len - off < chunk ? in->len - off : chunk;
-		end = smtpd_data_input(&d, in->data + off, n, &content, &used);
+		end = smtp_data_input(&d, in->data + off, n, &content, &used);
 		off += used;
 	}
 	buf_reset(report);
 	buf_printf(report, "end: %s\nused: %zu of %zu\nerror: %s\ncontent:\n",
 		   end ? "yes" : "no", off, in->len, error_names[d.error]);
 	/* After a rejection the caller aborts: what came before is moot. */
-	if (d.error == SMTPD_DATA_OK)
+	if (d.error == SMTP_DATA_OK)
 		buf_append(report, content.data, content.len);
 	buf_free(&content);
 }
@@ -71,20 +71,20 @@ golden_data(const char *in, size_t len, struct buf *out)
 static void
 smuggling(const char *label, const char *seq)
 {
-	struct smtpd_data d;
+	struct smtp_data d;
 	struct buf out = BUF_INIT;
 	size_t used = 0, before;
 	int end;
 
-	smtpd_data_init(&d, LINE_LIMIT, SIZE_LIMIT);
-	end = smtpd_data_input(&d, "x", 1, &out, &used);
-	end = smtpd_data_input(&d, seq, strlen(seq), &out, &used);
+	smtp_data_init(&d, LINE_LIMIT, SIZE_LIMIT);
+	end = smtp_data_input(&d, "x", 1, &out, &used);
+	end = smtp_data_input(&d, seq, strlen(seq), &out, &used);
 	before = out.len;
 	is_int(end, 0, label);
-	is_int(d.error, SMTPD_DATA_BARE_EOL,
+	is_int(d.error, SMTP_DATA_BARE_EOL,
 	       "the message is rejected as bare CR/LF");
-	end = smtpd_data_input(&d, "MAIL FROM:<a@b>\r\n.\r\nNOOP\r\n", 27, &out,
-			       &used);
+	end = smtp_data_input(&d, "MAIL FROM:<a@b>\r\n.\r\nNOOP\r\n", 27, &out,
+			      &used);
 	is_int(end, 1, "the real CRLF.CRLF ends it");
 	is_int(used, 20, "bytes after the end are left for commands");
 	is_int(out.len, before, "nothing is output after the rejection");
@@ -94,18 +94,18 @@ smuggling(const char *label, const char *seq)
 static void
 limits(void)
 {
-	struct smtpd_data d;
+	struct smtp_data d;
 	struct buf out = BUF_INIT;
 	size_t used = 0;
 	int end;
 
-	smtpd_data_init(&d, LINE_LIMIT, SIZE_LIMIT);
-	end = smtpd_data_input(&d, "abc\r\n.\r", 7, &out, &used);
+	smtp_data_init(&d, LINE_LIMIT, SIZE_LIMIT);
+	end = smtp_data_input(&d, "abc\r\n.\r", 7, &out, &used);
 	is_int(end, 0, "\".\\r\" alone does not end DATA");
-	end = smtpd_data_input(&d, "\n", 1, &out, &used);
+	end = smtp_data_input(&d, "\n", 1, &out, &used);
 	is_int(end, 1, "the LF after it does");
 	is_str(buf_cstr(&out), "abc\n", "content is canonical");
-	end = smtpd_data_input(&d, "more", 4, &out, &used);
+	end = smtp_data_input(&d, "more", 4, &out, &used);
 	ok(end == 1 && used == 0, "a finished reader takes nothing more");
 	buf_free(&out);
 }
