@@ -4,7 +4,8 @@
 #   make check      dependencies, build, unit tests (plain and under ASan and
 #                   UBSan), integration tests; all through prove
 #   make run        a demo instance under ./run listening on 127.0.0.1:2525
-#   make install    PREFIX, DESTDIR
+#   make install    PREFIX, DESTDIR, SYSCONFDIR (see INSTALL); also
+#                   uninstall, install-sendmail, uninstall-sendmail
 #   make clean
 #
 # `check` and `run` first install missing packages with apt-get when run as
@@ -18,7 +19,9 @@ SAN      ?=
 
 PKGS     := openssl libbsd-overlay lmdb libseccomp
 DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
-	    libseccomp-dev python3 perl swaks lmdb-utils clang
+	    libseccomp-dev python3 perl swaks lmdb-utils clang libclang-rt-dev \
+	    mailutils \
+	    util-linux
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -26,7 +29,12 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
 	    -Wno-unused-parameter
 HARDEN   := -fstack-protector-strong -fstack-clash-protection -fPIE \
 	    -D_FORTIFY_SOURCE=2
-ifeq ($(SAN),1)
+ifeq ($(SAN),fuzz)
+OPT      := -O1 -g -fno-omit-frame-pointer \
+	    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+HARDEN   := -fPIE
+SANLD    := -fsanitize=address,undefined
+else ifeq ($(SAN),1)
 OPT      := -O1 -g -fno-omit-frame-pointer \
 	    -fsanitize=address,undefined -fno-sanitize-recover=all
 HARDEN   := -fPIE
@@ -81,9 +89,12 @@ postdrop_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard sendmail/postdrop*.c)
 $(BUILD)/bin/sendmail: $(sendmail_OBJ) $(LIBMOAT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(sendmail_OBJ) $(LIBMOAT) $(LDLIBS)
+# postdrop is setgid moat-drop; relinking drops that, so restore it as root.
 $(BUILD)/libexec/postdrop: $(postdrop_OBJ) $(LIBMOAT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(postdrop_OBJ) $(LIBMOAT) $(LDLIBS)
+	@if [ "$$(id -u)" = 0 ] && getent group moat-drop >/dev/null; then \
+		chgrp moat-drop $@ && chmod 02755 $@; fi
 $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 	ln -sf sendmail $@
 
@@ -105,27 +116,32 @@ $(BUILD)/t/unit/%: t/unit/%.c t/unit/tap.h $$(call prog_objs,$$*) $(LIBMOAT)
 unit: $(UNIT_BIN)
 
 # --- fuzz targets (libFuzzer) ----------------------------------------------
+# The library and the programs' modules are built once with clang and the
+# fuzzer's coverage instrumentation (BUILD=build/fuzz SAN=fuzz), then each
+# target links them.
 FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
-FUZZ_BIN   := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	      -D_GNU_SOURCE -DMOAT_FUZZ -Icommon
+FUZZ_BIN   := $(FUZZ_SRC:fuzz/%.c=build/fuzz/bin/%)
 
-build/fuzz/%: fuzz/%.c $$(call prog_srcs,$$*) $(COMMON_SRC) $(wildcard common/*.h)
+build/fuzz/bin/%: fuzz/%.c $$(call prog_objs,$$*) $(LIBMOAT)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) $(addprefix -I,$(call prog_of,$*)) $(PKG_CFLAGS) -o $@ $< \
-		$(call prog_srcs,$*) $(COMMON_SRC) $(PKG_LIBS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(addprefix -I,$(call prog_of,$*)) \
+		-o $@ $< $(call prog_objs,$*) $(LIBMOAT) $(LDLIBS)
 
-fuzz: $(FUZZ_BIN)
+fuzz-targets: $(FUZZ_BIN)
+fuzz:
+	$(MAKE) BUILD=build/fuzz SAN=fuzz CC=clang fuzz-targets
 
 # --- dependencies ---------------------------------------------------------
 deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null || \
 	    ! command -v prove >/dev/null || ! command -v python3 >/dev/null || \
-	    ! command -v swaks >/dev/null || ! command -v clang >/dev/null; then \
+	    ! command -v swaks >/dev/null || ! command -v clang >/dev/null || \
+	    ! command -v mail >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing build and test dependencies"; \
 			apt-get update -qq && \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			    --no-install-recommends \
 			    $(DEB_PKGS) >/dev/null; \
 		else \
 			echo "missing dependencies; as root run:"; \
@@ -134,9 +150,12 @@ deps:
 	fi
 
 # --- check -----------------------------------------------------------------
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all unit fuzz
-	$(MAKE) BUILD=build/san SAN=1 unit
+	$(MAKE) -j$(NPROC) all unit
+	$(MAKE) -j$(NPROC) BUILD=build/san SAN=1 unit
+	$(MAKE) -j$(NPROC) fuzz
 	prove -e '' $(UNIT_BIN) $(UNIT_BIN:$(BUILD)/%=build/san/%) t/fuzz.t \
 		$(wildcard t/integration/*.t)
 
@@ -156,26 +175,62 @@ run: deps
 	@echo
 	@echo "Moat is listening on 127.0.0.1:2525 (instance in $(RUNDIR))."
 	@echo "Mail for a local user lands in ~USER/Maildir/new. Try:"
-	@echo "  useradd -m alice"
+	@echo "  useradd -m alice; $(BUILD)/bin/moat -c $(RUNDIR)/conf reload"
 	@echo "  swaks --server 127.0.0.1:2525 --from you@example.org --to alice@localhost"
 	@echo "  ls ~alice/Maildir/new/"
 	@echo "The log is $(RUNDIR)/log/maillog; stop with:"
 	@echo "  $(BUILD)/bin/moat -c $(RUNDIR)/conf stop"
 
 # --- install ---------------------------------------------------------------
+# INSTALL describes the tree.  `moat setup` (admin/moat_setup.c) writes the
+# configuration files that are missing, creates the users (not in a
+# DESTDIR), the spool from common/spool.c and makes postdrop setgid
+# moat-drop.  tools/sendmail-links.sh makes and removes sendmail's links.
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/moat
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= /lib/systemd/system
+PROGRAMS   := $(DAEMONS:%=$(BUILD)/libexec/%) \
+	      $(if $(wildcard sendmail/postdrop.c),$(BUILD)/libexec/postdrop) \
+	      $(if $(wildcard sendmail/sendmail.c),$(BUILD)/bin/sendmail)
+MANPAGES   := $(patsubst man/%,%,$(wildcard man/man1/*.1 man/man5/*.5 man/man8/*.8))
+LINKS      := sh tools/sendmail-links.sh
+PREFIX_SENDMAIL := $(SBINDIR)/sendmail $(BINDIR)/mailq $(BINDIR)/newaliases
+SYSTEM_SENDMAIL := /usr/sbin/sendmail /usr/bin/mailq /usr/bin/newaliases
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/libexec/moat $(DESTDIR)$(PREFIX)/sbin \
-		$(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 \
-		$(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(DAEMONS:%=$(BUILD)/libexec/%) \
-		$(DESTDIR)$(PREFIX)/libexec/moat/
-	install -m 0755 $(BUILD)/bin/moat $(DESTDIR)$(PREFIX)/sbin/moat
-	install -m 0644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 0644 man/man8/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(addprefix $(DESTDIR),$(LIBEXECDIR) $(SBINDIR) $(BINDIR) \
+		$(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man8 $(UNITDIR) $(SYSCONFDIR))
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(BUILD)/bin/moat $(DESTDIR)$(SBINDIR)/moat
+	$(LINKS) add '$(DESTDIR)' $(LIBEXECDIR)/sendmail $(PREFIX_SENDMAIL)
+	install -m 0644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		conf/moat.service > $(BUILD)/moat.service
+	install -m 0644 $(BUILD)/moat.service $(DESTDIR)$(UNITDIR)/moat.service
+	$(BUILD)/bin/moat -c $(DESTDIR)$(SYSCONFDIR) setup \
+		--destdir='$(DESTDIR)' --daemon-directory=$(LIBEXECDIR)
+
+uninstall: uninstall-sendmail
+	$(LINKS) remove '$(DESTDIR)' $(LIBEXECDIR)/sendmail $(PREFIX_SENDMAIL)
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(PROGRAMS))) \
+		$(DESTDIR)$(SBINDIR)/moat $(DESTDIR)$(UNITDIR)/moat.service \
+		$(addprefix $(DESTDIR)$(MANDIR)/,$(MANPAGES))
+	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
+	@echo "Kept: the configuration in $(DESTDIR)$(SYSCONFDIR), the spool" \
+	      "(queue_directory), the log and the moat-* users and groups."
+
+install-sendmail:
+	$(LINKS) install '$(DESTDIR)' $(LIBEXECDIR)/sendmail $(SYSTEM_SENDMAIL)
+
+uninstall-sendmail:
+	$(LINKS) uninstall '$(DESTDIR)' $(LIBEXECDIR)/sendmail $(SYSTEM_SENDMAIL)
 
 clean:
 	rm -rf build
 
-.PHONY: all unit fuzz deps check run install clean
+.PHONY: all unit fuzz fuzz-targets deps check run install uninstall install-sendmail \
+	uninstall-sendmail clean

@@ -1,11 +1,12 @@
 /*
  * moat: the administrator's command.  `moat [-c CONFDIR] COMMAND ...`
- * dispatches to init, start, stop, reload, status, check, config and map.
- * Runs as the invoking user: root for everything that changes the system,
- * members of moat-admin may look (status, config).  Input: its arguments
- * and the root-owned configuration; the pid file's lock tells it who the
- * master is.  It never runs a shell; the programs it starts (the master,
- * useradd, groupadd) get a clean environment.
+ * dispatches to init, start, stop, reload, status, check, config, map and
+ * queue.  Runs as the invoking user: root for everything that changes the
+ * system, members of moat-admin may look (status, config); for queue, qmgr
+ * decides who may do what (admin_group, restrict_mailq, restrict_qrun).  Input:
+ * its arguments and the root-owned configuration; the pid file's lock tells it
+ * who the master is.  It never runs a shell; the programs it starts (the
+ * master, useradd, groupadd) get a clean environment.
  */
 #include <errno.h>
 #include <limits.h>
@@ -39,6 +40,7 @@ static const struct moat_command moat_commands[] = {
     {"stop", 1, moat_stop},     {"reload", 1, moat_reload},
     {"status", 1, moat_status}, {"check", 1, moat_check},
     {"config", 1, moat_config}, {"map", 0, moat_map},
+    {"setup", 1, moat_setup},   {"queue", 1, moat_queue},
 };
 
 static void
@@ -146,7 +148,12 @@ moat_usage(void)
 	    "  start [-f] | stop | reload | status\n"
 	    "  check                             verify files and settings\n"
 	    "  config [-d] [-e] [name[=value]...] show or edit main.conf\n"
-	    "  map build FILE [--format aliases|table]\n");
+	    "  map build FILE [--format aliases|table]\n"
+	    "  setup [--destdir=DIR] [--daemon-directory=DIR]\n"
+	    "  queue list [--json|--mailq]       list the queue (as mailq)\n"
+	    "  queue show [--raw] ID             print a queued message\n"
+	    "  queue flush                       retry deferred mail now\n"
+	    "  queue hold|release|requeue|delete ID...\n");
 }
 
 /* -c, else $MOAT_CONFIG, else /etc/moat; made absolute. */

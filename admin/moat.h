@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "ipc.h"
 
 #define MOAT_DEFAULT_CONFIG "/etc/moat"
 #define MOAT_STOP_WAIT 30 /* seconds `moat stop` waits for the master */
@@ -35,6 +36,9 @@ long moat_master_pid(const char *queue_dir);
 
 /* moat_init.c */
 int moat_init(int argc, char **argv);
+
+/* moat_setup.c: the configuration, users and spool of a system install. */
+int moat_setup(const char *conf_dir, int argc, char **argv);
 
 /* moat_files.c */
 /* Create path (O_EXCL, no link followed) with text, synced; 0 or -1. */
@@ -65,5 +69,17 @@ int moat_map(const char *conf_dir, int argc, char **argv);
 
 /* moat_config.c */
 int moat_config(const char *conf_dir, int argc, char **argv);
+
+/* moat_queue.c: `moat queue ...`, talking to qmgr (ipc_proto.h). */
+int moat_queue(const char *conf_dir, int argc, char **argv);
+/* Connect to qmgr and send {op, [queue_id]}; 0, or an exit status. */
+int moat_queue_send(const char *op, const char *id, int *sock);
+/* The next reply frame into f; 0, or an exit status (error printed). */
+int moat_queue_recv(int sock, struct ipc_frame *f);
+/* A status frame: 0 for ok, else its text printed and an exit status. */
+int moat_queue_status(const struct ipc_frame *f, const char *id);
+/* moat_queue_list.c, moat_queue_show.c: argv[0] is "list" or "show". */
+int moat_queue_list(int argc, char **argv);
+int moat_queue_show(int argc, char **argv);
 
 #endif

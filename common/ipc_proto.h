@@ -19,9 +19,38 @@
  *   status: "ok" (queued; code 250), "defer" (4xx: try again) or "reject"
  *   (5xx: the message itself is refused, e.g. header limits).
  *
- * Wake-up of qmgr (socket private/qmgr; peers cleanup and the admin
- * command), no reply:
+ * Wake-up of qmgr (socket private/qmgr; peers the cleanup service's user
+ * and root), no reply:
  *   -> {op=wake, [queue_id]}
+ *
+ * Queue administration (socket private/qmgr, the same listener: the socket
+ * is open to every local user and qmgr checks each request's SO_PEERCRED
+ * uid and gid itself).  One request per connection; qmgr closes it after
+ * the last reply frame.  Every queue_id is checked with queue_id_valid
+ * before a path is built from it.
+ *   -> {op=list}                   see: root, admin_group members, anyone
+ *                                  when restrict_mailq = no
+ *   <- {entry=1, queue_id, queue, arrival, size, sender, rcpt...,
+ *       [rcpt_more], [reason]}     zero or more, one a message
+ *   <- {status=ok, count, [truncated=1]}
+ *      queue: active | deferred | hold (the spool.h names); size: content
+ *      bytes; rcpt: only recipients still to do (at most
+ *      IPC_LIST_RCPT_MAX, the number left out in rcpt_more); reason: the
+ *      last temporary failure qmgr remembers for it; truncated: the
+ *      listing stopped at its limit.
+ *   -> {op=show, queue_id}         root and admin_group members only
+ *   <- {status=ok, queue} + a read-only descriptor of the queue file
+ *   -> {op=flush}                  every deferred message, now; root,
+ *                                  admin_group, anyone when restrict_qrun = no
+ *   -> {op=hold, queue_id}         active/ or deferred/ to hold/
+ *   -> {op=release, queue_id}      hold/ to deferred/, due now
+ *   -> {op=requeue, queue_id}      deferred/ or hold/ to active/, now
+ *   -> {op=delete, queue_id}       removed from the queue
+ *                                  (these four: root and admin_group only)
+ *   <- {status, text}              every reply but list entries
+ *   status: "ok", "denied" (text "You are not permitted to see the queue",
+ *   "... to run the queue" or "... to change the queue") or "error"
+ *   (text: why, e.g. "no such message", "busy, try again").
  *
  * Delivery by local (socket private/local; peer qmgr), one per connection.
  * The frame carries a read-only descriptor of the queue file; the message
@@ -46,6 +75,13 @@
 #define IPC_OP_END "end"
 #define IPC_OP_WAKE "wake"
 #define IPC_OP_DELIVER "deliver"
+#define IPC_OP_LIST "list"
+#define IPC_OP_SHOW "show"
+#define IPC_OP_FLUSH "flush"
+#define IPC_OP_HOLD "hold"
+#define IPC_OP_RELEASE "release"
+#define IPC_OP_REQUEUE "requeue"
+#define IPC_OP_DELETE "delete"
 
 #define IPC_SENDER "sender"
 #define IPC_PROTOCOL "protocol"
@@ -64,6 +100,13 @@
 #define IPC_CONTENT_OFFSET "content_offset"
 #define IPC_CONTENT_LENGTH "content_length"
 #define IPC_ARRIVAL "arrival"
+#define IPC_ENTRY "entry"
+#define IPC_QUEUE "queue"
+#define IPC_SIZE "size"
+#define IPC_RCPT_MORE "rcpt_more"
+#define IPC_REASON "reason"
+#define IPC_COUNT "count"
+#define IPC_TRUNCATED "truncated"
 
 #define IPC_STATUS "status"
 #define IPC_CODE "code"
@@ -75,8 +118,12 @@
 #define IPC_STATUS_REJECT "reject"
 #define IPC_STATUS_SENT "sent"
 #define IPC_STATUS_BOUNCE "bounce"
+#define IPC_STATUS_DENIED "denied"
+#define IPC_STATUS_ERROR "error"
 
 /* Largest chunk in one op=data frame. */
 #define IPC_CHUNK_MAX (64 * 1024)
+/* Most rcpt attributes in one list entry (IPC_ATTR_MAX bounds a frame). */
+#define IPC_LIST_RCPT_MAX 1000
 
 #endif

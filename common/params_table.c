@@ -95,6 +95,14 @@ const struct param_def param_table[] = {
 	{"hopcount_limit", PARAM_INT, "50", 5, 1000,
 	 "Received headers after which a message is bounced as a loop"},
 
+	/* Queue administration (qmgr's socket, `moat queue`, mailq). */
+	{"restrict_mailq", PARAM_BOOL, "yes", 0, 0,
+	 "only root and admin_group members may list the queue"},
+	{"restrict_qrun", PARAM_BOOL, "yes", 0, 0,
+	 "only root and admin_group members may flush the queue"},
+	{"admin_group", PARAM_STR, "moat-admin", 0, 0,
+	 "group whose members may see and change the queue"},
+
 	/* local. */
 	{"home_mailbox", PARAM_STR, "", 0, 0,
 	 "mailbox relative to home; ending in / is a Maildir; empty: mbox"},

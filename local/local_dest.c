@@ -139,7 +139,7 @@ dest_job(struct local_expansion *st, enum local_job_type type,
 
 	if (local_journal_seen(st->msg, key)) {
 		local_result_set(&r, LOCAL_SENT, "2.0.0",
-				 "delivered before a restart (journal)");
+				 "this destination already has the message (journal)");
 		local_dest_record(st, to, &r);
 		return;
 	}
@@ -231,7 +231,7 @@ local_dest_finish(struct local_expansion *st, struct local_result *r)
 		if (local_journal_seen(st->msg, key.data))
 			local_result_set(
 			    &rr, LOCAL_SENT, "2.0.0",
-			    "forwarded before a restart (journal)");
+			    "already forwarded (journal)");
 		else if (local_resubmit(&fwd, (const char *const *)st->remote,
 					st->nremote, &rr) == 0 &&
 			 rr.status == LOCAL_SENT) {

@@ -6,11 +6,19 @@
  * time.  One process, persistent, driven by the event loop.
  *
  * Security stance: runs as mail_owner (moat-queue), chrooted in
- * queue_directory, sandbox SANDBOX_QMGR.  Listens on private/qmgr for
- * wake-ups from cleanup and, as root, the admin command (SO_PEERCRED is
- * checked by the skeleton).  Hostile input: wake frames (bounded, and only
- * a well-formed queue ID is used), agents' replies, and queue files, which
- * are trusted only after queue_file_read validated them.
+ * queue_directory, sandbox SANDBOX_QMGR.  Listens on private/qmgr, which
+ * every local user may connect to: the skeleton checks no peer (peers
+ * NULL) and qmgr checks SO_PEERCRED itself, per request (qmgr_auth.c, the
+ * same credentials as server_peer_uid / ipc_peer_cred plus the gid):
+ * wake-ups only from the cleanup service's user and root; queue
+ * administration (moat queue, mailq; qmgr_admin.c) from root and
+ * admin_group members, and listing or flushing from anyone when
+ * restrict_mailq or restrict_qrun say no.  A refused request is answered
+ * "denied" and logged with the uid.  Connections other than cleanup's are
+ * limited in number so local users cannot crowd out the wake-ups.
+ * Hostile input: request frames (bounded, and only a well-formed queue ID
+ * is used), agents' replies, and queue files, which are trusted only
+ * after queue_file_read validated them.
  * On SIGHUP (reload) it starts no new delivery and exits once those in
  * flight have answered (the skeleton's busy hook), so a reload delivers
  * nothing twice.
@@ -29,36 +37,44 @@
 #include "qmgr.h"
 #include "server.h"
 
-#define QMGR_WAKE_CLIENTS 64     /* wake connections at once */
+#define QMGR_WAKE_CLIENTS 64     /* connections at once */
 #define QMGR_WAKE_INPUT_MAX 4096 /* bytes buffered per connection */
 
 struct qmgr_waker {
 	int fd;
+	struct qmgr_peer peer;
 	struct buf in;
 	unsigned long timer;
 };
 
+/* Forget the connection; close_fd 0: qmgr_admin took it over. */
 static void
-qmgr_waker_close(struct qmgr_waker *w)
+qmgr_waker_end(struct qmgr_waker *w, int close_fd)
 {
 	event_remove(w->fd);
-	close(w->fd);
 	if (w->timer != 0)
 		event_timer_cancel(w->timer);
 	buf_free(&w->in);
+	if (close_fd) {
+		close(w->fd);
+		qmgr_auth_leave(&w->peer);
+		server_client_done();
+	}
 	free(w);
-	server_client_done();
+}
+
+static void
+qmgr_waker_close(struct qmgr_waker *w)
+{
+	qmgr_waker_end(w, 1);
 }
 
 /* One frame: {op=wake, queue_id} loads that message; no ID: flush. */
 static int
 qmgr_wake_frame(const struct ipc_frame *f)
 {
-	const char *op = ipc_get_str(f, IPC_OP);
 	const char *id = ipc_get_str(f, IPC_QUEUE_ID);
 
-	if (op == NULL || strcmp(op, IPC_OP_WAKE) != 0)
-		return -1;
 	if (ipc_get(f, IPC_QUEUE_ID) == NULL) {
 		qmgr_queue_flush();
 		return 0;
@@ -75,6 +91,8 @@ qmgr_waker_on_read(int fd, unsigned events, void *ctx)
 	struct qmgr_waker *w = ctx;
 	const char *why = NULL;
 	struct ipc_frame f;
+	struct qmgr_peer peer;
+	const char *op;
 	char chunk[1024];
 	ssize_t n;
 	int r;
@@ -92,17 +110,37 @@ qmgr_waker_on_read(int fd, unsigned events, void *ctx)
 	buf_append(&w->in, chunk, (size_t)n);
 	ipc_frame_init(&f);
 	while ((r = ipc_take_frame(&w->in, &f, &why)) == 1) {
+		op = ipc_get_str(&f, IPC_OP);
+		if (op != NULL && qmgr_admin_is_request(op)) {
+			/* One request per connection; the rest is ignored. */
+			peer = w->peer;
+			qmgr_waker_end(w, 0);
+			qmgr_admin_start(fd, &peer, &f);
+			ipc_frame_free(&f);
+			return;
+		}
+		if (op == NULL || strcmp(op, IPC_OP_WAKE) != 0) {
+			r = -1;
+			why = "not a known request";
+			break;
+		}
+		if (!qmgr_auth_allowed(&w->peer, QMGR_PERM_WAKE)) {
+			r = -1;
+			why = "wake-up not permitted";
+			break;
+		}
 		if (qmgr_wake_frame(&f) != 0) {
 			r = -1;
-			why = "not a wake-up";
+			why = "bad wake-up";
 			break;
 		}
 		ipc_frame_reset(&f);
 	}
 	ipc_frame_free(&f);
 	if (r < 0) {
-		log_warn("wake-up from uid %ld: %s; closed",
-			 (long)server_peer_uid(fd), why ? why : "bad frame");
+		log_warn("request from uid %lu pid %ld: %s; closed",
+			 (unsigned long)w->peer.uid, (long)w->peer.pid,
+			 why ? why : "bad frame");
 		qmgr_waker_close(w);
 	}
 }
@@ -119,14 +157,41 @@ qmgr_waker_on_timeout(void *ctx)
 static void
 qmgr_accept(int fd)
 {
-	struct qmgr_waker *w = xcalloc(1, sizeof(*w));
+	struct qmgr_waker *w;
+	struct qmgr_peer peer;
 
 	qmgr_queue_start();
+	if (qmgr_auth_peer(fd, &peer) != 0) {
+		log_warn("refused connection: peer credentials: %s",
+			 strerror(errno));
+		close(fd);
+		server_client_done();
+		return;
+	}
+	if (qmgr_auth_admit(&peer) != 0) {
+		log_warn("refused connection from uid=%lu pid=%ld: too many "
+			 "connections",
+			 (unsigned long)peer.uid, (long)peer.pid);
+		close(fd);
+		server_client_done();
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->peer = peer;
 	w->fd = fd;
 	buf_init(&w->in);
 	event_set(fd, EVENT_READ, qmgr_waker_on_read, w);
 	w->timer = event_timer_add(param_int("ipc_timeout") * 1000,
 				   qmgr_waker_on_timeout, w);
+}
+
+/* Still root and outside the chroot: users and groups are readable. */
+static void
+qmgr_pre_drop(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	qmgr_auth_init();
 }
 
 static void
@@ -148,11 +213,12 @@ qmgr_post_drop(void)
 int
 main(int argc, char **argv)
 {
-	static const char *const peers[] = {"cleanup", "root", NULL};
+	/* peers NULL: each request is checked here (qmgr_auth.c). */
 	static const struct server_ops ops = {
 	    .sandbox = SANDBOX_QMGR,
-	    .peers = peers,
+	    .peers = NULL,
 	    .persistent = 1,
+	    .pre_drop = qmgr_pre_drop,
 	    .post_drop = qmgr_post_drop,
 	    .accept_client = qmgr_accept,
 	    .busy = qmgr_deliver_running,

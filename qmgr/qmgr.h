@@ -5,6 +5,10 @@
  * parsed envelope and each recipient's state in this pass; deliveries
  * (qmgr_deliver.c) are jobs queued per transport; DSNs go to cleanup
  * (qmgr_bounce_send.c); log lines in Postfix's shapes (qmgr_log.c).
+ * Queue administration on the same socket: who may do what
+ * (qmgr_auth.c), the connection (qmgr_admin.c, qmgr_admin.h), the
+ * requests (qmgr_admin_ops.c) and the listing with the last deferral
+ * reasons (qmgr_list.c).
  */
 #ifndef MOAT_QMGR_H
 #define MOAT_QMGR_H
@@ -13,6 +17,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "ipc.h"
 #include "qmgr_bounce.h"
 #include "qmgr_transport.h"
 #include "queue_file.h"
@@ -23,6 +28,10 @@
 #define QMGR_INCOMING_MAX_AGE 3600 /* older incoming/ files are leftovers */
 #define QMGR_REASON_MAX 512        /* a delivery agent's text, cut */
 #define QMGR_UNRECORDED_MAX 10000
+#define QMGR_ADMIN_CLIENTS 8   /* root and admin_group connections */
+#define QMGR_USER_CLIENTS 8    /* connections of other local users */
+#define QMGR_LIST_MAX 100000   /* messages in one listing */
+#define QMGR_REASON_SLOTS 4096 /* deferral reasons remembered */
 
 /* A recipient's state in the current pass. */
 enum qmgr_rcpt_state {
@@ -59,6 +68,8 @@ struct qmgr_message {
 	int fd_ro;            /* passed to agents, -1 when closed */
 	int fd_rw;            /* status updates, -1 when closed */
 	unsigned fd_users;    /* deliveries holding the fds */
+	int hold;             /* to hold/ at the end of this pass */
+	uid_t hold_uid;       /* who asked for that */
 };
 
 /* qmgr_queue.c: the registry, the loader and the directory scans. */
@@ -69,6 +80,9 @@ void qmgr_queue_forget(const char *id, size_t rcpt_count);
 void qmgr_queue_note_due(long long when);
 void qmgr_queue_flush(void); /* every deferred message, now */
 void qmgr_queue_scan_startup(void);
+/* Where qmgr has a message: not at all, waiting to load, or loaded. */
+enum qmgr_known { QMGR_UNKNOWN, QMGR_WAITING, QMGR_LOADED };
+enum qmgr_known qmgr_queue_lookup(const char *id, struct qmgr_message **msg);
 
 /* qmgr_message.c: loading, the pass over recipients, results. */
 struct qmgr_message *qmgr_message_load(const char *id);
@@ -114,5 +128,50 @@ long long qmgr_now_ms(void);
 void qmgr_log_rcpt(const struct qmgr_message *msg, size_t rcpt,
 		   const char *relay, const struct qmgr_times *t,
 		   const char *dsn, const char *status, const char *reason);
+
+/* qmgr_auth.c: the caller of a connection and what it may do. */
+enum qmgr_pool { QMGR_POOL_CLEANUP, QMGR_POOL_ADMIN, QMGR_POOL_USER };
+#define QMGR_POOL_COUNT 3
+struct qmgr_peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	int cleanup; /* runs as a cleanup service's user */
+	int admin;   /* root, or a member of admin_group */
+	enum qmgr_pool pool;
+};
+enum qmgr_perm {
+	QMGR_PERM_WAKE,   /* op=wake */
+	QMGR_PERM_SEE,    /* the listing */
+	QMGR_PERM_READ,   /* a message's envelope and content */
+	QMGR_PERM_RUN,    /* flush */
+	QMGR_PERM_CHANGE, /* hold, release, requeue, delete */
+};
+void qmgr_auth_init(void); /* pre_drop: cleanup users, admin_group */
+int qmgr_auth_peer(int fd, struct qmgr_peer *p);
+/* Count a connection in its pool; -1 when the pool is full. */
+int qmgr_auth_admit(const struct qmgr_peer *p);
+void qmgr_auth_leave(const struct qmgr_peer *p);
+int qmgr_auth_allowed(const struct qmgr_peer *p, enum qmgr_perm perm);
+const char *qmgr_auth_denial(enum qmgr_perm perm);
+
+/* qmgr_admin.c: one administration request per connection. */
+int qmgr_admin_is_request(const char *op);
+/* Take over fd (already counted by qmgr_auth_admit) to answer f. */
+void qmgr_admin_start(int fd, const struct qmgr_peer *p,
+		      const struct ipc_frame *f);
+/* Append f, framed, to out. */
+void qmgr_admin_put_frame(struct buf *out, const struct ipc_frame *f);
+
+/* qmgr_list.c: the listing, produced a chunk at a time. */
+struct qmgr_list;
+struct qmgr_list *qmgr_list_new(void);
+/* Append entries to out; 1 once the final status frame is in it. */
+int qmgr_list_more(struct qmgr_list *l, struct buf *out);
+void qmgr_list_free(struct qmgr_list *l);
+/* The last temporary failure of each message, while remembered. */
+void qmgr_reason_note(const char *id, const char *text);
+void qmgr_reason_forget(const char *id);
+const char *qmgr_reason_find(const char *id);
 
 #endif

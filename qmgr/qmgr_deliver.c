@@ -148,29 +148,15 @@ qmgr_deliver_on_read(int fd, unsigned events, void *ctx)
 	struct qmgr_job *job = ctx;
 	struct ipc_frame f;
 	const char *why = NULL;
-	char chunk[4096];
-	ssize_t n;
 	int r;
 
 	(void)events;
-	n = read(fd, chunk, sizeof(chunk));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		qmgr_deliver_fail(job, n == 0 ? "connection lost before the "
-						"reply"
-					      : strerror(errno));
-		return;
-	}
-	if (job->in.len + (size_t)n > QMGR_REPLY_MAX) {
-		qmgr_deliver_fail(job, "reply too large");
-		return;
-	}
-	buf_append(&job->in, chunk, (size_t)n);
 	ipc_frame_init(&f);
-	r = ipc_take_frame(&job->in, &f, &why);
+	r = ipc_read_frame(fd, &job->in, QMGR_REPLY_MAX, &f, &why);
 	if (r < 0)
-		qmgr_deliver_fail(job, why != NULL ? why : "garbled reply");
+		qmgr_deliver_fail(job, strcmp(why, "connection closed") == 0
+					   ? "connection lost before the reply"
+					   : why);
 	else if (r > 0)
 		qmgr_deliver_reply(job, &f);
 	ipc_frame_free(&f);

@@ -4,7 +4,8 @@
  * lifetime, get one DSN to the sender (never for the null sender: such a
  * message is only marked and removed); they are marked bounced only after
  * cleanup accepted the DSN.  Then the message is removed when nothing is
- * left to do, or moved to deferred/ with its next-try time as mtime.
+ * left to do, or moved to deferred/ with its next-try time as mtime (to
+ * hold/ instead when the administrator held it during the pass).
  * Input: the message's own state, already validated.  Runs in qmgr.
  */
 #include <errno.h>
@@ -230,7 +231,26 @@ qmgr_finish_remove(const struct qmgr_message *msg, const char *path)
 		return;
 	}
 	qmgr_unrecorded_clear(msg->id);
+	qmgr_reason_forget(msg->id);
 	log_info("%s: removed", msg->id);
+}
+
+/* Held during its pass (moat queue hold): to hold/, not deferred/. */
+static void
+qmgr_finish_hold(const struct qmgr_message *msg, const char *path)
+{
+	char to[64];
+
+	if (snprintf(to, sizeof(to), "%s/%s", SPOOL_HOLD, msg->id) >=
+	    (int)sizeof(to))
+		return;
+	if (rename(path, to) != 0) {
+		log_error("%s: cannot move %s to %s/: %s", msg->id, path,
+			  SPOOL_HOLD, strerror(errno));
+		return;
+	}
+	log_info("%s: placed on hold (by uid %lu)", msg->id,
+		 (unsigned long)msg->hold_uid);
 }
 
 static void
@@ -277,6 +297,8 @@ qmgr_message_finish(struct qmgr_message *msg)
 	    (int)sizeof(path)) {
 		if (qmgr_finish_all_done(msg))
 			qmgr_finish_remove(msg, path);
+		else if (msg->hold)
+			qmgr_finish_hold(msg, path);
 		else
 			qmgr_finish_defer(msg, path, now);
 	}

@@ -230,6 +230,7 @@ qmgr_message_result(struct qmgr_message *msg, size_t rcpt,
 	case QMGR_DEFER:
 		res->state = QMGR_RCPT_DEFERRED;
 		qmgr_message_keep_reason(res, dsn, reason);
+		qmgr_reason_note(msg->id, reason);
 		qmgr_log_rcpt(msg, rcpt, relay, t, dsn, "deferred", reason);
 		break;
 	}

@@ -32,7 +32,8 @@
 
 struct qmgr_entry {
 	char id[QUEUE_ID_SIZE];
-	int loaded; /* 0: waiting in the load queue */
+	int loaded;               /* 0: waiting in the load queue */
+	struct qmgr_message *msg; /* when loaded */
 	struct qmgr_entry *hash_next;
 	struct qmgr_entry *load_next;
 };
@@ -119,6 +120,20 @@ qmgr_queue_remove(const char *id)
 	qmgr_entries--;
 }
 
+enum qmgr_known
+qmgr_queue_lookup(const char *id, struct qmgr_message **msg)
+{
+	struct qmgr_entry *e = *qmgr_queue_slot(id);
+
+	*msg = NULL;
+	if (e == NULL)
+		return QMGR_UNKNOWN;
+	if (!e->loaded)
+		return QMGR_WAITING;
+	*msg = e->msg;
+	return QMGR_LOADED;
+}
+
 /* A message left memory (done, deferred, or gone). */
 void
 qmgr_queue_forget(const char *id, size_t rcpt_count)
@@ -167,6 +182,7 @@ qmgr_queue_load_turn(void *ctx)
 			continue;
 		}
 		e->loaded = 1;
+		e->msg = msg;
 		qmgr_loaded++;
 		qmgr_rcpts += msg->env.rcpt_count;
 		qmgr_message_start(msg); /* may forget it at once */

@@ -93,7 +93,8 @@ sendmail_config(const char *given, char *out, size_t size)
 static int
 sendmail_find_moat(struct buf *path)
 {
-	static const char *const near[] = {"/moat", "/../sbin/moat"};
+	/* build/bin/moat beside us, or PREFIX/sbin from PREFIX/libexec/moat. */
+	static const char *const near[] = {"/moat", "/../../sbin/moat"};
 	static const char *const installed[] = {"/usr/local/sbin/moat",
 						"/usr/sbin/moat"};
 	char self[PATH_MAX];
