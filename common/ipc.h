@@ -76,6 +76,8 @@ int ipc_take_frame(struct buf *in, struct ipc_frame *f, const char **why);
  */
 int ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
 		   const char **why);
+/* The *why of ipc_read_frame for a peer that closed the connection. */
+#define IPC_WHY_EOF "connection closed"
 
 /*
  * Blocking send and receive on a stream socket, each bounded by timeout

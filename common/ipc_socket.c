@@ -349,7 +349,7 @@ ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return 0;
 	if (n <= 0) {
-		*why = n == 0 ? "connection closed" : strerror(errno);
+		*why = n == 0 ? IPC_WHY_EOF : strerror(errno);
 		return -1;
 	}
 	if (in->len + (size_t)n > max) {

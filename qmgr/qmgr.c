@@ -93,23 +93,12 @@ qmgr_waker_on_read(int fd, unsigned events, void *ctx)
 	struct ipc_frame f;
 	struct qmgr_peer peer;
 	const char *op;
-	char chunk[1024];
-	ssize_t n;
 	int r;
 
 	(void)events;
-	n = read(fd, chunk, sizeof(chunk));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0 || w->in.len + (size_t)n > QMGR_WAKE_INPUT_MAX) {
-		if (n > 0)
-			log_warn("wake-up: over-long input; closed");
-		qmgr_waker_close(w);
-		return;
-	}
-	buf_append(&w->in, chunk, (size_t)n);
 	ipc_frame_init(&f);
-	while ((r = ipc_take_frame(&w->in, &f, &why)) == 1) {
+	while ((r = ipc_read_frame(fd, &w->in, QMGR_WAKE_INPUT_MAX, &f,
+				   &why)) == 1) {
 		op = ipc_get_str(&f, IPC_OP);
 		if (op != NULL && qmgr_admin_is_request(op)) {
 			/* One request per connection; the rest is ignored. */
@@ -137,7 +126,9 @@ qmgr_waker_on_read(int fd, unsigned events, void *ctx)
 		ipc_frame_reset(&f);
 	}
 	ipc_frame_free(&f);
-	if (r < 0) {
+	if (r < 0 && strcmp(why, IPC_WHY_EOF) == 0)
+		qmgr_waker_close(w); /* a waker says its piece and goes */
+	else if (r < 0) {
 		log_warn("request from uid %lu pid %ld: %s; closed",
 			 (unsigned long)w->peer.uid, (long)w->peer.pid,
 			 why ? why : "bad frame");

@@ -154,7 +154,7 @@ qmgr_deliver_on_read(int fd, unsigned events, void *ctx)
 	ipc_frame_init(&f);
 	r = ipc_read_frame(fd, &job->in, QMGR_REPLY_MAX, &f, &why);
 	if (r < 0)
-		qmgr_deliver_fail(job, strcmp(why, "connection closed") == 0
+		qmgr_deliver_fail(job, strcmp(why, IPC_WHY_EOF) == 0
 					   ? "connection lost before the reply"
 					   : why);
 	else if (r > 0)
