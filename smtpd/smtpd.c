@@ -9,15 +9,17 @@
  * service).  Every byte from a client is hostile.  Before the chroot, as
  * root, it opens the alias map and reads the names of local users; after
  * it, it can reach nothing but private/cleanup.  No DNS, no user files.
- * XXX a user added after the process started is unknown to it until the
- * process is recycled (max_idle, max_use).  A rebuilt alias map makes the
- * process answer local recipients with 451 (try again), finish its
- * sessions and exit, so a fresh process reads the new map.
+ * A rebuilt alias map, or a password file replaced since the list was
+ * read (useradd), makes the process answer what it cannot know with 451
+ * (try again), finish its sessions and exit, so a fresh process reads
+ * them anew; `moat reload` does the same at once.
  */
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "address.h"
@@ -31,6 +33,8 @@
 #include "smtpd_io.h"
 #include "smtpd_session.h"
 
+#define SMTPD_WATCH_MS 1000 /* how often the alias map and users are checked */
+
 static struct smtpd_config smtpd_cfg;
 static struct smtpd_io_config smtpd_io_cfg;
 static struct map *smtpd_aliases;
@@ -38,6 +42,8 @@ static char **smtpd_users; /* sorted; uid 0 left out */
 static size_t smtpd_user_count;
 static struct smtpd_net *smtpd_nets;
 static int smtpd_aliases_stale; /* rebuilt since we opened it */
+static int smtpd_passwd_fd = -1; /* the password file our list came from */
+static int smtpd_users_stale;    /* that file was replaced since */
 
 static int
 smtpd_domain_is_local(void *ctx, const char *domain)
@@ -53,6 +59,7 @@ smtpd_name_cmp(const void *a, const void *b)
 }
 
 static void smtpd_tick(void);
+static void smtpd_watch(void *ctx);
 
 /* An alias or a local user (never uid 0: root must be aliased). */
 static int
@@ -69,8 +76,11 @@ smtpd_local_name(const char *name)
 	buf_free(&value);
 	if (r != 0)
 		return r;
-	return bsearch(&name, smtpd_users, smtpd_user_count,
-		       sizeof(*smtpd_users), smtpd_name_cmp) != NULL;
+	if (bsearch(&name, smtpd_users, smtpd_user_count, sizeof(*smtpd_users),
+		    smtpd_name_cmp) != NULL)
+		return 1;
+	/* Perhaps a user added since we read the list: "try again". */
+	return smtpd_users_stale ? -1 : 0;
 }
 
 static int
@@ -103,6 +113,8 @@ smtpd_load_users(void)
 	struct passwd *pw;
 	size_t cap = 0;
 
+	/* Kept open only to notice when useradd replaces the file. */
+	smtpd_passwd_fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
 	setpwent();
 	while ((pw = getpwent()) != NULL) {
 		if (pw->pw_uid == 0 || pw->pw_name == NULL ||
@@ -181,6 +193,7 @@ smtpd_pre_drop(int argc, char **argv)
 	smtpd_load_networks();
 	smtpd_open_aliases();
 	smtpd_load_users();
+	(void)event_timer_add(SMTPD_WATCH_MS, smtpd_watch, NULL);
 }
 
 static void
@@ -189,19 +202,44 @@ smtpd_accept(int fd)
 	smtpd_io_accept(fd, &smtpd_io_cfg);
 }
 
+/* 1 when the file behind fd was replaced (its last link is gone). */
+static int
+smtpd_file_replaced(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
 /*
- * A rebuilt alias map: stop taking clients and exit once the current ones
- * are done (the skeleton's reload path); the master starts a fresh smtpd.
+ * A rebuilt alias map or a new password file: stop taking clients and
+ * exit once the current ones are done (the skeleton's reload path); the
+ * master starts a fresh smtpd that reads them again.
  */
 static void
 smtpd_tick(void)
 {
+	if (!smtpd_users_stale && smtpd_file_replaced(smtpd_passwd_fd)) {
+		smtpd_users_stale = 1;
+		log_info("password file changed; exiting after the current "
+			 "sessions");
+		(void)kill(getpid(), SIGHUP);
+	}
 	if (smtpd_aliases_stale || smtpd_aliases == NULL ||
 	    !map_changed(smtpd_aliases))
 		return;
 	smtpd_aliases_stale = 1;
 	log_info("alias map changed; exiting after the current sessions");
 	(void)kill(getpid(), SIGHUP);
+}
+
+/* Idle processes look too, so none greets a client with stale lists. */
+static void
+smtpd_watch(void *ctx)
+{
+	(void)ctx;
+	smtpd_tick();
+	(void)event_timer_add(SMTPD_WATCH_MS, smtpd_watch, NULL);
 }
 
 int

@@ -113,5 +113,25 @@ except socket.timeout:
 s.close()
 t.ok(b"554" in data or data.startswith(b"220") and b"250" not in data,
      "a client that talks before the greeting is not served", data)
+# A user added while smtpd runs: "try again" at once, known on the next connection.
+c = Smtp(inst.port)
+c.reply()
+c.cmd("EHLO late.example")
+c.cmd("MAIL FROM:<a@example.org>")
+t.like(c.cmd("RCPT TO:<moatt_late@localhost>"), r"^550 5\.1\.1 ", "a user not yet created: 550 5.1.1")
+inst.user("moatt_late")
+t.like(c.cmd("RCPT TO:<moatt_late@localhost>"), r"^4\d\d 4\.\d\.\d ",
+       "after useradd, the same session says try again, never 550")
+c.cmd("QUIT")
+c.close()
+import time
+time.sleep(2)  # every smtpd process looks once a second
+c = Smtp(inst.port)
+c.reply()
+c.cmd("EHLO late.example")
+c.cmd("MAIL FROM:<a@example.org>")
+t.like(c.cmd("RCPT TO:<moatt_late@localhost>"), r"^250 ", "a new connection knows the new user")
+c.cmd("QUIT")
+c.close()
 inst.destroy()
 t.done()
