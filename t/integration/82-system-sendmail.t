@@ -4,8 +4,8 @@ private mount namespace (the machine's own /usr/sbin and /etc are never
 touched) /usr/sbin/sendmail and /usr/bin/mailq become Moat's and /etc/moat
 the test instance's configuration, then an unchanged script piping to
 `/usr/sbin/sendmail -t` and mailutils' mail(1), run as an ordinary user with
-no Moat setting in their environment, deliver; mailq answers that user
-that the queue is not theirs to see."""
+no Moat setting in their environment, deliver; mailq and sendmail -q
+answer that user that the queue is not theirs to see or run."""
 import os
 import shutil
 import subprocess
@@ -85,6 +85,9 @@ try:
     rc, out, err = in_namespace(["mailq"])
     t.ok(rc != 0 and "not permitted to see the queue" in out + err,
          "mailq refuses an ordinary user", (rc, out, err))
+    rc, out, err = in_namespace(["/usr/sbin/sendmail", "-q"])
+    t.ok(rc != 0 and "not permitted to run the queue" in out + err,
+         "sendmail -q refuses an ordinary user", (rc, out, err))
 finally:
     shutil.rmtree(fake, ignore_errors=True)
     if created_etc_moat and os.path.isdir("/etc/moat") and not os.listdir("/etc/moat"):
