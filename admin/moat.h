@@ -60,6 +60,8 @@ int moat_init_dirs(const char *dir, const char *queue_dir);
 /* moat_users.c */
 int moat_ensure_user(const char *name);
 int moat_ensure_group(const char *name);
+int moat_ensure_system_users(const char *conf);
+int moat_make_postdrop_setgid(const char *path, int as_root);
 
 /* moat_check.c */
 int moat_check(const char *conf_dir, int argc, char **argv);

@@ -231,33 +231,6 @@ moat_init_main_conf(const char *dir, const char *conf)
 	return rc;
 }
 
-/* The service users of master.conf, mail_owner and the daemon groups. */
-static int
-moat_init_users(const char *conf)
-{
-	static const char *const users[] = {"moat-queue", "moat-smtpd"};
-	static const char *const groups[] = {"moat-drop", "moat-admin"};
-	struct service_table t = {NULL, 0};
-	struct buf err = BUF_INIT;
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < 2 && rc == 0; i++)
-		rc = moat_ensure_group(groups[i]);
-	for (i = 0; i < 2 && rc == 0; i++)
-		rc = moat_ensure_user(users[i]);
-	if (rc == 0)
-		rc = moat_ensure_user(param_str("mail_owner"));
-	if (rc == 0 && (rc = service_table_load(conf, &t, &err)) != 0)
-		moat_error("%s", buf_cstr(&err));
-	for (i = 0; rc == 0 && i < t.count; i++)
-		if (strcmp(t.svc[i].user, "root") != 0)
-			rc = moat_ensure_user(t.svc[i].user);
-	service_table_free(&t);
-	buf_free(&err);
-	return rc;
-}
-
 static int
 moat_init_aliases(const char *conf)
 {
@@ -296,7 +269,7 @@ moat_init_conf(const struct moat_init_args *a, const char *dir,
 	buf_printf(&path, "%s/master.conf", conf);
 	if ((rc = moat_write_file(buf_cstr(&path), master.data, master.len,
 				  0644)) != 0 ||
-	    (rc = moat_init_users(conf)) != 0 ||
+	    (rc = moat_ensure_system_users(conf)) != 0 ||
 	    (rc = moat_init_aliases(conf)) != 0)
 		goto done;
 	buf_reset(&path);
@@ -308,43 +281,15 @@ done:
 	return rc;
 }
 
-/*
- * daemon_directory/postdrop, when it is there: root:moat-drop 02755, the
- * one set-id program.  Only a regular file with one link is touched, and
- * it becomes root's before it becomes setgid.
- */
+/* daemon_directory/postdrop setgid moat-drop, when it is there. */
 static int
 moat_init_postdrop(void)
 {
 	struct buf path = BUF_INIT;
-	struct group *gr = getgrnam("moat-drop");
-	struct stat st;
-	int fd, rc = -1;
+	int rc;
 
 	buf_printf(&path, "%s/postdrop", param_str("daemon_directory"));
-	fd = open(buf_cstr(&path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		buf_free(&path);
-		return 0;
-	}
-	if (fd < 0 || fstat(fd, &st) != 0)
-		moat_error("%s: %s", buf_cstr(&path), strerror(errno));
-	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
-		moat_error("%s is not a regular file with one link; not made "
-			   "setgid",
-			   buf_cstr(&path));
-	else if (gr == NULL)
-		moat_error("unknown group moat-drop");
-	else if (fchown(fd, 0, gr->gr_gid) != 0 || fchmod(fd, 02755) != 0)
-		moat_error("%s: %s", buf_cstr(&path), strerror(errno));
-	else
-		rc = 0;
-	if (rc == 0)
-		moat_say("%s: root:moat-drop mode 2755 (setgid, for local "
-			 "submission)",
-			 buf_cstr(&path));
-	if (fd >= 0)
-		close(fd);
+	rc = moat_make_postdrop_setgid(buf_cstr(&path), 1);
 	buf_free(&path);
 	return rc;
 }

@@ -154,33 +154,6 @@ moat_setup_conf(const struct moat_setup *s, int *new_aliases)
 	return rc;
 }
 
-/* As `moat init` does: the daemon groups, users and master.conf's users. */
-static int
-moat_setup_users(const struct moat_setup *s)
-{
-	static const char *const groups[] = {"moat-drop", "moat-admin"};
-	static const char *const users[] = {"moat-queue", "moat-smtpd"};
-	struct service_table t = {NULL, 0};
-	struct buf err = BUF_INIT;
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < 2 && rc == 0; i++)
-		rc = moat_ensure_group(groups[i]);
-	for (i = 0; i < 2 && rc == 0; i++)
-		rc = moat_ensure_user(users[i]);
-	if (rc == 0)
-		rc = moat_ensure_user(param_str("mail_owner"));
-	if (rc == 0 && (rc = service_table_load(s->conf, &t, &err)) != 0)
-		moat_error("%s", buf_cstr(&err));
-	for (i = 0; rc == 0 && i < t.count; i++)
-		if (strcmp(t.svc[i].user, "root") != 0)
-			rc = moat_ensure_user(t.svc[i].user);
-	service_table_free(&t);
-	buf_free(&err);
-	return rc;
-}
-
 /* The compiled aliases and commands/, when missing. */
 static int
 moat_setup_maps(const struct moat_setup *s, int new_aliases)
@@ -306,40 +279,18 @@ moat_setup_spool(const struct moat_setup *s)
 	return rc;
 }
 
-/*
- * postdrop: root:moat-drop 02755 when root and the group exists.  Only a
- * regular file with one link, and it becomes root's before it is setgid.
- */
+/* postdrop setgid moat-drop (as root; a staging tree only says so). */
 static int
 moat_setup_postdrop(const struct moat_setup *s)
 {
 	struct buf dir = BUF_INIT, path = BUF_INIT;
-	struct group *gr = getgrnam("moat-drop");
-	struct stat st;
-	int fd, rc = -1;
+	int rc;
 
 	moat_setup_path(
 	    s, s->daemon_dir ? s->daemon_dir : param_str("daemon_directory"),
 	    &dir);
 	buf_printf(&path, "%s/postdrop", buf_cstr(&dir));
-	fd = open(buf_cstr(&path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		rc = 0;
-	else if (fd < 0 || fstat(fd, &st) != 0)
-		moat_error("%s: %s", buf_cstr(&path), strerror(errno));
-	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
-		moat_error("%s is not a regular file with one link",
-			   buf_cstr(&path));
-	else if (!s->root || gr == NULL) {
-		moat_say("%s: not made setgid moat-drop (%s)", buf_cstr(&path),
-			 s->root ? "no group moat-drop" : "not root");
-		rc = 0;
-	} else if (fchown(fd, 0, gr->gr_gid) != 0 || fchmod(fd, 02755) != 0)
-		moat_error("%s: %s", buf_cstr(&path), strerror(errno));
-	else
-		rc = 0;
-	if (fd >= 0)
-		close(fd);
+	rc = moat_make_postdrop_setgid(buf_cstr(&path), s->root);
 	buf_free(&dir);
 	buf_free(&path);
 	return rc;
@@ -360,7 +311,7 @@ moat_setup(const char *conf_dir, int argc, char **argv)
 		return 1;
 	rc = moat_setup_conf(&s, &new_aliases);
 	if (rc == 0 && s.destdir[0] == '\0')
-		rc = moat_setup_users(&s);
+		rc = moat_ensure_system_users(s.conf);
 	if (rc == 0)
 		rc = moat_setup_maps(&s, new_aliases);
 	if (rc == 0)
