@@ -15,29 +15,30 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "buf.h"
 
-#define IPC_FRAME_MAX (1024 * 1024)	/* payload bytes */
-#define IPC_ATTR_MAX 4096		/* attributes in one frame */
+#define IPC_FRAME_MAX (1024 * 1024) /* payload bytes */
+#define IPC_ATTR_MAX 4096           /* attributes in one frame */
 #define IPC_NAME_MAX 32
 
 struct ipc_attr {
-	const char *name;	/* NUL-terminated, inside the frame's storage */
-	const char *value;	/* value_len bytes, NUL-terminated after them */
+	const char *name;  /* NUL-terminated, inside the frame's storage */
+	const char *value; /* value_len bytes, NUL-terminated after them */
 	size_t value_len;
 };
 
 struct ipc_frame {
-	struct buf raw;		/* encoded payload (sending) or storage */
-	struct ipc_attr *attr;	/* parsed attributes (receiving) */
+	struct buf raw;        /* encoded payload (sending) or storage */
+	struct ipc_attr *attr; /* parsed attributes (receiving) */
 	size_t count;
 	size_t attr_cap;
-	int fd;			/* received descriptor, or -1 */
+	int fd; /* received descriptor, or -1 */
 };
 
 void ipc_frame_init(struct ipc_frame *f);
-void ipc_frame_reset(struct ipc_frame *f);	/* closes a received fd */
+void ipc_frame_reset(struct ipc_frame *f); /* closes a received fd */
 void ipc_frame_free(struct ipc_frame *f);
 
 /* Building a frame to send.  Fatal on an invalid name (a programming error). */
@@ -86,9 +87,14 @@ int ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
  * (errno ETIMEDOUT, EPROTO or the system's) otherwise, with *why set.
  * A received descriptor lands in f->fd; a frame may carry at most one.
  */
-int ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass,
-	     int timeout);
+int ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout);
 int ipc_recv(int sock, struct ipc_frame *f, int timeout, const char **why);
+/*
+ * One non-blocking sendmsg of iov, with fd_to_pass attached when >= 0:
+ * the bytes sent, or -1 with errno (EAGAIN: try when writable).  For event
+ * loops that write frames they encoded themselves.
+ */
+ssize_t ipc_sendmsg(int sock, struct iovec *iov, size_t iovcnt, int fd_to_pass);
 
 /* Attribute lookup: the first attribute with this name, or NULL. */
 const struct ipc_attr *ipc_get(const struct ipc_frame *f, const char *name);

@@ -70,20 +70,39 @@ ipc_deadline(int timeout)
 	return timeout > 0 ? ipc_now_ms() + (long long)timeout * 1000 : 0;
 }
 
-int
-ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
+ssize_t
+ipc_sendmsg(int sock, struct iovec *iov, size_t iovcnt, int fd_to_pass)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
-	unsigned char header[IPC_HEADER_LEN];
-	size_t len = f->raw.len;
-	long long deadline = ipc_deadline(timeout);
-	struct iovec iov[2];
 	struct msghdr msg;
 	struct cmsghdr *cmsg;
-	int first = 1;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = iovcnt;
+	if (fd_to_pass >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd_to_pass, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+int
+ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
+{
+	unsigned char header[IPC_HEADER_LEN];
+	size_t len = f->raw.len, iovcnt = 2;
+	long long deadline = ipc_deadline(timeout);
+	struct iovec iov[2], *next = iov;
 	ssize_t n;
 
 	if (len == 0 || len > IPC_FRAME_MAX) {
@@ -98,43 +117,27 @@ ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
 	iov[0].iov_len = sizeof(header);
 	iov[1].iov_base = f->raw.data;
 	iov[1].iov_len = len;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 2;
-	while (msg.msg_iovlen > 0) {
+	while (iovcnt > 0) {
 		if (ipc_wait(sock, POLLOUT, deadline) < 0)
 			return -1;
-		msg.msg_control = NULL;
-		msg.msg_controllen = 0;
-		if (first && fd_to_pass >= 0) {
-			memset(&ctl, 0, sizeof(ctl));
-			msg.msg_control = ctl.buf;
-			msg.msg_controllen = sizeof(ctl.buf);
-			cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cmsg), &fd_to_pass, sizeof(int));
-		}
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* The descriptor rides on the first byte only. */
+		n = ipc_sendmsg(sock, next, iovcnt, fd_to_pass);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN ||
 			    errno == EWOULDBLOCK)
 				continue;
 			return -1;
 		}
-		first = 0;
-		while (n > 0 && msg.msg_iovlen > 0) {
-			size_t step = (size_t)n < msg.msg_iov->iov_len
-					  ? (size_t)n
-					  : msg.msg_iov->iov_len;
-			msg.msg_iov->iov_base =
-			    (char *)msg.msg_iov->iov_base + step;
-			msg.msg_iov->iov_len -= step;
+		fd_to_pass = -1;
+		while (n > 0 && iovcnt > 0) {
+			size_t step = (size_t)n < next->iov_len ? (size_t)n
+								: next->iov_len;
+			next->iov_base = (char *)next->iov_base + step;
+			next->iov_len -= step;
 			n -= (ssize_t)step;
-			if (msg.msg_iov->iov_len == 0) {
-				msg.msg_iov++;
-				msg.msg_iovlen--;
+			if (next->iov_len == 0) {
+				next++;
+				iovcnt--;
 			}
 		}
 	}

@@ -122,32 +122,13 @@ qmgr_admin_arm_timer(struct qmgr_admin *a)
 static int
 qmgr_admin_send(struct qmgr_admin *a)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr msg;
-	struct cmsghdr *cmsg;
 	struct iovec iov;
 	ssize_t n;
 
 	while (a->out.len > 0) {
 		iov.iov_base = a->out.data;
 		iov.iov_len = a->out.len;
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		if (a->pass_fd >= 0) {
-			memset(&ctl, 0, sizeof(ctl));
-			msg.msg_control = ctl.buf;
-			msg.msg_controllen = sizeof(ctl.buf);
-			cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cmsg), &a->pass_fd, sizeof(int));
-		}
-		n = sendmsg(a->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = ipc_sendmsg(a->fd, &iov, 1, a->pass_fd);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

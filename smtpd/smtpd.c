@@ -33,7 +33,8 @@
 #include "smtpd_io.h"
 #include "smtpd_session.h"
 
-#define SMTPD_WATCH_MS 1000 /* how often the alias map and users are checked */
+#define SMTPD_WATCH_MS 1000 /* how often the alias map and users are checked   \
+			     */
 
 static struct smtpd_config smtpd_cfg;
 static struct smtpd_io_config smtpd_io_cfg;
@@ -41,7 +42,7 @@ static struct map *smtpd_aliases;
 static char **smtpd_users; /* sorted; uid 0 left out */
 static size_t smtpd_user_count;
 static struct smtpd_net *smtpd_nets;
-static int smtpd_aliases_stale; /* rebuilt since we opened it */
+static int smtpd_aliases_stale;  /* rebuilt since we opened it */
 static int smtpd_passwd_fd = -1; /* the password file our list came from */
 static int smtpd_users_stale;    /* that file was replaced since */
 
