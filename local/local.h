@@ -297,6 +297,8 @@ int local_journal_seen(const struct local_msg *m, const char *key);
 int local_journal_open(void);
 void local_journal_write(int fd, const struct local_msg *m, const char *key);
 void local_journal_close(int fd);
+/* In a delivery child: the destination has the message; journal it now. */
+void local_child_delivered(void);
 
 /* local_cleanup.c: forwarding by resubmission to cleanup. */
 int local_resubmit(const struct local_msg *msg, const char *const *addrs,

@@ -118,6 +118,20 @@ child_reply(int sock, const struct local_result *r,
 	ipc_frame_free(&f);
 }
 
+/* What the child journals once its destination has the message. */
+static const struct local_job *child_job;
+static const struct local_msg *child_msg;
+
+void
+local_child_delivered(void)
+{
+	if (child_job == NULL || child_job->journal_key == NULL)
+		return;
+	local_journal_write(child_job->journal_fd, child_msg,
+			    child_job->journal_key);
+	child_job = NULL; /* once */
+}
+
 static void __attribute__((noreturn))
 child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	   gid_t extra_gid, pid_t parent)
@@ -127,6 +141,8 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 
 	child_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd,
 			job->journal_fd);
+	child_job = job;
+	child_msg = msg;
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);  /* a reload must not cut a delivery short */
 	signal(SIGPIPE, SIG_IGN); /* a command may stop reading its input */
@@ -150,8 +166,8 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 					  job->extension};
 		(void)local_command_deliver(&c, msg, &r);
 	}
-	if (r.status == LOCAL_SENT && job->journal_key != NULL)
-		local_journal_write(job->journal_fd, msg, job->journal_key);
+	if (r.status == LOCAL_SENT)
+		local_child_delivered();
 	child_reply(sock, &r, &items);
 	_exit(0);
 }

@@ -164,10 +164,12 @@ maildir_publish(int tmpfd, int newfd, const char *name, struct local_result *r)
 				 strerror(errno));
 		return -1;
 	}
+	/* Journal at once: the fsync below is the longest step after it. */
+	local_child_delivered();
 	if (fsync(newfd) != 0) {
+		/* The message is in new/ and journalled: a retry skips it. */
 		local_result_set(r, LOCAL_DEFER, "4.3.0",
 				 "maildir fsync of new/: %s", strerror(errno));
-		(void)unlinkat(newfd, name, 0);
 		return -1;
 	}
 	return 0;
