@@ -1,11 +1,13 @@
 /*
- * server: the daemon skeleton (see server.h).  Every daemon's main() hands
- * its callbacks to single_server_main (one client at a time, blocking) or
- * event_server_main (many clients through event.h).  Runs in every daemon,
- * started as root by the master.  Hostile input: connecting peers, whose
- * uid is checked with SO_PEERCRED against the users of the services named
- * in ops->peers before a callback sees them.  The arguments and the
- * configuration come from the root-owned master and conf/ files.
+ * server: the daemon skeleton (see server.h): what both kinds of server
+ * share, from the arguments to the privilege drop, the peer check and the
+ * status pipe.  Every daemon's main() hands its callbacks to
+ * single_server_main (server_single.c: one client at a time, blocking) or
+ * event_server_main (server_event.c: many clients through event.h).  Runs in
+ * every daemon, started as root by the master.  Hostile input: connecting
+ * peers, whose uid is checked with SO_PEERCRED against the users of the
+ * services named in ops->peers before a callback sees them.  The arguments and
+ * the configuration come from the root-owned master and conf/ files.
  *
  * Security stance: after pre_drop the process changes to queue_directory,
  * drops to the service's user (chrooted there with -r), sets
@@ -28,24 +30,19 @@
 #include "params.h"
 #include "privilege.h"
 #include "server.h"
+#include "server_state.h"
 #include "service_table.h"
 
-static const struct server_ops *server_ops;
+const struct server_ops *server_ops;
 static const char *server_conf_dir, *server_service, *server_user;
 static int server_chroot;
 static uid_t *server_peer_uids;
 static size_t server_peer_count;
 static int server_status_ok;
 static char server_status_last = SERVER_STATUS_IDLE;
-static int server_signal_pipe[2] = {-1, -1};
-static volatile sig_atomic_t server_hup;
-static unsigned server_clients;
-static long long server_max_idle_ms, server_max_use;
-
-/* The event server's state. */
-static int server_accepting = -1;
-static unsigned long server_accepted;
-static long long server_idle_since;
+int server_signal_pipe[2] = {-1, -1};
+volatile sig_atomic_t server_hup;
+long long server_max_idle_ms, server_max_use;
 
 static void
 server_on_term(int sig)
@@ -85,7 +82,7 @@ server_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void
+void
 server_drain_signals(void)
 {
 	char junk[64];
@@ -94,7 +91,7 @@ server_drain_signals(void)
 		;
 }
 
-static void
+void
 server_status(char status)
 {
 	struct server_status st;
@@ -289,7 +286,7 @@ server_drop(void)
 			 server_service);
 }
 
-static void
+void
 server_setup(int argc, char **argv, const struct server_ops *ops)
 {
 	struct buf overrides = BUF_INIT;
@@ -337,7 +334,7 @@ server_peer_allowed(int fd)
 }
 
 /* A checked client; -1: nothing accepted now; -2: a refused peer. */
-static int
+int
 server_accept(int flags)
 {
 	int fd;
@@ -358,185 +355,6 @@ server_accept(int flags)
 		return -2;
 	}
 	return fd;
-}
-
-/* 1: the listener is readable; 0: idle timeout; -1: signal or EINTR. */
-static int
-server_wait(long long timeout_ms)
-{
-	struct pollfd pfd[2];
-	int n;
-
-	pfd[0].fd = SERVER_LISTEN_FD;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = server_signal_pipe[0];
-	pfd[1].events = POLLIN;
-	if (timeout_ms > 24LL * 3600 * 1000)
-		timeout_ms = 24LL * 3600 * 1000;
-	n = poll(pfd, 2, (int)timeout_ms);
-	if (n < 0) {
-		if (errno != EINTR)
-			log_fatal("server: poll: %s", strerror(errno));
-		return -1;
-	}
-	if (n == 0)
-		return 0;
-	if (pfd[1].revents)
-		server_drain_signals();
-	return pfd[0].revents ? 1 : -1;
-}
-
-int
-single_server_main(int argc, char **argv, const struct server_ops *ops)
-{
-	long long served = 0, deadline, left;
-	int fd, r;
-
-	if (ops->serve == NULL)
-		log_fatal("server: single_server_main without serve");
-	server_setup(argc, argv, ops);
-	deadline = event_now_ms() + server_max_idle_ms;
-	while (!server_hup && (ops->persistent || served < server_max_use)) {
-		left = deadline - event_now_ms();
-		if (!ops->persistent && left <= 0)
-			break;
-		r = server_wait(ops->persistent ? -1 : left);
-		if (r == 0)
-			break;
-		if (r < 0 || (fd = server_accept(0)) < 0)
-			continue;
-		server_status(SERVER_STATUS_BUSY);
-		ops->serve(fd);
-		close(fd);
-		served++;
-		server_status(SERVER_STATUS_IDLE);
-		deadline = event_now_ms() + server_max_idle_ms;
-	}
-	return 0;
-}
-
-static int
-server_want_accept(void)
-{
-	if (server_hup)
-		return 0;
-	if (!server_ops->persistent &&
-	    server_accepted >= (unsigned long)server_max_use)
-		return 0;
-	if (server_ops->max_clients != 0 &&
-	    server_clients >= server_ops->max_clients)
-		return 0;
-	return 1;
-}
-
-static void server_on_listener(int fd, unsigned events, void *ctx);
-
-static void
-server_update_accept(void)
-{
-	int want = server_want_accept();
-
-	if (want == server_accepting)
-		return;
-	event_set(SERVER_LISTEN_FD, want ? EVENT_READ : 0, server_on_listener,
-		  NULL);
-	server_accepting = want;
-}
-
-static void
-server_on_listener(int fd, unsigned events, void *ctx)
-{
-	int client, i;
-
-	(void)fd;
-	(void)events;
-	(void)ctx;
-	for (i = 0; i < 16 && server_want_accept(); i++) {
-		client = server_accept(SOCK_NONBLOCK);
-		if (client == -1)
-			break;
-		if (client < 0)
-			continue;
-		server_clients++;
-		server_accepted++;
-		server_status(SERVER_STATUS_BUSY);
-		server_ops->accept_client(client);
-	}
-	server_update_accept();
-}
-
-static void
-server_on_signal_pipe(int fd, unsigned events, void *ctx)
-{
-	(void)fd;
-	(void)events;
-	(void)ctx;
-	server_drain_signals();
-}
-
-/* 1 when the event server should exit now (no client is being served). */
-static int
-server_event_done(long long *timeout)
-{
-	long long left;
-
-	*timeout = -1;
-	if (server_clients > 0)
-		return 0;
-	if (server_ops->busy != NULL && server_ops->busy())
-		return 0;
-	if (server_hup)
-		return 1;
-	if (server_ops->persistent)
-		return 0;
-	if (server_accepted >= (unsigned long)server_max_use)
-		return 1;
-	left = server_idle_since + server_max_idle_ms - event_now_ms();
-	if (left <= 0)
-		return 1;
-	*timeout = left;
-	return 0;
-}
-
-int
-event_server_main(int argc, char **argv, const struct server_ops *ops)
-{
-	long long timeout;
-
-	if (ops->accept_client == NULL)
-		log_fatal("server: event_server_main without accept_client");
-	/* First: pre_drop and post_drop may register fds and timers. */
-	event_init();
-	server_setup(argc, argv, ops);
-	event_set(server_signal_pipe[0], EVENT_READ, server_on_signal_pipe,
-		  NULL);
-	server_idle_since = event_now_ms();
-	for (;;) {
-		server_update_accept();
-		if (server_event_done(&timeout))
-			break;
-		event_run_once(timeout);
-		if (ops->tick != NULL)
-			ops->tick();
-	}
-	return 0;
-}
-
-void
-server_client_done(void)
-{
-	if (server_clients > 0)
-		server_clients--;
-	if (server_clients == 0) {
-		server_idle_since = event_now_ms();
-		server_status(SERVER_STATUS_IDLE);
-	}
-}
-
-unsigned
-server_client_count(void)
-{
-	return server_clients;
 }
 
 int

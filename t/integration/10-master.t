@@ -77,7 +77,9 @@ try:
         t.is_eq(f.read().strip(), str(master_pid), "the pid file names the master")
 
     for prog, user in sorted(DAEMONS.items()):
-        pids = wait_for(lambda: inst.pids_of(prog), 10)
+        # smtpd is started on demand after an exit (max_idle, a changed
+        # password file): a connection makes sure one runs.
+        pids = wait_for(lambda: inst.pids_of(prog) or (banner(port) and None), 10)
         ids = proc_ids(pids[0]) if pids else None
         t.ok(pids and ids == (uid_of(user),) * 3,
              "%s runs as %s (real, effective and saved uid)" % (prog, user),
@@ -98,7 +100,7 @@ try:
 
     # A killed child is logged with its signal and replaced.
     for prog in ("smtpd", "qmgr"):
-        old = inst.pids_of(prog)
+        old = wait_for(lambda: inst.pids_of(prog) or (banner(port) and None), 10)
         for p in old:
             os.kill(p, signal.SIGKILL)
         t.ok(old and inst.wait_log(r"warning: process \S+/%s pid %d killed "

@@ -1,0 +1,26 @@
+/*
+ * server_state: what server.c shares with server_single.c and
+ * server_event.c, the two skeletons built on it.  Private to the skeleton.
+ */
+#ifndef MOAT_SERVER_STATE_H
+#define MOAT_SERVER_STATE_H
+
+#include <signal.h>
+
+#include "server.h"
+
+extern const struct server_ops *server_ops;
+extern int server_signal_pipe[2];
+extern volatile sig_atomic_t server_hup;
+extern long long server_max_idle_ms, server_max_use;
+
+/* Everything before serving: arguments, parameters, peers, drop, sandbox. */
+void server_setup(int argc, char **argv, const struct server_ops *ops);
+/* Tell the master SERVER_STATUS_BUSY or _IDLE (only on a change). */
+void server_status(char status);
+/* Read the self-pipe after a signal. */
+void server_drain_signals(void);
+/* A checked client; -1: nothing accepted now; -2: a refused peer. */
+int server_accept(int flags);
+
+#endif
