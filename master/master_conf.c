@@ -1,10 +1,12 @@
 /*
  * master_conf: read main.conf and master.conf into the snapshot the master
  * runs with, at start and on SIGHUP.  Input: root-owned files, trusted but
- * checked: every error names the file and line, and a failed reload keeps
- * the old snapshot.  Runs in the master.
+ * checked: the master refuses files (or a directory) that anyone but root
+ * could change, every error names the file and line, and a failed reload
+ * keeps the old snapshot.  Runs in the master.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "master.h"
 #include "params.h"
 #include "privilege.h"
+#include "safe_open.h"
 
 /* A command is a plain file name inside daemon_directory. */
 static int
@@ -73,6 +76,46 @@ master_conf_snapshot(struct master_conf *mc, const char *conf_dir)
 	mc->maillog = xstrdup(param_str("maillog_file"));
 }
 
+/*
+ * The configuration directory and its two files must be root's alone: a
+ * file anyone else can change is a way to root (the master runs what
+ * master.conf names, as the users it names).  `moat check` says the same.
+ */
+static int
+master_conf_owned(const char *conf_dir, struct buf *err)
+{
+	static const char *const files[] = {"main.conf", "master.conf"};
+	struct buf path = BUF_INIT, why = BUF_INIT;
+	struct stat st;
+	size_t i;
+	int fd, rc = 0;
+
+	if (stat(conf_dir, &st) != 0 || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		buf_printf(err, "%s: must be a directory owned by root and "
+				"writable by no one else (see moat check)",
+			   conf_dir);
+		return -1;
+	}
+	for (i = 0; i < 2 && rc == 0; i++) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", conf_dir, files[i]);
+		fd = safe_open(AT_FDCWD, buf_cstr(&path), O_RDONLY, 0, 0,
+			       SAFE_NOT_GROUP_WRITABLE, &st, &why);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != ENOENT) {
+			buf_printf(err, "%s: %s: refusing to run with it (see "
+					"moat check)",
+				   buf_cstr(&path), buf_cstr(&why));
+			rc = -1;
+		}
+	}
+	buf_free(&path);
+	buf_free(&why);
+	return rc;
+}
+
 int
 master_conf_load(const char *conf_dir, struct master_conf *mc, struct buf *err)
 {
@@ -80,7 +123,8 @@ master_conf_load(const char *conf_dir, struct master_conf *mc, struct buf *err)
 
 	memset(mc, 0, sizeof(*mc));
 	buf_reset(err);
-	if (params_load(conf_dir, err) != 0)
+	if (master_conf_owned(conf_dir, err) != 0 ||
+	    params_load(conf_dir, err) != 0)
 		return -1;
 	master_conf_snapshot(mc, conf_dir);
 	if (mc->queue_dir[0] == '\0' || mc->daemon_dir[0] == '\0' ||
