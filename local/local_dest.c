@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "local.h"
 #include "local_resolve.h"
@@ -29,12 +30,21 @@ dest_log(struct local_expansion *st, const char *to,
 	const struct local_msg *m = st->msg;
 	int orig = strcasecmp(to, m->rcpt) != 0;
 
-	log_info("%s: to=<%s>%s%s%s, relay=local, delay=%lld, dsn=%s, "
+	struct timespec now;
+	double delay;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	delay = (double)(now.tv_sec - m->arrival) + now.tv_nsec / 1e9;
+	/* Postfix's shape: local logs its deliveries, qmgr does not repeat. */
+	log_info("%s: to=<%s>%s%s%s, relay=local, delay=%.2f, dsn=%s, "
 		 "status=%s (%s)",
 		 m->queue_id, to, orig ? ", orig_to=<" : "",
-		 orig ? m->rcpt : "", orig ? ">" : "",
-		 (long long)(time(NULL) - m->arrival), r->dsn,
-		 local_status_name(r->status), r->text);
+		 orig ? m->rcpt : "", orig ? ">" : "", delay < 0 ? 0 : delay,
+		 r->dsn,
+		 r->status == LOCAL_SENT     ? "sent"
+		 : r->status == LOCAL_BOUNCE ? "bounced"
+					     : "deferred",
+		 r->text);
 }
 
 void
@@ -138,8 +148,9 @@ dest_job(struct local_expansion *st, enum local_job_type type,
 	struct local_result r;
 
 	if (local_journal_seen(st->msg, key)) {
-		local_result_set(&r, LOCAL_SENT, "2.0.0",
-				 "this destination already has the message (journal)");
+		local_result_set(
+		    &r, LOCAL_SENT, "2.0.0",
+		    "this destination already has the message (journal)");
 		local_dest_record(st, to, &r);
 		return;
 	}
@@ -229,9 +240,8 @@ local_dest_finish(struct local_expansion *st, struct local_result *r)
 		buf_printf(&key, "resubmit:0:%s", st->top);
 		fwd.rcpt = st->top;
 		if (local_journal_seen(st->msg, key.data))
-			local_result_set(
-			    &rr, LOCAL_SENT, "2.0.0",
-			    "already forwarded (journal)");
+			local_result_set(&rr, LOCAL_SENT, "2.0.0",
+					 "already forwarded (journal)");
 		else if (local_resubmit(&fwd, (const char *const *)st->remote,
 					st->nremote, &rr) == 0 &&
 			 rr.status == LOCAL_SENT) {

@@ -97,12 +97,15 @@ void qmgr_message_set_status(struct qmgr_message *msg, size_t rcpt,
 enum qmgr_result { QMGR_SENT, QMGR_DEFER, QMGR_BOUNCE };
 /*
  * A recipient's result.  held: the caller holds the fds (a delivery) and
- * this call releases that hold.  The message may be finished and freed
- * before this returns.
+ * this call releases that hold.  logged: the delivery agent wrote the
+ * recipient's "to=<...>, status=" line itself (as Postfix's agents do), so
+ * qmgr does not write a second one; qmgr logs the results it makes itself
+ * (no transport, agent failure, bad address).  The message may be finished
+ * and freed before this returns.
  */
 void qmgr_message_result(struct qmgr_message *msg, size_t rcpt,
-			 enum qmgr_result result, int held, const char *relay,
-			 const char *dsn, const char *reason,
+			 enum qmgr_result result, int held, int logged,
+			 const char *relay, const char *dsn, const char *reason,
 			 const struct qmgr_times *t);
 
 /* qmgr_finish.c: the end of a pass: DSNs, expiry, removal or deferral. */

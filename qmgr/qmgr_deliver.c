@@ -50,7 +50,7 @@ static void qmgr_deliver_pump(enum qmgr_transport_id tp);
 
 /* End a job with a result; the job's message may be freed after this. */
 static void
-qmgr_deliver_done(struct qmgr_job *job, enum qmgr_result result,
+qmgr_deliver_done(struct qmgr_job *job, enum qmgr_result result, int logged,
 		  const char *dsn, const char *text)
 {
 	enum qmgr_transport_id tp = job->tp;
@@ -65,7 +65,7 @@ qmgr_deliver_done(struct qmgr_job *job, enum qmgr_result result,
 	if (job->t.conn_ms == 0)
 		job->t.conn_ms = job->t.done_ms;
 	qmgr_lanes[tp].busy--;
-	qmgr_message_result(job->msg, job->rcpt, result, job->held,
+	qmgr_message_result(job->msg, job->rcpt, result, job->held, logged,
 			    qmgr_transport_table[tp].name, dsn, text, &job->t);
 	buf_free(&job->in);
 	free(job);
@@ -78,7 +78,7 @@ qmgr_deliver_fail(struct qmgr_job *job, const char *what)
 	log_warn("%s: to=<%s>: %s: %s", job->msg->id,
 		 job->msg->env.rcpt[job->rcpt].addr,
 		 qmgr_transport_table[job->tp].name, what);
-	qmgr_deliver_done(job, QMGR_DEFER, "4.3.0", QMGR_AGENT_FAILED);
+	qmgr_deliver_done(job, QMGR_DEFER, 0, "4.3.0", QMGR_AGENT_FAILED);
 }
 
 /* The enhanced status code, forced into the class of the status. */
@@ -138,7 +138,8 @@ qmgr_deliver_reply(struct qmgr_job *job, const struct ipc_frame *f)
 	}
 	if (text == NULL || text[0] == '\0')
 		text = result == QMGR_SENT ? "delivered" : "no reason given";
-	qmgr_deliver_done(job, result,
+	/* The agent logged each destination's line itself. */
+	qmgr_deliver_done(job, result, 1,
 			  qmgr_deliver_dsn(dsn, cls, code, sizeof(code)), text);
 }
 

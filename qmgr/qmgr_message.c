@@ -210,30 +210,32 @@ qmgr_message_keep_reason(struct qmgr_rcpt_result *res, const char *dsn,
 
 void
 qmgr_message_result(struct qmgr_message *msg, size_t rcpt,
-		    enum qmgr_result result, int held, const char *relay,
-		    const char *dsn, const char *reason,
+		    enum qmgr_result result, int held, int logged,
+		    const char *relay, const char *dsn, const char *reason,
 		    const struct qmgr_times *t)
 {
 	struct qmgr_rcpt_result *res = &msg->res[rcpt];
+	const char *status = "sent";
 
 	switch (result) {
 	case QMGR_SENT:
 		res->state = QMGR_RCPT_SENT;
 		qmgr_message_set_status(msg, rcpt, QRCPT_DONE);
-		qmgr_log_rcpt(msg, rcpt, relay, t, dsn, "sent", reason);
 		break;
 	case QMGR_BOUNCE:
 		res->state = QMGR_RCPT_FAILED;
 		qmgr_message_keep_reason(res, dsn, reason);
-		qmgr_log_rcpt(msg, rcpt, relay, t, dsn, "bounced", reason);
+		status = "bounced";
 		break;
 	case QMGR_DEFER:
 		res->state = QMGR_RCPT_DEFERRED;
 		qmgr_message_keep_reason(res, dsn, reason);
 		qmgr_reason_note(msg->id, reason);
-		qmgr_log_rcpt(msg, rcpt, relay, t, dsn, "deferred", reason);
+		status = "deferred";
 		break;
 	}
+	if (!logged)
+		qmgr_log_rcpt(msg, rcpt, relay, t, dsn, status, reason);
 	if (held)
 		qmgr_message_release_fds(msg);
 	if (--msg->unfinished == 0)
@@ -254,14 +256,14 @@ qmgr_message_route(struct qmgr_message *msg, size_t i)
 	t.start_ms = t.conn_ms = t.done_ms = qmgr_now_ms();
 	if (qmgr_transport_route(msg->env.rcpt[i].addr, &id, &why) != 0) {
 		buf_printf(&reason, "bad address syntax: %s", why);
-		qmgr_message_result(msg, i, QMGR_BOUNCE, 0, "none", "5.1.3",
+		qmgr_message_result(msg, i, QMGR_BOUNCE, 0, 0, "none", "5.1.3",
 				    buf_cstr(&reason), &t);
 		buf_free(&reason);
 		return;
 	}
 	tp = &qmgr_transport_table[id];
 	if (tp->socket == NULL) {
-		qmgr_message_result(msg, i, QMGR_DEFER, 0, "none",
+		qmgr_message_result(msg, i, QMGR_DEFER, 0, 0, "none",
 				    tp->unavailable_dsn, tp->unavailable, &t);
 		return;
 	}
