@@ -130,7 +130,8 @@ const char conf_default_master[] =
     "private/cleanup   unix moat-queue y      20      cleanup\n"
     "private/qmgr      unix moat-queue y      1       qmgr\n"
     "private/local     unix root       n      10      local\n"
-    "private/pickup    unix moat-pickup y      1       pickup\n";
+    "private/pickup    unix moat-pickup y      1       pickup\n"
+    "private/anvil     unix moat-queue y      1       anvil\n";
 
 const char conf_default_aliases[] =
     "# aliases: where mail for local names really goes.\n"

@@ -60,6 +60,16 @@
  *   <- {status, dsn, text}
  *   status: "sent", "defer" (try later) or "bounce" (permanent failure);
  *   text is the reason in Postfix's words ("delivered to maildir").
+ *
+ * Connection accounting (socket private/anvil; peer smtpd).  Each smtpd
+ * process keeps one connection open; anvil takes back every count a
+ * connection added when it closes.
+ *   -> {op=connect, client}        client: the numeric address
+ *   <- {status=ok, count, rate}    count: simultaneous connections of the
+ *                                  client now, this one included; rate:
+ *                                  its connections in the current window
+ *                                  (0 and 0: anvil's table is full)
+ *   -> {op=disconnect, client}     no reply
  */
 #ifndef MOAT_IPC_PROTO_H
 #define MOAT_IPC_PROTO_H
@@ -67,6 +77,7 @@
 #define IPC_SOCK_CLEANUP "private/cleanup"
 #define IPC_SOCK_QMGR "private/qmgr"
 #define IPC_SOCK_LOCAL "private/local"
+#define IPC_SOCK_ANVIL "private/anvil"
 
 #define IPC_OP "op"
 #define IPC_OP_BEGIN "begin"
@@ -107,6 +118,12 @@
 #define IPC_REASON "reason"
 #define IPC_COUNT "count"
 #define IPC_TRUNCATED "truncated"
+
+/* Connection accounting. */
+#define IPC_OP_CONNECT "connect"
+#define IPC_OP_DISCONNECT "disconnect"
+#define IPC_CLIENT "client"
+#define IPC_RATE "rate"
 
 #define IPC_STATUS "status"
 #define IPC_CODE "code"

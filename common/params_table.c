@@ -78,6 +78,14 @@ const struct param_def param_table[] = {
 	 "time to wait for the next bytes of DATA"},
 	{"smtpd_stress_timeout", PARAM_TIME, "10s", 1, DAY,
 	 "command timeout once a process serves 80% of smtpd_client_limit"},
+	{"smtpd_client_connection_count_limit", PARAM_INT, "50", 0, 100000,
+	 "simultaneous connections one client may have (0: no limit)"},
+	{"smtpd_client_connection_rate_limit", PARAM_INT, "0", 0, 1000000,
+	 "connections one client may make per anvil_rate_time_unit (0: no limit)"},
+
+	/* anvil (connection accounting for smtpd). */
+	{"anvil_rate_time_unit", PARAM_TIME, "60s", 1, DAY,
+	 "the window in which a client's connection rate is counted"},
 
 	/* Queue and scheduling. */
 	{"queue_run_delay", PARAM_TIME, "300s", 1, DAY,

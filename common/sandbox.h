@@ -16,6 +16,7 @@ enum sandbox_profile {
 	SANDBOX_QMGR,
 	SANDBOX_LOCAL_CHILD,
 	SANDBOX_PICKUP,
+	SANDBOX_ANVIL,
 };
 
 /* Fatal on failure. */

@@ -8,7 +8,9 @@
  * most smtpd_client_limit sessions per process; peers: anyone (an inet
  * service).  Every byte from a client is hostile.  Before the chroot, as
  * root, it opens the alias map and reads the names of local users; after
- * it, it can reach nothing but private/cleanup.  No DNS, no user files.
+ * it, it can reach nothing but private/cleanup and private/anvil (which
+ * counts each untrusted client's connections across all smtpd processes;
+ * over smtpd_client_connection_count_limit or _rate_limit: 421).  No DNS, no user files.
  * A rebuilt alias map, or a password file replaced since the list was
  * read (useradd), makes the process answer what it cannot know with 451
  * (try again), finish its sessions and exit, so a fresh process reads
@@ -191,6 +193,10 @@ smtpd_pre_drop(int argc, char **argv)
 	smtpd_io_cfg.ipc_timeout = (int)param_int("ipc_timeout");
 	smtpd_io_cfg.client_limit = (unsigned)param_int("smtpd_client_limit");
 	smtpd_ops.max_clients = smtpd_io_cfg.client_limit;
+	smtpd_io_cfg.connection_count_limit =
+	    (unsigned)param_int("smtpd_client_connection_count_limit");
+	smtpd_io_cfg.connection_rate_limit =
+	    (unsigned)param_int("smtpd_client_connection_rate_limit");
 	smtpd_load_networks();
 	smtpd_open_aliases();
 	smtpd_load_users();

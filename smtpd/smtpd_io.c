@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include "event.h"
 #include "log.h"
 #include "server.h"
+#include "smtpd_anvil.h"
 #include "smtpd_cleanup.h"
 #include "smtp_data.h"
 #include "smtpd_io.h"
@@ -41,10 +43,12 @@ struct smtpd_conn {
 	int cleanup_watched;
 	struct buf in, out, held, content;
 	enum conn_mode mode;
-	int discarding; /* skipping an over-long line to its LF */
-	int paused;     /* held replies wait for the delay timer */
-	int closing;    /* close once out is sent */
-	int shut;       /* our side shut down; draining input */
+	int discarding;    /* skipping an over-long line to its LF */
+	int paused;        /* held replies wait for the delay timer */
+	int closing;       /* close once out is sent */
+	int shut;          /* our side shut down; draining input */
+	int anvil_counted; /* anvil counts this session */
+	unsigned long anvil_gen;
 	unsigned long timer, delay_timer;
 };
 
@@ -75,6 +79,8 @@ conn_close(struct smtpd_conn *c)
 	smtpd_cleanup_free(&c->cleanup);
 	event_remove(c->fd);
 	close(c->fd);
+	if (c->anvil_counted)
+		smtpd_anvil_disconnect(c->session.client_addr, c->anvil_gen);
 	smtpd_session_disconnect(&c->session);
 	conn_drain_log(c);
 	smtpd_session_free(&c->session);
@@ -478,6 +484,46 @@ conn_greet(void *ctx)
 	conn_after(c);
 }
 
+/*
+ * Count an untrusted client with anvil; 1 when it is over a limit (the
+ * 421 is queued and the connection closes), 0 to go on.  Fail open.
+ */
+static int
+conn_limited(struct smtpd_conn *c)
+{
+	const struct smtpd_io_config *cfg = c->cfg;
+	const char *addr = c->session.client_addr;
+	unsigned count, rate;
+	enum smtpd_anvil_verdict v;
+	char line[512];
+	int n;
+
+	if (cfg->connection_count_limit == 0 && cfg->connection_rate_limit == 0)
+		return 0;
+	if (smtpd_anvil_connect(addr, &count, &rate, &c->anvil_gen) != 0)
+		return 0;
+	c->anvil_counted = 1;
+	v = smtpd_anvil_judge(count, rate, cfg->connection_count_limit,
+			      cfg->connection_rate_limit);
+	if (v == SMTPD_ANVIL_OK)
+		return 0;
+	log_warn("Connection %s limit exceeded: %u from unknown[%s] for "
+		 "service smtpd",
+		 v == SMTPD_ANVIL_COUNT ? "concurrency" : "rate",
+		 v == SMTPD_ANVIL_COUNT ? count : rate, addr);
+	n = snprintf(line, sizeof(line),
+		     "421 4.7.0 %s Error: too many connections from %s\r\n",
+		     cfg->session->myhostname, addr);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = snprintf(line, sizeof(line),
+			     "421 4.7.0 Error: too many connections\r\n");
+	if (n > 0)
+		buf_append(&c->out, line, (size_t)n);
+	c->closing = 1;
+	conn_arm_timer(c);
+	return 1;
+}
+
 void
 smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 {
@@ -496,6 +542,11 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 			   "unknown", trusted);
 	smtpd_cleanup_init(&c->cleanup, cfg->ipc_timeout);
 	conn_arm_timer(c);
+	if (!trusted && conn_limited(c)) {
+		conn_drain_log(c);
+		conn_after(c);
+		return;
+	}
 	if (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
 		conn_greet(c);
 		return;

@@ -26,6 +26,8 @@ struct smtpd_io_config {
 	int error_sleep; /* smtpd_error_sleep_time */
 	int ipc_timeout;
 	unsigned client_limit;
+	unsigned connection_count_limit; /* per client, all processes */
+	unsigned connection_rate_limit;  /* per anvil_rate_time_unit */
 };
 
 /* Serve a new client (accepted non-blocking); takes ownership of fd. */

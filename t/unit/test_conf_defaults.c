@@ -119,7 +119,8 @@ master_conf_parses(void)
 		printf("#   %s\n", buf_cstr(&err));
 		return;
 	}
-	is_int(t.count, 5, "five services: smtpd, cleanup, qmgr, local, pickup");
+	is_int(t.count, 6,
+	       "six services: smtpd, cleanup, qmgr, local, pickup, anvil");
 	s = service_find_command(&t, "smtpd");
 	ok(s != NULL && strcmp(s->name, CONF_DEFAULT_LISTEN) == 0 &&
 	       s->type == SERVICE_INET,

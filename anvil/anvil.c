@@ -1,0 +1,180 @@
+/*
+ * anvil: connection accounting shared by every smtpd process, so one
+ * client cannot take every session slot.  Each smtpd process keeps one
+ * connection to private/anvil and reports each client it accepts
+ * ({op=connect, client}: anvil answers the client's simultaneous
+ * connections and its connections in the current anvil_rate_time_unit
+ * window) and each session that ends ({op=disconnect, client}, no reply).
+ * When an smtpd's connection closes, everything it added is taken back.
+ *
+ * Security stance: runs as mail_owner (moat-queue), chrooted in
+ * queue_directory, sandbox SANDBOX_ANVIL, event_server_main, persistent
+ * (one process, always running).  Peers: smtpd only (SO_PEERCRED, by the
+ * skeleton).  Hostile input: every frame (bounded by ANVIL_INPUT_MAX, the
+ * address checked by anvil_addr_valid).  It opens no file after start-up.
+ * XXX the counts live in memory only: an anvil restart forgets them (the
+ * smtpd connections close with it, and smtpd fails open meanwhile).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "anvil_table.h"
+#include "event.h"
+#include "ipc.h"
+#include "ipc_proto.h"
+#include "log.h"
+#include "params.h"
+#include "server.h"
+
+#define ANVIL_CLIENTS_MAX 100000 /* addresses tracked at once */
+#define ANVIL_INPUT_MAX 4096     /* bytes buffered per peer */
+#define ANVIL_SEND_TIMEOUT 2     /* seconds for one reply */
+
+struct anvil_conn {
+	int fd;
+	struct buf in;
+	struct anvil_peer peer;
+};
+
+static struct anvil_table *anvil_clients;
+static long long anvil_window_ms;
+static int anvil_full_logged;
+
+static void
+anvil_close(struct anvil_conn *c)
+{
+	event_remove(c->fd);
+	close(c->fd);
+	anvil_table_release(anvil_clients, &c->peer);
+	buf_free(&c->in);
+	free(c);
+	server_client_done();
+}
+
+static int
+anvil_reply(int fd, unsigned count, unsigned rate)
+{
+	struct ipc_frame r;
+	int rc;
+
+	ipc_frame_init(&r);
+	ipc_put_str(&r, IPC_STATUS, IPC_STATUS_OK);
+	ipc_put_int(&r, IPC_COUNT, count);
+	ipc_put_int(&r, IPC_RATE, rate);
+	rc = ipc_send(fd, &r, -1, ANVIL_SEND_TIMEOUT);
+	ipc_frame_free(&r);
+	return rc;
+}
+
+static int
+anvil_on_connect(struct anvil_conn *c, const char *client)
+{
+	unsigned count = 0, rate = 0;
+
+	if (anvil_table_connect(anvil_clients, &c->peer, client, event_now_ms(),
+				&count, &rate) != 0) {
+		if (!anvil_full_logged)
+			log_warn("client table full (%d addresses); new "
+				 "clients are not limited",
+				 ANVIL_CLIENTS_MAX);
+		anvil_full_logged = 1;
+		count = rate = 0;
+	}
+	return anvil_reply(c->fd, count, rate);
+}
+
+/* One request; -1 with *why for anything we do not understand. */
+static int
+anvil_request(struct anvil_conn *c, const struct ipc_frame *f, const char **why)
+{
+	const char *op = ipc_get_str(f, IPC_OP);
+	const char *client = ipc_get_str(f, IPC_CLIENT);
+
+	if (op == NULL || client == NULL ||
+	    !anvil_addr_valid(client, strlen(client))) {
+		*why = "bad request";
+		return -1;
+	}
+	if (strcmp(op, IPC_OP_DISCONNECT) == 0) {
+		anvil_table_disconnect(anvil_clients, &c->peer, client);
+		return 0;
+	}
+	if (strcmp(op, IPC_OP_CONNECT) != 0) {
+		*why = "not a known request";
+		return -1;
+	}
+	if (anvil_on_connect(c, client) != 0) {
+		*why = "cannot send the reply";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+anvil_on_read(int fd, unsigned events, void *ctx)
+{
+	struct anvil_conn *c = ctx;
+	const char *why = NULL;
+	struct ipc_frame f;
+	int r;
+
+	(void)events;
+	ipc_frame_init(&f);
+	while ((r = ipc_read_frame(fd, &c->in, ANVIL_INPUT_MAX, &f, &why)) ==
+	       1) {
+		r = anvil_request(c, &f, &why);
+		ipc_frame_reset(&f);
+		if (r != 0)
+			break;
+	}
+	ipc_frame_free(&f);
+	if (r >= 0)
+		return;
+	if (why == NULL || strcmp(why, IPC_WHY_EOF) != 0)
+		log_warn("peer fd=%d: %s; closed", fd, why ? why : "bad frame");
+	anvil_close(c);
+}
+
+static void
+anvil_accept(int fd)
+{
+	struct anvil_conn *c = xcalloc(1, sizeof(*c));
+
+	c->fd = fd;
+	buf_init(&c->in);
+	event_set(fd, EVENT_READ, anvil_on_read, c);
+}
+
+static void
+anvil_expire(void *ctx)
+{
+	(void)ctx;
+	anvil_table_expire(anvil_clients, event_now_ms());
+	if (anvil_table_size(anvil_clients) < ANVIL_CLIENTS_MAX)
+		anvil_full_logged = 0;
+	(void)event_timer_add(anvil_window_ms, anvil_expire, NULL);
+}
+
+static void
+anvil_post_drop(void)
+{
+	anvil_window_ms = param_int("anvil_rate_time_unit") * 1000;
+	anvil_clients = anvil_table_new(ANVIL_CLIENTS_MAX, anvil_window_ms);
+	(void)event_timer_add(anvil_window_ms, anvil_expire, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const peers[] = {"smtpd", NULL};
+	static const struct server_ops ops = {
+	    .sandbox = SANDBOX_ANVIL,
+	    .peers = peers,
+	    .persistent = 1,
+	    .post_drop = anvil_post_drop,
+	    .accept_client = anvil_accept,
+	};
+
+	return event_server_main(argc, argv, &ops);
+}
