@@ -55,7 +55,10 @@ COMMANDS := moat $(if $(wildcard sendmail/sendmail.c),sendmail)
 # name it is called with) and postdrop (setgid moat-drop, in libexec).
 
 COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+# The default configuration `moat init` writes is compiled in from conf/,
+# so the files people read and the text Moat writes are one.
+CONF_TEXT  := $(BUILD)/gen/conf_text.c
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/conf_text.o
 LIBMOAT    := $(BUILD)/lib/libmoat.a
 
 UNIT_SRC   := $(wildcard t/unit/test_*.c)
@@ -68,6 +71,24 @@ all: $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/bin/%) \
 $(BUILD)/obj/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(dir $<) -c -o $@ $<
+
+# Each line of a conf/ file as a C string literal: \ and " escaped.
+conf_string = echo 'const char conf_default_$(1)[] =' >> $@.tmp && \
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' \
+	    -e 's/$$/\\n"/' $(2) >> $@.tmp && echo '    ;' >> $@.tmp
+
+$(CONF_TEXT): conf/main.conf conf/master.conf conf/aliases
+	@mkdir -p $(dir $@)
+	echo '/* Generated from conf/ by the Makefile: edit those. */' > $@.tmp
+	echo '#include "conf_defaults.h"' >> $@.tmp
+	$(call conf_string,main,conf/main.conf)
+	$(call conf_string,master,conf/master.conf)
+	$(call conf_string,aliases,conf/aliases)
+	mv $@.tmp $@
+
+$(BUILD)/obj/gen/conf_text.o: $(CONF_TEXT) common/conf_defaults.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIBMOAT): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)

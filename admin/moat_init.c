@@ -4,8 +4,8 @@
  * DIR/log, DIR/mail and the spool tree of spool.h, and the system users
  * and groups it needs; it makes daemon_directory/postdrop setgid
  * moat-drop, so local users can submit mail.  The files are the defaults
- * of conf_defaults.c with this instance's paths and listening addresses
- * filled in.  Input: the administrator's arguments (root only), checked
+ * of conf_defaults.h (conf/, compiled in) with this instance's paths and
+ * listening addresses filled in.  Input: the administrator's arguments (root only), checked
  * before anything is created; never overwrites an existing configuration.
  * Runs in the moat command.
  */

@@ -1,8 +1,10 @@
 /*
  * conf_defaults: the text of the default configuration files, as `moat
- * init` writes them: conf/main.conf, conf/master.conf and conf/aliases.
- * The files in the repository are the same text, for people to read;
- * t/unit/test_conf_defaults.c fails when the two differ.  No input.
+ * init` and `moat setup` write them: conf/main.conf, conf/master.conf and
+ * conf/aliases, compiled in by the Makefile (build/gen/conf_text.c), so
+ * the files people read and the text Moat writes are one.
+ * t/unit/test_conf_defaults.c checks the generated text against the files
+ * byte for byte, and that each parses.  No input.
  */
 #ifndef MOAT_CONF_DEFAULTS_H
 #define MOAT_CONF_DEFAULTS_H

@@ -1,7 +1,8 @@
 /*
- * test_conf_defaults: the default files `moat init` writes (compiled into
- * common/conf_defaults.c) are exactly conf/main.conf, conf/master.conf and
- * conf/aliases, and each of them parses.  Run from the repository's top
+ * test_conf_defaults: the default files `moat init` writes (generated from
+ * conf/ into build/gen/conf_text.c) are exactly conf/main.conf,
+ * conf/master.conf and conf/aliases, byte for byte (the generator escapes
+ * correctly), and each of them parses.  Run from the repository's top
  * directory.
  */
 #include <stdio.h>
@@ -41,10 +42,10 @@ same_as_file(const char *path, const char *text)
 	}
 	line = first_difference(buf_cstr(&file), text);
 	ok(line == 0 && !buf_has_nul(&file),
-	   "%s is the text moat init writes (common/conf_defaults.c)", path);
+	   "%s is the text moat init writes (build/gen/conf_text.c)", path);
 	if (line != 0)
-		printf("#   they differ at line %u: regenerate one from the "
-		       "other\n",
+		printf("#   they differ at line %u: the generator in the "
+		       "Makefile is wrong\n",
 		       line);
 	buf_free(&file);
 	buf_free(&err);
