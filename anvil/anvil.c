@@ -7,11 +7,12 @@
  * window) and each session that ends ({op=disconnect, client}, no reply).
  * When an smtpd's connection closes, everything it added is taken back.
  *
- * Security stance: runs as mail_owner (moat-queue), chrooted in
- * queue_directory, sandbox SANDBOX_ANVIL, event_server_main, persistent
- * (one process, always running).  Peers: smtpd only (SO_PEERCRED, by the
- * skeleton).  Hostile input: every frame (bounded by ANVIL_INPUT_MAX, the
- * address checked by anvil_addr_valid).  It opens no file after start-up.
+ * Security stance: runs as moat-anvil, a user of its own with no right to
+ * the queue, chrooted in queue_directory, sandbox SANDBOX_ANVIL,
+ * event_server_main, persistent (one process, always running).  Peers: smtpd
+ * only (SO_PEERCRED, by the skeleton).  Hostile input: every frame (bounded by
+ * ANVIL_INPUT_MAX, the address checked by anvil_addr_valid).  It opens no file
+ * after start-up.
  * XXX the counts live in memory only: an anvil restart forgets them (the
  * smtpd connections close with it, and smtpd fails open meanwhile).
  */
@@ -26,6 +27,15 @@
 #include "log.h"
 #include "params.h"
 #include "server.h"
+
+/* Security stance: enforced by the skeleton (server.h). */
+static const char *const anvil_peers[] = {"smtpd", NULL};
+static const struct server_stance anvil_stance = {
+    .user = "moat-anvil",
+    .chroot = 1,
+    .sandbox = SANDBOX_ANVIL,
+    .peers = anvil_peers,
+};
 
 #define ANVIL_CLIENTS_MAX 100000 /* addresses tracked at once */
 #define ANVIL_INPUT_MAX 4096     /* bytes buffered per peer */
@@ -167,10 +177,8 @@ anvil_post_drop(void)
 int
 main(int argc, char **argv)
 {
-	static const char *const peers[] = {"smtpd", NULL};
 	static const struct server_ops ops = {
-	    .sandbox = SANDBOX_ANVIL,
-	    .peers = peers,
+	    .stance = &anvil_stance,
 	    .persistent = 1,
 	    .post_drop = anvil_post_drop,
 	    .accept_client = anvil_accept,

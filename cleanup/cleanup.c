@@ -11,8 +11,9 @@
  * local, qmgr and pickup services, and root (local's parent runs as root
  * and resubmits forwarded mail; root could write the queue anyway).  All
  * their bytes are hostile: every frame is validated and every length
- * bounded.  The submitting uid a frame claims is believed only from the
- * pickup service's user.
+ * bounded.  What a submission may claim (local submission, the submitting
+ * uid, a bounce) follows from which service's user the peer is
+ * (SO_PEERCRED), never from a field of the frame (cleanup.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,57 +29,62 @@
 #include "service_table.h"
 #include "spool.h"
 
+/* Security stance: enforced by the skeleton (server.h). */
 static const char *const cleanup_peers[] = {"smtpd",  "local", "qmgr",
 					    "pickup", "root",  NULL};
+static const struct server_stance cleanup_stance = {
+    .user = "$mail_owner",
+    .chroot = 1,
+    .sandbox = SANDBOX_CLEANUP,
+    .peers = cleanup_peers,
+};
 
-static struct cleanup_config cleanup_cfg = {
-    .incoming_fd = -1, .active_fd = -1, .pickup_uid = (uid_t)-1};
-
-/* The user of a service running command, or NULL. */
-static const char *
-cleanup_service_user(const struct service_table *t, const char *command)
-{
-	const struct service *svc = service_find_command(t, command);
-
-	return svc != NULL ? svc->user : NULL;
-}
+static struct cleanup_config cleanup_cfg = {.incoming_fd = -1, .active_fd = -1};
 
 /*
- * Learn the pickup service's uid, the only peer whose submit_uid counts.
- * A pickup that shares its user with another peer, or runs as root, could
- * not be told apart from it: then nobody's claim is believed.
+ * Learn which uid means which origin (cleanup.h) from the users of the
+ * peer services in master.conf.  A uid that runs two of them gets the
+ * less trusted origin, with a warning: cleanup could not tell them apart.
  */
 static void
-cleanup_find_pickup(void)
+cleanup_learn_origins(void)
 {
-	static const char *const others[] = {"smtpd", "local", "qmgr"};
+	static const char *const command[CLEANUP_FROM_UNKNOWN] = {
+	    [CLEANUP_FROM_SMTPD] = "smtpd",
+	    [CLEANUP_FROM_QMGR] = "qmgr",
+	    [CLEANUP_FROM_LOCAL] = "local",
+	    [CLEANUP_FROM_PICKUP] = "pickup",
+	};
 	struct service_table t;
 	struct buf err = BUF_INIT;
-	const char *user, *other;
-	gid_t gid;
-	uid_t uid;
+	enum cleanup_origin o, other;
 	size_t i;
+	uid_t uid;
+	gid_t gid;
 
 	if (service_table_load(server_config_dir(), &t, &err) != 0)
 		log_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
-	user = cleanup_service_user(&t, "pickup");
-	if (user == NULL || privilege_user_ids(user, &uid, &gid) != 0 ||
-	    uid == 0) {
-		service_table_free(&t);
-		return;
-	}
-	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		other = cleanup_service_user(&t, others[i]);
-		if (other != NULL && strcmp(other, user) == 0) {
-			log_warn("pickup runs as %s like %s: submit_uid is "
-				 "never believed",
-				 user, others[i]);
-			service_table_free(&t);
-			return;
+	for (i = 0; i < t.count; i++) {
+		for (o = 0; o < CLEANUP_FROM_UNKNOWN; o++)
+			if (strcmp(t.svc[i].command, command[o]) == 0)
+				break;
+		if (o == CLEANUP_FROM_UNKNOWN ||
+		    privilege_user_ids(t.svc[i].user, &uid, &gid) != 0)
+			continue;
+		other = cleanup_origin_of(&cleanup_cfg, uid);
+		if (other != CLEANUP_FROM_UNKNOWN && other != o) {
+			log_warn("%s and %s both run as %s: its submissions "
+				 "are taken as %s's",
+				 command[o], command[other], t.svc[i].user,
+				 command[other < o ? other : o]);
+			if (other < o)
+				continue;
+			cleanup_cfg.origin_known[other] = 0;
 		}
+		cleanup_cfg.origin_uid[o] = uid;
+		cleanup_cfg.origin_known[o] = 1;
 	}
-	cleanup_cfg.pickup_uid = uid;
 	service_table_free(&t);
 }
 
@@ -87,7 +93,7 @@ cleanup_pre_drop(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	cleanup_find_pickup();
+	cleanup_learn_origins();
 	cleanup_cfg.myhostname = param_str("myhostname");
 	cleanup_cfg.myorigin = param_str("myorigin");
 	cleanup_cfg.timeout = (int)param_int("ipc_timeout");
@@ -127,8 +133,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct server_ops ops = {
-	    .sandbox = SANDBOX_CLEANUP,
-	    .peers = cleanup_peers,
+	    .stance = &cleanup_stance,
 	    .pre_drop = cleanup_pre_drop,
 	    .post_drop = cleanup_post_drop,
 	    .serve = cleanup_serve,

@@ -25,6 +25,23 @@
 #define CLEANUP_RCPT_MAX 100000
 
 /* The envelope of op=begin, checked. */
+/*
+ * Where a submission comes from, known from the peer's uid (SO_PEERCRED)
+ * and master.conf, never from a field of the frame.  It decides what the
+ * submission may claim: a local submission (addresses without a domain
+ * get myorigin, a From: is added, the submitting uid is recorded) only
+ * from pickup, a bounce from qmgr, forwarding from local; smtpd names one
+ * of the SMTP protocols and nothing else.  In order of trust: when one
+ * uid runs two peer services, the first (least trusted) wins.
+ */
+enum cleanup_origin {
+	CLEANUP_FROM_SMTPD,
+	CLEANUP_FROM_QMGR,
+	CLEANUP_FROM_LOCAL,
+	CLEANUP_FROM_PICKUP,
+	CLEANUP_FROM_UNKNOWN, /* not a peer service's user */
+};
+
 struct cleanup_envelope {
 	char sender[ADDR_TEXT_MAX]; /* canonical; "" for the null sender */
 	char protocol[CLEANUP_PROTOCOL_MAX + 1]; /* "" when none */
@@ -32,8 +49,8 @@ struct cleanup_envelope {
 	char client_name[CLEANUP_CLIENT_NAME_MAX + 1];
 	char helo[CLEANUP_HELO_MAX + 1];
 	char auth_user[CLEANUP_AUTH_USER_MAX + 1];
-	long long submit_uid; /* as sent, or -1 when absent */
-	int is_local;         /* protocol "local" */
+	long long submit_uid; /* from pickup only, else -1 */
+	int is_local;         /* from pickup or local: protocol "local" */
 	/* The submitter's login name (with submit_uid), "" when absent. */
 	char submit_user[CLEANUP_SUBMIT_USER_MAX + 1];
 };
@@ -51,11 +68,15 @@ enum cleanup_frame_result {
 };
 
 /*
- * Check op=begin.  A sender without a domain is completed with myorigin
- * for protocol "local" and refused otherwise.  *why says what was wrong.
- * Pure.
+ * Check op=begin from a peer of the given origin.  The protocol is the
+ * origin's ("local" from pickup and local, "bounce" from qmgr) whatever
+ * the frame says; from smtpd it must be one of the SMTP protocol names.
+ * submit_uid and submit_user count from pickup only.  A sender without a
+ * domain is completed with myorigin for a local submission and refused
+ * otherwise.  *why says what was wrong.  Pure.
  */
 enum cleanup_frame_result cleanup_begin_parse(const struct ipc_frame *f,
+					      enum cleanup_origin origin,
 					      const char *myorigin,
 					      struct cleanup_envelope *env,
 					      const char **why);
@@ -71,8 +92,10 @@ struct cleanup_config {
 	int active_fd;   /* active/, O_DIRECTORY */
 	const char *myhostname;
 	const char *myorigin;
-	uid_t pickup_uid; /* (uid_t)-1 when there is no pickup */
-	int timeout;      /* ipc_timeout, seconds */
+	/* The uids of the peer services and the origin each one means. */
+	uid_t origin_uid[CLEANUP_FROM_UNKNOWN];
+	int origin_known[CLEANUP_FROM_UNKNOWN];
+	int timeout; /* ipc_timeout, seconds */
 	size_t message_size_limit;
 	size_t header_size_limit;
 	size_t header_count_limit;
@@ -81,5 +104,9 @@ struct cleanup_config {
 
 /* Serve one submission on a connected peer socket, to the end. */
 void cleanup_submit(int sock, const struct cleanup_config *cfg);
+/* The origin of a peer uid under cfg (CLEANUP_FROM_UNKNOWN: none). */
+enum cleanup_origin cleanup_origin_of(const struct cleanup_config *cfg,
+				      uid_t uid);
+const char *cleanup_origin_name(enum cleanup_origin origin);
 
 #endif

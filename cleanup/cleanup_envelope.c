@@ -4,7 +4,9 @@
  * qmgr) and are hostile: every attribute is bounded, text attributes must
  * be printable ASCII (so nothing reaches a queue record, a Received header
  * or a log line that could split it), and addresses go through the one
- * address parser.  Pure: no I/O, no logging, no globals.  Runs in cleanup.
+ * address parser.  What the frame may claim depends on the peer's origin
+ * (cleanup.h), an input here.  Pure: no I/O, no logging, no globals.
+ * Runs in cleanup.
  */
 #include <string.h>
 
@@ -89,6 +91,52 @@ env_address(const struct ipc_attr *a, int no_domain_ok, const char *myorigin,
 	return CLEANUP_FRAME_OK;
 }
 
+/* The protocols smtpd may name (RFC 3848's words, as in Received). */
+static int
+env_smtp_protocol(const char *p)
+{
+	static const char *const names[] = {
+	    "SMTP",     "ESMTP",     "ESMTPS",    "ESMTPA",     "ESMTPSA",
+	    "UTF8SMTP", "UTF8SMTPS", "UTF8SMTPA", "UTF8SMTPSA", NULL};
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(p, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* What the origin claims, in place of whatever the frame said. */
+static int
+env_apply_origin(struct cleanup_envelope *env, enum cleanup_origin origin,
+		 const char **why)
+{
+	switch (origin) {
+	case CLEANUP_FROM_SMTPD:
+		if (!env_smtp_protocol(env->protocol)) {
+			*why = "protocol is not an SMTP protocol";
+			return -1;
+		}
+		break;
+	case CLEANUP_FROM_PICKUP:
+	case CLEANUP_FROM_LOCAL:
+		strlcpy(env->protocol, "local", sizeof(env->protocol));
+		env->is_local = 1;
+		break;
+	case CLEANUP_FROM_QMGR:
+		strlcpy(env->protocol, "bounce", sizeof(env->protocol));
+		break;
+	default:
+		*why = "not a peer service";
+		return -1;
+	}
+	if (origin != CLEANUP_FROM_PICKUP) {
+		env->submit_uid = -1;
+		env->submit_user[0] = '\0';
+	}
+	return 0;
+}
+
 static int
 env_optional(const struct ipc_frame *f, struct cleanup_envelope *env,
 	     const char **why)
@@ -116,8 +164,9 @@ env_optional(const struct ipc_frame *f, struct cleanup_envelope *env,
 }
 
 enum cleanup_frame_result
-cleanup_begin_parse(const struct ipc_frame *f, const char *myorigin,
-		    struct cleanup_envelope *env, const char **why)
+cleanup_begin_parse(const struct ipc_frame *f, enum cleanup_origin origin,
+		    const char *myorigin, struct cleanup_envelope *env,
+		    const char **why)
 {
 	const struct ipc_attr *sender;
 
@@ -127,9 +176,9 @@ cleanup_begin_parse(const struct ipc_frame *f, const char *myorigin,
 		*why = "expected op=begin";
 		return CLEANUP_FRAME_MALFORMED;
 	}
-	if (env_optional(f, env, why) < 0)
+	if (env_optional(f, env, why) < 0 ||
+	    env_apply_origin(env, origin, why) < 0)
 		return CLEANUP_FRAME_MALFORMED;
-	env->is_local = strcmp(env->protocol, "local") == 0;
 	sender = ipc_get(f, IPC_SENDER);
 	if (sender == NULL) {
 		*why = "no sender";
@@ -160,4 +209,30 @@ cleanup_rcpt_parse(const struct ipc_frame *f, int is_local,
 		return CLEANUP_FRAME_MALFORMED;
 	}
 	return env_address(addr, is_local, myorigin, rcpt->addr, why);
+}
+
+enum cleanup_origin
+cleanup_origin_of(const struct cleanup_config *cfg, uid_t uid)
+{
+	enum cleanup_origin o;
+
+	for (o = 0; o < CLEANUP_FROM_UNKNOWN; o++)
+		if (cfg->origin_known[o] && cfg->origin_uid[o] == uid)
+			return o;
+	return CLEANUP_FROM_UNKNOWN;
+}
+
+const char *
+cleanup_origin_name(enum cleanup_origin origin)
+{
+	static const char *const names[] = {
+	    [CLEANUP_FROM_SMTPD] = "smtpd",
+	    [CLEANUP_FROM_QMGR] = "qmgr",
+	    [CLEANUP_FROM_LOCAL] = "local",
+	    [CLEANUP_FROM_PICKUP] = "pickup",
+	    [CLEANUP_FROM_UNKNOWN] = "unknown",
+	};
+
+	return (unsigned)origin <= CLEANUP_FROM_UNKNOWN ? names[origin]
+							: "unknown";
 }

@@ -32,6 +32,7 @@ struct submit {
 	const struct cleanup_config *cfg;
 	int sock;
 	uid_t peer_uid;
+	enum cleanup_origin origin; /* from peer_uid, never from the frame */
 	char id[QUEUE_ID_SIZE];
 	struct cleanup_envelope env;
 	struct queue_writer w;
@@ -164,7 +165,8 @@ submit_begin(struct submit *s)
 
 	if (!submit_recv(s))
 		return -1;
-	switch (cleanup_begin_parse(&s->f, s->cfg->myorigin, &s->env, &why)) {
+	switch (cleanup_begin_parse(&s->f, s->origin, s->cfg->myorigin, &s->env,
+				    &why)) {
 	case CLEANUP_FRAME_OK:
 		break;
 	case CLEANUP_FRAME_BAD_ADDRESS:
@@ -175,15 +177,6 @@ submit_begin(struct submit *s)
 		submit_malformed(s, why);
 		return -1;
 	}
-	if (s->env.submit_uid >= 0 && (s->cfg->pickup_uid == (uid_t)-1 ||
-				       s->peer_uid != s->cfg->pickup_uid)) {
-		log_warn("peer uid=%lu is not pickup: submit_uid=%lld ignored",
-			 (unsigned long)s->peer_uid, s->env.submit_uid);
-		s->env.submit_uid = -1;
-	}
-	/* The name goes with the uid: from pickup only, never alone. */
-	if (s->env.submit_uid < 0)
-		s->env.submit_user[0] = '\0';
 	now = time(NULL);
 	if (cleanup_date_format(now, s->date, sizeof(s->date)) < 0)
 		strlcpy(s->date, "Thu, 01 Jan 1970 00:00:00 +0000",
@@ -446,6 +439,7 @@ cleanup_submit(int sock, const struct cleanup_config *cfg)
 	s.cfg = cfg;
 	s.sock = sock;
 	s.peer_uid = server_peer_uid(sock);
+	s.origin = cleanup_origin_of(cfg, s.peer_uid);
 	ipc_frame_init(&s.f);
 	cleanup_headers_init(&s.h, cfg->header_size_limit,
 			     cfg->header_count_limit, cfg->hopcount_limit);

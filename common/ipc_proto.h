@@ -8,8 +8,13 @@
  *   -> {op=begin, sender, protocol, [client_addr], [client_name], [helo],
  *       [auth_user], [submit_uid], [submit_user]}
  *                                         sender "" is the null sender;
- *                                         submit_uid and submit_user are
- *                                         believed from pickup only
+ *                                         what the peer is (and so the
+ *                                         protocol, and whether
+ *                                         submit_uid and submit_user
+ *                                         count: from pickup only) comes
+ *                                         from its uid, not the frame;
+ *                                         smtpd's protocol must be an
+ *                                         SMTP one (ESMTP, ESMTPSA, ...)
  *   -> {op=rcpt, addr, [orig]}            once per recipient, at least one
  *   -> {op=data, chunk}                   content in canonical form: LF line
  *                                         ends, dot-unstuffed; any number

@@ -20,3 +20,22 @@ sandbox_enter(enum sandbox_profile profile)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		log_fatal("sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 }
+
+const char *
+sandbox_profile_name(enum sandbox_profile profile)
+{
+	static const char *const names[] = {
+	    [SANDBOX_NONE] = "none",
+	    [SANDBOX_SMTPD] = "smtpd",
+	    [SANDBOX_CLEANUP] = "cleanup",
+	    [SANDBOX_QMGR] = "qmgr",
+	    [SANDBOX_LOCAL_CHILD] = "local-child",
+	    [SANDBOX_PICKUP] = "pickup",
+	    [SANDBOX_ANVIL] = "anvil",
+	};
+
+	if ((unsigned)profile >= sizeof(names) / sizeof(names[0]) ||
+	    names[profile] == NULL)
+		return "unknown";
+	return names[profile];
+}

@@ -10,7 +10,7 @@
 #define MOAT_SANDBOX_H
 
 enum sandbox_profile {
-	SANDBOX_NONE,		/* local's root parent, the master */
+	SANDBOX_NONE, /* local's root parent, the master */
 	SANDBOX_SMTPD,
 	SANDBOX_CLEANUP,
 	SANDBOX_QMGR,
@@ -21,5 +21,7 @@ enum sandbox_profile {
 
 /* Fatal on failure. */
 void sandbox_enter(enum sandbox_profile profile);
+/* The profile's name as `PROG -S` and moat audit print it ("smtpd"). */
+const char *sandbox_profile_name(enum sandbox_profile profile);
 
 #endif

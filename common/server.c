@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -35,7 +36,7 @@
 
 const struct server_ops *server_ops;
 static const char *server_conf_dir, *server_service, *server_user;
-static int server_chroot;
+static int server_chroot, server_print_stance;
 static uid_t *server_peer_uids;
 static size_t server_peer_count;
 static int server_status_ok;
@@ -94,19 +95,15 @@ server_drain_signals(void)
 void
 server_status(char status)
 {
-	struct server_status st;
 	ssize_t n;
 
 	if (!server_status_ok || status == server_status_last)
 		return;
 	server_status_last = status;
-	memset(&st, 0, sizeof(st));
-	st.pid = (int32_t)getpid();
-	st.status = status;
 	do
-		n = write(SERVER_STATUS_FD, &st, sizeof(st));
+		n = write(SERVER_STATUS_FD, &status, 1);
 	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(st) || (n < 0 && errno == EAGAIN))
+	if (n == 1 || (n < 0 && errno == EAGAIN))
 		return; /* EAGAIN: a full pipe; the next change says more */
 	/* The master is gone: nobody supervises us, so wind down. */
 	log_warn("service=%s: status pipe: %s; stopping", server_service,
@@ -119,7 +116,7 @@ static void
 server_usage(const char *prog)
 {
 	log_fatal("usage: %s -c CONFDIR -n SERVICE -u USER [-r] "
-		  "[-o name=value]... [args]",
+		  "[-o name=value]... [args] | -S",
 		  prog);
 }
 
@@ -131,7 +128,7 @@ server_args(int argc, char **argv, struct buf *overrides)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt(argc, argv, "+c:n:u:ro:")) != -1) {
+	while ((c = getopt(argc, argv, "+c:n:u:ro:S")) != -1) {
 		switch (c) {
 		case 'c':
 			server_conf_dir = optarg;
@@ -149,12 +146,16 @@ server_args(int argc, char **argv, struct buf *overrides)
 			/* NUL-separated list, applied after params_load. */
 			buf_append(overrides, optarg, strlen(optarg) + 1);
 			break;
+		case 'S':
+			server_print_stance = 1;
+			break;
 		default:
 			server_usage(argv[0]);
 		}
 	}
-	if (server_conf_dir == NULL || server_service == NULL ||
-	    server_user == NULL)
+	if (!server_print_stance &&
+	    (server_conf_dir == NULL || server_service == NULL ||
+	     server_user == NULL))
 		server_usage(argv[0]);
 	return optind;
 }
@@ -256,7 +257,7 @@ server_check_listener(const struct server_ops *ops)
 		log_fatal("service=%s: no listening socket on fd %d",
 			  server_service, SERVER_LISTEN_FD);
 	/* A peers list protects only a unix socket: never expose it. */
-	if (ops->peers != NULL && !server_fd_is_unix(SERVER_LISTEN_FD))
+	if (ops->stance->peers != NULL && !server_fd_is_unix(SERVER_LISTEN_FD))
 		log_fatal("service=%s: this daemon serves only unix sockets",
 			  server_service);
 	if (fcntl(SERVER_LISTEN_FD, F_SETFL, fl | O_NONBLOCK) != 0)
@@ -264,26 +265,27 @@ server_check_listener(const struct server_ops *ops)
 	(void)fcntl(SERVER_LISTEN_FD, F_SETFD, FD_CLOEXEC);
 }
 
+/*
+ * Into queue_directory, then down to the stance's user (chrooted there
+ * when it says so); root (local's parent) stays root, unchrooted.  Then
+ * prove it.
+ */
 static void
-server_drop(void)
+server_drop(const struct server_stance *st)
 {
 	const char *queue_dir = param_str("queue_directory");
+	struct stat spool;
 	uid_t uid;
 	gid_t gid;
 
 	if (privilege_user_ids(server_user, &uid, &gid) != 0)
 		log_fatal("service=%s: unknown user %s", server_service,
 			  server_user);
-	if (chdir(queue_dir) != 0)
+	if (chdir(queue_dir) != 0 || stat(".", &spool) != 0)
 		log_fatal("chdir %s: %s", queue_dir, strerror(errno));
-	if (uid != 0) {
+	if (uid != 0)
 		privilege_drop(server_user, server_chroot ? "." : NULL);
-		return;
-	}
-	/* Only local's parent runs as root; it needs the whole tree. */
-	if (server_chroot)
-		log_warn("service=%s: user root is never chrooted",
-			 server_service);
+	server_stance_verify(st, server_service, uid, gid, &spool);
 }
 
 void
@@ -295,18 +297,24 @@ server_setup(int argc, char **argv, const struct server_ops *ops)
 	log_init(argc > 0 ? argv[0] : "server");
 	server_ops = ops;
 	first = server_args(argc, argv, &overrides);
+	if (server_print_stance) {
+		server_stance_print(ops->stance, argc > 0 ? argv[0] : "?");
+		exit(0);
+	}
 	server_signals();
 	server_params(&overrides);
 	buf_free(&overrides);
-	if (ops->peers != NULL)
-		server_load_peers(ops->peers);
+	server_stance_check_args(ops->stance, server_service, server_user,
+				 server_chroot);
+	if (ops->stance->peers != NULL)
+		server_load_peers(ops->stance->peers);
 	server_check_listener(ops);
 	/* Not open: run by hand (tests); status records are skipped. */
 	server_status_ok = fcntl(SERVER_STATUS_FD, F_SETFD, FD_CLOEXEC) != -1;
 	if (ops->pre_drop != NULL)
 		ops->pre_drop(argc - first, argv + first);
-	server_drop();
-	sandbox_enter(ops->sandbox);
+	server_drop(ops->stance);
+	sandbox_enter(ops->stance->sandbox);
 	if (ops->post_drop != NULL)
 		ops->post_drop();
 }
@@ -318,7 +326,7 @@ server_peer_allowed(int fd)
 	pid_t pid;
 	size_t i;
 
-	if (server_ops->peers == NULL)
+	if (server_ops->stance->peers == NULL)
 		return 1;
 	if (ipc_peer_cred(fd, &uid, &pid) != 0) {
 		log_warn("service=%s: refused connection: peer credentials: %s",

@@ -6,11 +6,15 @@
  *
  *   command -c CONFDIR -n SERVICE -u USER [-r] [-o name=value ...] [args]
  *
- * (-r: chroot into queue_directory).  The skeleton reads the parameters,
- * learns the uids of its allowed peers from master.conf, calls pre_drop
+ * (-r: chroot into queue_directory; -S: print the stance and exit).  The
+ * skeleton checks the -u and -r the master passed against the daemon's
+ * declared stance and refuses to start when they differ, reads the
+ * parameters, learns the uids of its allowed peers from master.conf,
+ * calls pre_drop
  * (open maps, keys; still root, not yet chrooted), changes to
  * queue_directory, drops privileges (privilege.h) unless the user is root,
- * enters the sandbox, calls post_drop, and serves.  Every accepted
+ * proves that the process now is what the stance says (ids, groups, root
+ * directory), enters the sandbox, calls post_drop, and serves.  Every accepted
  * connection on a unix service is checked with SO_PEERCRED against the
  * peers list before the callback sees it; a refused peer is logged and
  * closed.  Status to the master: SERVER_STATUS_BUSY while serving,
@@ -21,7 +25,6 @@
 #ifndef MOAT_SERVER_H
 #define MOAT_SERVER_H
 
-#include <stdint.h>
 #include <sys/types.h>
 
 #include "sandbox.h"
@@ -29,27 +32,43 @@
 #define SERVER_LISTEN_FD 3
 #define SERVER_STATUS_FD 4
 
+/*
+ * What a child writes on its status pipe: one byte.  Every child has a pipe
+ * of its own, so the master knows who wrote without believing the writer.
+ */
 #define SERVER_STATUS_IDLE 'I'
 #define SERVER_STATUS_BUSY 'B'
 
-/* What a child writes on the status pipe (atomic: < PIPE_BUF). */
-struct server_status {
-	int32_t pid;
-	char status;
-	char pad[3];
-};
-
-struct server_ops {
+/*
+ * A daemon's security stance, declared once at the top of its main file.
+ * The skeleton enforces it: master.conf must run the daemon as this user
+ * and with this chroot (else the daemon refuses to start, naming both),
+ * and after the drop the real, effective and saved uids and gids, the
+ * supplementary groups and the root directory must be what it says.
+ * `PROG -S` prints it, for moat audit and moat check.
+ */
+struct server_stance {
+	/*
+	 * "root", an account name, or "$name": the account a parameter
+	 * names (cleanup and qmgr run as $mail_owner).
+	 */
+	const char *user;
+	int chroot; /* 1: chrooted into queue_directory */
 	enum sandbox_profile sandbox;
 	/*
 	 * Commands (master.conf command column) whose service users may
-	 * connect; NULL-terminated.  NULL: anyone (inet services).  uid 0 is
-	 * allowed only when listed as "root" (a peer service running as root
-	 * grants nothing).  A daemon with a peers list refuses to start on a
+	 * connect; NULL-terminated.  NULL: anyone (inet services, or a
+	 * daemon that checks each request itself).  uid 0 is allowed only
+	 * when listed as "root" (a peer service running as root grants
+	 * nothing).  A daemon with a peers list refuses to start on a
 	 * listener that is not a unix socket.
 	 */
 	const char *const *peers;
-	int persistent;			/* never exit for max_idle/max_use */
+};
+
+struct server_ops {
+	const struct server_stance *stance;
+	int persistent; /* never exit for max_idle/max_use */
 	/*
 	 * Called as root, parameters loaded, not yet chrooted, working
 	 * directory unchanged.  argv[0] is the first extra argument (the
@@ -98,5 +117,10 @@ const char *server_service_name(void);
 const char *server_config_dir(void);
 /* uid of the peer of the current client (unix services), else -1. */
 uid_t server_peer_uid(int client_fd);
+/*
+ * The account a stance names, with "$name" resolved through the loaded
+ * parameters; NULL when the parameter is unknown or empty.
+ */
+const char *server_stance_user(const struct server_stance *st);
 
 #endif

@@ -6,6 +6,7 @@
 #define MOAT_SERVER_STATE_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include "server.h"
 
@@ -22,5 +23,14 @@ void server_status(char status);
 void server_drain_signals(void);
 /* A checked client; -1: nothing accepted now; -2: a refused peer. */
 int server_accept(int flags);
+
+/* server_stance.c: fatal when the stance is not met. */
+struct stat;
+void server_stance_check_args(const struct server_stance *st,
+			      const char *service, const char *user,
+			      int chroot);
+void server_stance_verify(const struct server_stance *st, const char *service,
+			  uid_t uid, gid_t gid, const struct stat *spool_st);
+void server_stance_print(const struct server_stance *st, const char *program);
 
 #endif

@@ -35,8 +35,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ipc_frame_init(&f);
 	if (ipc_parse((const char *)data, size, &f, &why) == 0) {
-		if (cleanup_begin_parse(&f, "origin.example", &env, &why) ==
-		    CLEANUP_FRAME_OK) {
+		if (cleanup_begin_parse(&f, (enum cleanup_origin)(size % 5),
+					"origin.example", &env,
+					&why) == CLEANUP_FRAME_OK) {
 			check_text(env.sender, ADDR_TEXT_MAX - 1);
 			check_text(env.helo, CLEANUP_HELO_MAX);
 			check_text(env.client_name, CLEANUP_CLIENT_NAME_MAX);

@@ -33,7 +33,14 @@
 
 #define LOCAL_QUEUE_ID_MAX 64
 
+/* Security stance: enforced by the skeleton (server.h). */
 static const char *const local_peers[] = {"qmgr", NULL};
+static const struct server_stance local_stance = {
+    .user = "root",
+    .chroot = 0,
+    .sandbox = SANDBOX_NONE,
+    .peers = local_peers,
+};
 static struct map *local_aliases;
 static int local_exit_after; /* the aliases map was rebuilt */
 
@@ -218,8 +225,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct server_ops ops = {
-	    .sandbox = SANDBOX_NONE,
-	    .peers = local_peers,
+	    .stance = &local_stance,
 	    .pre_drop = local_pre_drop,
 	    .serve = local_serve,
 	};

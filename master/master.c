@@ -158,24 +158,29 @@ static void __attribute__((noreturn)) master_stop(int sig)
 	exit(0);
 }
 
+/* Each pollfd serves a child's status pipe or a service's listener. */
 struct master_poll {
 	struct pollfd *pfd;
 	struct master_service **svc;
+	struct master_child **child;
 	size_t count, cap;
 };
 
 static void
-master_poll_add(struct master_poll *p, int fd, struct master_service *s)
+master_poll_add(struct master_poll *p, int fd, struct master_service *s,
+		struct master_child *c)
 {
 	if (p->count == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 16;
 		p->pfd = xreallocarray(p->pfd, p->cap, sizeof(*p->pfd));
 		p->svc = xreallocarray(p->svc, p->cap, sizeof(*p->svc));
+		p->child = xreallocarray(p->child, p->cap, sizeof(*p->child));
 	}
 	p->pfd[p->count].fd = fd;
 	p->pfd[p->count].events = POLLIN;
 	p->pfd[p->count].revents = 0;
-	p->svc[p->count++] = s;
+	p->svc[p->count] = s;
+	p->child[p->count++] = c;
 }
 
 /* Status pipes always; a listener only while the service needs a child. */
@@ -183,14 +188,16 @@ static void
 master_poll_build(struct master_poll *p, long long now)
 {
 	struct master_service *s;
+	struct master_child *c;
 
 	p->count = 0;
-	master_poll_add(p, master_sigfd, NULL);
-	for (s = master_services(); s != NULL; s = s->next) {
-		master_poll_add(p, s->status_rd, s);
+	master_poll_add(p, master_sigfd, NULL, NULL);
+	for (c = master_children(); c != NULL; c = c->next)
+		if (c->status_rd >= 0)
+			master_poll_add(p, c->status_rd, NULL, c);
+	for (s = master_services(); s != NULL; s = s->next)
 		if (master_service_wants_demand(s, now))
-			master_poll_add(p, s->listen_fd, s);
-	}
+			master_poll_add(p, s->listen_fd, s, NULL);
 }
 
 /* Status records first: they may come from a child about to be reaped. */
@@ -201,12 +208,11 @@ master_poll_dispatch(struct master_poll *p)
 	size_t i;
 
 	for (i = 1; i < p->count; i++)
-		if (p->pfd[i].revents && p->pfd[i].fd == p->svc[i]->status_rd)
-			master_service_read_status(p->svc[i]);
+		if (p->pfd[i].revents && p->child[i] != NULL)
+			master_child_read_status(p->child[i]);
 	for (i = 1; i < p->count; i++) {
 		s = p->svc[i];
-		if ((p->pfd[i].revents & POLLIN) &&
-		    p->pfd[i].fd == s->listen_fd &&
+		if (s != NULL && (p->pfd[i].revents & POLLIN) &&
 		    master_service_wants_demand(s, event_now_ms()))
 			(void)master_spawn(s);
 	}
@@ -214,7 +220,7 @@ master_poll_dispatch(struct master_poll *p)
 
 static void __attribute__((noreturn)) master_loop(void)
 {
-	struct master_poll p = {NULL, NULL, 0, 0};
+	struct master_poll p = {NULL, NULL, NULL, 0, 0};
 	long long now, next, timeout;
 	unsigned sigs;
 	int term_sig = SIGTERM;

@@ -3,8 +3,7 @@
  * only.  The master is the supervisor: it reads the root-owned
  * configuration, creates every listening socket, starts the daemons of
  * master.conf and watches them.  The only bytes it reads from a child are
- * fixed-size status records on the service's status pipe, validated
- * against its own table of children.
+ * one-byte status records on that child's own status pipe.
  */
 #ifndef MOAT_MASTER_H
 #define MOAT_MASTER_H
@@ -36,7 +35,6 @@ struct master_service {
 	struct master_service *next;
 	struct service svc; /* args copied: owned by this struct */
 	int listen_fd;
-	int status_rd, status_wr; /* the service's status pipe */
 	unsigned total, idle;     /* children, and those ready for work */
 	unsigned backoff;         /* seconds; grows with repeated failures */
 	long long throttle_until; /* monotonic ms: no start before */
@@ -49,9 +47,11 @@ struct master_child {
 	struct master_child *next;
 	pid_t pid;
 	struct master_service *svc;
-	char *path; /* the program, for log lines */
+	char *path;    /* the program, for log lines */
+	int status_rd; /* the read end of this child's status pipe */
 	int idle;
-	int draining; /* told to finish (reload): never idle */
+	int draining;   /* told to finish (reload): never idle */
+	int bad_status; /* wrote garbage on its pipe (logged once) */
 	long long started_ms;
 };
 
@@ -64,7 +64,6 @@ void master_conf_free(struct master_conf *mc);
 struct master_service *master_services(void);
 int master_services_open(const struct service_table *t, struct buf *err);
 void master_services_reload(const struct service_table *t);
-void master_service_read_status(struct master_service *s);
 void master_services_reap_removed(void);
 void master_services_close_all(void);
 int master_service_wants_demand(const struct master_service *s, long long now);
@@ -76,7 +75,8 @@ int master_spawn(struct master_service *s);
 void master_reap(void);
 void master_children_signal(int sig);
 void master_children_drain(void);
-struct master_child *master_child_find(pid_t pid);
+struct master_child *master_children(void);
+void master_child_read_status(struct master_child *c);
 unsigned master_child_count(void);
 void master_spawn_due(long long now, long long *next_ms);
 

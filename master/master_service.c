@@ -1,10 +1,9 @@
 /*
  * master_service: the services of master.conf as the master runs them:
- * each with its listening socket (created here, as root), its status pipe
- * and its counts of children.  Hostile input: the status records children
- * write on the pipe (a compromised daemon writes anything); a record is
- * believed only when its pid is a child of that very service.  The
- * service table itself is root-owned.  Runs in the master.
+ * each with its listening socket (created here, as root) and its counts
+ * of children.  No hostile input: the service table is root-owned (the
+ * children's status pipes are read in master_spawn.c).  Runs in the
+ * master.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,31 +151,22 @@ static struct master_service *
 master_service_new(const struct service *svc, struct buf *err)
 {
 	struct master_service *s;
-	int fd, pfd[2];
+	int fd;
 
 	fd = svc->type == SERVICE_INET ? master_listen_inet(svc->name, err)
 				       : master_listen_unix(svc->name, err);
 	if (fd < 0)
 		return NULL;
-	if (pipe2(pfd, O_CLOEXEC) != 0 ||
-	    fcntl(pfd[0], F_SETFL, O_NONBLOCK) != 0) {
-		buf_printf(err, "%s: status pipe: %s", svc->name,
-			   strerror(errno));
-		close(fd);
-		return NULL;
-	}
 	s = xcalloc(1, sizeof(*s));
 	master_service_copy(&s->svc, svc);
 	s->listen_fd = fd;
-	s->status_rd = pfd[0];
-	s->status_wr = pfd[1];
 	s->respawn = 1; /* one process of every service at start */
 	s->next = master_service_list;
 	master_service_list = s;
 	return s;
 }
 
-/* Stop listening; the status pipe stays until the last child is gone. */
+/* Stop listening; the entry stays until the last child is gone. */
 static void
 master_service_close(struct master_service *s)
 {
@@ -197,8 +187,6 @@ master_service_free(struct master_service *s)
 
 	memset(&empty, 0, sizeof(empty));
 	master_service_copy(&s->svc, &empty);
-	close(s->status_rd);
-	close(s->status_wr);
 	free(s);
 }
 
@@ -258,61 +246,6 @@ master_services_reload(const struct service_table *t)
 				  t->svc[i].name, buf_cstr(&err));
 	}
 	buf_free(&err);
-}
-
-static void
-master_status_apply(struct master_service *s, const struct server_status *st)
-{
-	struct master_child *c = master_child_find((pid_t)st->pid);
-
-	/* XXX a compromised child can fill the log with these. */
-	if (c == NULL || c->svc != s) {
-		log_warn("service %s: status record from pid %ld, which is not "
-			 "its child",
-			 s->svc.name, (long)st->pid);
-		return;
-	}
-	if (st->status == SERVER_STATUS_IDLE) {
-		if (!c->idle && !c->draining) {
-			c->idle = 1;
-			s->idle++;
-		}
-	} else if (st->status == SERVER_STATUS_BUSY) {
-		if (c->idle) {
-			c->idle = 0;
-			s->idle--;
-		}
-	} else {
-		log_warn("service %s: pid %ld sent an unknown status",
-			 s->svc.name, (long)st->pid);
-	}
-}
-
-/*
- * Children write whole records atomically (< PIPE_BUF), so a read into a
- * buffer of whole records never splits a good one; a remainder is garbage.
- */
-void
-master_service_read_status(struct master_service *s)
-{
-	struct server_status rec[64];
-	ssize_t n;
-	size_t i;
-
-	for (;;) {
-		n = read(s->status_rd, rec, sizeof(rec));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (i = 0; i < (size_t)n / sizeof(rec[0]); i++)
-			master_status_apply(s, &rec[i]);
-		if ((size_t)n % sizeof(rec[0]) != 0)
-			log_warn("service %s: partial status record ignored",
-				 s->svc.name);
-		if ((size_t)n < sizeof(rec))
-			break;
-	}
 }
 
 /* Free the services removed by a reload once their children are gone. */

@@ -1,13 +1,15 @@
 /*
  * master_spawn: start daemons and account for their deaths.  A child is
  * forked by root and exec'd with the service's listener on fd 3, the
- * status pipe on fd 4, the log on fd 2, /dev/null on 0 and 1, nothing
- * else open, default signal dispositions and a clean environment; the
- * daemon drops privileges itself (server.c).  Policy: demand (no idle
- * child and a readable listener) starts one more up to maxproc; a child
- * that fails is replaced after a backoff; a service of one process (qmgr)
- * is always kept running.  No input is read here but exit statuses.
- * Runs in the master.
+ * write end of a status pipe of its own on fd 4, the log on fd 2,
+ * /dev/null on 0 and 1, nothing else open, default signal dispositions
+ * and a clean environment; the daemon drops privileges itself (server.c).
+ * Policy: demand (no idle child and a readable listener) starts one more
+ * up to maxproc; a child that fails is replaced after a backoff; a
+ * service of one process (qmgr) is always kept running.  Hostile input:
+ * the status bytes a child writes (a compromised daemon writes anything,
+ * but only on its own pipe, so it can only misstate its own state) and
+ * exit statuses.  Runs in the master.
  */
 #include <errno.h>
 #include <signal.h>
@@ -56,14 +58,15 @@ master_spawn_set_conf(const struct master_conf *mc)
 
 /* In the child: set up the descriptors and exec; never returns. */
 static void __attribute__((noreturn))
-master_child_exec(const struct master_service *s, const char *path, char **argv)
+master_child_exec(const struct master_service *s, const char *path, char **argv,
+		  int status_wr)
 {
 	int listen_fd, status_fd;
 
 	master_signal_child_reset();
 	/* Above 4 first, so the dup2s below cannot clobber each other. */
 	listen_fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 5);
-	status_fd = fcntl(s->status_wr, F_DUPFD_CLOEXEC, 5);
+	status_fd = fcntl(status_wr, F_DUPFD_CLOEXEC, 5);
 	if (listen_fd < 0 || status_fd < 0 || dup2(spawn_null_fd, 0) < 0 ||
 	    dup2(spawn_null_fd, 1) < 0 ||
 	    dup2(listen_fd, SERVER_LISTEN_FD) < 0 ||
@@ -108,22 +111,30 @@ master_spawn(struct master_service *s)
 	char *argv[MASTER_ARGV_MAX];
 	struct master_child *c;
 	struct buf path = BUF_INIT;
-	pid_t pid;
+	int pfd[2] = {-1, -1};
+	pid_t pid = -1;
 
 	buf_printf(&path, "%s/%s", spawn_conf->daemon_dir, s->svc.command);
 	master_child_argv(s, argv);
-	pid = fork();
-	if (pid < 0) {
-		log_warn("service %s: fork: %s", s->svc.name, strerror(errno));
+	if (pipe2(pfd, O_CLOEXEC) != 0 ||
+	    fcntl(pfd[0], F_SETFL, O_NONBLOCK) != 0 || (pid = fork()) < 0) {
+		log_warn("service %s: %s: %s", s->svc.name,
+			 pfd[0] < 0 ? "status pipe" : "fork", strerror(errno));
+		if (pfd[0] >= 0) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
 		buf_free(&path);
 		s->throttle_until = event_now_ms() + 1000;
 		return -1;
 	}
 	if (pid == 0)
-		master_child_exec(s, buf_cstr(&path), argv);
+		master_child_exec(s, buf_cstr(&path), argv, pfd[1]);
+	close(pfd[1]);
 	c = xcalloc(1, sizeof(*c));
 	c->pid = pid;
 	c->svc = s;
+	c->status_rd = pfd[0];
 	c->path = path.data; /* the buffer's storage now belongs to c */
 	/* Counted idle until it says otherwise: no second start meanwhile. */
 	c->idle = 1;
@@ -137,14 +148,57 @@ master_spawn(struct master_service *s)
 }
 
 struct master_child *
-master_child_find(pid_t pid)
+master_children(void)
 {
-	struct master_child *c;
+	return master_child_list;
+}
 
-	for (c = master_child_list; c != NULL; c = c->next)
-		if (c->pid == pid)
-			return c;
-	return NULL;
+static void
+master_status_apply(struct master_child *c, char status)
+{
+	struct master_service *s = c->svc;
+
+	if (status == SERVER_STATUS_IDLE) {
+		if (!c->idle && !c->draining) {
+			c->idle = 1;
+			s->idle++;
+		}
+	} else if (status == SERVER_STATUS_BUSY) {
+		if (c->idle) {
+			c->idle = 0;
+			s->idle--;
+		}
+	} else if (!c->bad_status) {
+		/* Once per child: a liar cannot fill the log. */
+		c->bad_status = 1;
+		log_warn("service %s: pid %ld wrote an unknown status",
+			 s->svc.name, (long)c->pid);
+	}
+}
+
+/* Read what the child wrote on its own pipe; only the child can write it. */
+void
+master_child_read_status(struct master_child *c)
+{
+	char rec[64];
+	ssize_t n, i;
+
+	for (;;) {
+		n = read(c->status_rd, rec, sizeof(rec));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			/* Closed: the child is dying, or shut it itself. */
+			close(c->status_rd);
+			c->status_rd = -1;
+		}
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			master_status_apply(c, rec[i]);
+		if ((size_t)n < sizeof(rec))
+			break;
+	}
 }
 
 unsigned
@@ -231,6 +285,8 @@ master_reap(void)
 		*pp = c->next;
 		master_child_total--;
 		master_child_exited(c, status, event_now_ms());
+		if (c->status_rd >= 0)
+			close(c->status_rd);
 		free(c->path);
 		free(c);
 	}

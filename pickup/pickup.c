@@ -36,6 +36,17 @@
 #include "server.h"
 #include "spool.h"
 
+/*
+ * Security stance: enforced by the skeleton (server.h).  peers NULL: a
+ * connection is only a wake-up, closed unread.
+ */
+static const struct server_stance pickup_stance = {
+    .user = "moat-pickup",
+    .chroot = 1,
+    .sandbox = SANDBOX_PICKUP,
+    .peers = NULL,
+};
+
 #define PICKUP_SCAN_MS 1000        /* the regular scan */
 #define PICKUP_BACKOFF_MIN_MS 2000 /* after cleanup deferred */
 #define PICKUP_BACKOFF_MAX_MS 60000
@@ -212,8 +223,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct server_ops ops = {
-	    .sandbox = SANDBOX_PICKUP,
-	    .peers = NULL,
+	    .stance = &pickup_stance,
 	    .persistent = 1,
 	    .pre_drop = pickup_pre_drop,
 	    .post_drop = pickup_post_drop,

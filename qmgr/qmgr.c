@@ -37,6 +37,17 @@
 #include "qmgr.h"
 #include "server.h"
 
+/*
+ * Security stance: enforced by the skeleton (server.h).  peers NULL: each
+ * request is checked here (qmgr_auth.c).
+ */
+static const struct server_stance qmgr_stance = {
+    .user = "$mail_owner",
+    .chroot = 1,
+    .sandbox = SANDBOX_QMGR,
+    .peers = NULL,
+};
+
 #define QMGR_WAKE_CLIENTS 64     /* connections at once */
 #define QMGR_WAKE_INPUT_MAX 4096 /* bytes buffered per connection */
 
@@ -204,10 +215,8 @@ qmgr_post_drop(void)
 int
 main(int argc, char **argv)
 {
-	/* peers NULL: each request is checked here (qmgr_auth.c). */
 	static const struct server_ops ops = {
-	    .sandbox = SANDBOX_QMGR,
-	    .peers = NULL,
+	    .stance = &qmgr_stance,
 	    .persistent = 1,
 	    .pre_drop = qmgr_pre_drop,
 	    .post_drop = qmgr_post_drop,

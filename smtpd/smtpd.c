@@ -10,9 +10,9 @@
  * root, it opens the alias map and reads the names of local users; after
  * it, it can reach nothing but private/cleanup and private/anvil (which
  * counts each untrusted client's connections across all smtpd processes;
- * over smtpd_client_connection_count_limit or _rate_limit: 421).  No DNS, no user files.
- * A rebuilt alias map, or a password file replaced since the list was
- * read (useradd), makes the process answer what it cannot know with 451
+ * over smtpd_client_connection_count_limit or _rate_limit: 421).  No DNS, no
+ * user files. A rebuilt alias map, or a password file replaced since the list
+ * was read (useradd), makes the process answer what it cannot know with 451
  * (try again), finish its sessions and exit, so a fresh process reads
  * them anew; `moat reload` does the same at once.
  */
@@ -35,8 +35,17 @@
 #include "smtpd_io.h"
 #include "smtpd_session.h"
 
-#define SMTPD_WATCH_MS 1000 /* how often the alias map and users are checked   \
-			     */
+/* Security stance: enforced by the skeleton (server.h). */
+static const struct server_stance smtpd_stance = {
+    .user = "moat-smtpd",
+    .chroot = 1,
+    .sandbox = SANDBOX_SMTPD,
+    .peers = NULL, /* an inet service: anyone */
+};
+
+#define SMTPD_WATCH_MS                                                         \
+	1000 /* how often the alias map and users are checked                  \
+	      */
 
 static struct smtpd_config smtpd_cfg;
 static struct smtpd_io_config smtpd_io_cfg;
@@ -252,8 +261,7 @@ smtpd_watch(void *ctx)
 int
 main(int argc, char **argv)
 {
-	smtpd_ops.sandbox = SANDBOX_SMTPD;
-	smtpd_ops.peers = NULL;
+	smtpd_ops.stance = &smtpd_stance;
 	smtpd_ops.pre_drop = smtpd_pre_drop;
 	smtpd_ops.accept_client = smtpd_accept;
 	smtpd_ops.tick = smtpd_tick;

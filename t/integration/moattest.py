@@ -363,3 +363,79 @@ def kill_all(pids, sig=signal.SIGKILL):
             os.kill(p, sig)
         except ProcessLookupError:
             pass
+
+
+# -- Moat's IPC frames (common/ipc.h), to play a daemon's part -------------
+def ipc_frame(attrs):
+    """Encode [(name, value), ...] as one frame: a 4-byte big-endian length,
+    then each name and value as a netstring."""
+    payload = b""
+    for name, value in attrs:
+        for part in (name, value):
+            if isinstance(part, str):
+                part = part.encode()
+            payload += b"%d:%s," % (len(part), part)
+    return len(payload).to_bytes(4, "big") + payload
+
+
+def ipc_read_frame(sock):
+    """Read one frame; a list of (name, value) as text, or None on EOF."""
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+    head = exactly(4)
+    if head is None:
+        return None
+    payload = exactly(int.from_bytes(head, "big"))
+    if payload is None:
+        return None
+    out, items = [], []
+    while payload:
+        length, rest = payload.split(b":", 1)
+        n = int(length)
+        items.append(rest[:n].decode("utf-8", "replace"))
+        payload = rest[n + 1:]
+    for i in range(0, len(items) - 1, 2):
+        out.append((items[i], items[i + 1]))
+    return out
+
+
+def as_user(user, fn):
+    """Run fn() in a child process that runs as user (all ids, no other
+    groups), and return what it returned (a str), or an exception's text."""
+    pw = pwd.getpwnam(user)
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rd)
+        try:
+            os.setgroups([])
+            os.setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid)
+            os.setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid)
+            result = str(fn())
+        except Exception as e:  # the test reads what went wrong
+            result = "exception: %s" % e
+        os.write(wr, result.encode())
+        os._exit(0)
+    os.close(wr)
+    data = b""
+    while True:
+        chunk = os.read(rd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(rd)
+    os.waitpid(pid, 0)
+    return data.decode("utf-8", "replace")
+
+
+def unix_connect(path, timeout=10):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    return s

@@ -20,7 +20,8 @@ frame(const char *op)
 }
 
 static enum cleanup_frame_result
-begin(struct cleanup_envelope *env, const char **why)
+begin_from(enum cleanup_origin origin, struct cleanup_envelope *env,
+	   const char **why)
 {
 	struct ipc_frame g;
 	enum cleanup_frame_result r;
@@ -29,9 +30,16 @@ begin(struct cleanup_envelope *env, const char **why)
 	ipc_frame_init(&g);
 	if (ipc_parse(f.raw.data, f.raw.len, &g, why) < 0)
 		return CLEANUP_FRAME_MALFORMED;
-	r = cleanup_begin_parse(&g, "Origin.Example", env, why);
+	r = cleanup_begin_parse(&g, origin, "Origin.Example", env, why);
 	ipc_frame_free(&g);
 	return r;
+}
+
+/* Most checks do not depend on the origin: those come from pickup. */
+static enum cleanup_frame_result
+begin(struct cleanup_envelope *env, const char **why)
+{
+	return begin_from(CLEANUP_FROM_PICKUP, env, why);
 }
 
 static enum cleanup_frame_result
@@ -60,7 +68,8 @@ test_begin(void)
 	ipc_put_str(&f, IPC_PROTOCOL, "ESMTP");
 	ipc_put_str(&f, IPC_CLIENT_ADDR, "192.0.2.1");
 	ipc_put_str(&f, IPC_HELO, "client.example.net");
-	is_int(begin(&env, &why), CLEANUP_FRAME_OK, "a full op=begin");
+	is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why), CLEANUP_FRAME_OK,
+	       "a full op=begin from smtpd");
 	is_str(env.sender, "Alice@example.org", "sender's domain lower-cased");
 	is_str(env.helo, "client.example.net", "helo kept");
 	is_str(env.client_name, "", "absent client_name is empty");
@@ -74,12 +83,53 @@ test_begin(void)
 
 	frame(IPC_OP_BEGIN);
 	ipc_put_str(&f, IPC_SENDER, "alice");
-	is_int(begin(&env, &why), CLEANUP_FRAME_BAD_ADDRESS,
-	       "a bare sender over SMTP is refused");
-	ipc_put_str(&f, IPC_PROTOCOL, "local");
+	ipc_put_str(&f, IPC_PROTOCOL, "SMTP");
+	is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why),
+	       CLEANUP_FRAME_BAD_ADDRESS, "a bare sender over SMTP is refused");
 	is_int(begin(&env, &why), CLEANUP_FRAME_OK,
-	       "a bare sender from a local submission");
+	       "a bare sender from a local submission (pickup)");
 	is_str(env.sender, "alice@origin.example", "myorigin appended");
+	is_str(env.protocol, "local", "pickup's protocol is local");
+
+	/* The origin, not the frame, says what a submission is. */
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "alice");
+	ipc_put_str(&f, IPC_PROTOCOL, "local");
+	is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why),
+	       CLEANUP_FRAME_MALFORMED,
+	       "smtpd claiming protocol=local is refused");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why),
+	       CLEANUP_FRAME_MALFORMED, "smtpd naming no protocol is refused");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put_str(&f, IPC_PROTOCOL, "ESMTPSA");
+	ipc_put_str(&f, IPC_SUBMIT_UID, "0");
+	ipc_put_str(&f, IPC_SUBMIT_USER, "root");
+	is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why), CLEANUP_FRAME_OK,
+	       "smtpd with ESMTPSA and a submit_uid");
+	ok(env.submit_uid == -1 && env.submit_user[0] == '\0' && !env.is_local,
+	   "a submit_uid from smtpd counts for nothing");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "");
+	ipc_put_str(&f, IPC_PROTOCOL, "local");
+	ipc_put_str(&f, IPC_SUBMIT_UID, "1000");
+	is_int(begin_from(CLEANUP_FROM_QMGR, &env, &why), CLEANUP_FRAME_OK,
+	       "a bounce from qmgr");
+	ok(strcmp(env.protocol, "bounce") == 0 && env.submit_uid == -1 &&
+	       !env.is_local,
+	   "qmgr's submission is a bounce whatever it claims");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@b.example");
+	ipc_put_str(&f, IPC_SUBMIT_UID, "1000");
+	is_int(begin_from(CLEANUP_FROM_LOCAL, &env, &why), CLEANUP_FRAME_OK,
+	       "forwarding from local");
+	ok(strcmp(env.protocol, "local") == 0 && env.submit_uid == -1,
+	   "local forwards with protocol local and no submitting uid");
+	is_int(begin_from(CLEANUP_FROM_UNKNOWN, &env, &why),
+	       CLEANUP_FRAME_MALFORMED,
+	       "a peer of no known service is refused");
 
 	frame(IPC_OP_BEGIN);
 	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED, "no sender");

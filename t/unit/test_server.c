@@ -4,9 +4,11 @@
  * status pipe on fd 4 and a temporary configuration (main.conf with
  * queue_directory, master.conf naming this test's services); the parent
  * connects, checks the replies, the BUSY/IDLE status records, the peer
- * checks (as root: a client running as nobody is refused, one running as
- * the peer service's user is served), the privilege drop and chroot, and
- * the exits (max_use, max_idle, SIGHUP, SIGTERM, max_clients).
+ * checks (a client running as nobody is refused, one running as the peer
+ * service's user is served), the privilege drop and chroot, the stance
+ * (a -u or -r that differs from it stops the start; -S prints it), and
+ * the exits (max_use, max_idle, SIGHUP, SIGTERM, max_clients).  Needs
+ * root: the skeleton proves each daemon runs as its stance's user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,15 +121,22 @@ serve_echo(int fd)
 		(void)!write(fd, out, (size_t)len);
 }
 
-static const struct server_ops single_ops = {
-    .sandbox = SANDBOX_NONE,
-    .peers = test_peers,
-    .serve = serve_echo,
+/*
+ * The ops give the behaviour; start() fills in a stance that matches the
+ * user and chroot it asks for (the peers come from the .peers_of field).
+ */
+struct test_ops {
+	struct server_ops ops;
+	const char *const *peers;
 };
 
-static const struct server_ops single_any_ops = {
-    .sandbox = SANDBOX_NONE,
-    .serve = serve_echo,
+static const struct test_ops single_ops = {
+    .ops = {.serve = serve_echo},
+    .peers = test_peers,
+};
+
+static const struct test_ops single_any_ops = {
+    .ops = {.serve = serve_echo},
 };
 
 static void
@@ -155,16 +164,13 @@ ev_accept(int fd)
 	event_set(fd, EVENT_READ, ev_on_client, NULL);
 }
 
-static const struct server_ops event_ops = {
-    .sandbox = SANDBOX_NONE,
+static const struct test_ops event_ops = {
+    .ops = {.accept_client = ev_accept},
     .peers = test_peers,
-    .accept_client = ev_accept,
 };
 
-static const struct server_ops event_limit_ops = {
-    .sandbox = SANDBOX_NONE,
-    .accept_client = ev_accept,
-    .max_clients = 1,
+static const struct test_ops event_limit_ops = {
+    .ops = {.accept_client = ev_accept, .max_clients = 1},
 };
 
 /* ---- running one ---- */
@@ -209,14 +215,37 @@ child_fds(int lfd, int status_w, int status_r)
 	close(logfd);
 }
 
-/* Start a daemon; extra: NULL-terminated extra options. */
-static struct daemon
-start(int event, const struct server_ops *ops, const char *user,
-      const char *const *extra)
+/* 1 when the NULL-terminated opts hold s. */
+static int
+has_opt(const char *const *opts, const char *s)
 {
+	for (; opts != NULL && *opts != NULL; opts++)
+		if (strcmp(*opts, s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Start a daemon as user; extra: NULL-terminated extra options.  Its
+ * stance says stance_user (NULL: user) and chroot as -r is in extra, or
+ * the opposite with flip_chroot.
+ */
+static struct daemon
+start_stance(int event, const struct test_ops *t, const char *user,
+	     const char *const *extra, const char *stance_user, int flip_chroot)
+{
+	static struct server_stance stance;
+	static struct server_ops ops;
 	char *argv[32];
 	struct daemon d;
 	int pfd[2], lfd = listener(), argc = 0;
+
+	stance.user = stance_user != NULL ? stance_user : user;
+	stance.chroot = has_opt(extra, "-r") != flip_chroot;
+	stance.sandbox = SANDBOX_NONE;
+	stance.peers = t->peers;
+	ops = t->ops;
+	ops.stance = &stance;
 
 	unlink(log_path); /* each daemon's log on its own */
 	if (pipe(pfd) != 0)
@@ -237,13 +266,20 @@ start(int event, const struct server_ops *ops, const char *user,
 		while (extra != NULL && *extra != NULL && argc < 30)
 			argv[argc++] = (char *)*extra++;
 		argv[argc] = NULL;
-		_exit(event ? event_server_main(argc, argv, ops)
-			    : single_server_main(argc, argv, ops));
+		_exit(event ? event_server_main(argc, argv, &ops)
+			    : single_server_main(argc, argv, &ops));
 	}
 	close(lfd);
 	close(pfd[1]);
 	d.status_fd = pfd[0];
 	return d;
+}
+
+static struct daemon
+start(int event, const struct test_ops *t, const char *user,
+      const char *const *extra)
+{
+	return start_stance(event, t, user, extra, NULL, 0);
 }
 
 /* Wait up to ms for the daemon to exit; its wait status, or -1. */
@@ -270,12 +306,11 @@ static char
 next_status(struct daemon *d, int ms)
 {
 	struct pollfd p = {d->status_fd, POLLIN, 0};
-	struct server_status st;
+	char st;
 
-	if (poll(&p, 1, ms) != 1 ||
-	    read(d->status_fd, &st, sizeof(st)) != (ssize_t)sizeof(st))
+	if (poll(&p, 1, ms) != 1 || read(d->status_fd, &st, 1) != 1)
 		return 0;
-	return st.pid == d->pid ? st.status : '?';
+	return st;
 }
 
 static int
@@ -625,10 +660,75 @@ test_bad_start(void)
 	   "an unknown -u user stops the start (%#x)", status);
 }
 
+/*
+ * The stance is the law: a -u or a chroot that differs from it stops the
+ * start with a line naming both; -S prints it.
+ */
+static void
+test_stance(void)
+{
+	static const char *const chroot_opt[] = {"-r", NULL};
+	struct daemon d;
+	char out[512];
+	int pfd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	d = start_stance(0, &single_any_ops, "root", NULL, "nobody", 0);
+	status = reap(&d, 3000);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+	       log_has("master.conf runs it as root, but its stance is user "
+		       "nobody"),
+	   "-u root for a stance of nobody: refuses to start (%#x)", status);
+	d = start_stance(0, &single_any_ops, "nobody", NULL, NULL, 1);
+	status = reap(&d, 3000);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+	       log_has("master.conf says chroot n, but its stance is chroot "
+		       "y"),
+	   "no -r for a chrooted stance: refuses to start (%#x)", status);
+	d = start(0, &single_any_ops, "nobody", chroot_opt);
+	talk_as((uid_t)-1, 0, "x\n", out, sizeof(out));
+	is_str(out, "uid=65534 cwd=/ got=x peer=0\n",
+	       "a daemon started as its stance says serves");
+	kill(d.pid, SIGTERM);
+	reap(&d, 2000);
+
+	if (pipe(pfd) != 0)
+		die("pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		static struct server_stance st = {"$mail_owner", 1,
+						  SANDBOX_NONE, test_peers};
+		static struct server_ops ops = {.stance = &st,
+						.serve = serve_echo};
+		char *argv[] = {(char *)"/x/test_daemon", (char *)"-S", NULL};
+
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		_exit(single_server_main(2, argv, &ops));
+	}
+	close(pfd[1]);
+	n = read(pfd[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	is_str(out,
+	       "program=test_daemon\nuser=$mail_owner\nchroot=y\n"
+	       "sandbox=none\npeers=root,test_client\n",
+	       "-S prints the stance and exits");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "-S exits 0");
+}
+
 int
 main(void)
 {
 	is_root = geteuid() == 0;
+	if (!is_root) {
+		printf("1..0 # SKIP needs root: the skeleton proves that each "
+		       "daemon runs as its stance's user\n");
+		return 0;
+	}
 	alarm(120);
 	setup_dirs();
 	test_single_peers();
@@ -640,6 +740,7 @@ main(void)
 	test_event_limit();
 	test_event_sighup();
 	test_bad_start();
+	test_stance();
 	cleanup_dirs();
 	return done_testing();
 }
