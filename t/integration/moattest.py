@@ -9,6 +9,7 @@ Only the Python 3 standard library is used.
 """
 
 import atexit
+import fcntl
 import os
 import pwd
 import random
@@ -96,12 +97,29 @@ def wait_for(pred, timeout=20.0, step=0.05):
         time.sleep(step)
 
 
+def user_lock(name, timeout=300):
+    """Hold a lock on a test user's name for the rest of this process, so
+    that tests run at once (prove -j, or two checkouts) never create and
+    remove the same user under each other.  Given up after timeout."""
+    f = open("/tmp/moattest-user-%s.lock" % name, "w")
+    end = time.time() + timeout
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return f
+        except BlockingIOError:
+            if time.time() > end:
+                return f
+            time.sleep(0.2)
+
+
 class User:
     """A real system user with a home under the instance, removed at exit."""
 
     def __init__(self, inst, name):
         self.name = name
         self.home = os.path.join(inst.dir, "home", name)
+        self.lock = user_lock(name)
         subprocess.run(["userdel", "-r", name], capture_output=True)
         subprocess.run(["useradd", "-m", "-d", self.home, "-s",
                         "/usr/sbin/nologin", name], check=True,
