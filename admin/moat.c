@@ -9,6 +9,7 @@
  * master, useradd, groupadd) get a clean environment.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ static const struct moat_command moat_commands[] = {
     {"status", 1, moat_status}, {"check", 1, moat_check},
     {"config", 1, moat_config}, {"map", 0, moat_map},
     {"setup", 1, moat_setup},   {"queue", 1, moat_queue},
+    {"audit", 1, moat_audit},
 };
 
 static void
@@ -113,22 +115,57 @@ moat_clean_env(void)
 	return env;
 }
 
-int
-moat_run(const char *path, char *const argv[])
+/* Read the child's output into out, at most max bytes (the rest drained). */
+static void
+moat_read_output(int fd, struct buf *out, size_t max)
 {
-	int status;
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (out->len < max)
+			buf_append(out, chunk,
+				   (size_t)n < max - out->len ? (size_t)n
+							      : max - out->len);
+	}
+}
+
+int
+moat_run_output(const char *path, char *const argv[], struct buf *out,
+		size_t max)
+{
+	int status, pfd[2] = {-1, -1};
 	pid_t pid;
 
 	fflush(NULL);
+	if (out != NULL && pipe2(pfd, O_CLOEXEC) != 0) {
+		moat_error("pipe: %s", strerror(errno));
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		moat_error("fork: %s", strerror(errno));
+		if (out != NULL) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
 		return -1;
 	}
 	if (pid == 0) {
+		if (out != NULL && dup2(pfd[1], 1) < 0)
+			_exit(127);
 		execve(path, argv, moat_clean_env());
 		moat_error("%s: %s", path, strerror(errno));
 		_exit(127);
+	}
+	if (out != NULL) {
+		close(pfd[1]);
+		moat_read_output(pfd[0], out, max);
+		close(pfd[0]);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -136,6 +173,12 @@ moat_run(const char *path, char *const argv[])
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return -1;
+}
+
+int
+moat_run(const char *path, char *const argv[])
+{
+	return moat_run_output(path, argv, NULL, 0);
 }
 
 static void
@@ -153,7 +196,11 @@ moat_usage(void)
 	    "  queue list [--json|--mailq]       list the queue (as mailq)\n"
 	    "  queue show [--raw] ID             print a queued message\n"
 	    "  queue flush                       retry deferred mail now\n"
-	    "  queue hold|release|requeue|delete ID...\n");
+	    "  queue hold|release|requeue|delete ID...\n"
+	    "  audit [--json]                    compare the running "
+	    "processes\n"
+	    "                                    with their declared "
+	    "stances\n");
 }
 
 /* -c, else $MOAT_CONFIG, else /etc/moat; made absolute. */

@@ -23,6 +23,9 @@ int moat_need_root(const char *what);
 int moat_load_params(const char *conf_dir);
 /* A child program with a clean environment; its exit status or -1. */
 int moat_run(const char *path, char *const argv[]);
+/* The same, with the child's standard output (at most max bytes) in out. */
+int moat_run_output(const char *path, char *const argv[], struct buf *out,
+		    size_t max);
 /* The clean environment for programs moat starts. */
 char **moat_clean_env(void);
 
@@ -65,6 +68,14 @@ int moat_make_postdrop_setgid(const char *path, int as_root);
 
 /* moat_check.c */
 int moat_check(const char *conf_dir, int argc, char **argv);
+/*
+ * The spool directories against spool.h: each deviation is passed to
+ * report as one line of text.
+ */
+void moat_spool_verify(void (*report)(void *ctx, const char *what), void *ctx);
+
+/* moat_audit.c */
+int moat_audit(const char *conf_dir, int argc, char **argv);
 
 /* moat_map.c */
 int moat_map(const char *conf_dir, int argc, char **argv);

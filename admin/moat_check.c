@@ -23,6 +23,7 @@
 #include "log.h"
 #include "maps.h"
 #include "moat.h"
+#include "moat_audit.h"
 #include "params.h"
 #include "safe_open.h"
 #include "service_table.h"
@@ -201,17 +202,20 @@ moat_check_services(const char *conf_dir)
 			moat_problems++;
 		if (service_find_command(&t, t.svc[i].command) == &t.svc[i])
 			moat_check_daemon(t.svc[i].command);
+		buf_reset(&err);
+		if (audit_service_stance(&t.svc[i], &err) != 0)
+			moat_problem("%s", buf_cstr(&err));
 	}
 	service_table_free(&t);
 	buf_free(&err);
 }
 
-static void
-moat_check_spool(void)
+void
+moat_spool_verify(void (*report)(void *ctx, const char *what), void *ctx)
 {
 	const char *queue = param_str("queue_directory");
 	const struct spool_entry *e;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, what = BUF_INIT;
 	const char *path;
 	struct stat st;
 	uid_t uid;
@@ -221,29 +225,37 @@ moat_check_spool(void)
 	for (i = 0; i < spool_layout_count; i++) {
 		e = &spool_layout[i];
 		path = moat_join(&b, queue, e->name);
-		if (moat_owner_ids(e->owner, e->group, &uid, &gid) != 0) {
-			moat_problems++;
-			continue;
-		}
-		if (lstat(path, &st) != 0) {
-			moat_problem("%s: %s", path, strerror(errno));
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode))
-			moat_problem("%s is not a directory", path);
+		buf_reset(&what);
+		if (moat_owner_ids(e->owner, e->group, &uid, &gid) != 0)
+			buf_printf(&what, "%s: no user %s or group %s", path,
+				   e->owner, e->group);
+		else if (lstat(path, &st) != 0)
+			buf_printf(&what, "%s: %s", path, strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			buf_printf(&what, "%s is not a directory", path);
 		else if (st.st_uid != uid || st.st_gid != gid)
-			moat_problem("%s is owned by %lu:%lu, expected %lu:%lu "
-				     "(%s:%s)",
-				     path, (unsigned long)st.st_uid,
-				     (unsigned long)st.st_gid,
-				     (unsigned long)uid, (unsigned long)gid,
-				     e->owner, e->group);
+			buf_printf(&what,
+				   "%s is owned by %lu:%lu, expected %lu:%lu "
+				   "(%s:%s)",
+				   path, (unsigned long)st.st_uid,
+				   (unsigned long)st.st_gid, (unsigned long)uid,
+				   (unsigned long)gid, e->owner, e->group);
 		else if ((st.st_mode & 07777) != e->mode)
-			moat_problem("%s has mode %04o, expected %04o", path,
-				     (unsigned)(st.st_mode & 07777),
-				     (unsigned)e->mode);
+			buf_printf(&what, "%s has mode %04o, expected %04o",
+				   path, (unsigned)(st.st_mode & 07777),
+				   (unsigned)e->mode);
+		if (what.len > 0)
+			report(ctx, buf_cstr(&what));
 	}
 	buf_free(&b);
+	buf_free(&what);
+}
+
+static void
+moat_check_spool_report(void *ctx, const char *what)
+{
+	(void)ctx;
+	moat_problem("%s", what);
 }
 
 static int
@@ -377,7 +389,7 @@ moat_check(const char *conf_dir, int argc, char **argv)
 		return 1;
 	moat_check_services(conf_dir);
 	moat_check_postdrop();
-	moat_check_spool();
+	moat_spool_verify(moat_check_spool_report, NULL);
 	moat_check_aliases();
 	moat_check_commands();
 	moat_check_dirs();
