@@ -274,7 +274,7 @@ dns_mx_plan(const char *domain, int no_mx, const struct dns_mx_policy *pol,
 	struct dns_mx_host *h = xcalloc(DNS_RR_MAX, sizeof(*h));
 	struct dns_mx_addrs *addrs = NULL;
 	unsigned flags, self = DNS_MX_NO_SELF;
-	size_t n, looked = 0, i, last_fail = 0;
+	size_t n, looked = 0, found = 0, i, last_fail = 0;
 	int any_tempfail = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -289,10 +289,11 @@ dns_mx_plan(const char *domain, int no_mx, const struct dns_mx_policy *pol,
 	for (i = 0; i < n && h[i].pref < self && looked < DNS_MX_HOST_LOOKUPS;
 	     i++) {
 		if (i > 0 && h[i].pref != h[i - 1].pref &&
-		    pol->addr_limit > 0 && out->count >= pol->addr_limit)
+		    pol->addr_limit > 0 && found >= pol->addr_limit)
 			break;
 		dns_mx_lookup_addrs(pol, h[i].name, &addrs[i]);
 		looked = i + 1;
+		found += addrs[i].a.count + addrs[i].aaaa.count;
 		if (dns_mx_own_addr(pol, &addrs[i].a) ||
 		    dns_mx_own_addr(pol, &addrs[i].aaaa))
 			self = h[i].pref;
