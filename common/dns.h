@@ -94,7 +94,9 @@ struct dns_ctx;
  * chroot.  Reads every file libunbound will need now.  A missing trust
  * anchor file is logged once and means no validation (every answer is
  * DNS_INSECURE).  NULL with a reason in err on a bad setting or a
- * libunbound failure.  One context per process.
+ * libunbound failure.  One context per process; do not fork while it is
+ * open (its thread would not follow), and look nothing up before the
+ * privilege drop (the thread starts at the first lookup).
  */
 struct dns_ctx *dns_open(struct buf *err);
 void dns_close(struct dns_ctx *ctx);
