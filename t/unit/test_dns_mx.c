@@ -118,6 +118,20 @@ targets(void)
 	return text;
 }
 
+/* The plan for domain fails with status, dsn and text. */
+static void
+plan_fails(const char *domain, enum dns_plan_status status, const char *dsn,
+	   const char *text, const char *what)
+{
+	dns_mx_plan(domain, 0, &pol, &plan);
+	ok(plan.status == status && strcmp(plan.dsn, dsn) == 0 &&
+	       plan.count == 0,
+	   "%s: %s", what, dsn);
+	if (text != NULL)
+		is_str(plan.text, text, "  in Postfix's words");
+}
+
+#define NOT_FOUND "Host or domain name not found. Name service error for "
 #define F DNS_FOUND
 #define I DNS_INSECURE
 #define S DNS_SECURE
@@ -185,27 +199,16 @@ test_implicit_and_errors(void)
 	dns_mx_plan("nomx.t", 0, &pol, &plan);
 	is_str(targets(), "nomx.t/192.0.2.10", "no MX: the domain's address");
 	ok(plan.target[0].flags & DNS_TARGET_IMPLICIT, "flagged implicit");
-	dns_mx_plan("bare.t", 0, &pol, &plan);
-	is_int(plan.status, DNS_PLAN_BOUNCE, "no MX, no address: bounce");
-	is_str(plan.text,
-	       "Host or domain name not found. Name service error for "
-	       "name=bare.t type=A: Host found but no data record of "
-	       "requested type",
-	       "in Postfix's words");
-	dns_mx_plan("nx.t", 0, &pol, &plan);
-	ok(plan.status == DNS_PLAN_BOUNCE && strcmp(plan.dsn, "5.4.4") == 0,
-	   "NXDOMAIN bounces with 5.4.4");
-	is_str(plan.text,
-	       "Host or domain name not found. Name service error for "
-	       "name=nx.t type=MX: Host not found",
-	       "NXDOMAIN text");
-	dns_mx_plan("fail.t", 0, &pol, &plan);
-	ok(plan.status == DNS_PLAN_DEFER && strcmp(plan.dsn, "4.4.3") == 0,
-	   "a failed MX lookup defers with 4.4.3");
-	is_str(plan.text,
-	       "Host or domain name not found. Name service error for "
-	       "name=fail.t type=MX: Host not found, try again",
-	       "temporary failure text");
+	plan_fails("bare.t", DNS_PLAN_BOUNCE, "5.4.4",
+		   NOT_FOUND "name=bare.t type=A: Host found but no data "
+			     "record of requested type",
+		   "no MX, no address: bounce");
+	plan_fails("nx.t", DNS_PLAN_BOUNCE, "5.4.4",
+		   NOT_FOUND "name=nx.t type=MX: Host not found",
+		   "NXDOMAIN bounces");
+	plan_fails("fail.t", DNS_PLAN_DEFER, "4.4.3",
+		   NOT_FOUND "name=fail.t type=MX: Host not found, try again",
+		   "a failed MX lookup defers");
 	dns_mx_plan("bogus.t", 0, &pol, &plan);
 	is_int(plan.status, DNS_PLAN_DEFER, "a bogus MX answer defers");
 	dns_mx_plan("bad name.t", 0, &pol, &plan);
@@ -216,11 +219,9 @@ static void
 test_null_mx(void)
 {
 	policy_reset();
-	dns_mx_plan("null.t", 0, &pol, &plan);
-	ok(plan.status == DNS_PLAN_BOUNCE && strcmp(plan.dsn, "5.1.10") == 0,
-	   "null MX bounces with 5.1.10");
-	is_str(plan.text, "Domain null.t does not accept mail (nullMX)",
-	       "null MX text");
+	plan_fails("null.t", DNS_PLAN_BOUNCE, "5.1.10",
+		   "Domain null.t does not accept mail (nullMX)",
+		   "null MX bounces");
 	is_int(lookups, 1, "and looks nothing else up");
 	dns_mx_plan("nullmix.t", 0, &pol, &plan);
 	is_str(targets(), "a.t/192.0.2.1",
@@ -231,10 +232,9 @@ static void
 test_self(void)
 {
 	policy_reset();
-	dns_mx_plan("loop.t", 0, &pol, &plan);
-	ok(plan.status == DNS_PLAN_BOUNCE && strcmp(plan.dsn, "5.4.6") == 0,
-	   "best MX named myhostname: bounce 5.4.6");
-	is_str(plan.text, "mail for loop.t loops back to myself", "loop text");
+	plan_fails("loop.t", DNS_PLAN_BOUNCE, "5.4.6",
+		   "mail for loop.t loops back to myself",
+		   "best MX named myhostname: a loop");
 	dns_mx_plan("below.t", 0, &pol, &plan);
 	is_str(targets(), "a.t/192.0.2.1",
 	       "hosts at and below this host's preference are dropped");
@@ -260,43 +260,38 @@ test_address_failures(void)
 	dns_mx_plan("skip.t", 0, &pol, &plan);
 	is_str(targets(), "c.t/192.0.2.3",
 	       "an MX host whose lookup fails is skipped");
-	dns_mx_plan("alldown.t", 0, &pol, &plan);
-	ok(plan.status == DNS_PLAN_DEFER && strcmp(plan.dsn, "4.4.3") == 0,
-	   "nothing left and one failed temporarily: defer");
-	is_str(plan.text,
-	       "Host or domain name not found. Name service error for "
-	       "name=down.t type=AAAA: Host not found, try again",
-	       "naming the failed host");
-	dns_mx_plan("nohost.t", 0, &pol, &plan);
-	ok(plan.status == DNS_PLAN_BOUNCE && strcmp(plan.dsn, "5.4.4") == 0,
-	   "the only MX host does not exist: bounce");
-	is_str(plan.text,
-	       "Host or domain name not found. Name service error for "
-	       "name=gone.t type=A: Host not found",
-	       "naming the MX host");
+	plan_fails("alldown.t", DNS_PLAN_DEFER, "4.4.3",
+		   NOT_FOUND "name=down.t type=AAAA: Host not found, try again",
+		   "nothing left and one failed temporarily: defer");
+	plan_fails("nohost.t", DNS_PLAN_BOUNCE, "5.4.4",
+		   NOT_FOUND "name=gone.t type=A: Host not found",
+		   "the only MX host does not exist: bounce");
 }
 
 static void
 test_preference(void)
 {
+	static const struct {
+		enum dns_addr_pref pref;
+		const char *want, *what;
+	} cases[] = {
+	    {DNS_PREF_ANY,
+	     "d.t/2001:db8::21 d.t/192.0.2.21 d.t/2001:db8::22 d.t/192.0.2.22",
+	     "any: families interleaved, IPv6 first"},
+	    {DNS_PREF_IPV4,
+	     "d.t/192.0.2.21 d.t/192.0.2.22 d.t/2001:db8::21 d.t/2001:db8::22",
+	     "ipv4: IPv4 addresses first"},
+	    {DNS_PREF_IPV6,
+	     "d.t/2001:db8::21 d.t/2001:db8::22 d.t/192.0.2.21 d.t/192.0.2.22",
+	     "ipv6: IPv6 addresses first"},
+	};
+
 	policy_reset();
-	dns_mx_plan("dual.t", 0, &pol, &plan);
-	is_str(targets(),
-	       "d.t/2001:db8::21 d.t/192.0.2.21 d.t/2001:db8::22 "
-	       "d.t/192.0.2.22",
-	       "any: families interleaved, IPv6 first");
-	pol.pref = DNS_PREF_IPV4;
-	dns_mx_plan("dual.t", 0, &pol, &plan);
-	is_str(targets(),
-	       "d.t/192.0.2.21 d.t/192.0.2.22 d.t/2001:db8::21 "
-	       "d.t/2001:db8::22",
-	       "ipv4: IPv4 addresses first");
-	pol.pref = DNS_PREF_IPV6;
-	dns_mx_plan("dual.t", 0, &pol, &plan);
-	is_str(targets(),
-	       "d.t/2001:db8::21 d.t/2001:db8::22 d.t/192.0.2.21 "
-	       "d.t/192.0.2.22",
-	       "ipv6: IPv6 addresses first");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pol.pref = cases[i].pref;
+		dns_mx_plan("dual.t", 0, &pol, &plan);
+		is_str(targets(), cases[i].want, cases[i].what);
+	}
 	is_int(dns_addr_pref_parse("IPv4", &pol.pref), 0, "parse ipv4");
 	is_int(dns_addr_pref_parse("both", &pol.pref), -1, "refuse both");
 }
