@@ -197,7 +197,8 @@ dnsworld: $(DNSWORLD)/usr/sbin/nsd $(DNSWORLD)/usr/sbin/unbound
 $(DNSWORLD)/usr/sbin/%:
 	@mkdir -p $(DNSWORLD)/deb
 	rm -f $(DNSWORLD)/deb/$*_*.deb
-	cd $(DNSWORLD)/deb && apt-get download -qq $* 2>/dev/null
+	cd $(DNSWORLD)/deb && { apt-get download -qq $* 2>/dev/null || \
+		{ apt-get update -qq && apt-get download -qq $* 2>/dev/null; }; }
 	dpkg -x $(DNSWORLD)/deb/$*_*.deb $(DNSWORLD)
 	@touch $@
 
