@@ -17,11 +17,14 @@ SYSCONFDIR ?= /etc/moat
 BUILD    ?= build
 SAN      ?=
 
-PKGS     := openssl libbsd-overlay lmdb libseccomp
+PKGS     := openssl libbsd-overlay lmdb libseccomp libunbound
 DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    libseccomp-dev python3 perl swaks lmdb-utils clang libclang-rt-dev \
 	    mailutils \
-	    util-linux
+	    util-linux \
+	    libunbound-dev nettle-dev libevent-dev dns-root-data ldnsutils \
+	    iproute2 libevent-2.1-7 libfstrm0 libprotobuf-c1 libnghttp2-14 \
+	    libpython3.11
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -44,8 +47,11 @@ OPT      ?= -O2 -g
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# -fvisibility=hidden: no symbol of ours is exported to the shared
+# libraries we load, so libunbound's calls to libevent's event_init and
+# event_set never land in common/event.c's functions of the same names.
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Icommon \
-	    $(PKG_CFLAGS)
+	    -fvisibility=hidden $(PKG_CFLAGS)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SANLD)
 LDLIBS   += $(PKG_LIBS)
 
@@ -64,7 +70,10 @@ LIBMOAT    := $(BUILD)/lib/libmoat.a
 UNIT_SRC   := $(wildcard t/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
 
-all: $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/bin/%) \
+# Programs the integration tests drive (not installed).
+TEST_PROGS := $(BUILD)/t/dnsquery
+
+all: $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/bin/%) $(TEST_PROGS) \
 	$(if $(wildcard sendmail/postdrop.c),$(BUILD)/libexec/postdrop) \
 	$(if $(wildcard sendmail/sendmail.c),$(BUILD)/bin/mailq $(BUILD)/bin/newaliases)
 
@@ -136,6 +145,10 @@ $(BUILD)/t/unit/%: t/unit/%.c t/unit/tap.h $$(call prog_objs,$$*) $(LIBMOAT)
 
 unit: $(UNIT_BIN)
 
+$(TEST_PROGS): $(BUILD)/t/%: t/%.c $(LIBMOAT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMOAT) $(LDLIBS)
+
 # --- fuzz targets (libFuzzer) ----------------------------------------------
 # The library and the programs' modules are built once with clang and the
 # fuzzer's coverage instrumentation (BUILD=build/fuzz SAN=fuzz), then each
@@ -157,7 +170,11 @@ deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null || \
 	    ! command -v prove >/dev/null || ! command -v python3 >/dev/null || \
 	    ! command -v swaks >/dev/null || ! command -v clang >/dev/null || \
-	    ! command -v mail >/dev/null; then \
+	    ! command -v mail >/dev/null || \
+	    ! command -v ldns-signzone >/dev/null || \
+	    [ ! -e /usr/share/dns/root.key ] || \
+	    ! dpkg-query -W libfstrm0 libprotobuf-c1 libnghttp2-14 \
+		libpython3.11 >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing build and test dependencies"; \
 			apt-get update -qq && \
@@ -170,10 +187,26 @@ deps:
 		fi; \
 	fi
 
+# --- the test DNS world's servers -------------------------------------------
+# nsd (authoritative) and unbound (recursive) for t/integration/dnsworld.py,
+# unpacked into the build tree with apt-get download and dpkg -x instead of
+# installed, so that make check never starts a DNS service on the host.
+# Their shared libraries are in DEB_PKGS.  Without them the DNS tests SKIP.
+DNSWORLD := build/dnsworld
+dnsworld: $(DNSWORLD)/usr/sbin/nsd $(DNSWORLD)/usr/sbin/unbound
+$(DNSWORLD)/usr/sbin/%:
+	@mkdir -p $(DNSWORLD)/deb
+	rm -f $(DNSWORLD)/deb/$*_*.deb
+	cd $(DNSWORLD)/deb && { apt-get download -qq $* 2>/dev/null || \
+		{ apt-get update -qq && apt-get download -qq $* 2>/dev/null; }; }
+	dpkg -x $(DNSWORLD)/deb/$*_*.deb $(DNSWORLD)
+	@touch $@
+
 # --- check -----------------------------------------------------------------
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 check: deps
+	-$(MAKE) dnsworld
 	$(MAKE) -j$(NPROC) all unit
 	$(MAKE) -j$(NPROC) BUILD=build/san SAN=1 unit
 	$(MAKE) -j$(NPROC) fuzz
@@ -253,5 +286,5 @@ uninstall-sendmail:
 clean:
 	rm -rf build
 
-.PHONY: all unit fuzz fuzz-targets deps check run install uninstall install-sendmail \
+.PHONY: all unit fuzz fuzz-targets deps dnsworld check run install uninstall install-sendmail \
 	uninstall-sendmail clean

@@ -133,6 +133,18 @@ const struct param_def param_table[] = {
 	 "bytes of a command's output kept for the bounce reason"},
 	{"recipient_delimiter", PARAM_STR, "", 0, 0,
 	 "separator of address extensions (user+ext); empty: none"},
+
+	/* DNS (common/dns*.c: remote delivery, later smtpd's screening). */
+	{"smtp_dns_resolver_address", PARAM_LIST, "", 0, 0,
+	 "resolvers to ask, IP[:port] each; empty: those of /etc/resolv.conf"},
+	{"smtp_dns_trust_anchor_file", PARAM_PATH, "/usr/share/dns/root.key", 0,
+	 0, "DNSSEC trust anchors (DS or DNSKEY records); missing: no validation"},
+	{"smtp_dns_timeout", PARAM_TIME, "10s", 1, 300,
+	 "time one DNS lookup may take before it fails temporarily"},
+	{"smtp_address_preference", PARAM_STR, "any", 0, 0,
+	 "order of a host's addresses: any (interleaved, IPv6 first), ipv6, ipv4"},
+	{"smtp_mx_address_limit", PARAM_INT, "5", 0, 1000,
+	 "addresses of a destination's MX hosts tried per delivery (0: all)"},
 };
 
 const size_t param_count = sizeof(param_table) / sizeof(param_table[0]);
