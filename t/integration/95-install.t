@@ -32,12 +32,12 @@ work = tempfile.mkdtemp(prefix="moat-install-")
 os.chmod(work, 0o755)
 
 PROGRAMS = ["master", "smtpd", "cleanup", "qmgr", "local", "pickup",
-            "postdrop", "sendmail"]
+            "postdrop", "sendmail", "logd"]
 MANPAGES = {
     "man1": ["sendmail", "mailq", "newaliases", "moat"],
     "man5": ["moat.conf", "master.conf", "aliases"],
     "man8": ["master", "smtpd", "cleanup", "qmgr", "local", "pickup",
-             "postdrop"],
+             "postdrop", "logd"],
 }
 # The spool of INSTALL and common/spool.c: name, owner, group, mode.
 SPOOL = [
