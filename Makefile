@@ -21,7 +21,7 @@ PKGS     := openssl libbsd-overlay lmdb libseccomp
 DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    libseccomp-dev python3 perl swaks lmdb-utils clang libclang-rt-dev \
 	    mailutils \
-	    util-linux
+	    util-linux pflogsumm fail2ban
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -158,7 +158,8 @@ deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null || \
 	    ! command -v prove >/dev/null || ! command -v python3 >/dev/null || \
 	    ! command -v swaks >/dev/null || ! command -v clang >/dev/null || \
-	    ! command -v mail >/dev/null; then \
+	    ! command -v mail >/dev/null || ! command -v pflogsumm >/dev/null || \
+	    ! command -v fail2ban-regex >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing build and test dependencies"; \
 			apt-get update -qq && \
