@@ -177,6 +177,11 @@ with open("/proc/%d/status" % logd_pids[0]) as f:
            "logd runs as moat-log")
 t.is_eq(os.readlink("/proc/%d/root" % logd_pids[0]),
         os.path.realpath(inst.path("spool")), "logd is chrooted in the spool")
+daemon_dir = os.path.dirname(os.readlink("/proc/%d/exe" % logd_pids[0]))
+t.is_eq(subprocess.run([os.path.join(daemon_dir, "logd"), "-S"], capture_output=True,
+                       text=True).stdout,
+        "program=logd\nuser=moat-log\nchroot=y\nsandbox=logd\npeers=root\n",
+        "logd -S prints its stance: moat-log, chrooted, sandbox logd, peer root")
 
 # --- a compromised smtpd: its channel, as moat-smtpd -------------------------
 def steal_channel(program):
