@@ -24,7 +24,7 @@ DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    util-linux \
 	    libunbound-dev nettle-dev libevent-dev dns-root-data ldnsutils \
 	    iproute2 libevent-2.1-7 libfstrm0 libprotobuf-c1 libnghttp2-14 \
-	    libpython3.11
+	    libpython3.11 pflogsumm fail2ban
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -55,7 +55,8 @@ CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Icommon \
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SANLD)
 LDLIBS   += $(PKG_LIBS)
 
-DAEMONS  := master smtpd cleanup qmgr local anvil $(if $(wildcard pickup/pickup.c),pickup)
+DAEMONS  := master smtpd cleanup qmgr local anvil $(if $(wildcard pickup/pickup.c),pickup) \
+	    logd
 COMMANDS := moat $(if $(wildcard sendmail/sendmail.c),sendmail)
 # sendmail/ holds two programs: sendmail (also mailq and newaliases, by the
 # name it is called with) and postdrop (setgid moat-drop, in libexec).
@@ -170,7 +171,8 @@ deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null || \
 	    ! command -v prove >/dev/null || ! command -v python3 >/dev/null || \
 	    ! command -v swaks >/dev/null || ! command -v clang >/dev/null || \
-	    ! command -v mail >/dev/null || \
+	    ! command -v mail >/dev/null || ! command -v pflogsumm >/dev/null || \
+	    ! command -v fail2ban-regex >/dev/null || \
 	    ! command -v ldns-signzone >/dev/null || \
 	    [ ! -e /usr/share/dns/root.key ] || \
 	    ! dpkg-query -W libfstrm0 libprotobuf-c1 libnghttp2-14 \

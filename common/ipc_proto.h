@@ -75,6 +75,27 @@
  *                                  its connections in the current window
  *                                  (0 and 0: anvil's table is full)
  *   -> {op=disconnect, client}     no reply
+ *
+ * The log service (the socket of the logd service in master.conf; peer
+ * root: only the master connects).  The master opens one connection to
+ * each logd it starts and hands it, one frame each, the sink and every
+ * log channel alive (and each new one later); logd never replies.
+ *   -> {op=sink, kind} + fd       where lines go: kind "file" (lines
+ *                                 appended with write(2): maillog_file,
+ *                                 or the master's standard error under
+ *                                 -f) or "syslog" (a connected datagram
+ *                                 socket, one RFC 3164 message a line)
+ *   -> {op=channel, program, pid} + fd
+ *                                 logd's end of a SOCK_SEQPACKET channel
+ *                                 whose other end is fd 2 of the process
+ *                                 the master started as pid from the
+ *                                 master.conf command program; its
+ *                                 lines are tagged syslog_name/program
+ *                                 and the sender's pid as the kernel
+ *                                 reports it (SCM_CREDENTIALS)
+ *   -> {op=stop}                  write what every channel holds, then
+ *                                 exit (reload: the next logd reads the
+ *                                 new configuration; stop)
  */
 #ifndef MOAT_IPC_PROTO_H
 #define MOAT_IPC_PROTO_H
@@ -129,6 +150,16 @@
 #define IPC_OP_DISCONNECT "disconnect"
 #define IPC_CLIENT "client"
 #define IPC_RATE "rate"
+
+/* The log service. */
+#define IPC_OP_SINK "sink"
+#define IPC_OP_CHANNEL "channel"
+#define IPC_OP_STOP "stop"
+#define IPC_KIND "kind"
+#define IPC_PROGRAM "program"
+#define IPC_PID "pid"
+#define IPC_KIND_FILE "file"
+#define IPC_KIND_SYSLOG "syslog"
 
 #define IPC_STATUS "status"
 #define IPC_CODE "code"

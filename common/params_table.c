@@ -24,7 +24,13 @@ const struct param_def param_table[] = {
 	{"daemon_directory", PARAM_PATH, "/usr/local/libexec/moat", 0, 0,
 	 "where the master finds the daemon programs"},
 	{"maillog_file", PARAM_PATH, "/var/log/moat.log", 0, 0,
-	 "the log file every process appends to"},
+	 "the log file logd appends every line to; empty: the system's syslog"},
+	{"syslog_name", PARAM_STR, "moat", 0, 0,
+	 "first part of every line's tag (moat/smtpd): pflogsumm --syslog-name"},
+	{"syslog_facility", PARAM_STR, "mail", 0, 0,
+	 "syslog facility of the lines when maillog_file is empty"},
+	{"syslog_socket", PARAM_PATH, "/dev/log", 0, 0,
+	 "the system logger's socket, used when maillog_file is empty"},
 	{"mail_owner", PARAM_STR, "moat-queue", 0, 0,
 	 "owner of the queue; cleanup and qmgr run as this user"},
 	{"myhostname", PARAM_STR, "", 0, 0,
@@ -145,6 +151,11 @@ const struct param_def param_table[] = {
 	 "order of a host's addresses: any (interleaved, IPv6 first), ipv6, ipv4"},
 	{"smtp_mx_address_limit", PARAM_INT, "5", 0, 1000,
 	 "addresses of a destination's MX hosts tried per delivery (0: all)"},
+	/* logd. */
+	{"log_rate_limit", PARAM_SIZE, "1m", 1 * KB, 1 * GB,
+	 "bytes a second logd writes for one process (its channel)"},
+	{"log_burst_limit", PARAM_SIZE, "4m", 4 * KB, 1 * GB,
+	 "bytes a process may log at once, above log_rate_limit"},
 };
 
 const size_t param_count = sizeof(param_table) / sizeof(param_table[0]);

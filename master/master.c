@@ -1,8 +1,9 @@
 /*
  * master: the supervisor of a Moat instance.  `master -c CONFDIR [-f]`
- * reads main.conf and master.conf, opens maillog_file, locks the pid
- * file, creates every listening socket, starts one process of every
- * service and then keeps the services running: more processes on demand,
+ * reads main.conf and master.conf, opens the log (maillog_file, which
+ * only logd is given: master_log.c), locks the pid file, creates every
+ * listening socket, starts one process of every service (logd among
+ * them) and then keeps the services running: more processes on demand,
  * replacements (with backoff) for the ones that fail, a reload on SIGHUP,
  * a clean stop on SIGTERM or SIGINT.
  *
@@ -56,43 +57,11 @@ master_sanitize_fds(void)
 	close(fd);
 }
 
-static int
-master_open_log(const char *path, struct buf *err)
-{
-	struct stat st;
-	int fd;
-
-	fd = open(path,
-		  O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-		      O_NOCTTY,
-		  0640);
-	if (fd < 0) {
-		buf_printf(err, "open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		buf_printf(err, "%s is not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* The log becomes fd 2 of the master and of every child. */
-static void
-master_use_log(int fd)
-{
-	if (dup2(fd, 2) < 0)
-		log_fatal("dup2: %s", strerror(errno));
-	close(fd);
-}
-
 static void
 master_reload(void)
 {
 	struct master_conf next;
 	struct buf err = BUF_INIT;
-	int fd;
 
 	log_info("reload -- configuration %s", master_conf.conf_dir);
 	if (master_conf_load(master_conf.conf_dir, &next, &err) != 0) {
@@ -107,52 +76,57 @@ master_reload(void)
 		master_conf_free(&next);
 		goto done;
 	}
-	/* A new maillog_file, or the old one after log rotation. */
-	if (!master_foreground) {
-		buf_reset(&err);
-		if ((fd = master_open_log(next.maillog, &err)) < 0)
-			log_error("reload: %s", buf_cstr(&err));
-		else
-			master_use_log(fd);
-	}
 	master_children_drain();
-	master_children_signal(SIGHUP);
+	master_children_signal_if(SIGHUP, 0);
 	master_services_reload(&next.table);
 	master_conf_free(&master_conf);
 	master_conf = next;
 	master_spawn_set_conf(&master_conf);
+	/* A new maillog_file, or the old one after log rotation. */
+	master_log_reload(&master_conf, master_foreground);
 done:
 	buf_free(&err);
 }
 
-static void __attribute__((noreturn)) master_stop(int sig)
+/*
+ * Wait until the children of logd (is_logd 1) or of the other services
+ * (0) are gone, at most MASTER_STOP_GRACE seconds, then kill the rest.
+ */
+static void
+master_stop_wait(int is_logd)
 {
-	long long deadline, left;
-	struct pollfd pfd;
-	int junk;
+	long long deadline = event_now_ms() + MASTER_STOP_GRACE * 1000LL, left;
+	struct pollfd pfd = {master_sigfd, POLLIN, 0};
+	int junk, killed = 0;
 
-	log_info("terminating on signal %d", sig);
-	master_children_signal(SIGTERM);
-	deadline = event_now_ms() + MASTER_STOP_GRACE * 1000LL;
-	pfd.fd = master_sigfd;
-	pfd.events = POLLIN;
-	while (master_child_count() > 0 &&
-	       (left = deadline - event_now_ms()) > 0) {
-		(void)poll(&pfd, 1, (int)left);
+	while (master_child_count_if(is_logd) > 0) {
+		left = deadline - event_now_ms();
+		if (left <= 0 && !killed) {
+			log_warn("%u processes did not stop in %d seconds: "
+				 "killing them",
+				 master_child_count_if(is_logd),
+				 MASTER_STOP_GRACE);
+			master_children_signal_if(SIGKILL, is_logd);
+			killed = 1;
+		}
+		(void)poll(&pfd, 1, left > 0 ? (int)left : 1000);
 		(void)master_signal_read(master_sigfd, &junk);
 		master_reap();
 	}
-	if (master_child_count() > 0) {
-		log_warn(
-		    "%u processes did not stop in %d seconds: killing them",
-		    master_child_count(), MASTER_STOP_GRACE);
-		master_children_signal(SIGKILL);
-		while (master_child_count() > 0) {
-			(void)poll(&pfd, 1, 1000);
-			(void)master_signal_read(master_sigfd, &junk);
-			master_reap();
-		}
-	}
+}
+
+/*
+ * Every daemon but logd first; then logd, told to write what every
+ * channel holds before it exits, so the last lines are kept.
+ */
+static void __attribute__((noreturn)) master_stop(int sig)
+{
+	log_info("terminating on signal %d", sig);
+	master_children_signal_if(SIGTERM, 0);
+	master_stop_wait(0);
+	master_log_stop();
+	master_stop_wait(1);
+	master_log_stopped();
 	master_services_close_all();
 	master_pid_remove();
 	exit(0);
@@ -281,7 +255,7 @@ main(int argc, char **argv)
 {
 	char conf_dir[PATH_MAX];
 	struct buf err = BUF_INIT;
-	int log_fd = -1, ready_fd = -1, null_fd;
+	int ready_fd = -1, null_fd;
 
 	master_sanitize_fds();
 	log_init("master");
@@ -292,8 +266,7 @@ main(int argc, char **argv)
 	umask(022);
 	if (master_conf_load(conf_dir, &master_conf, &err) != 0)
 		log_fatal("%s", buf_cstr(&err));
-	if (!master_foreground &&
-	    (log_fd = master_open_log(master_conf.maillog, &err)) < 0)
+	if (master_log_open(&master_conf, master_foreground, &err) != 0)
 		log_fatal("%s", buf_cstr(&err));
 	if (chdir(master_conf.queue_dir) != 0)
 		log_fatal("chdir %s: %s", master_conf.queue_dir,
@@ -306,11 +279,10 @@ main(int argc, char **argv)
 	master_sigfd = master_signal_init();
 	if ((null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
 		log_fatal("open /dev/null: %s", strerror(errno));
-	if (!master_foreground) {
-		if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0)
-			log_fatal("dup2: %s", strerror(errno));
-		master_use_log(log_fd);
-	}
+	if (!master_foreground &&
+	    (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0))
+		log_fatal("dup2: %s", strerror(errno));
+	master_log_start();
 	master_spawn_init(&master_conf, null_fd);
 	log_info("daemon started, configuration %s", conf_dir);
 	if (!master_foreground)

@@ -27,7 +27,9 @@ struct master_conf {
 	char *conf_dir;  /* absolute */
 	char *queue_dir; /* the master's working directory */
 	char *daemon_dir;
-	char *maillog;
+	char *maillog; /* empty: syslog_socket */
+	char *syslog_name;
+	char *syslog_socket;
 	struct service_table table;
 };
 
@@ -49,6 +51,7 @@ struct master_child {
 	struct master_service *svc;
 	char *path;    /* the program, for log lines */
 	int status_rd; /* the read end of this child's status pipe */
+	int log_fd;    /* logd's end of its log channel (a copy), or -1 */
 	int idle;
 	int draining;   /* told to finish (reload): never idle */
 	int bad_status; /* wrote garbage on its pipe (logged once) */
@@ -73,12 +76,28 @@ void master_spawn_init(const struct master_conf *mc, int null_fd);
 void master_spawn_set_conf(const struct master_conf *mc);
 int master_spawn(struct master_service *s);
 void master_reap(void);
-void master_children_signal(int sig);
+/* The children of logd (is_logd 1) or of every other service (0). */
+void master_children_signal_if(int sig, int is_logd);
+unsigned master_child_count_if(int is_logd);
 void master_children_drain(void);
 struct master_child *master_children(void);
 void master_child_read_status(struct master_child *c);
 unsigned master_child_count(void);
 void master_spawn_due(long long now, long long *next_ms);
+
+/* master_log.c */
+int master_log_is_logd(const struct master_service *s);
+int master_log_open(const struct master_conf *mc, int foreground,
+		    struct buf *err);
+int master_log_channel(int *child_end);
+void master_log_start(void);
+void master_log_spawned(struct master_child *c);
+void master_log_reaped(struct master_child *c);
+void master_log_reload(const struct master_conf *mc, int foreground);
+void master_log_stop(void);
+void master_log_direct(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+void master_log_stopped(void);
 
 /* master_signal.c */
 #define MASTER_SIG_CHLD 0x1

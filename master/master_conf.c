@@ -74,6 +74,73 @@ master_conf_snapshot(struct master_conf *mc, const char *conf_dir)
 	mc->queue_dir = xstrdup(param_str("queue_directory"));
 	mc->daemon_dir = xstrdup(param_str("daemon_directory"));
 	mc->maillog = xstrdup(param_str("maillog_file"));
+	mc->syslog_name = xstrdup(param_str("syslog_name"));
+	mc->syslog_socket = xstrdup(param_str("syslog_socket"));
+}
+
+/* The log parameters logd would refuse, refused here with their names. */
+static int
+master_check_log_params(const struct master_conf *mc, struct buf *err)
+{
+	const char *facility = param_str("syslog_facility");
+
+	if (!log_syslog_name_ok(mc->syslog_name)) {
+		buf_printf(err,
+			   "%s/main.conf: syslog_name %s: expected 1 to %d "
+			   "of [A-Za-z0-9._+-/]",
+			   mc->conf_dir, mc->syslog_name, LOG_NAME_MAX);
+		return -1;
+	}
+	if (log_facility_code(facility) < 0) {
+		buf_printf(err,
+			   "%s/main.conf: syslog_facility %s: expected mail, "
+			   "daemon, user or local0 to local7",
+			   mc->conf_dir, facility);
+		return -1;
+	}
+	if (mc->maillog[0] == '\0' && mc->syslog_socket[0] == '\0') {
+		buf_printf(err,
+			   "%s/main.conf: maillog_file is empty (syslog), "
+			   "so syslog_socket must be set",
+			   mc->conf_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Exactly one logd, of one process, on a unix socket: the master hands it
+ * the log and every daemon's channel; without it no line is written.
+ */
+static int
+master_check_logd(const struct master_conf *mc, struct buf *err)
+{
+	const struct service *logd = NULL, *s;
+	size_t i;
+
+	for (i = 0; i < mc->table.count; i++) {
+		s = &mc->table.svc[i];
+		if (strcmp(s->command, "logd") != 0)
+			continue;
+		if (logd != NULL || s->maxproc != 1 ||
+		    s->type != SERVICE_UNIX) {
+			buf_printf(err,
+				   "%s/master.conf:%u: logd must be one unix "
+				   "service of maxproc 1",
+				   mc->conf_dir, s->lineno);
+			return -1;
+		}
+		logd = s;
+	}
+	if (logd == NULL) {
+		buf_printf(err,
+			   "%s/master.conf: no logd service, so nothing "
+			   "could be logged; add: private/logd unix moat-log "
+			   "y 1 logd",
+			   mc->conf_dir);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -127,15 +194,16 @@ master_conf_load(const char *conf_dir, struct master_conf *mc, struct buf *err)
 	    params_load(conf_dir, err) != 0)
 		return -1;
 	master_conf_snapshot(mc, conf_dir);
-	if (mc->queue_dir[0] == '\0' || mc->daemon_dir[0] == '\0' ||
-	    mc->maillog[0] == '\0') {
+	if (mc->queue_dir[0] == '\0' || mc->daemon_dir[0] == '\0') {
 		buf_printf(err,
-			   "%s/main.conf: queue_directory, "
-			   "daemon_directory and maillog_file must be set",
+			   "%s/main.conf: queue_directory and "
+			   "daemon_directory must be set",
 			   conf_dir);
 		goto fail;
 	}
-	if (service_table_load(conf_dir, &mc->table, err) != 0)
+	if (master_check_log_params(mc, err) != 0 ||
+	    service_table_load(conf_dir, &mc->table, err) != 0 ||
+	    master_check_logd(mc, err) != 0)
 		goto fail;
 	for (i = 0; i < mc->table.count; i++)
 		if (master_check_service(mc, &mc->table.svc[i], err) != 0)
@@ -153,6 +221,8 @@ master_conf_free(struct master_conf *mc)
 	free(mc->queue_dir);
 	free(mc->daemon_dir);
 	free(mc->maillog);
+	free(mc->syslog_name);
+	free(mc->syslog_socket);
 	if (mc->table.svc != NULL)
 		service_table_free(&mc->table);
 	memset(mc, 0, sizeof(*mc));

@@ -1,15 +1,15 @@
 /*
  * master_spawn: start daemons and account for their deaths.  A child is
  * forked by root and exec'd with the service's listener on fd 3, the
- * write end of a status pipe of its own on fd 4, the log on fd 2,
- * /dev/null on 0 and 1, nothing else open, default signal dispositions
- * and a clean environment; the daemon drops privileges itself (server.c).
- * Policy: demand (no idle child and a readable listener) starts one more
- * up to maxproc; a child that fails is replaced after a backoff; a
- * service of one process (qmgr) is always kept running.  Hostile input:
- * the status bytes a child writes (a compromised daemon writes anything,
- * but only on its own pipe, so it can only misstate its own state) and
- * exit statuses.  Runs in the master.
+ * write end of a status pipe of its own on fd 4, a log channel of its own
+ * on fd 2 (master_log.c), /dev/null on 0 and 1, nothing else open, default
+ * signal dispositions and a clean environment; the daemon drops privileges
+ * itself (server.c).  Policy: demand (no idle child and a readable
+ * listener) starts one more up to maxproc; a child that fails is replaced
+ * after a backoff; a service of one process (qmgr) is always kept running.
+ * Hostile input: the status bytes a child writes (a compromised daemon
+ * writes anything, but only on its own pipe, so it can only misstate its
+ * own state) and exit statuses.  Runs in the master.
  */
 #include <errno.h>
 #include <signal.h>
@@ -59,18 +59,19 @@ master_spawn_set_conf(const struct master_conf *mc)
 /* In the child: set up the descriptors and exec; never returns. */
 static void __attribute__((noreturn))
 master_child_exec(const struct master_service *s, const char *path, char **argv,
-		  int status_wr)
+		  int status_wr, int log_wr)
 {
-	int listen_fd, status_fd;
+	int listen_fd, status_fd, log_fd;
 
 	master_signal_child_reset();
 	/* Above 4 first, so the dup2s below cannot clobber each other. */
 	listen_fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 5);
 	status_fd = fcntl(status_wr, F_DUPFD_CLOEXEC, 5);
-	if (listen_fd < 0 || status_fd < 0 || dup2(spawn_null_fd, 0) < 0 ||
-	    dup2(spawn_null_fd, 1) < 0 ||
+	log_fd = fcntl(log_wr, F_DUPFD_CLOEXEC, 5);
+	if (listen_fd < 0 || status_fd < 0 || log_fd < 0 ||
+	    dup2(spawn_null_fd, 0) < 0 || dup2(spawn_null_fd, 1) < 0 ||
 	    dup2(listen_fd, SERVER_LISTEN_FD) < 0 ||
-	    dup2(status_fd, SERVER_STATUS_FD) < 0) {
+	    dup2(status_fd, SERVER_STATUS_FD) < 0 || dup2(log_fd, 2) < 0) {
 		log_error("service %s: child descriptors: %s", s->svc.name,
 			  strerror(errno));
 		_exit(127);
@@ -111,30 +112,40 @@ master_spawn(struct master_service *s)
 	char *argv[MASTER_ARGV_MAX];
 	struct master_child *c;
 	struct buf path = BUF_INIT;
-	int pfd[2] = {-1, -1};
+	int pfd[2] = {-1, -1}, log_rd = -1, log_wr = -1;
 	pid_t pid = -1;
 
 	buf_printf(&path, "%s/%s", spawn_conf->daemon_dir, s->svc.command);
 	master_child_argv(s, argv);
 	if (pipe2(pfd, O_CLOEXEC) != 0 ||
-	    fcntl(pfd[0], F_SETFL, O_NONBLOCK) != 0 || (pid = fork()) < 0) {
+	    fcntl(pfd[0], F_SETFL, O_NONBLOCK) != 0 ||
+	    (log_rd = master_log_channel(&log_wr)) < 0 || (pid = fork()) < 0) {
 		log_warn("service %s: %s: %s", s->svc.name,
-			 pfd[0] < 0 ? "status pipe" : "fork", strerror(errno));
+			 pfd[0] < 0   ? "status pipe"
+			 : log_rd < 0 ? "log channel"
+				      : "fork",
+			 strerror(errno));
 		if (pfd[0] >= 0) {
 			close(pfd[0]);
 			close(pfd[1]);
+		}
+		if (log_rd >= 0) {
+			close(log_rd);
+			close(log_wr);
 		}
 		buf_free(&path);
 		s->throttle_until = event_now_ms() + 1000;
 		return -1;
 	}
 	if (pid == 0)
-		master_child_exec(s, buf_cstr(&path), argv, pfd[1]);
+		master_child_exec(s, buf_cstr(&path), argv, pfd[1], log_wr);
 	close(pfd[1]);
+	close(log_wr);
 	c = xcalloc(1, sizeof(*c));
 	c->pid = pid;
 	c->svc = s;
 	c->status_rd = pfd[0];
+	c->log_fd = log_rd;
 	c->path = path.data; /* the buffer's storage now belongs to c */
 	/* Counted idle until it says otherwise: no second start meanwhile. */
 	c->idle = 1;
@@ -144,6 +155,7 @@ master_spawn(struct master_service *s)
 	master_child_total++;
 	s->total++;
 	s->idle++;
+	master_log_spawned(c);
 	return 0;
 }
 
@@ -285,6 +297,7 @@ master_reap(void)
 		*pp = c->next;
 		master_child_total--;
 		master_child_exited(c, status, event_now_ms());
+		master_log_reaped(c);
 		if (c->status_rd >= 0)
 			close(c->status_rd);
 		free(c->path);
@@ -293,13 +306,25 @@ master_reap(void)
 }
 
 void
-master_children_signal(int sig)
+master_children_signal_if(int sig, int is_logd)
 {
 	struct master_child *c;
 
 	for (c = master_child_list; c != NULL; c = c->next)
-		if (kill(c->pid, sig) != 0 && errno != ESRCH)
+		if (master_log_is_logd(c->svc) == is_logd &&
+		    kill(c->pid, sig) != 0 && errno != ESRCH)
 			log_warn("kill %ld: %s", (long)c->pid, strerror(errno));
+}
+
+unsigned
+master_child_count_if(int is_logd)
+{
+	struct master_child *c;
+	unsigned n = 0;
+
+	for (c = master_child_list; c != NULL; c = c->next)
+		n += master_log_is_logd(c->svc) == is_logd;
+	return n;
 }
 
 /* Reload: every child finishes its work and exits; none counts as idle. */

@@ -65,7 +65,7 @@ pid_file = inst.path("spool", "pid", "master.pid")
 try:
     inst.start()
     t.ok(True, "moat start: the instance answers on 127.0.0.1:%d" % port)
-    t.like(inst.log(), r"moat/master\[\d+\]: daemon started, configuration %s"
+    t.like_soon(inst.log, r"moat/master\[\d+\]: daemon started, configuration %s"
            % re.escape(inst.conf), "the master logs its start")
 
     r = inst.moat("status", check=False)
@@ -118,7 +118,7 @@ try:
     got = wait_for(lambda: "reloaded-1" in (banner(port) or ""), 15)
     t.ok(got, "after the reload a new connection sees the new smtpd_banner",
          banner(port))
-    t.like(inst.log(), r"moat/master\[%d\]: reload" % master_pid,
+    t.like_soon(inst.log, r"moat/master\[%d\]: reload" % master_pid,
            "the master logs the reload")
 
     # Reload of master.conf: a listener added, then removed.
@@ -153,7 +153,7 @@ try:
     t.ok(not os.path.exists(pid_file), "stop removes the pid file")
     t.ok(not os.path.exists(inst.path("spool", "private", "qmgr")),
          "stop removes the unix sockets")
-    t.like(inst.log(), r"moat/master\[%d\]: terminating on signal 15" % master_pid,
+    t.like_soon(inst.log, r"moat/master\[%d\]: terminating on signal 15" % master_pid,
            "the master logs why it stopped")
     left = wait_for(lambda: not any(inst.pids_of(p) for p in DAEMONS)
                     and not os.path.exists("/proc/%d" % master_pid), 5)

@@ -186,13 +186,13 @@ for what, n in sorted(bad.items()):
          "%s: a warning says why it went to corrupt/" % what)
 t.ok(inst.wait_log(r"warning: maildrop/odd name: .*; moved to corrupt/[0-9A-F]{23}", 5),
      "a name that is not a queue ID goes to corrupt/ under a fresh queue ID")
-t.like(inst.log(), r"maildrop/%s: offset \d+: " % bad["truncated"], "truncated: the parser's reason is logged")
-t.like(inst.log(), r"maildrop/%s: 2 hard links" % hl, "hard link: the link count is logged")
-t.like(inst.log(), r"maildrop/%s: mode 4755, expected 0744" % bad["wrong mode"], "wrong mode: the mode is logged")
-t.like(inst.log(), r"maildrop/%s: .*(too large|message_size_limit)" % bad["huge"], "huge: the size is logged")
-t.like(inst.log(), r"maildrop/%s: uid=%d from=<a@@b>: cleanup refused it: 501 " % (bad["bad sender"], alice.uid),
+t.like_soon(inst.log, r"maildrop/%s: offset \d+: " % bad["truncated"], "truncated: the parser's reason is logged")
+t.like_soon(inst.log, r"maildrop/%s: 2 hard links" % hl, "hard link: the link count is logged")
+t.like_soon(inst.log, r"maildrop/%s: mode 4755, expected 0744" % bad["wrong mode"], "wrong mode: the mode is logged")
+t.like_soon(inst.log, r"maildrop/%s: .*(too large|message_size_limit)" % bad["huge"], "huge: the size is logged")
+t.like_soon(inst.log, r"maildrop/%s: uid=%d from=<a@@b>: cleanup refused it: 501 " % (bad["bad sender"], alice.uid),
        "bad sender: cleanup's refusal is logged")
-t.like(inst.log(), r"maildrop/%s: .*cleanup refused it: 501 " % bad["bad recipient"],
+t.like_soon(inst.log, r"maildrop/%s: .*cleanup refused it: 501 " % bad["bad recipient"],
        "bad recipient: cleanup's refusal is logged")
 t.ok(inst.wait_log(r"warning: maildrop/%s: a symbolic link; removed" % sym, 5), "symlink: removed and logged")
 t.ok(inst.wait_log(r"warning: maildrop/%s: a fifo; removed" % fifo, 5), "fifo: removed and logged")

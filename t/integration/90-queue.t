@@ -145,7 +145,7 @@ t.ok("sender: <sender1@example.org>" in r.stdout and
      "queue: deferred" in r.stdout, "show prints the envelope", r.stdout)
 t.ok("Subject: waiting 1" in r.stdout and "body of message 1" in r.stdout,
      "show prints the content", r.stdout)
-t.like(inst.log(), r"qmgr\[\d+\]: %s: shown to uid 0" % a, "showing a message is logged")
+t.like_soon(inst.log, r"qmgr\[\d+\]: %s: shown to uid 0" % a, "showing a message is logged")
 r = queue("show", "0" * 23)
 t.is_eq((r.returncode, r.stderr.strip()), (1, "moat: %s: no such message" % ("0" * 23)),
         "show of an unknown ID: no such message, exit 1")
@@ -156,7 +156,7 @@ t.is_eq(r.returncode, 2, "show of something that is not a queue ID: exit 2")
 r = queue("hold", a)
 t.is_eq((r.returncode, r.stdout.strip()), (0, "moat: %s: placed on hold" % a), "hold: placed on hold")
 t.is_eq(where(a), ["hold"], "the held message is in hold/")
-t.like(inst.log(), r"%s: placed on hold \(by uid 0\)" % a, "hold is logged with the uid")
+t.like_soon(inst.log, r"%s: placed on hold \(by uid 0\)" % a, "hold is logged with the uid")
 t.like(queue("list", "--mailq").stdout, r"(?m)^%s!" % a, "--mailq flags a held message with '!'")
 t.ok(any(e["queue_id"] == a and e["queue"] == "hold"
          for e in json.loads(queue("list", "--json").stdout)), "--json says queue hold")
@@ -189,7 +189,7 @@ r = queue("flush")
 t.is_eq((r.returncode, r.stdout, r.stderr), (0, "", ""), "flush: exit 0, silent")
 t.ok(wait_for(lambda: attempts(a) > before[0] and attempts(b) > before[1], 20),
      "flush tries every deferred message")
-t.like(inst.log(), r"queue flush \(by uid 0\)", "flush is logged with the uid")
+t.like_soon(inst.log, r"queue flush \(by uid 0\)", "flush is logged with the uid")
 
 # --- refused: a local user who is not an administrator -------------------
 wait_for(lambda: where(a) == ["deferred"] and where(b) == ["deferred"], 10)
@@ -206,7 +206,7 @@ for args, text, what in ((["list"], DENY_SEE, "list"),
          "a user outside admin_group: %s is refused (%s, exit 77)" % (what, text),
          (r.returncode, r.stdout, r.stderr))
 t.is_eq(where(a), ["deferred"], "the refused hold and delete changed nothing")
-t.like(inst.log(), r"warning: op=delete uid=%d pid=\d+: denied" % usr.uid,
+t.like_soon(inst.log, r"warning: op=delete uid=%d pid=\d+: denied" % usr.uid,
        "a refused request is logged with the uid")
 
 # --- qmgr checks every request itself ---------------------------------------
@@ -264,7 +264,7 @@ t.is_eq(ask([(b"op", b"list")], usr), [{"status": "denied", "text": DENY_SEE}],
         "the raw list request of a plain user is denied")
 t.is_eq(ask([(b"op", b"bogus")]), [], "an unknown request closes the connection")
 t.is_eq(ask([(b"op", b"wake")], usr), [], "a wake-up from a plain user is refused")
-t.like(inst.log(), r"request from uid %d pid \d+: wake-up not permitted; closed" % usr.uid,
+t.like_soon(inst.log, r"request from uid %d pid \d+: wake-up not permitted; closed" % usr.uid,
        "and logged")
 t.ok(inst.pids_of("qmgr"), "qmgr is still running")
 
@@ -291,7 +291,7 @@ t.ok(c and wait_for(lambda: where(c) == ["deferred"], 20),
 hog.stdin.write("\n")
 hog.stdin.flush()
 hog.wait()
-t.like(inst.log(), r"refused connection from uid=%d pid=\d+: too many connections" % usr.uid,
+t.like_soon(inst.log, r"refused connection from uid=%d pid=\d+: too many connections" % usr.uid,
        "the refused connection is logged")
 
 # --- a message being delivered -------------------------------------------------
@@ -308,7 +308,7 @@ t.ok(r.returncode == 0 and "when this delivery attempt ends" in r.stdout,
      "hold of a message being delivered takes effect after the attempt", r.stdout)
 open(os.path.join(gate, "open"), "w").close()
 t.ok(wait_for(lambda: where(s) == ["hold"], 20), "after the attempt it is in hold/, not deferred/")
-t.like(inst.log(), r"%s: placed on hold \(by uid 0\)" % s, "and that is logged")
+t.like_soon(inst.log, r"%s: placed on hold \(by uid 0\)" % s, "and that is logged")
 
 # --- delete --------------------------------------------------------------------------
 r = queue("delete", s)
@@ -316,7 +316,7 @@ t.is_eq((r.returncode, r.stdout.strip()), (0, "moat: %s: deleted" % s), "delete 
 r = queue("delete", b)
 t.is_eq((r.returncode, r.stdout.strip()), (0, "moat: %s: deleted" % b), "delete from deferred/")
 t.ok(where(b) == [] and where(s) == [], "deleted files are gone")
-t.like(inst.log(), r"%s: removed \(deleted by uid 0\)" % b, "delete is logged with the uid")
+t.like_soon(inst.log, r"%s: removed \(deleted by uid 0\)" % b, "delete is logged with the uid")
 r = queue("delete", b)
 t.is_eq((r.returncode, r.stderr.strip()), (1, "moat: %s: no such message" % b),
         "deleting twice: no such message, exit 1")
@@ -329,7 +329,7 @@ r = moat_as(adm, "queue", "flush")
 t.is_eq(r.returncode, 0, "a member of moat-admin flushes the queue")
 r = moat_as(adm, "queue", "hold", a)
 t.is_eq(r.returncode, 0, "a member of moat-admin holds a message")
-t.like(inst.log(), r"%s: placed on hold \(by uid %d\)" % (a, adm.uid), "logged with the member's uid")
+t.like_soon(inst.log, r"%s: placed on hold \(by uid %d\)" % (a, adm.uid), "logged with the member's uid")
 t.is_eq(moat_as(adm, "queue", "release", a).returncode, 0, "and releases it")
 
 # --- restrict_mailq = no, restrict_qrun = no ----------------------------------------

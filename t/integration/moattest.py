@@ -51,6 +51,14 @@ class Tap:
         return self.ok(got is not None and re.search(pattern, got) is not None,
                        name, got, "match /%s/" % pattern)
 
+    def like_soon(self, get, pattern, name, timeout=10.0):
+        """like() on get(), once it matches or timeout seconds passed: for
+        the log, which logd writes a moment after the line was said."""
+        rx = re.compile(pattern)
+        return self.like(wait_for(lambda: (lambda v: v if rx.search(v) else
+                                           None)(get()), timeout) or get(),
+                         pattern, name)
+
     def diag(self, text):
         for line in str(text).splitlines():
             print("# " + line)

@@ -120,8 +120,9 @@ master_conf_parses(void)
 		printf("#   %s\n", buf_cstr(&err));
 		return;
 	}
-	is_int(t.count, 6,
-	       "six services: smtpd, cleanup, qmgr, local, pickup, anvil");
+	is_int(t.count, 7,
+	       "seven services: smtpd, cleanup, qmgr, local, pickup, anvil, "
+	       "logd");
 	s = service_find_command(&t, "smtpd");
 	ok(s != NULL && strcmp(s->name, CONF_DEFAULT_LISTEN) == 0 &&
 	       s->type == SERVICE_INET,
@@ -132,6 +133,10 @@ master_conf_parses(void)
 	s = service_find_command(&t, "local");
 	ok(s != NULL && strcmp(s->user, "root") == 0 && !s->chroot,
 	   "local runs as root, not chrooted");
+	s = service_find_command(&t, "logd");
+	ok(s != NULL && s->maxproc == 1 && s->chroot &&
+	       strcmp(s->user, "moat-log") == 0 && s->type == SERVICE_UNIX,
+	   "one logd, as moat-log, chrooted, on a unix socket");
 	service_table_free(&t);
 	buf_free(&err);
 }
