@@ -89,7 +89,8 @@ sandbox_add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 	if (r->arg == SB_SELF)
 		return seccomp_rule_add(
 		    ctx, SCMP_ACT_ALLOW, r->nr, 1,
-		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+		    (struct scmp_arg_cmp){0, SCMP_CMP_EQ,
+					  (scmp_datum_t)getpid(), 0});
 	c = &sandbox_conds[r->arg];
 	for (i = 0; i < c->count && rc == 0; i++)
 		rc = seccomp_rule_add(

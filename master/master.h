@@ -94,6 +94,17 @@ unsigned master_signal_read(int fd, int *term_sig);
 void master_signal_child_reset(void);
 
 /* master_seccomp.c: the call a seccomp filter killed a child for. */
+struct master_seccomp_record {
+	pid_t pid; /* 0: none */
+	long nr;
+	unsigned long arch; /* AUDIT_ARCH_*, as libseccomp's arch tokens */
+};
+/*
+ * Pure: one /dev/kmsg record of len bytes; 0 with k filled when it is the
+ * audit record of a seccomp kill, else -1.
+ */
+int master_seccomp_parse(const char *rec, size_t len,
+			 struct master_seccomp_record *k);
 void master_seccomp_init(void);
 /* Read the kernel's new records; before each fork. */
 void master_seccomp_drain(void);

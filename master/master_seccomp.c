@@ -17,11 +17,13 @@
  * it instead and the lookup finds nothing, which the caller says.
  * Input: kernel records; only the kernel and root write /dev/kmsg, but a
  * child picks its own comm and exe, which the kernel quotes or hex-encodes:
- * fields are matched only as whole space-separated words after the record
- * type.  Runs in the master.
+ * master_seccomp_parse (pure, fuzzed by fuzz/fuzz_master_seccomp.c)
+ * matches fields only as whole space-separated words of the record's first
+ * line, the first of each name.  Runs in the master.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -38,12 +40,6 @@
 #define MASTER_SECCOMP_WAIT_MS 500
 #define MASTER_AUDIT_SECCOMP "audit: type=1326 "
 
-struct master_seccomp_record {
-	pid_t pid; /* 0: empty slot */
-	long nr;
-	unsigned long arch;
-};
-
 static int kmsg_fd = -1;
 static struct master_seccomp_record kmsg_kills[MASTER_SECCOMP_KEEP];
 static unsigned kmsg_next;
@@ -58,69 +54,84 @@ master_seccomp_init(void)
 	}
 }
 
-/* The value of the word "key=value" in text, as a number; -1: none. */
+/* The word [w, w+n) is "key=NUMBER": 0 with the number, else -1. */
 static int
-master_record_field(const char *text, const char *key, int base,
-		    unsigned long *value)
+master_record_word(const char *w, size_t n, const char *key, unsigned base,
+		   unsigned long *value)
 {
-	size_t klen = strlen(key);
-	const char *p = text;
-	char *end;
+	static const char digits[] = "0123456789abcdef";
+	size_t klen = strlen(key), i;
+	unsigned long v = 0;
+	const char *d;
 
-	while ((p = strstr(p, key)) != NULL) {
-		if ((p == text || p[-1] == ' ') && p[klen] == '=') {
-			errno = 0;
-			*value = strtoul(p + klen + 1, &end, base);
-			if (errno == 0 && end != p + klen + 1 &&
-			    (*end == ' ' || *end == '\n' || *end == '\0'))
-				return 0;
+	if (n <= klen + 1 || memcmp(w, key, klen) != 0 || w[klen] != '=')
+		return -1;
+	for (i = klen + 1; i < n; i++) {
+		d = memchr(digits, w[i], base);
+		if (d == NULL ||
+		    v > (ULONG_MAX - (unsigned long)(d - digits)) / base)
 			return -1;
-		}
-		p += klen;
+		v = v * base + (unsigned long)(d - digits);
 	}
-	return -1;
+	*value = v;
+	return 0;
 }
 
-/* One kmsg record ("pri,seq,usec,flags;text"): keep it if a kill. */
-static void
-master_seccomp_parse(const char *rec)
+int
+master_seccomp_parse(const char *rec, size_t len,
+		     struct master_seccomp_record *k)
 {
-	const char *text = strchr(rec, ';');
-	unsigned long pid, nr, arch, sig;
-	struct master_seccomp_record *k;
+	static const char *const keys[] = {"pid", "sig", "syscall", "arch"};
+	static const unsigned bases[] = {10, 10, 10, 16};
+	const size_t head = strlen(MASTER_AUDIT_SECCOMP);
+	const char *p = memchr(rec, ';', len), *end, *w;
+	unsigned long v[4] = {0, 0, 0, 0};
+	unsigned seen = 0, i;
 
-	if (text == NULL || strncmp(text + 1, MASTER_AUDIT_SECCOMP,
-				    strlen(MASTER_AUDIT_SECCOMP)) != 0)
-		return;
-	text += 1 + strlen(MASTER_AUDIT_SECCOMP);
-	if (master_record_field(text, "pid", 10, &pid) != 0 ||
-	    master_record_field(text, "sig", 10, &sig) != 0 ||
-	    master_record_field(text, "syscall", 10, &nr) != 0 ||
-	    master_record_field(text, "arch", 16, &arch) != 0 || sig == 0 ||
-	    pid == 0 || pid > 0x7fffffffUL || nr > 0xffffUL)
-		return; /* sig=0: a logged call that was allowed */
-	k = &kmsg_kills[kmsg_next++ % MASTER_SECCOMP_KEEP];
-	k->pid = (pid_t)pid;
-	k->nr = (long)nr;
-	k->arch = arch;
+	/* The first line only: continuation lines are " KEY=value". */
+	end = memchr(rec, '\n', len);
+	if (end == NULL)
+		end = rec + len;
+	if (p == NULL || p >= end || (size_t)(end - p - 1) < head ||
+	    memcmp(p + 1, MASTER_AUDIT_SECCOMP, head) != 0)
+		return -1;
+	for (p += 1 + head; p < end; p = w + 1) {
+		w = memchr(p, ' ', (size_t)(end - p));
+		if (w == NULL)
+			w = end;
+		for (i = 0; i < 4; i++)
+			if (!(seen & 1U << i) &&
+			    master_record_word(p, (size_t)(w - p), keys[i],
+					       bases[i], &v[i]) == 0)
+				seen |= 1U << i;
+	}
+	/* sig=0: a call logged and allowed, not a kill. */
+	if (seen != 15 || v[0] == 0 || v[0] > 0x7fffffffUL || v[1] == 0 ||
+	    v[2] > 0xffffUL || v[3] > 0xffffffffUL)
+		return -1;
+	k->pid = (pid_t)v[0];
+	k->nr = (long)v[2];
+	k->arch = v[3];
+	return 0;
 }
 
 void
 master_seccomp_drain(void)
 {
 	static char rec[MASTER_KMSG_RECORD];
+	struct master_seccomp_record k;
 	ssize_t n;
 
 	if (kmsg_fd < 0)
 		return;
 	for (;;) {
-		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		n = read(kmsg_fd, rec, sizeof(rec));
 		if (n < 0 && (errno == EPIPE || errno == EINTR))
 			continue; /* EPIPE: records were overwritten */
 		if (n <= 0)
 			return;
-		rec[n] = '\0';
-		master_seccomp_parse(rec);
+		if (master_seccomp_parse(rec, (size_t)n, &k) == 0)
+			kmsg_kills[kmsg_next++ % MASTER_SECCOMP_KEEP] = k;
 	}
 }
 
