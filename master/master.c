@@ -291,6 +291,8 @@ main(int argc, char **argv)
 		log_fatal("configuration directory: %s", strerror(errno));
 	if (geteuid() != 0)
 		log_fatal("the master must run as root");
+	/* No filter, but nothing it starts can gain privileges by exec. */
+	sandbox_enter(SANDBOX_NONE);
 	umask(022);
 	if (master_conf_load(conf_dir, &master_conf, &err) != 0)
 		log_fatal("%s", buf_cstr(&err));

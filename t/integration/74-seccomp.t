@@ -68,6 +68,9 @@ for prog in ("smtpd", "cleanup", "qmgr", "pickup", "anvil"):
                 "%s pid %d: Seccomp 2, NoNewPrivs 1" % (prog, pid))
 client.cmd("QUIT")
 client.close()
+masters = inst.pids_of("master")
+t.is_eq([status_fields(p) for p in masters], [(0, 1)],
+        "the master: no filter, NoNewPrivs 1")
 parents = inst.pids_of("local")
 t.ok(parents, "local runs")
 for pid in parents:
@@ -93,9 +96,11 @@ kids = wait_for(lambda: [k for k in children_of(parents)
                          if (proc_ids(k) or (0,))[0] == sam.uid], 20)
 t.ok(kids, "a delivery child runs as the recipient")
 for k in kids or []:
-    t.is_eq(status_fields(k), (2, 1), "delivery child pid %d: Seccomp 2" % k)
     cmds = wait_for(lambda: children_of([k]), 5)
     t.ok(cmds, "it started the command")
+    # It enters its filter right after that fork.
+    t.is_eq(wait_for(lambda: status_fields(k) == (2, 1) and (2, 1), 5), (2, 1),
+            "delivery child pid %d: Seccomp 2, NoNewPrivs 1" % k)
     for c in cmds or []:
         t.is_eq(status_fields(c), (0, 1),
                 "the command pid %d runs unfiltered (it may exec), "
