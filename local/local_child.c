@@ -193,7 +193,7 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 		struct local_command c = {job->target, &job->user, job->rcpt,
 					  job->extension};
 		(void)local_command_deliver(&c, msg, &r);
-		local_child_confine(); /* no command ran: not yet done */
+		local_child_confine(); /* no-op once a command was forked */
 	}
 	if (r.status == LOCAL_SENT)
 		local_child_delivered();
