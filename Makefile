@@ -144,7 +144,14 @@ $(BUILD)/t/unit/%: t/unit/%.c t/unit/tap.h $$(call prog_objs,$$*) $(LIBMOAT)
 	$(CC) $(CFLAGS) -It/unit $(addprefix -I,$(call prog_of,$*)) $(LDFLAGS) -o $@ $< \
 		$(call prog_objs,$*) $(LIBMOAT) $(LDLIBS)
 
-unit: $(UNIT_BIN)
+# Test helpers: programs the integration tests run, never installed.
+HELPER_SRC := $(wildcard t/helper/*.c)
+HELPER_BIN := $(HELPER_SRC:t/helper/%.c=$(BUILD)/t/helper/%)
+$(BUILD)/t/helper/%: t/helper/%.c $(LIBMOAT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMOAT) $(LDLIBS)
+
+unit: $(UNIT_BIN) $(HELPER_BIN)
 
 $(TEST_PROGS): $(BUILD)/t/%: t/%.c $(LIBMOAT)
 	@mkdir -p $(dir $@)

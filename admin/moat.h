@@ -36,6 +36,8 @@ int moat_reload(const char *conf_dir, int argc, char **argv);
 int moat_status(const char *conf_dir, int argc, char **argv);
 /* The pid holding the master's lock: > 0, 0 when none, -1 on error. */
 long moat_master_pid(const char *queue_dir);
+/* moat_state.c: the services' last failures, as the master recorded them. */
+void moat_state_show(const char *queue_dir);
 
 /* moat_init.c */
 int moat_init(int argc, char **argv);

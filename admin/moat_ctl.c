@@ -215,5 +215,6 @@ moat_status(const char *conf_dir, int argc, char **argv)
 		return 1;
 	}
 	moat_say("the mail system is running: PID %ld", pid);
+	moat_state_show(param_str("queue_directory"));
 	return 0;
 }

@@ -11,7 +11,8 @@
  *
  * Security stance: after pre_drop the process changes to queue_directory,
  * drops to the service's user (chrooted there with -r), sets
- * PR_SET_NO_NEW_PRIVS and enters its sandbox, all before the first accept.
+ * PR_SET_NO_NEW_PRIVS and enters its sandbox (the stance's seccomp
+ * profile, proven on), all before post_drop and the first accept.
  * Only local's parent runs as root, and it is never chrooted.
  */
 #include <errno.h>
@@ -315,6 +316,7 @@ server_setup(int argc, char **argv, const struct server_ops *ops)
 		ops->pre_drop(argc - first, argv + first);
 	server_drop(ops->stance);
 	sandbox_enter(ops->stance->sandbox);
+	server_stance_verify_sandbox(ops->stance, server_service);
 	if (ops->post_drop != NULL)
 		ops->post_drop();
 }

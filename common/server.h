@@ -14,7 +14,9 @@
  * (open maps, keys; still root, not yet chrooted), changes to
  * queue_directory, drops privileges (privilege.h) unless the user is root,
  * proves that the process now is what the stance says (ids, groups, root
- * directory), enters the sandbox, calls post_drop, and serves.  Every accepted
+ * directory), enters the sandbox and proves it (PR_GET_SECCOMP is 2, the
+ * filter of the stance's profile; else it refuses to serve), calls
+ * post_drop, and serves.  Every accepted
  * connection on a unix service is checked with SO_PEERCRED against the
  * peers list before the callback sees it; a refused peer is logged and
  * closed.  Status to the master: SERVER_STATUS_BUSY while serving,

@@ -2,7 +2,8 @@
  * server_stance: the skeleton's enforcement of a daemon's declared stance
  * (server.h): the master's -u and -r must agree with it before anything
  * is opened, and after the drop the process must be what it says before
- * it reads a byte of input.  `PROG -S` prints it as name=value lines.
+ * it reads a byte of input, its seccomp filter on.  `PROG -S` prints it
+ * as name=value lines.
  * Input: the master's arguments and the root-owned configuration; nothing
  * hostile.  Runs in every daemon, in server_setup().
  */
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "params.h"
 #include "server.h"
@@ -106,6 +108,20 @@ server_stance_verify(const struct server_stance *st, const char *service,
 		log_fatal("service=%s: the root directory is %s the spool, "
 			  "against its stance: refusing to serve",
 			  service, chrooted ? "" : "not");
+}
+
+/* After sandbox_enter: the filter must be on, as the stance says. */
+void
+server_stance_verify_sandbox(const struct server_stance *st,
+			     const char *service)
+{
+	struct buf why = BUF_INIT;
+
+	if (sandbox_verify(st->sandbox, &why) != 0)
+		log_fatal("service=%s: sandbox %s: %s: refusing to serve",
+			  service, sandbox_profile_name(st->sandbox),
+			  buf_cstr(&why));
+	buf_free(&why);
 }
 
 void

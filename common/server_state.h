@@ -31,6 +31,8 @@ void server_stance_check_args(const struct server_stance *st,
 			      int chroot);
 void server_stance_verify(const struct server_stance *st, const char *service,
 			  uid_t uid, gid_t gid, const struct stat *spool_st);
+void server_stance_verify_sandbox(const struct server_stance *st,
+				  const char *service);
 void server_stance_print(const struct server_stance *st, const char *program);
 
 #endif

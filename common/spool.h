@@ -20,6 +20,8 @@
 #define SPOOL_PUBLIC "public"		/* the admin socket */
 #define SPOOL_PID "pid"			/* master.pid */
 #define SPOOL_STATE "state"		/* local's delivery journal (root) */
+/* The services' last failures: the master writes it, moat status reads. */
+#define SPOOL_MASTER_STATE SPOOL_PID "/master.state"
 
 struct spool_entry {
 	const char *name;	/* relative to queue_directory; "." = itself */

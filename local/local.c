@@ -8,8 +8,10 @@
  *
  * Security stance: user root, NOT chrooted (it needs the password
  * database, home directories and mailboxes); sandbox SANDBOX_NONE in the
- * parent, SANDBOX_LOCAL_CHILD in each child after privilege_drop_ids to
- * the recipient's uid (never 0); peers: qmgr only.  The parent reads only
+ * parent (no_new_privs, no filter), SANDBOX_LOCAL_CHILD in each child after
+ * privilege_drop_ids to the recipient's uid (never 0), SANDBOX_LOCAL_COMMAND
+ * in a child that runs a |command, entered once the command is forked;
+ * peers: qmgr only.  The parent reads only
  * qmgr's request, the aliases map (root's) and the header block of the
  * message (for loop detection); it never opens a file a user controls.
  * Hostile input: the request and the message, whatever a child or cleanup

@@ -259,7 +259,7 @@ struct local_job {
 	const char *target;     /* command line or path */
 	const char *rcpt;       /* Delivered-To, RECIPIENT */
 	const char *extension;
-	int journal_fd;      /* the child records its success here, or -1 */
+	int journal_fd; /* the child records its success here, or -1 */
 	const char *journal_key;
 };
 
@@ -299,6 +299,12 @@ void local_journal_write(int fd, const struct local_msg *m, const char *key);
 void local_journal_close(int fd);
 /* In a delivery child: the destination has the message; journal it now. */
 void local_child_delivered(void);
+/*
+ * In a delivery child: enter its seccomp filter now, once (a |command job
+ * does it right after forking the command, the others at once).  Does
+ * nothing outside a delivery child (unit tests).
+ */
+void local_child_confine(void);
 
 /* local_cleanup.c: forwarding by resubmission to cleanup. */
 int local_resubmit(const struct local_msg *msg, const char *const *addrs,

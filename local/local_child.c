@@ -2,8 +2,13 @@
  * local_child: every delivery runs in a child of local's root parent.  The
  * child closes all but the descriptors it needs, drops to the job's user
  * with privilege_drop_ids (never uid 0), enters SANDBOX_LOCAL_CHILD, and
- * only then touches what the user controls: the mailbox, ~/.forward, a
- * command.  It reports one small ipc frame back over a socket pair:
+ * only then touches what the user controls: the mailbox, ~/.forward.  For
+ * a |command it forks the command first and enters SANDBOX_LOCAL_COMMAND
+ * right after, so that only the command's process can exec (the program
+ * runs with NO_NEW_PRIVS but no filter: it may be any allowed program).
+ * XXX until that fork the child runs unfiltered (as the user) while it
+ * splits the command line and checks the program (local_command.c).
+ * It reports one small ipc frame back over a socket pair:
  * {status, dsn, text} and, for a .forward, one "target" per item.  The
  * parent treats that frame as hostile: bounded in size and time, every
  * field validated, a child that misbehaves yields a deferral.
@@ -121,6 +126,26 @@ child_reply(int sock, const struct local_result *r,
 /* What the child journals once its destination has the message. */
 static const struct local_job *child_job;
 static const struct local_msg *child_msg;
+/* The filter the child still has to enter; none outside a child. */
+static enum sandbox_profile child_profile = SANDBOX_NONE;
+
+void
+local_child_confine(void)
+{
+	struct buf why = BUF_INIT;
+	enum sandbox_profile p = child_profile;
+
+	if (p == SANDBOX_NONE)
+		return;
+	child_profile = SANDBOX_NONE;
+	sandbox_enter(p);
+	if (sandbox_verify(p, &why) != 0) {
+		log_error("delivery process: sandbox %s: %s",
+			  sandbox_profile_name(p), buf_cstr(&why));
+		_exit(1);
+	}
+	buf_free(&why);
+}
 
 void
 local_child_delivered(void)
@@ -147,12 +172,15 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	signal(SIGHUP, SIG_IGN);  /* a reload must not cut a delivery short */
 	signal(SIGPIPE, SIG_IGN); /* a command may stop reading its input */
 	privilege_drop_ids(job->user.uid, job->user.gid, extra_gid);
-	sandbox_enter(SANDBOX_LOCAL_CHILD);
 	local_abort_arm(parent);
 	local_commit_arm(sock);
 	umask(077);
 	if (chdir(job->user.home) != 0 && chdir("/") != 0)
 		_exit(1);
+	child_profile = job->type == JOB_COMMAND ? SANDBOX_LOCAL_COMMAND
+						 : SANDBOX_LOCAL_CHILD;
+	if (job->type != JOB_COMMAND)
+		local_child_confine();
 	local_items_init(&items);
 	local_result_set(&r, LOCAL_DEFER, "4.3.0", "unknown job");
 	if (job->type == JOB_MAILBOX)
@@ -165,6 +193,7 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 		struct local_command c = {job->target, &job->user, job->rcpt,
 					  job->extension};
 		(void)local_command_deliver(&c, msg, &r);
+		local_child_confine(); /* no-op once a command was forked */
 	}
 	if (r.status == LOCAL_SENT)
 		local_child_delivered();
@@ -280,9 +309,13 @@ child_collect(pid_t pid, int sock, const struct local_job *job,
 		return 0;
 	if (items != NULL)
 		local_items_reset(items);
-	log_warn("delivery process pid=%ld user=%s: %s (exit status %d)",
-		 (long)pid, job->user.name, rc == 0 ? "exited early" : why,
-		 status);
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		why = "killed by seccomp (SIGSYS; the kernel's audit record "
+		      "names the call)";
+	else if (rc == 0)
+		why = "exited early";
+	log_warn("delivery process pid=%ld user=%s: %s (wait status %d)",
+		 (long)pid, job->user.name, why, status);
 	local_result_set(r, LOCAL_DEFER, "4.3.0",
 			 "delivery process for %s failed: %s", job->user.name,
 			 rc == 0 ? "exited without a result" : why);

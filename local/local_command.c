@@ -7,7 +7,9 @@
  * command_output_limit, and SIGKILL to its process group after
  * command_time_limit.  Hostile: the command line (a user's .forward), the
  * program's output and its exit status.  Runs in local's delivery child,
- * already running as the user (or default_privs for aliases), never root.
+ * already running as the user (or default_privs for aliases), never root;
+ * the child enters its seccomp filter right after the fork, so the
+ * command's process is the only one that can exec.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -312,6 +314,8 @@ command_run(const char *path, char **argv, char **envp, const char *rcpt,
 	io.out = out[0];
 	fcntl(io.in, F_SETFL, O_NONBLOCK);
 	fcntl(io.out, F_SETFL, O_NONBLOCK);
+	/* From here on this process can no longer exec; the command can. */
+	local_child_confine();
 	local_msg_prefix(&io.pending, msg->sender, rcpt);
 	if (limit > msg->deadline - 5 - time(NULL))
 		limit = msg->deadline - 5 - time(NULL);

@@ -12,7 +12,8 @@
  * little as possible: it trusts only root-owned configuration, reads no
  * network or user data, and from its children accepts nothing but
  * fixed-size status records on the status pipes, each checked against its
- * own table of children.  Children get a clean environment and no
+ * own table of children, and the kernel's audit records of seccomp kills
+ * (/dev/kmsg, master_seccomp.c).  Children get a clean environment and no
  * descriptor but the ones they need.
  */
 #include <errno.h>
@@ -128,6 +129,7 @@ static void __attribute__((noreturn)) master_stop(int sig)
 	master_stop_wait(1);
 	master_log_stopped();
 	master_services_close_all();
+	master_state_remove();
 	master_pid_remove();
 	exit(0);
 }
@@ -263,6 +265,8 @@ main(int argc, char **argv)
 		log_fatal("configuration directory: %s", strerror(errno));
 	if (geteuid() != 0)
 		log_fatal("the master must run as root");
+	/* No filter, but nothing it starts can gain privileges by exec. */
+	sandbox_enter(SANDBOX_NONE);
 	umask(022);
 	if (master_conf_load(conf_dir, &master_conf, &err) != 0)
 		log_fatal("%s", buf_cstr(&err));
@@ -274,6 +278,8 @@ main(int argc, char **argv)
 	if (!master_foreground)
 		ready_fd = master_daemonize();
 	master_pid_lock();
+	master_state_remove(); /* a previous master's */
+	master_seccomp_init();
 	if (master_services_open(&master_conf.table, &err) != 0)
 		log_fatal("%s", buf_cstr(&err));
 	master_sigfd = master_signal_init();

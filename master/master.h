@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "server.h"
 #include "service_table.h"
+#include "spool.h"
 
 #define MASTER_LISTEN_BACKLOG 100
 #define MASTER_BACKOFF_MAX 60   /* seconds between restarts, at most */
@@ -20,7 +21,8 @@
 #define MASTER_STOP_GRACE 10    /* seconds from SIGTERM to SIGKILL */
 /* maxproc 1: at most one start a second. */
 #define MASTER_RESPAWN_MIN_MS 1000
-#define MASTER_PID_FILE "pid/master.pid" /* relative to queue_directory */
+#define MASTER_PID_FILE "pid/master.pid"     /* relative to queue_directory */
+#define MASTER_STATE_FILE SPOOL_MASTER_STATE /* master_state.c */
 
 /* The configuration the master runs with: a snapshot, kept on reload. */
 struct master_conf {
@@ -43,6 +45,9 @@ struct master_service {
 	int respawn;              /* start one even without demand */
 	int removed;              /* gone from master.conf on reload */
 	int seen;                 /* reload: still in master.conf */
+	/* The last failure, for moat status (master_state.c). */
+	char failure[160];
+	long long failed_at, restart_at; /* seconds since the epoch */
 };
 
 struct master_child {
@@ -106,6 +111,30 @@ void master_log_stopped(void);
 int master_signal_init(void);
 unsigned master_signal_read(int fd, int *term_sig);
 void master_signal_child_reset(void);
+
+/* master_seccomp.c: the call a seccomp filter killed a child for. */
+struct master_seccomp_record {
+	pid_t pid; /* 0: none */
+	long nr;
+	unsigned long arch; /* AUDIT_ARCH_*, as libseccomp's arch tokens */
+};
+/*
+ * Pure: one /dev/kmsg record of len bytes; 0 with k filled when it is the
+ * audit record of a seccomp kill, else -1.
+ */
+int master_seccomp_parse(const char *rec, size_t len,
+			 struct master_seccomp_record *k);
+void master_seccomp_init(void);
+/* Read the kernel's new records; before each fork. */
+void master_seccomp_drain(void);
+/* Forget records read for pid (a new child's, reused). */
+void master_seccomp_forget(pid_t pid);
+/* The call that killed pid: 0 with its name and number, or -1. */
+int master_seccomp_lookup(pid_t pid, char *name, size_t size, long *nr);
+
+/* master_state.c: log a child's death and record a failure. */
+void master_state_death(const struct master_child *c, int status, int failed);
+void master_state_remove(void);
 
 /* master_daemon.c */
 int master_daemonize(void);

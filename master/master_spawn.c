@@ -9,7 +9,8 @@
  * after a backoff; a service of one process (qmgr) is always kept running.
  * Hostile input: the status bytes a child writes (a compromised daemon
  * writes anything, but only on its own pipe, so it can only misstate its
- * own state) and exit statuses.  Runs in the master.
+ * own state) and exit statuses; a death is logged and recorded by
+ * master_state.c.  Runs in the master.
  */
 #include <errno.h>
 #include <signal.h>
@@ -117,6 +118,7 @@ master_spawn(struct master_service *s)
 
 	buf_printf(&path, "%s/%s", spawn_conf->daemon_dir, s->svc.command);
 	master_child_argv(s, argv);
+	master_seccomp_drain(); /* what is read now is older than the child */
 	if (pipe2(pfd, O_CLOEXEC) != 0 ||
 	    fcntl(pfd[0], F_SETFL, O_NONBLOCK) != 0 ||
 	    (log_rd = master_log_channel(&log_wr)) < 0 || (pid = fork()) < 0) {
@@ -141,6 +143,7 @@ master_spawn(struct master_service *s)
 		master_child_exec(s, buf_cstr(&path), argv, pfd[1], log_wr);
 	close(pfd[1]);
 	close(log_wr);
+	master_seccomp_forget(pid);
 	c = xcalloc(1, sizeof(*c));
 	c->pid = pid;
 	c->svc = s;
@@ -219,26 +222,6 @@ master_child_count(void)
 	return master_child_total;
 }
 
-static void
-master_log_death(const struct master_child *c, int status)
-{
-	int sig;
-
-	if (WIFSIGNALED(status)) {
-		sig = WTERMSIG(status);
-		if (sig == SIGSYS)
-			log_warn("process %s pid %ld killed by signal %d "
-				 "(SIGSYS: seccomp?)",
-				 c->path, (long)c->pid, sig);
-		else
-			log_warn("process %s pid %ld killed by signal %d",
-				 c->path, (long)c->pid, sig);
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		log_warn("process %s pid %ld exit status %d", c->path,
-			 (long)c->pid, WEXITSTATUS(status));
-	}
-}
-
 /* 1 second, then doubling up to the maximum. */
 static unsigned
 master_backoff_next(unsigned backoff)
@@ -260,25 +243,28 @@ master_child_exited(const struct master_child *c, int status, long long now)
 	s->total--;
 	if (c->idle)
 		s->idle--;
-	master_log_death(c, status);
-	if (s->removed)
+	if (s->removed) {
+		master_state_death(c, status, failed);
 		return;
+	}
 	if (lived >= MASTER_BACKOFF_RESET * 1000LL)
 		s->backoff = 0;
 	if (failed) {
 		s->backoff = master_backoff_next(s->backoff);
 		s->throttle_until = now + s->backoff * 1000LL;
 		s->respawn = 1;
-		if (s->backoff > 1)
-			log_warn("service %s: failing repeatedly; next start "
-				 "in %u seconds",
-				 s->svc.name, s->backoff);
 	} else if (s->svc.maxproc == 1) {
 		s->respawn = 1;
 		if (s->throttle_until < c->started_ms + MASTER_RESPAWN_MIN_MS)
 			s->throttle_until =
 			    c->started_ms + MASTER_RESPAWN_MIN_MS;
 	}
+	/* Logged once the next start is known, for moat status. */
+	master_state_death(c, status, failed);
+	if (failed && s->backoff > 1)
+		log_warn("service %s: failing repeatedly; next start in %u "
+			 "seconds",
+			 s->svc.name, s->backoff);
 }
 
 void

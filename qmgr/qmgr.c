@@ -191,21 +191,22 @@ qmgr_accept(int fd)
 static void
 qmgr_pre_drop(int argc, char **argv)
 {
+	struct rlimit rl;
+
 	(void)argc;
 	(void)argv;
 	qmgr_auth_init();
+	/* Two descriptors per running delivery, plus the wake-ups; here,
+	 * since the sandbox has no setrlimit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void
 qmgr_post_drop(void)
 {
-	struct rlimit rl;
-
-	/* Two descriptors per running delivery, plus the wake-ups. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
 	qmgr_queue_init();
 	qmgr_queue_scan_startup();
 	/* The skeleton made the event loop before post_drop: arm it now. */

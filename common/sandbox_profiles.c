@@ -1,0 +1,248 @@
+/*
+ * sandbox_profiles: the system calls each daemon may make once it is in its
+ * sandbox; anything else kills it (sandbox.c builds the filter).  The lists
+ * come from what the code calls after sandbox_enter(), through glibc 2.36's
+ * wrappers (openat, never open; newfstatat for stat and fstat; poll and
+ * epoll_wait; clock_nanosleep for usleep and sleep; clock_gettime and time
+ * only when the vDSO falls back), taken with strace from the integration
+ * suite and checked by running it with every filter in log mode.
+ * A profile is a few groups: the shared ones (base: every process; ipc:
+ * frames on a socket it holds; server: the skeleton; client: connecting to
+ * another daemon's socket) and its own table.  No input; data only.
+ *
+ * How to add a profile (a new daemon such as logd or rcptmap):
+ *  1. add SANDBOX_NAME before SANDBOX_PROFILE_COUNT in sandbox.h;
+ *  2. write rules_name[] below: the calls the daemon makes after the drop
+ *     that the shared groups do not cover, a comment per group, each call
+ *     narrowed by the tightest enum sandbox_arg that lets it work (add a
+ *     kind to sandbox_table.h and sandbox.c's sandbox_conds when none fits);
+ *  3. add its line to sandbox_defs[]: the name `PROG -S` prints, then its
+ *     groups, NULL-ended;
+ *  4. set .sandbox = SANDBOX_NAME in the daemon's stance, add a case to
+ *     t/unit/test_sandbox.c (what it needs works, what it must not do
+ *     kills it), run the integration suite and grep the logs for
+ *     "killed by seccomp": the master names the missing call.
+ * Never allow execve, execveat, ptrace, process_vm_*, mount, bpf, keyctl,
+ * the set*id family or socket families a daemon does not use.  The SMTP
+ * client (remote, planned) is the first to need the network: its table
+ * takes ALLOW_IF(socket, SB_INET) (AF_INET and AF_INET6 only) where the
+ * others have rules_client; a TLS or auth helper needs little beyond
+ * rules_base and rules_ipc.
+ */
+#include <seccomp.h>
+
+#include "sandbox_table.h"
+
+#define ALLOW(call)                                                            \
+	{                                                                      \
+		SCMP_SYS(call), SB_ANY                                         \
+	}
+#define ALLOW_IF(call, arg)                                                    \
+	{                                                                      \
+		SCMP_SYS(call), arg                                            \
+	}
+#define SANDBOX_END                                                            \
+	{                                                                      \
+		-1, SB_ANY                                                     \
+	}
+
+/* Every confined process. */
+static const struct sandbox_rule rules_base[] = {
+    /* ending: exit, a handler's return, abort() and raise() on itself;
+     * restart_syscall after SIGSTOP/SIGCONT in a sleep */
+    ALLOW(exit_group),
+    ALLOW(rt_sigreturn),
+    ALLOW(restart_syscall),
+    ALLOW(rt_sigprocmask),
+    ALLOW_IF(tgkill, SB_SELF),
+    ALLOW(getpid),
+    /* memory: malloc (brk, and mmap/mremap for large blocks); never
+     * executable */
+    ALLOW(brk),
+    ALLOW_IF(mmap, SB_NOEXEC),
+    ALLOW_IF(mprotect, SB_NOEXEC),
+    ALLOW(mremap),
+    ALLOW(munmap),
+    /* time, when the vDSO falls back to the kernel; usleep and sleep */
+    ALLOW(clock_gettime),
+    ALLOW(gettimeofday),
+    ALLOW(time),
+    ALLOW(clock_nanosleep),
+    /* descriptors it holds: the log on 2, the status pipe on 4; fstat
+     * (glibc 2.33+ makes it newfstatat) */
+    ALLOW(read),
+    ALLOW(write),
+    ALLOW(close),
+    ALLOW(newfstatat),
+    /* sandbox_verify: is the filter on? */
+    ALLOW_IF(prctl, SB_PRCTL_GET),
+    SANDBOX_END,
+};
+
+/* Frames on a socket it already holds (ipc.h), with timeouts. */
+static const struct sandbox_rule rules_ipc[] = {
+    /* frames, and descriptors with SCM_RIGHTS */
+    ALLOW(sendmsg),
+    ALLOW(recvmsg),
+    /* send() and recv() */
+    ALLOW(sendto),
+    ALLOW(recvfrom),
+    /* timeouts; O_NONBLOCK and FD_CLOEXEC */
+    ALLOW(poll),
+    ALLOW_IF(fcntl, SB_FCNTL),
+    SANDBOX_END,
+};
+
+/* The skeleton (server*.c): accept, check the peer, wait in epoll. */
+static const struct sandbox_rule rules_server[] = {
+    /* a client, and who it is: SO_PEERCRED, the socket's family */
+    ALLOW(accept4),
+    ALLOW(getsockopt),
+    ALLOW(getsockname),
+    /* event_server's loop */
+    ALLOW(epoll_wait),
+    ALLOW(epoll_ctl),
+    SANDBOX_END,
+};
+
+/* Connecting to another daemon's socket in private/ (ipc_connect). */
+static const struct sandbox_rule rules_client[] = {
+    ALLOW_IF(socket, SB_UNIX),
+    ALLOW(connect),
+    SANDBOX_END,
+};
+
+/* smtpd: the network session; opens no file at all after the drop. */
+static const struct sandbox_rule rules_smtpd[] = {
+    /* the client's address; closing its side */
+    ALLOW(getpeername),
+    ALLOW(shutdown),
+    /* SIGHUP to itself: the alias map or passwd changed, wind down */
+    ALLOW_IF(kill, SB_SELF),
+    SANDBOX_END,
+};
+
+/* cleanup: writes new queue files in incoming/, moves them to active/. */
+static const struct sandbox_rule rules_cleanup[] = {
+    /* incoming/ and active/ (post_drop), then each new file */
+    ALLOW_IF(openat, SB_OPEN_READ),
+    ALLOW_IF(openat, SB_OPEN_NEW),
+    ALLOW(pwrite64),
+    ALLOW(fsync),
+    ALLOW(renameat),
+    ALLOW(unlinkat),
+    SANDBOX_END,
+};
+
+/* qmgr: reads queue files, updates their status bytes, moves them. */
+static const struct sandbox_rule rules_qmgr[] = {
+    /* queue files and directories: read, or read-write for status */
+    ALLOW_IF(openat, SB_OPEN_RW),
+    ALLOW(getdents64),
+    ALLOW(pread64),
+    ALLOW(pwrite64),
+    ALLOW(fdatasync),
+    /* between active/, deferred/, hold/; next-try times; removal */
+    ALLOW(rename),
+    ALLOW(renameat),
+    ALLOW(unlink),
+    ALLOW(unlinkat),
+    ALLOW(utimensat),
+    ALLOW(geteuid), /* a queue file must be its own */
+    /* arc4random, for a DSN's MIME boundary */
+    ALLOW(getrandom),
+    SANDBOX_END,
+};
+
+/* pickup: reads maildrop/ files, removes them or moves them to corrupt/. */
+static const struct sandbox_rule rules_pickup[] = {
+    /* maildrop/ and its files, read-only; corrupt/ as O_PATH */
+    ALLOW_IF(openat, SB_OPEN_READ),
+    ALLOW(getdents64),
+    ALLOW(lseek), /* rewinddir */
+    ALLOW(dup),   /* fdopendir on a copy */
+    /* done with a file: unlink, or rename into corrupt/ */
+    ALLOW(renameat2),
+    ALLOW(renameat),
+    ALLOW(unlinkat),
+    /* SIGHUP to itself: an unknown submitter, wind down */
+    ALLOW_IF(kill, SB_SELF),
+    SANDBOX_END,
+};
+
+/* anvil: the shared groups only; it opens nothing, connects nowhere. */
+
+/*
+ * local's delivery child, as the recipient, for a mailbox, a /file or a
+ * .forward: Maildir and mbox writes, dot and fcntl locks.  The message
+ * comes on qmgr's read-only descriptor.
+ * XXX openat is not narrowed: the child creates and appends files in the
+ * user's own tree; the kernel's permission check, as the user, guards it.
+ */
+static const struct sandbox_rule rules_local_child[] = {
+    /* mailboxes: Maildir tmp/new/cur, mbox and its dot-lock */
+    ALLOW(openat),
+    ALLOW(mkdirat),
+    ALLOW(renameat2),
+    ALLOW(unlinkat),
+    ALLOW(fsync),
+    ALLOW(ftruncate), /* an mbox write that failed is cut back */
+    ALLOW_IF(fcntl, SB_FCNTL_LOCK),
+    ALLOW(dup),
+    ALLOW(uname), /* gethostname, for Maildir names */
+    /* the message */
+    ALLOW(pread64),
+    SANDBOX_END,
+};
+
+/*
+ * local's delivery child for a |command, entered right after it forked the
+ * command (local_command.c), so that only the command's process may exec:
+ * it feeds the message to a pipe, reads the output, waits.  No file opens.
+ */
+static const struct sandbox_rule rules_local_command[] = {
+    /* the message into the command's stdin */
+    ALLOW(pread64),
+    /* the command's end */
+    ALLOW(wait4),
+    ALLOW(kill), /* the command's process group, at the time limit */
+    SANDBOX_END,
+};
+
+/*
+ * logd: reads the channels the master hands it over its control socket and
+ * writes to the sink descriptor the master opened.  Opens nothing.
+ */
+static const struct sandbox_rule rules_logd[] = {
+    /* each new channel: SO_PASSCRED and SO_TIMESTAMP */
+    ALLOW(setsockopt),
+    /* gethostname, for the host field of each line */
+    ALLOW(uname),
+    /* SIGHUP to itself: wind down */
+    ALLOW_IF(kill, SB_SELF),
+    SANDBOX_END,
+};
+
+const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
+    [SANDBOX_NONE] = {"none", {NULL}},
+    [SANDBOX_SMTPD] = {"smtpd",
+		       {rules_base, rules_ipc, rules_server, rules_client,
+			rules_smtpd, NULL}},
+    [SANDBOX_CLEANUP] = {"cleanup",
+			 {rules_base, rules_ipc, rules_server, rules_client,
+			  rules_cleanup, NULL}},
+    [SANDBOX_QMGR] = {"qmgr",
+		      {rules_base, rules_ipc, rules_server, rules_client,
+		       rules_qmgr, NULL}},
+    [SANDBOX_LOCAL_CHILD] = {"local-child",
+			     {rules_base, rules_ipc, rules_local_child, NULL}},
+    [SANDBOX_PICKUP] = {"pickup",
+			{rules_base, rules_ipc, rules_server, rules_client,
+			 rules_pickup, NULL}},
+    [SANDBOX_ANVIL] = {"anvil", {rules_base, rules_ipc, rules_server, NULL}},
+    [SANDBOX_LOCAL_COMMAND] = {"local-command",
+			       {rules_base, rules_ipc, rules_local_command,
+				NULL}},
+    [SANDBOX_LOGD] = {"logd",
+		      {rules_base, rules_ipc, rules_server, rules_logd, NULL}},
+};
