@@ -133,6 +133,9 @@ const struct param_def param_table[] = {
 	 "bytes of a command's output kept for the bounce reason"},
 	{"recipient_delimiter", PARAM_STR, "", 0, 0,
 	 "separator of address extensions (user+ext); empty: none"},
+	{"local_resolver_user", PARAM_STR, "moat-local", 0, 0,
+	 "local's unprivileged resolver (aliases, .forward, forwarding) runs "
+	 "as this user"},
 };
 
 const size_t param_count = sizeof(param_table) / sizeof(param_table[0]);

@@ -17,6 +17,7 @@ enum sandbox_profile {
 	SANDBOX_LOCAL_CHILD,
 	SANDBOX_PICKUP,
 	SANDBOX_ANVIL,
+	SANDBOX_LOCAL_RESOLVER, /* local's resolver: moat-local, per request */
 };
 
 /* Fatal on failure. */
