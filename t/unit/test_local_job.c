@@ -58,6 +58,54 @@ parse(const char *const *kv, struct local_job_req *req, const char **why)
 	return rc;
 }
 
+/* Forged requests, each wrong in one way; the parser refuses them all. */
+#define J "op", "job", "job"
+static const struct {
+	const char *name;
+	const char *kv[18];
+} forged[] = {
+    {"another op", {"op", "commit", NULL}},
+    {"no op", {"job", "mailbox", "user", "a", "rcpt", RCPT, NULL}},
+    {"an unknown job", {J, "shell", "user", "a", "rcpt", RCPT, NULL}},
+    {"an unknown attribute",
+     {J, "mailbox", "user", "a", "rcpt", RCPT, "uid", "0", NULL}},
+    {"a repeated attribute",
+     {J, "mailbox", "user", "a", "user", "root", "rcpt", RCPT, NULL}},
+    {"no user", {J, "mailbox", "rcpt", RCPT, NULL}},
+    {"a control byte in the user",
+     {J, "mailbox", "user", "a\nroot", "rcpt", RCPT, NULL}},
+    {"an empty user", {J, "mailbox", "user", "", "rcpt", RCPT, NULL}},
+    {"a recipient that is no address",
+     {J, "mailbox", "user", "a", "rcpt", "a@@b", NULL}},
+    {"a target on a mailbox job",
+     {J, "mailbox", "user", "a", "rcpt", RCPT, "target", "/x", NULL}},
+    {"a source on a .forward job",
+     {J, "forward", "user", "a", "rcpt", RCPT, "source", "alias", "alias", "a",
+      NULL}},
+    {"a command without a source",
+     {J, "command", "user", "a", "rcpt", RCPT, "target", "prog", NULL}},
+    {"a command without a target",
+     {J, "command", "user", "a", "rcpt", RCPT, "source", "forward", NULL}},
+    {"source alias without the alias",
+     {J, "command", "user", "nobody", "rcpt", RCPT, "target", "p", "source",
+      "alias", NULL}},
+    {"an alias with source forward",
+     {J, "command", "user", "a", "rcpt", RCPT, "target", "p", "source",
+      "forward", "alias", "x", NULL}},
+    {"an unknown source",
+     {J, "command", "user", "a", "rcpt", RCPT, "target", "p", "source", "root",
+      NULL}},
+    {"a relative file target",
+     {J, "file", "user", "a", "rcpt", RCPT, "target", "tmp/x", "source",
+      "forward", NULL}},
+    {"a newline in a command",
+     {J, "command", "user", "a", "rcpt", RCPT, "target", "prog\nrm", "source",
+      "forward", NULL}},
+    {"an extension on a mailbox job",
+     {J, "mailbox", "user", "a", "rcpt", RCPT, "extension", "x", NULL}},
+};
+#undef J
+
 static void
 refused_frame(const char *name, const char *const *kv)
 {
@@ -98,78 +146,15 @@ parse_cases(void)
 	       strcmp(req.extension, "box") == 0,
 	   "  its fields");
 
-	refused_frame("another op", (const char *[]){"op", "commit", NULL});
-	refused_frame("no op", (const char *[]){"job", "mailbox", "user", "a",
-						"rcpt", RCPT, NULL});
-	refused_frame("an unknown job",
-		      (const char *[]){"op", "job", "job", "shell", "user", "a",
-				       "rcpt", RCPT, NULL});
-	refused_frame("an unknown attribute",
-		      (const char *[]){"op", "job", "job", "mailbox", "user",
-				       "a", "rcpt", RCPT, "uid", "0", NULL});
-	refused_frame("a repeated attribute",
-		      (const char *[]){"op", "job", "job", "mailbox", "user",
-				       "a", "user", "root", "rcpt", RCPT,
-				       NULL});
-	refused_frame("no user", (const char *[]){"op", "job", "job", "mailbox",
-						  "rcpt", RCPT, NULL});
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++)
+		refused_frame(forged[i].name, forged[i].kv);
 	refused_frame("an over-long user",
 		      (const char *[]){"op", "job", "job", "mailbox", "user",
 				       long_user, "rcpt", RCPT, NULL});
-	refused_frame("a control byte in the user",
-		      (const char *[]){"op", "job", "job", "mailbox", "user",
-				       "a\nroot", "rcpt", RCPT, NULL});
-	refused_frame("an empty user",
-		      (const char *[]){"op", "job", "job", "mailbox", "user",
-				       "", "rcpt", RCPT, NULL});
-	refused_frame("a recipient that is no address",
-		      (const char *[]){"op", "job", "job", "mailbox", "user",
-				       "a", "rcpt", "a@@b", NULL});
-	refused_frame("a target on a mailbox job",
-		      (const char *[]){"op", "job", "job", "mailbox", "user",
-				       "a", "rcpt", RCPT, "target", "/x",
-				       NULL});
-	refused_frame("a source on a .forward job",
-		      (const char *[]){"op", "job", "job", "forward", "user",
-				       "a", "rcpt", RCPT, "source", "alias",
-				       "alias", "a", NULL});
-	refused_frame("a command without a source",
-		      (const char *[]){"op", "job", "job", "command", "user",
-				       "a", "rcpt", RCPT, "target", "prog",
-				       NULL});
-	refused_frame("a command without a target",
-		      (const char *[]){"op", "job", "job", "command", "user",
-				       "a", "rcpt", RCPT, "source", "forward",
-				       NULL});
-	refused_frame("source alias without the alias",
-		      (const char *[]){"op", "job", "job", "command", "user",
-				       "nobody", "rcpt", RCPT, "target", "p",
-				       "source", "alias", NULL});
-	refused_frame("an alias with source forward",
-		      (const char *[]){"op", "job", "job", "command", "user",
-				       "a", "rcpt", RCPT, "target", "p",
-				       "source", "forward", "alias", "x",
-				       NULL});
-	refused_frame("an unknown source",
-		      (const char *[]){"op", "job", "job", "command", "user",
-				       "a", "rcpt", RCPT, "target", "p",
-				       "source", "root", NULL});
-	refused_frame("a relative file target",
-		      (const char *[]){"op", "job", "job", "file", "user", "a",
-				       "rcpt", RCPT, "target", "tmp/x",
-				       "source", "forward", NULL});
 	refused_frame("an over-long file target",
 		      (const char *[]){"op", "job", "job", "file", "user", "a",
 				       "rcpt", RCPT, "target", long_target,
 				       "source", "forward", NULL});
-	refused_frame("a newline in a command",
-		      (const char *[]){"op", "job", "job", "command", "user",
-				       "a", "rcpt", RCPT, "target", "prog\nrm",
-				       "source", "forward", NULL});
-	refused_frame("an extension on a mailbox job",
-		      (const char *[]){"op", "job", "job", "mailbox", "user",
-				       "a", "rcpt", RCPT, "extension", "x",
-				       NULL});
 }
 
 static void
@@ -231,6 +216,37 @@ check(struct local_job_ctx *ctx, const char *const *kv, struct local_job *job,
 	return v;
 }
 
+/* Requests that parse; what the parent decides depends on its context. */
+#define J "op", "job", "job"
+static const char *const mbox_daemon[] = {J,      "mailbox", "user", "daemon",
+					  "rcpt", RCPT,      NULL};
+static const char *const mbox_root[] = {J,      "mailbox", "user", "root",
+					"rcpt", RCPT,      NULL};
+static const char *const fwd_root[] = {J,      "forward", "user", "root",
+				       "rcpt", RCPT,      NULL};
+static const char *const mbox_unknown[] = {
+    J, "mailbox", "user", "no-such-user-x", "rcpt", RCPT, NULL};
+static const char *const mbox_upper[] = {J,      "mailbox", "user", "Root",
+					 "rcpt", RCPT,      NULL};
+static const char *const mbox_nobody[] = {J,      "mailbox", "user", "nobody",
+					  "rcpt", RCPT,      NULL};
+static const char *const alias_cmd_daemon[] = {
+    J,      "command", "user",  "daemon", "rcpt", RCPT, "target",
+    "prog", "source",  "alias", "alias",  "team", NULL};
+static const char *const alias_cmd_root[] = {
+    J,      "command", "user",  "root",  "rcpt", RCPT, "target",
+    "prog", "source",  "alias", "alias", "team", NULL};
+static const char *const alias_cmd_nobody[] = {
+    J,      "command", "user",  "nobody", "rcpt", RCPT, "target",
+    "prog", "source",  "alias", "alias",  "team", NULL};
+static const char *const fwd_cmd_daemon[] = {
+    J,        "command", "user",   "daemon",  "rcpt", RCPT,
+    "target", "prog",    "source", "forward", NULL};
+static const char *const fwd_file_root[] = {
+    J,        "file",   "user",   "root",    "rcpt", RCPT,
+    "target", "/tmp/x", "source", "forward", NULL};
+#undef J
+
 static void
 check_cases(void)
 {
@@ -238,129 +254,66 @@ check_cases(void)
 	struct local_job job;
 	struct local_result r;
 	const char *why;
-	struct passwd *pw = getpwnam("daemon");
-	uid_t daemon_uid = pw != NULL ? pw->pw_uid : 1;
+	uid_t daemon_uid = getpwnam("daemon")->pw_uid;
 
 	local_job_ctx_init(&ctx, "nobody", 1, 1);
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "mailbox", "user",
-				      "daemon", "rcpt", RCPT, NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_RUN, "a mailbox job for daemon runs");
+	is_int(check(&ctx, mbox_daemon, &job, &r, &why), LOCAL_JOB_RUN,
+	       "a mailbox job for daemon runs");
 	ok(job.user.uid == daemon_uid && job.type == JOB_MAILBOX &&
 	       strcmp(job.journal_key, "mailbox:0:daemon") == 0,
 	   "  as daemon's uid, looked up by the parent, key %s",
 	   job.journal_key);
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "mailbox", "user",
-				      "daemon", "rcpt", RCPT, NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_REFUSED, "the same mailbox again is not run again");
+	is_int(check(&ctx, mbox_daemon, &job, &r, &why), LOCAL_JOB_REFUSED,
+	       "the same mailbox again is not run again");
 	is_int(r.status, LOCAL_SENT, "  and counts as delivered");
-
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "mailbox", "user",
-				      "root", "rcpt", RCPT, NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_REFUSED, "a mailbox job for root is refused");
+	is_int(check(&ctx, mbox_root, &job, &r, &why), LOCAL_JOB_REFUSED,
+	       "a mailbox job for root is refused");
 	ok(r.status == LOCAL_DEFER && strstr(r.text, "mail for root") != NULL,
 	   "  deferred: %s", r.text);
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "forward", "user",
-				      "root", "rcpt", RCPT, NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_REFUSED, "a .forward job for root is refused");
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "mailbox", "user",
-				      "no-such-user-x", "rcpt", RCPT, NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_REFUSED, "an unknown user is refused");
+	is_int(check(&ctx, fwd_root, &job, &r, &why), LOCAL_JOB_REFUSED,
+	       "a .forward job for root is refused");
+	is_int(check(&ctx, mbox_unknown, &job, &r, &why), LOCAL_JOB_REFUSED,
+	       "an unknown user is refused");
 	ok(r.status == LOCAL_BOUNCE && strcmp(r.dsn, "5.1.1") == 0,
 	   "  bounced 5.1.1: %s", r.text);
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "mailbox", "user",
-				      "Root", "rcpt", RCPT, NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_REFUSED,
+	is_int(check(&ctx, mbox_upper, &job, &r, &why), LOCAL_JOB_REFUSED,
 	       "a name outside [a-z0-9._-] is not looked up");
 
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "command", "user",
-				      "daemon", "rcpt", RCPT, "target", "prog",
-				      "source", "alias", "alias", "team", NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_LIE,
-	       "an alias command as daemon, not default_privs, "
-	       "is a lie");
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "command", "user",
-				      "root", "rcpt", RCPT, "target", "prog",
-				      "source", "alias", "alias", "team", NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_LIE, "an alias command as root is a lie");
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "command", "user",
-				      "nobody", "rcpt", RCPT, "target", "prog",
-				      "source", "alias", "alias", "team", NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_RUN, "an alias command as default_privs runs");
+	is_int(check(&ctx, alias_cmd_daemon, &job, &r, &why), LOCAL_JOB_LIE,
+	       "an alias command as daemon, not default_privs, is a lie");
+	is_int(check(&ctx, alias_cmd_root, &job, &r, &why), LOCAL_JOB_LIE,
+	       "an alias command as root is a lie");
+	is_int(check(&ctx, alias_cmd_nobody, &job, &r, &why), LOCAL_JOB_RUN,
+	       "an alias command as default_privs runs");
 	ok(job.source == SOURCE_ALIAS && strcmp(job.alias, "team") == 0 &&
 	       strcmp(job.target, "prog") == 0,
 	   "  with its source, for the child to check");
-
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "command", "user",
-				      "daemon", "rcpt", RCPT, "target", "prog",
-				      "source", "forward", NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_LIE,
+	is_int(check(&ctx, fwd_cmd_daemon, &job, &r, &why), LOCAL_JOB_LIE,
 	       "a .forward command before daemon's .forward gave targets is "
 	       "a lie");
 	local_job_ctx_owner(&ctx, "daemon");
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "command", "user",
-				      "daemon", "rcpt", RCPT, "target", "prog",
-				      "source", "forward", NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_RUN, "after it, a .forward command as daemon runs");
+	is_int(check(&ctx, fwd_cmd_daemon, &job, &r, &why), LOCAL_JOB_RUN,
+	       "after it, a .forward command as daemon runs");
 	ok(strncmp(job.journal_key, "command:", 8) == 0,
 	   "  journal key %s (by uid)", job.journal_key);
 	local_job_ctx_owner(&ctx, "root");
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "file", "user",
-				      "root", "rcpt", RCPT, "target", "/tmp/x",
-				      "source", "forward", NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_REFUSED, "a .forward file as root never runs");
+	is_int(check(&ctx, fwd_file_root, &job, &r, &why), LOCAL_JOB_REFUSED,
+	       "a .forward file as root never runs");
 	ok(r.status == LOCAL_DEFER, "  deferred");
 	local_job_ctx_free(&ctx);
 
 	local_job_ctx_init(&ctx, "root", 0, 0);
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "command", "user",
-				      "root", "rcpt", RCPT, "target", "prog",
-				      "source", "alias", "alias", "team", NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_LIE,
+	is_int(check(&ctx, alias_cmd_root, &job, &r, &why), LOCAL_JOB_LIE,
 	       "a command while allow_mail_to_commands = no is a lie");
 	local_job_ctx_free(&ctx);
 	local_job_ctx_init(&ctx, "root", 1, 1);
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "command", "user",
-				      "root", "rcpt", RCPT, "target", "prog",
-				      "source", "alias", "alias", "team", NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_REFUSED,
-	       "default_privs = root: an alias command "
-	       "never runs as root");
+	is_int(check(&ctx, alias_cmd_root, &job, &r, &why), LOCAL_JOB_REFUSED,
+	       "default_privs = root: an alias command never runs as root");
 	ok(r.status == LOCAL_DEFER && strstr(r.text, "default_privs") != NULL,
 	   "  deferred: %s", r.text);
 	ctx.jobs = LOCAL_JOBS_MAX;
-	is_int(check(&ctx,
-		     (const char *[]){"op", "job", "job", "mailbox", "user",
-				      "nobody", "rcpt", RCPT, NULL},
-		     &job, &r, &why),
-	       LOCAL_JOB_LIE, "one job more than LOCAL_JOBS_MAX is a lie");
+	is_int(check(&ctx, mbox_nobody, &job, &r, &why), LOCAL_JOB_LIE,
+	       "one job more than LOCAL_JOBS_MAX is a lie");
 	local_job_ctx_free(&ctx);
 }
 
