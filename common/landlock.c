@@ -102,6 +102,10 @@ landlock_confine(const struct landlock_path *paths, size_t n)
 
 	if (abi == 0)
 		return 1;
+	/* ABI 1 refuses every rename between directories (Maildir's). */
+	for (size_t i = 0; abi == 1 && i < n; i++)
+		if (paths[i].grant == LANDLOCK_GRANT_WRITE)
+			return 1;
 	attr.handled_access_fs = ll_fs_handled(abi);
 	if (abi >= 4) {
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;

@@ -27,7 +27,9 @@ struct landlock_path {
 /*
  * Confine the calling process to paths[0..n) (n = 0: no file system at
  * all).  Sets PR_SET_NO_NEW_PRIVS first.  0 when enforced; 1 when the
- * kernel has no Landlock (nothing changes); -1 with errno on failure.
+ * kernel has no Landlock, or only ABI 1 and a write grant (ABI 1 cannot
+ * allow a rename between directories, which Maildir needs): nothing
+ * changes; -1 with errno on failure.
  */
 int landlock_confine(const struct landlock_path *paths, size_t n);
 /* The running kernel's Landlock ABI version; 0 when it has none. */
