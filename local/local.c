@@ -9,17 +9,18 @@
  * Security stance: user root, NOT chrooted (it must become any user and
  * reach their homes); sandbox SANDBOX_NONE in this parent; peers: qmgr
  * only.  The root parent does what only root can do and nothing else
- * (local_parent.c): it checks qmgr's request, forks the resolver, which
- * drops to local_resolver_user (moat-local), confines itself and does all
- * the reading and deciding: the header block, the aliases, the .forward
- * items, forwarding through cleanup (local_resolver.c, SANDBOX_LOCAL_RESOLVER);
- * it looks up again, from the name, each user the resolver asks a job for
- * and checks the job against its rules (local_job.c); it opens the
- * journal (state/, root 0700) and hands its descriptor to the delivery
- * child, which drops to the user (never uid 0), confines itself and
- * enters SANDBOX_LOCAL_CHILD before it touches a file the user controls
- * (local_child.c).  The parent never opens a file a user controls and
- * never parses the message, an alias value or a .forward.
+ * (local_parent.c): it checks qmgr's request and forks the resolver,
+ * which drops to local_resolver_user (moat-local), confines itself
+ * (Landlock, SANDBOX_LOCAL_RESOLVER) and does all the reading and
+ * deciding: the header block, the aliases, the .forward items, forwarding
+ * through cleanup (local_resolver.c).  The parent looks up again, from
+ * the name, each user the resolver asks a job for and checks the job
+ * against its rules (local_job.c); it opens the journal (state/, root
+ * 0700) and hands its descriptor to the delivery child, which drops to
+ * the user (never uid 0), confines itself and enters SANDBOX_LOCAL_CHILD
+ * before it touches a file the user controls (local_child.c).  The parent
+ * never opens a file a user controls and never parses the message, an
+ * alias value or a .forward.
  * Hostile input: the request, and whatever the resolver or a child sends
  * back.  A malformed request ends the conversation and is logged.
  */
