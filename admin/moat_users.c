@@ -91,7 +91,10 @@ moat_ensure_user(const char *name)
 	return 0;
 }
 
-/* The daemon groups, the fixed users, mail_owner and master.conf's users. */
+/*
+ * The daemon groups, the fixed users, mail_owner, local_resolver_user and
+ * master.conf's users.
+ */
 int
 moat_ensure_system_users(const char *conf)
 {
@@ -108,6 +111,8 @@ moat_ensure_system_users(const char *conf)
 		rc = moat_ensure_user(users[i]);
 	if (rc == 0)
 		rc = moat_ensure_user(param_str("mail_owner"));
+	if (rc == 0) /* local's resolver: no service of its own */
+		rc = moat_ensure_user(param_str("local_resolver_user"));
 	if (rc == 0 && (rc = service_table_load(conf, &t, &err)) != 0)
 		moat_error("%s", buf_cstr(&err));
 	for (i = 0; rc == 0 && i < t.count; i++)

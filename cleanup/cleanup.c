@@ -7,13 +7,13 @@
  *
  * Security stance: runs as mail_owner (moat-queue), chrooted in
  * queue_directory, sandbox SANDBOX_CLEANUP, one submission at a time per
- * process (the master runs several).  Peers: the users of the smtpd,
- * local, qmgr and pickup services, and root (local's parent runs as root
- * and resubmits forwarded mail; root could write the queue anyway).  All
- * their bytes are hostile: every frame is validated and every length
+ * process (the master runs several).  Peers: the users of the smtpd, qmgr
+ * and pickup services, and local_resolver_user (moat-local: local's
+ * unprivileged resolver, which resubmits forwarded mail); never root.
+ * All their bytes are hostile: every frame is validated and every length
  * bounded.  What a submission may claim (local submission, the submitting
- * uid, a bounce) follows from which service's user the peer is
- * (SO_PEERCRED), never from a field of the frame (cleanup.h).
+ * uid, a bounce, forwarding) follows from which of these users the peer
+ * is (SO_PEERCRED), never from a field of the frame (cleanup.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +30,8 @@
 #include "spool.h"
 
 /* Security stance: enforced by the skeleton (server.h). */
-static const char *const cleanup_peers[] = {"smtpd",  "local", "qmgr",
-					    "pickup", "root",  NULL};
+static const char *const cleanup_peers[] = {"smtpd", "qmgr", "pickup",
+					    "$local_resolver_user", NULL};
 static const struct server_stance cleanup_stance = {
     .user = "$mail_owner",
     .chroot = 1,
@@ -41,51 +41,67 @@ static const struct server_stance cleanup_stance = {
 
 static struct cleanup_config cleanup_cfg = {.incoming_fd = -1, .active_fd = -1};
 
+static const char *const cleanup_origin_label[CLEANUP_FROM_UNKNOWN] = {
+    [CLEANUP_FROM_SMTPD] = "smtpd",
+    [CLEANUP_FROM_QMGR] = "qmgr",
+    [CLEANUP_FROM_LOCAL] = "local_resolver_user",
+    [CLEANUP_FROM_PICKUP] = "pickup",
+};
+
 /*
- * Learn which uid means which origin (cleanup.h) from the users of the
- * peer services in master.conf.  A uid that runs two of them gets the
- * less trusted origin, with a warning: cleanup could not tell them apart.
+ * uid (the account user) means origin o.  A uid that means two origins
+ * gets the less trusted one, with a warning: cleanup could not tell them
+ * apart.  root means nothing: it is no peer.
+ */
+static void
+cleanup_learn_origin(enum cleanup_origin o, const char *user)
+{
+	enum cleanup_origin other;
+	uid_t uid;
+	gid_t gid;
+
+	if (privilege_user_ids(user, &uid, &gid) != 0 || uid == 0)
+		return;
+	other = cleanup_origin_of(&cleanup_cfg, uid);
+	if (other != CLEANUP_FROM_UNKNOWN && other != o) {
+		log_warn("%s and %s both run as %s: its submissions are taken "
+			 "as %s's",
+			 cleanup_origin_label[o], cleanup_origin_label[other],
+			 user, cleanup_origin_label[other < o ? other : o]);
+		if (other < o)
+			return;
+		cleanup_cfg.origin_known[other] = 0;
+	}
+	cleanup_cfg.origin_uid[o] = uid;
+	cleanup_cfg.origin_known[o] = 1;
+}
+
+/*
+ * Learn which uid means which origin (cleanup.h): the users of the smtpd,
+ * qmgr and pickup services in master.conf, and local_resolver_user for
+ * local's forwarding (local's own service runs as root and never submits).
  */
 static void
 cleanup_learn_origins(void)
 {
-	static const char *const command[CLEANUP_FROM_UNKNOWN] = {
-	    [CLEANUP_FROM_SMTPD] = "smtpd",
-	    [CLEANUP_FROM_QMGR] = "qmgr",
-	    [CLEANUP_FROM_LOCAL] = "local",
-	    [CLEANUP_FROM_PICKUP] = "pickup",
-	};
+	static const enum cleanup_origin services[] = {
+	    CLEANUP_FROM_SMTPD, CLEANUP_FROM_QMGR, CLEANUP_FROM_PICKUP};
 	struct service_table t;
 	struct buf err = BUF_INIT;
-	enum cleanup_origin o, other;
-	size_t i;
-	uid_t uid;
-	gid_t gid;
+	size_t i, k;
 
 	if (service_table_load(server_config_dir(), &t, &err) != 0)
 		log_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
-	for (i = 0; i < t.count; i++) {
-		for (o = 0; o < CLEANUP_FROM_UNKNOWN; o++)
-			if (strcmp(t.svc[i].command, command[o]) == 0)
-				break;
-		if (o == CLEANUP_FROM_UNKNOWN ||
-		    privilege_user_ids(t.svc[i].user, &uid, &gid) != 0)
-			continue;
-		other = cleanup_origin_of(&cleanup_cfg, uid);
-		if (other != CLEANUP_FROM_UNKNOWN && other != o) {
-			log_warn("%s and %s both run as %s: its submissions "
-				 "are taken as %s's",
-				 command[o], command[other], t.svc[i].user,
-				 command[other < o ? other : o]);
-			if (other < o)
-				continue;
-			cleanup_cfg.origin_known[other] = 0;
-		}
-		cleanup_cfg.origin_uid[o] = uid;
-		cleanup_cfg.origin_known[o] = 1;
-	}
+	for (i = 0; i < t.count; i++)
+		for (k = 0; k < sizeof(services) / sizeof(services[0]); k++)
+			if (strcmp(t.svc[i].command,
+				   cleanup_origin_label[services[k]]) == 0)
+				cleanup_learn_origin(services[k],
+						     t.svc[i].user);
 	service_table_free(&t);
+	cleanup_learn_origin(CLEANUP_FROM_LOCAL,
+			     param_str("local_resolver_user"));
 }
 
 static void

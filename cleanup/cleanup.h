@@ -27,17 +27,18 @@
 /* The envelope of op=begin, checked. */
 /*
  * Where a submission comes from, known from the peer's uid (SO_PEERCRED)
- * and master.conf, never from a field of the frame.  It decides what the
- * submission may claim: a local submission (addresses without a domain
- * get myorigin, a From: is added, the submitting uid is recorded) only
- * from pickup, a bounce from qmgr, forwarding from local; smtpd names one
- * of the SMTP protocols and nothing else.  In order of trust: when one
- * uid runs two peer services, the first (least trusted) wins.
+ * and master.conf (or, for local, the local_resolver_user parameter),
+ * never from a field of the frame.  It decides what the submission may
+ * claim: a local submission (addresses without a domain get myorigin, a
+ * From: is added, the submitting uid is recorded) only from pickup, a
+ * bounce from qmgr, forwarding from local's resolver; smtpd names one of
+ * the SMTP protocols and nothing else.  In order of trust: when one uid
+ * runs two peers, the first (least trusted) wins.
  */
 enum cleanup_origin {
 	CLEANUP_FROM_SMTPD,
 	CLEANUP_FROM_QMGR,
-	CLEANUP_FROM_LOCAL,
+	CLEANUP_FROM_LOCAL, /* local_resolver_user: forwarded mail */
 	CLEANUP_FROM_PICKUP,
 	CLEANUP_FROM_UNKNOWN, /* not a peer service's user */
 };

@@ -3,8 +3,9 @@
  * Attribute names are declared here once.  Each server checks its peer's
  * uid with SO_PEERCRED before it reads a byte (see server.h peers).
  *
- * Submission to cleanup (socket private/cleanup; peers smtpd, local, qmgr,
- * pickup), one message per connection:
+ * Submission to cleanup (socket private/cleanup; peers smtpd, qmgr, pickup
+ * and local's resolver, local_resolver_user; never root), one message per
+ * connection:
  *   -> {op=begin, sender, protocol, [client_addr], [client_name], [helo],
  *       [auth_user], [submit_uid], [submit_user]}
  *                                         sender "" is the null sender;
@@ -24,8 +25,8 @@
  *   status: "ok" (queued; code 250), "defer" (4xx: try again) or "reject"
  *   (5xx: the message itself is refused, e.g. header limits).
  *
- * Wake-up of qmgr (socket private/qmgr; peers the cleanup service's user
- * and root), no reply:
+ * Wake-up of qmgr (socket private/qmgr; peer the cleanup service's user;
+ * administrators use op=flush or op=requeue), no reply:
  *   -> {op=wake, [queue_id]}
  *
  * Queue administration (socket private/qmgr, the same listener: the socket

@@ -139,6 +139,9 @@ const struct param_def param_table[] = {
 	 "bytes of a command's output kept for the bounce reason"},
 	{"recipient_delimiter", PARAM_STR, "", 0, 0,
 	 "separator of address extensions (user+ext); empty: none"},
+	{"local_resolver_user", PARAM_STR, "moat-local", 0, 0,
+	 "local's unprivileged resolver (aliases, .forward, forwarding) runs "
+	 "as this user"},
 
 	/* DNS (common/dns*.c: remote delivery, later smtpd's screening). */
 	{"smtp_dns_resolver_address", PARAM_LIST, "", 0, 0,

@@ -55,6 +55,7 @@ static const struct sandbox_rule rules_base[] = {
     ALLOW(restart_syscall),
     ALLOW(rt_sigprocmask),
     ALLOW_IF(tgkill, SB_SELF),
+    ALLOW(gettid), /* glibc's raise() asks for its own tid */
     ALLOW(getpid),
     /* memory: malloc (brk, and mmap/mremap for large blocks); never
      * executable */
@@ -223,6 +224,19 @@ static const struct sandbox_rule rules_logd[] = {
     SANDBOX_END,
 };
 
+/*
+ * local's resolver, as local_resolver_user: reads the header block on
+ * qmgr's descriptor, looks up aliases in the map it opened, asks the
+ * parent for jobs and forwards through cleanup.  Opens no file.
+ */
+static const struct sandbox_rule rules_local_resolver[] = {
+    /* the message */
+    ALLOW(pread64),
+    /* is the parent still there? */
+    ALLOW(getppid),
+    SANDBOX_END,
+};
+
 const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_NONE] = {"none", {NULL}},
     [SANDBOX_SMTPD] = {"smtpd",
@@ -245,4 +259,7 @@ const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
 				NULL}},
     [SANDBOX_LOGD] = {"logd",
 		      {rules_base, rules_ipc, rules_server, rules_logd, NULL}},
+    [SANDBOX_LOCAL_RESOLVER] = {"local-resolver",
+				{rules_base, rules_ipc, rules_client,
+				 rules_local_resolver, NULL}},
 };

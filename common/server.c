@@ -199,9 +199,29 @@ server_add_peer(uid_t uid)
 	server_peer_uids[server_peer_count++] = uid;
 }
 
+/* A "$name" peer: the account parameter name names (never uid 0). */
+static void
+server_add_param_peer(const char *peer)
+{
+	const struct server_stance st = {.user = peer};
+	const char *user = server_stance_user(&st);
+	uid_t uid;
+	gid_t gid;
+
+	if (user == NULL || privilege_user_ids(user, &uid, &gid) != 0)
+		log_warn("service=%s: peer %s: unknown user %s", server_service,
+			 peer, user != NULL ? user : "(not set)");
+	else if (uid == 0)
+		log_warn("service=%s: peer %s: %s is root; not a peer",
+			 server_service, peer, user);
+	else
+		server_add_peer(uid);
+}
+
 /*
- * Map peer commands to the uids of the services running them.  A service
- * running as root grants nothing: uid 0 only when "root" is listed.
+ * Map peer commands to the uids of the services running them, and "$name"
+ * peers to the account a parameter names.  A service running as root
+ * grants nothing: uid 0 only when "root" is listed.
  */
 static void
 server_load_peers(const char *const *peers)
@@ -218,6 +238,10 @@ server_load_peers(const char *const *peers)
 	for (p = peers; *p != NULL; p++) {
 		if (strcmp(*p, "root") == 0) {
 			server_add_peer(0);
+			continue;
+		}
+		if ((*p)[0] == '$') {
+			server_add_param_peer(*p);
 			continue;
 		}
 		for (i = 0; i < t.count; i++) {

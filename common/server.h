@@ -59,9 +59,11 @@ struct server_stance {
 	enum sandbox_profile sandbox;
 	/*
 	 * Commands (master.conf command column) whose service users may
-	 * connect; NULL-terminated.  NULL: anyone (inet services, or a
-	 * daemon that checks each request itself).  uid 0 is allowed only
-	 * when listed as "root" (a peer service running as root grants
+	 * connect, or "$name": the account a parameter names (a helper
+	 * user that is no service's, such as $local_resolver_user);
+	 * NULL-terminated.  NULL: anyone (inet services, or a daemon that
+	 * checks each request itself).  uid 0 is allowed only when listed
+	 * as "root" (a peer service or parameter naming root grants
 	 * nothing).  A daemon with a peers list refuses to start on a
 	 * listener that is not a unix socket.
 	 */

@@ -2,20 +2,28 @@
  * local: the local delivery agent.  qmgr sends one request per connection
  * on private/local: {op=deliver, queue_id, sender, rcpt, [orig_rcpt],
  * content_offset, content_length, arrival} with a read-only descriptor of
- * the queue file; local resolves the recipient (aliases, the password
- * database, ~/.forward), delivers each destination in a child that runs as
- * its user, and answers {status, dsn, text}.  local never opens the queue.
+ * the queue file; local resolves the recipient (aliases, .forward files),
+ * delivers each destination in a child that runs as its user, and answers
+ * {status, dsn, text}.  local never opens the queue.
  *
- * Security stance: user root, NOT chrooted (it needs the password
- * database, home directories and mailboxes); sandbox SANDBOX_NONE in the
- * parent (no_new_privs, no filter), SANDBOX_LOCAL_CHILD in each child after
- * privilege_drop_ids to the recipient's uid (never 0), SANDBOX_LOCAL_COMMAND
- * in a child that runs a |command, entered once the command is forked;
- * peers: qmgr only.  The parent reads only
- * qmgr's request, the aliases map (root's) and the header block of the
- * message (for loop detection); it never opens a file a user controls.
- * Hostile input: the request and the message, whatever a child or cleanup
- * sends back.  A malformed request ends the conversation and is logged.
+ * Security stance: user root, NOT chrooted (it must become any user and
+ * reach their homes); sandbox SANDBOX_NONE in this parent; peers: qmgr
+ * only.  The root parent does what only root can do and nothing else
+ * (local_parent.c): it checks qmgr's request and forks the resolver,
+ * which drops to local_resolver_user (moat-local), confines itself
+ * (Landlock, SANDBOX_LOCAL_RESOLVER) and does all the reading and
+ * deciding: the header block, the aliases, the .forward items, forwarding
+ * through cleanup (local_resolver.c).  The parent looks up again, from
+ * the name, each user the resolver asks a job for and checks the job
+ * against its rules (local_job.c); it opens the journal (state/, root
+ * 0700) and hands its descriptor to the delivery child, which drops to
+ * the user (never uid 0), confines itself and enters SANDBOX_LOCAL_CHILD
+ * (SANDBOX_LOCAL_COMMAND once it forked a |command) before it touches a
+ * file the user controls (local_child.c).  The parent
+ * never opens a file a user controls and never parses the message, an
+ * alias value or a .forward.
+ * Hostile input: the request, and whatever the resolver or a child sends
+ * back.  A malformed request ends the conversation and is logged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +37,8 @@
 #include "ipc_proto.h"
 #include "local.h"
 #include "log.h"
-#include "maps.h"
 #include "params.h"
+#include "privilege.h"
 #include "server.h"
 
 #define LOCAL_QUEUE_ID_MAX 64
@@ -43,38 +51,36 @@ static const struct server_stance local_stance = {
     .sandbox = SANDBOX_NONE,
     .peers = local_peers,
 };
-static struct map *local_aliases;
-static int local_exit_after; /* the aliases map was rebuilt */
+static uid_t local_resolver_uid;
+static gid_t local_resolver_gid;
 
-/* Open the aliases map when there is one to open; -1 with err. */
-static int
-local_open_aliases(struct buf *err)
-{
-	const char *path = param_str("alias_maps");
-
-	if (local_aliases != NULL && map_changed(local_aliases)) {
-		/* Use the new map for this request, then make way for a
-		 * fresh process as every daemon does after a rebuild. */
-		log_info("alias_maps %s changed: reopening it", path);
-		map_close(local_aliases);
-		local_aliases = NULL;
-		local_exit_after = 1;
-	}
-	if (local_aliases != NULL || path[0] == '\0')
-		return 0;
-	local_aliases = map_open(path, err);
-	return local_aliases != NULL ? 0 : -1;
-}
-
+/*
+ * The resolver's account: known, not root, not the queue's owner (whose
+ * rights would let a compromised resolver write the queue).
+ */
 static void
 local_pre_drop(int argc, char **argv)
 {
-	struct buf err = BUF_INIT;
+	const char *user = param_str("local_resolver_user");
+	uid_t queue_uid;
+	gid_t queue_gid;
 
-	if (local_open_aliases(&err) != 0)
-		log_warn("alias_maps %s: %s (deliveries will be deferred)",
-			 param_str("alias_maps"), buf_cstr(&err));
-	buf_free(&err);
+	(void)argc;
+	(void)argv;
+	if (privilege_user_ids(user, &local_resolver_uid,
+			       &local_resolver_gid) != 0)
+		log_fatal("local_resolver_user %s: no such user (moat setup "
+			  "creates it)",
+			  user);
+	if (local_resolver_uid == 0)
+		log_fatal("local_resolver_user %s is root: refusing to start",
+			  user);
+	if (privilege_user_ids(param_str("mail_owner"), &queue_uid,
+			       &queue_gid) == 0 &&
+	    queue_uid == local_resolver_uid)
+		log_fatal("local_resolver_user %s is mail_owner: it must be a "
+			  "user of its own",
+			  user);
 }
 
 /* An address-like string from qmgr: parses, fits, no control bytes. */
@@ -160,7 +166,6 @@ local_check_fd(const struct local_msg *m)
 static void
 local_deliver(const struct local_msg *m, struct local_result *r)
 {
-	struct buf err = BUF_INIT;
 	const char *bad = local_check_fd(m);
 
 	if (bad != NULL) {
@@ -172,13 +177,9 @@ local_deliver(const struct local_msg *m, struct local_result *r)
 	else if (!local_valid_address(m->rcpt, 0))
 		local_result_set(r, LOCAL_BOUNCE, "5.1.3",
 				 "bad recipient address syntax");
-	else if (local_open_aliases(&err) != 0)
-		local_result_set(r, LOCAL_DEFER, "4.3.0",
-				 "alias database unavailable: %s",
-				 buf_cstr(&err));
 	else
-		local_resolve_deliver(m, local_aliases, r);
-	buf_free(&err);
+		local_parent_deliver(m, local_resolver_uid, local_resolver_gid,
+				     r);
 }
 
 static void
@@ -187,9 +188,7 @@ local_reply(int client, const struct local_result *r)
 	struct ipc_frame f;
 
 	ipc_frame_init(&f);
-	ipc_put_str(&f, IPC_STATUS, local_status_name(r->status));
-	ipc_put_str(&f, IPC_DSN, r->dsn);
-	ipc_put_str(&f, IPC_TEXT, r->text);
+	local_result_put(&f, r);
 	if (ipc_send(client, &f, -1, (int)param_int("ipc_timeout")) != 0)
 		log_warn("reply to qmgr: %s", strerror(errno));
 	ipc_frame_free(&f);
@@ -215,12 +214,6 @@ local_serve(int client)
 		local_reply(client, &r);
 	}
 	ipc_frame_free(&f);
-	if (local_exit_after ||
-	    (local_aliases != NULL && map_changed(local_aliases))) {
-		log_info("alias_maps %s changed: exiting for a fresh process",
-			 param_str("alias_maps"));
-		exit(0);
-	}
 }
 
 int

@@ -3,9 +3,12 @@
  * outside local/ includes it (the unit tests and fuzz targets include
  * local's .c files directly).  Limits are declared here once.
  *
- * Hostile input handled through these interfaces: qmgr's request, the
- * message bytes, alias values, users' .forward files and everything a
- * delivery child or a command sends back.
+ * Three kinds of process run this code (local.c says who does what): the
+ * root parent, one resolver per recipient (local_resolver_user), and the
+ * delivery children (the recipient's uid).  Hostile input handled through
+ * these interfaces: qmgr's request, the message bytes, alias values,
+ * users' .forward files, and everything a resolver, a delivery child or a
+ * command sends back.
  */
 #ifndef MOAT_LOCAL_H
 #define MOAT_LOCAL_H
@@ -17,6 +20,9 @@
 
 #include "address.h"
 #include "buf.h"
+#include "ipc.h"
+
+struct map; /* maps.h */
 
 #define LOCAL_TEXT_MAX 4608           /* a reason (fits command output) */
 #define LOCAL_TARGETS_MAX 256         /* targets in one alias or .forward */
@@ -25,15 +31,43 @@
 #define LOCAL_FORWARD_MAX (64 * 1024) /* bytes of a .forward file */
 #define LOCAL_DEPTH_MAX 10            /* nested alias and .forward levels */
 #define LOCAL_LEAVES_MAX 1000         /* destinations of one recipient */
-#define LOCAL_USER_MAX 64             /* a login name */
-#define LOCAL_LOCK_STALE 300          /* seconds before a dot-lock is stale */
-#define LOCAL_LOCK_WAIT 60            /* seconds to wait for a mailbox lock */
-#define LOCAL_CHUNK (64 * 1024)       /* message bytes read at a time */
+#define LOCAL_VISITS_MAX 4000         /* addresses one expansion looks at */
+/* Jobs one resolver may ask for: a .forward per visit, plus the leaves. */
+#define LOCAL_JOBS_MAX (LOCAL_VISITS_MAX + LOCAL_LEAVES_MAX)
+#define LOCAL_NAME_MAX (ADDR_LOCAL_MAX * 2 + 2) /* a name a resolver sends */
+#define LOCAL_USER_MAX 64                       /* a login name */
+#define LOCAL_LOCK_STALE 300    /* seconds before a dot-lock is stale */
+#define LOCAL_LOCK_WAIT 60      /* seconds to wait for a mailbox lock */
+#define LOCAL_CHUNK (64 * 1024) /* message bytes read at a time */
 
-/* Frames between a delivery child and local's parent (ipc.h). */
-#define LOCAL_OP_COMMIT "commit"   /* child: may I make it final? */
-#define LOCAL_ATTR_GO "go"         /* parent: "yes" or "no" */
-#define LOCAL_ATTR_TARGET "target" /* child: one .forward item */
+/*
+ * Frames to local's root parent (ipc.h) from a delivery child and from the
+ * resolver, each on a socket pair of its own:
+ *   child, resolver -> {op=commit}            may I make it final?
+ *                   <- {go=yes|no}            yes while qmgr waits
+ *   child          -> {status, dsn, text, [target]...}   the outcome; a
+ *                                             .forward job adds its items
+ *   resolver -> {op=job, job, user, rcpt, [target], [extension],
+ *                [source], [alias]}           run this job as user
+ *            <- {status, dsn, text, [target]...}
+ *   resolver -> {op=forwarded}                cleanup queued the forwarded
+ *                                             copy: journal it (no reply)
+ *   resolver -> {op=done, status, dsn, text}  the recipient's result; last
+ * job: mailbox, forward (read ~user/.forward), command or file; those two
+ * name their source: "alias" (then user is default_privs and alias the
+ * key whose value names the target) or "forward" (user's own .forward).
+ */
+#define LOCAL_OP_COMMIT "commit"
+#define LOCAL_OP_JOB "job"
+#define LOCAL_OP_FORWARDED "forwarded"
+#define LOCAL_OP_DONE "done"
+#define LOCAL_ATTR_GO "go"
+#define LOCAL_ATTR_TARGET "target"
+#define LOCAL_ATTR_JOB "job"
+#define LOCAL_ATTR_USER "user"
+#define LOCAL_ATTR_EXTENSION "extension"
+#define LOCAL_ATTR_SOURCE "source"
+#define LOCAL_ATTR_ALIAS "alias"
 
 enum local_status { LOCAL_SENT, LOCAL_BOUNCE, LOCAL_DEFER };
 
@@ -55,7 +89,7 @@ struct local_msg {
 	const char *orig_rcpt; /* as first given, or rcpt */
 	time_t arrival;
 	time_t deadline; /* qmgr stops waiting for us then */
-	int client_fd;   /* qmgr's connection, or -1 */
+	int client_fd;   /* qmgr's connection (the parent only), or -1 */
 };
 
 /* A login account, copied out of the password database. */
@@ -100,6 +134,13 @@ const char *local_status_name(enum local_status status);
 int local_status_parse(const char *word, enum local_status *status);
 /* 1 when dsn is "D.N.N" with D matching the status. */
 int local_dsn_valid(const char *dsn, enum local_status status);
+/*
+ * Pure: {status, dsn, text} of a frame from a child or the resolver into
+ * r; -1 when a field is missing, unknown, too long or inconsistent.
+ */
+int local_result_parse(const struct ipc_frame *f, struct local_result *r);
+/* Put r into f as {status, dsn, text}. */
+void local_result_put(struct ipc_frame *f, const struct local_result *r);
 /* Replace control bytes with spaces and trim (text from children). */
 void local_text_clean(char *text);
 
@@ -113,6 +154,11 @@ int local_msg_copy(const struct local_msg *m, local_sink_fn sink, void *ctx,
 		   struct local_result *r);
 /* The lines every delivered copy starts with. */
 void local_msg_prefix(struct buf *out, const char *sender, const char *rcpt);
+/* The log line of one destination, in Postfix's shape. */
+void local_log_result(const struct local_msg *m, const char *to,
+		      const struct local_result *r);
+/* In a new child: close every fd from 3 up but these (-1: none). */
+void local_close_fds(int keep1, int keep2, int keep3);
 /* Write all of n bytes; 0 or -1 (errno). */
 int local_write_all(int fd, const void *p, size_t n);
 /*
@@ -253,13 +299,22 @@ enum local_job_type {
 	JOB_FORWARD, /* read ~/.forward and return its items */
 };
 
+/* Where a command or file target was found; the child checks it there. */
+enum local_source {
+	SOURCE_NONE,    /* mailbox and .forward jobs */
+	SOURCE_ALIAS,   /* the value of an alias; runs as default_privs */
+	SOURCE_FORWARD, /* the user's own .forward; runs as its owner */
+};
+
 struct local_job {
 	enum local_job_type type;
 	struct local_user user; /* runs as this account */
 	const char *target;     /* command line or path */
 	const char *rcpt;       /* Delivered-To, RECIPIENT */
 	const char *extension;
-	int journal_fd; /* the child records its success here, or -1 */
+	enum local_source source;
+	const char *alias; /* SOURCE_ALIAS: the alias key */
+	int journal_fd;    /* the child records its success here, or -1 */
 	const char *journal_key;
 };
 
@@ -276,22 +331,112 @@ void local_file_deliver(const struct local_job *job,
  */
 int local_child_run(const struct local_job *job, const struct local_msg *msg,
 		    struct local_result *r, struct local_items *items);
+/*
+ * local_source.c, in a child, as the job's user: open what the job reads
+ * before Landlock closes the file system (~/.forward, the aliases map);
+ * then local_source_ok says whether the target is really in its source.
+ */
+struct local_source_handle {
+	int forward_fd;        /* ~/.forward, or -1 */
+	struct map *aliases;   /* or NULL */
+	struct local_result r; /* why it could not be opened */
+	int failed;
+};
+void local_source_open(const struct local_job *job,
+		       struct local_source_handle *h);
+int local_source_ok(const struct local_job *job, const struct local_msg *msg,
+		    struct local_source_handle *h, struct local_result *r);
+/* Read an opened ~/.forward into items (r: sent, or why not). */
+void local_source_forward_read(const struct local_job *job, int fd,
+			       struct local_result *r,
+			       struct local_items *items);
+
+/*
+ * local_job.c, in the root parent: the resolver's job requests, hostile.
+ * local_job_parse is pure: the frame's shape (attributes, lengths, bytes).
+ * local_job_check then decides with the password database: run it, refuse
+ * it with a result the recipient gets (unknown user, root), or call it a
+ * lie (a rule no honest resolver breaks) that ends the resolver.
+ */
+struct local_job_req {
+	enum local_job_type type;
+	enum local_source source;
+	char user[LOCAL_NAME_MAX + 1];
+	char target[LOCAL_ITEM_MAX + 1];
+	char rcpt[ADDR_TEXT_MAX];
+	char extension[ADDR_TEXT_MAX];
+	char alias[LOCAL_NAME_MAX + 1];
+};
+int local_job_parse(const struct ipc_frame *f, struct local_job_req *req,
+		    const char **why);
+
+struct local_job_ctx {
+	const char *default_privs; /* the account for alias targets */
+	int commands, files;       /* allow_mail_to_commands, _files */
+	char **owners;             /* users whose .forward gave targets */
+	size_t nowners;
+	char **keys; /* destinations run in this request */
+	size_t nkeys;
+	size_t jobs;
+	struct buf key; /* the journal key of the job just checked */
+};
+enum local_job_verdict {
+	LOCAL_JOB_RUN,     /* job filled in */
+	LOCAL_JOB_REFUSED, /* answer with refusal, run nothing */
+	LOCAL_JOB_LIE,     /* why: end the resolver, defer the recipient */
+};
+void local_job_ctx_init(struct local_job_ctx *ctx, const char *default_privs,
+			int commands, int files);
+void local_job_ctx_free(struct local_job_ctx *ctx);
+/* After a .forward job of user gave targets: its commands may run. */
+void local_job_ctx_owner(struct local_job_ctx *ctx, const char *user);
+enum local_job_verdict local_job_check(const struct local_job_req *req,
+				       struct local_job_ctx *ctx,
+				       struct local_job *job,
+				       struct local_result *refusal,
+				       const char **why);
+
+/* local_parent.c, in the root parent: one recipient from start to end. */
+/*
+ * Start the resolver (as ruid/rgid), run the jobs it asks for, and put
+ * the recipient's result in r: a deferral when the resolver dies, lies or
+ * runs out of time.
+ */
+void local_parent_deliver(const struct local_msg *msg, uid_t ruid, gid_t rgid,
+			  struct local_result *r);
+
+/* local_resolver.c: the resolver process (local_resolver_user). */
+struct local_resolver {
+	int sock;            /* to the root parent */
+	int forwarded;       /* the journal says the forwarding was done */
+	struct map *aliases; /* NULL: none */
+};
+/* In the child of the parent: drop, confine, resolve, report; no return. */
+void local_resolver_main(const struct local_msg *msg, int sock, int forwarded,
+			 uid_t uid, gid_t gid, pid_t parent)
+    __attribute__((noreturn));
+/* Ask the parent to run a job; 0 with its result (and .forward items). */
+int local_resolver_job(int sock, const struct local_job_req *req,
+		       struct local_result *r, struct local_items *items);
+/* Tell the parent that cleanup queued the forwarded copy. */
+void local_resolver_forwarded(int sock);
 
 /* local_resolve.c: alias and .forward expansion of one recipient. */
-struct map;
 /*
- * Deliver msg to its recipient (aliases may be NULL: none); the overall
- * outcome lands in r: deferred if any destination deferred, else bounced
- * if any bounced, else sent.
+ * Resolve msg's recipient and have each destination delivered; the
+ * overall outcome lands in r: deferred if any destination deferred, else
+ * bounced if any bounced, else sent.
  */
-void local_resolve_deliver(const struct local_msg *msg, struct map *aliases,
+void local_resolve_deliver(const struct local_msg *msg,
+			   const struct local_resolver *rs,
 			   struct local_result *r);
 
 /*
- * local_journal.c: the destinations that already took a message, so that
- * a retry (after qmgr or local died before the result was recorded, or
- * after another destination of the same recipient deferred) delivers to
- * each destination once.  key names a destination ("mailbox:0:alice").
+ * local_journal.c, in the root parent (and a delivery child's one write):
+ * the destinations that already took a message, so that a retry (after
+ * qmgr or local died before the result was recorded, or after another
+ * destination of the same recipient deferred) delivers to each
+ * destination once.  key names a destination ("mailbox:0:alice").
  */
 int local_journal_seen(const struct local_msg *m, const char *key);
 int local_journal_open(void);
@@ -306,7 +451,7 @@ void local_child_delivered(void);
  */
 void local_child_confine(void);
 
-/* local_cleanup.c: forwarding by resubmission to cleanup. */
+/* local_cleanup.c, in the resolver: forwarding by resubmission. */
 int local_resubmit(const struct local_msg *msg, const char *const *addrs,
 		   size_t count, struct local_result *r);
 

@@ -1,17 +1,27 @@
 /*
- * local_child: every delivery runs in a child of local's root parent.  The
+ * local_child: every job runs in a child of local's root parent.  The
  * child closes all but the descriptors it needs, drops to the job's user
- * with privilege_drop_ids (never uid 0), enters SANDBOX_LOCAL_CHILD, and
- * only then touches what the user controls: the mailbox, ~/.forward.  For
- * a |command it forks the command first and enters SANDBOX_LOCAL_COMMAND
- * right after, so that only the command's process can exec (the program
- * runs with NO_NEW_PRIVS but no filter: it may be any allowed program).
- * XXX until that fork the child runs unfiltered (as the user) while it
- * splits the command line and checks the program (local_command.c).
- * It reports one small ipc frame back over a socket pair:
- * {status, dsn, text} and, for a .forward, one "target" per item.  The
- * parent treats that frame as hostile: bounded in size and time, every
- * field validated, a child that misbehaves yields a deferral.
+ * with privilege_drop_ids (never uid 0), opens what the job reads
+ * (local_source.c: ~/.forward, the aliases map), confines itself with
+ * Landlock, enters SANDBOX_LOCAL_CHILD, and only then reads or writes what
+ * the user controls.  For a |command it forks the command first and enters
+ * SANDBOX_LOCAL_COMMAND right after, so that only the command's process
+ * can exec (the program runs with NO_NEW_PRIVS but no filter: it may be
+ * any allowed program).
+ * XXX until that fork a command child runs without its filter (as the
+ * user, under Landlock) while it checks the source, splits the command
+ * line and checks the program (local_command.c).
+ * Landlock: a mailbox job may open files only below the home directory
+ * (home_mailbox) or the mail spool, a /file job only in that file's
+ * directory, a .forward job nowhere; a command is not confined, since the
+ * programs of allowed_commands_directory write where their user may (a
+ * filter's own files, /tmp, ...).  A command or file job first checks
+ * that its source (the alias the resolver named, or the user's own
+ * .forward) names the target: a lying resolver cannot make it run or
+ * write anything else.  The child reports one small ipc frame back over a
+ * socket pair: {status, dsn, text} and, for a .forward, one "target" per
+ * item.  The parent treats that frame as hostile: bounded in size and
+ * time, every field validated, a child that misbehaves yields a deferral.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,85 +36,43 @@
 
 #include "ipc.h"
 #include "ipc_proto.h"
+#include "landlock.h"
 #include "local.h"
 #include "log.h"
 #include "params.h"
 #include "privilege.h"
-#include "safe_open.h"
 #include "sandbox.h"
 
 #define CHILD_COMMITS_MAX 8 /* commit questions from one child */
 #define CHILD_TIMEOUT 900   /* seconds for a mailbox or .forward job */
 
-/* Close every descriptor from 3 up except the (at most three) kept ones. */
-static void
-child_close_fds(int keep1, int keep2, int keep3)
+/*
+ * Landlock: where this job may write.  Commands get none: the allowed
+ * programs decide where they write, as their user.
+ */
+static int
+child_confine(const struct local_job *job)
 {
-	int keep[3] = {keep1, keep2, keep3}, t;
-	unsigned from = 3;
-	size_t i, j;
+	struct landlock_path paths[1];
+	char dir[PATH_MAX];
+	const char *slash;
+	size_t n = 0;
 
-	for (i = 0; i < 3; i++) /* sort the three */
-		for (j = i + 1; j < 3; j++)
-			if (keep[j] < keep[i]) {
-				t = keep[i];
-				keep[i] = keep[j];
-				keep[j] = t;
-			}
-	for (i = 0; i < 3; i++) {
-		if (keep[i] < (int)from)
-			continue;
-		if ((unsigned)keep[i] > from)
-			(void)close_range(from, (unsigned)keep[i] - 1, 0);
-		from = (unsigned)keep[i] + 1;
+	if (job->type == JOB_COMMAND)
+		return 0;
+	if (job->type == JOB_MAILBOX)
+		paths[n++] = (struct landlock_path){
+		    param_str("home_mailbox")[0] != '\0'
+			? job->user.home
+			: param_str("mail_spool_directory"),
+		    LANDLOCK_GRANT_WRITE};
+	else if (job->type == JOB_FILE &&
+		 (slash = strrchr(job->target, '/')) != NULL &&
+		 (size_t)(slash - job->target) + 2 <= sizeof(dir)) {
+		strlcpy(dir, job->target, (size_t)(slash - job->target) + 2);
+		paths[n++] = (struct landlock_path){dir, LANDLOCK_GRANT_WRITE};
 	}
-	(void)close_range(from, ~0U, 0);
-}
-
-/* Read ~/.forward as its owner; items filled, r sent when all is well. */
-static void
-child_forward(const struct local_job *job, struct local_result *r,
-	      struct local_items *items)
-{
-	struct buf text = BUF_INIT, why = BUF_INIT;
-	char chunk[4096];
-	struct stat st;
-	const char *err;
-	ssize_t n;
-	int homefd, fd;
-
-	local_result_set(r, LOCAL_SENT, "2.0.0", "no .forward");
-	homefd = open(job->user.home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (homefd < 0 ||
-	    fstatat(homefd, ".forward", &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		if (homefd >= 0)
-			close(homefd);
-		return;
-	}
-	fd = safe_open(homefd, ".forward", O_RDONLY, 0, job->user.uid,
-		       SAFE_NOT_GROUP_WRITABLE, &st, &why);
-	close(homefd);
-	if (fd < 0) {
-		local_result_set(r, LOCAL_DEFER, "4.3.0",
-				 "~%s/.forward is not safe to use: it %s",
-				 job->user.name, buf_cstr(&why));
-		buf_free(&why);
-		return;
-	}
-	while (text.len <= LOCAL_FORWARD_MAX &&
-	       (n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_append(&text, chunk, (size_t)n);
-	close(fd);
-	if (text.len > LOCAL_FORWARD_MAX)
-		local_result_set(r, LOCAL_DEFER, "4.3.0",
-				 "~%s/.forward is larger than %d bytes",
-				 job->user.name, LOCAL_FORWARD_MAX);
-	else if (local_targets_split(text.data ? text.data : "", text.len,
-				     items, &err) != 0)
-		local_result_set(r, LOCAL_BOUNCE, "5.3.0", "~%s/.forward: %s",
-				 job->user.name, err);
-	buf_free(&text);
-	buf_free(&why);
+	return landlock_confine(paths, n) < 0 ? -1 : 0;
 }
 
 static void
@@ -114,9 +82,7 @@ child_reply(int sock, const struct local_result *r,
 	struct ipc_frame f;
 
 	ipc_frame_init(&f);
-	ipc_put_str(&f, IPC_STATUS, local_status_name(r->status));
-	ipc_put_str(&f, IPC_DSN, r->dsn);
-	ipc_put_str(&f, IPC_TEXT, r->text);
+	local_result_put(&f, r);
 	for (size_t i = 0; items != NULL && i < items->count; i++)
 		ipc_put_str(&f, LOCAL_ATTR_TARGET, local_item(items, i));
 	(void)ipc_send(sock, &f, -1, 60);
@@ -157,14 +123,43 @@ local_child_delivered(void)
 	child_job = NULL; /* once */
 }
 
+/* The job itself, in the confined child; r is what the parent hears. */
+static void
+child_work(const struct local_job *job, const struct local_msg *msg,
+	   struct local_source_handle *h, struct local_result *r,
+	   struct local_items *items)
+{
+	if (job->type == JOB_FORWARD) {
+		if (h->failed)
+			*r = h->r;
+		else if (h->forward_fd >= 0)
+			local_source_forward_read(job, h->forward_fd, r, items);
+		else
+			local_result_set(r, LOCAL_SENT, "2.0.0", "no .forward");
+		return;
+	}
+	if (job->source != SOURCE_NONE && !local_source_ok(job, msg, h, r))
+		return;
+	if (job->type == JOB_MAILBOX)
+		local_mailbox_deliver(job, msg, r);
+	else if (job->type == JOB_FILE)
+		local_file_deliver(job, msg, r);
+	else {
+		struct local_command c = {job->target, &job->user, job->rcpt,
+					  job->extension};
+		(void)local_command_deliver(&c, msg, r);
+	}
+}
+
 static void __attribute__((noreturn))
 child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	   gid_t extra_gid, pid_t parent)
 {
+	struct local_source_handle h;
 	struct local_result r;
 	struct local_items items;
 
-	child_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd,
+	local_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd,
 			job->journal_fd);
 	child_job = job;
 	child_msg = msg;
@@ -177,24 +172,25 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	umask(077);
 	if (chdir(job->user.home) != 0 && chdir("/") != 0)
 		_exit(1);
+	local_source_open(job, &h);
+	local_result_set(&r, LOCAL_DEFER, "4.3.0", "unknown job");
+	if (child_confine(job) != 0) {
+		log_warn("delivery process for %s: Landlock: %s",
+			 job->user.name, strerror(errno));
+		local_result_set(&r, LOCAL_DEFER, "4.3.0",
+				 "cannot confine the delivery process: %s",
+				 strerror(errno));
+		child_reply(sock, &r, NULL);
+		_exit(0);
+	}
+	/* A |command child enters its filter once it forked the command. */
 	child_profile = job->type == JOB_COMMAND ? SANDBOX_LOCAL_COMMAND
 						 : SANDBOX_LOCAL_CHILD;
 	if (job->type != JOB_COMMAND)
 		local_child_confine();
 	local_items_init(&items);
-	local_result_set(&r, LOCAL_DEFER, "4.3.0", "unknown job");
-	if (job->type == JOB_MAILBOX)
-		local_mailbox_deliver(job, msg, &r);
-	else if (job->type == JOB_FILE)
-		local_file_deliver(job, msg, &r);
-	else if (job->type == JOB_FORWARD)
-		child_forward(job, &r, &items);
-	else {
-		struct local_command c = {job->target, &job->user, job->rcpt,
-					  job->extension};
-		(void)local_command_deliver(&c, msg, &r);
-		local_child_confine(); /* no-op once a command was forked */
-	}
+	child_work(job, msg, &h, &r, &items);
+	local_child_confine(); /* no-op once a command was forked */
 	if (r.status == LOCAL_SENT)
 		local_child_delivered();
 	child_reply(sock, &r, &items);
@@ -221,17 +217,8 @@ static int
 child_parse_reply(const struct ipc_frame *f, struct local_result *r,
 		  struct local_items *items)
 {
-	const char *status = ipc_get_str(f, IPC_STATUS);
-	const char *dsn = ipc_get_str(f, IPC_DSN);
-	const char *text = ipc_get_str(f, IPC_TEXT);
-	enum local_status st;
-
-	if (status == NULL || dsn == NULL || text == NULL ||
-	    local_status_parse(status, &st) != 0 ||
-	    strlen(dsn) >= sizeof(r->dsn) || !local_dsn_valid(dsn, st) ||
-	    strlen(text) >= sizeof(r->text))
+	if (local_result_parse(f, r) != 0)
 		return -1;
-	local_result_set(r, st, dsn, "%s", text);
 	for (size_t i = 0; i < f->count; i++) {
 		if (strcmp(f->attr[i].name, LOCAL_ATTR_TARGET) != 0)
 			continue;

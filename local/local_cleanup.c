@@ -1,11 +1,14 @@
 /*
  * local_cleanup: forwarding.  The remote targets of one delivery (from
  * aliases and .forward files) are resubmitted to cleanup as one new
- * message: the original sender kept, protocol "local", the content copied
- * from qmgr's read-only descriptor with a Delivered-To line for the
- * forwarding recipient in front, so a loop shows on its way back.
+ * message: the original sender kept, the content copied from qmgr's
+ * read-only descriptor with a Delivered-To line for the forwarding
+ * recipient in front, so a loop shows on its way back.  cleanup knows the
+ * submission is forwarding (protocol "local") from this process's uid,
+ * local_resolver_user, not from the frame.  Before op=end, the commit
+ * point, the root parent is asked whether qmgr still waits.
  * Hostile: cleanup's reply (bounded by ipc.h, its text cleaned).
- * Runs in local's root parent; the targets were validated by the parsers.
+ * Runs in local's resolver; the targets were validated by the parsers.
  */
 #include <errno.h>
 #include <string.h>
@@ -72,7 +75,7 @@ resubmit_message(struct resubmit_sink *s, const struct local_msg *msg,
 	if (local_msg_copy(msg, resubmit_chunk, s, r) != 0)
 		return -1;
 	/* Without op=end cleanup queues nothing: the commit point. */
-	if (!local_client_alive(msg->client_fd))
+	if (!local_commit_ok())
 		return local_abort_result(r);
 	ipc_put_str(&s->frame, IPC_OP, IPC_OP_END);
 	if (resubmit_send(s) != 0) {

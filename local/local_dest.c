@@ -3,55 +3,30 @@
  * mailbox, a command, a file, a remote address) and the bookkeeping of
  * their results: each destination at most once, at most LOCAL_LEAVES_MAX
  * of them, one log line each in Postfix's shape, and the overall result
- * (defer over bounce over sent).  Mailbox, command and file deliveries run
- * in children (local_child.c); the remote addresses go to cleanup in one
- * resubmission at the end.  Input: targets already validated by the
- * parsers, and results from children (validated there).
- * Runs in local's root parent.
+ * (defer over bounce over sent).  Mailbox, command and file deliveries are
+ * jobs the root parent runs in children as their users (after its own
+ * checks and a look in the journal); the remote addresses go to cleanup in
+ * one resubmission at the end, made here.  Input: targets already
+ * validated by the parsers, and the parent's answers (checked by
+ * local_resolver.c).  Runs in local's resolver.
  */
 #include <ctype.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "local.h"
 #include "local_resolve.h"
 #include "log.h"
 #include "params.h"
 
-static void
-dest_log(struct local_expansion *st, const char *to,
-	 const struct local_result *r)
-{
-	const struct local_msg *m = st->msg;
-	int orig = strcasecmp(to, m->rcpt) != 0;
-
-	struct timespec now;
-	double delay;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	delay = (double)(now.tv_sec - m->arrival) + now.tv_nsec / 1e9;
-	/* Postfix's shape: local logs its deliveries, qmgr does not repeat. */
-	log_info("%s: to=<%s>%s%s%s, relay=local, delay=%.2f, dsn=%s, "
-		 "status=%s (%s)",
-		 m->queue_id, to, orig ? ", orig_to=<" : "",
-		 orig ? m->rcpt : "", orig ? ">" : "", delay < 0 ? 0 : delay,
-		 r->dsn,
-		 r->status == LOCAL_SENT     ? "sent"
-		 : r->status == LOCAL_BOUNCE ? "bounced"
-					     : "deferred",
-		 r->text);
-}
-
 void
 local_dest_record(struct local_expansion *st, const char *to,
 		  const struct local_result *r)
 {
-	dest_log(st, to, r);
+	local_log_result(st->msg, to, r);
 	st->recorded++;
 	if (r->status == LOCAL_SENT && st->sent++ == 0)
 		st->first = *r;
@@ -76,12 +51,12 @@ local_dest_fail(struct local_expansion *st, const char *to,
 
 /* 1 when key was seen before in this delivery; else remember it. */
 int
-local_dest_seen(struct local_expansion *st, const char *kind, unsigned long id,
+local_dest_seen(struct local_expansion *st, const char *kind, const char *who,
 		const char *name)
 {
 	struct buf key = BUF_INIT;
 
-	buf_printf(&key, "%s:%lu:%s", kind, id, name);
+	buf_printf(&key, "%s:%s:%s", kind, who, name);
 	for (size_t i = 0; i < st->nseen; i++)
 		if (strcmp(st->seen[i], key.data) == 0) {
 			buf_free(&key);
@@ -91,13 +66,6 @@ local_dest_seen(struct local_expansion *st, const char *kind, unsigned long id,
 	st->seen[st->nseen++] = xstrdup(key.data);
 	buf_free(&key);
 	return 0;
-}
-
-/* The key local_dest_seen remembered last: the destination's name. */
-static const char *
-dest_key(const struct local_expansion *st)
-{
-	return st->seen[st->nseen - 1];
 }
 
 /* Count a destination; -1 (recorded as a bounce) past the limit. */
@@ -114,64 +82,45 @@ dest_leaf(struct local_expansion *st, const char *to)
 	return -1;
 }
 
-/* A login name we are willing to look up: [a-z0-9._-], not -x or .x. */
-int
-local_dest_getpw(const char *name, struct local_user *u)
-{
-	struct passwd *pw;
-	size_t n = strlen(name);
-
-	if (n == 0 || n > LOCAL_USER_MAX || name[0] == '-' || name[0] == '.' ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
-		return -1;
-	pw = getpwnam(name);
-	if (pw == NULL ||
-	    strlcpy(u->name, pw->pw_name, sizeof(u->name)) >= sizeof(u->name) ||
-	    strlcpy(u->home, pw->pw_dir, sizeof(u->home)) >= sizeof(u->home))
-		return -1;
-	u->uid = pw->pw_uid;
-	u->gid = pw->pw_gid;
-	return 0;
-}
-
-/*
- * Run one destination in a child, unless the journal says it took this
- * message already (a retry after a crash or after another destination
- * deferred).  key is the destination's name in the journal.
- */
+/* Ask the parent for one job and record what it answers. */
 static void
-dest_job(struct local_expansion *st, enum local_job_type type,
-	 const struct local_user *u, const char *target, const char *to,
-	 const char *ext, const char *key)
+dest_job(struct local_expansion *st, enum local_job_type type, const char *user,
+	 const char *target, const struct local_runas *as, const char *to,
+	 const char *ext)
 {
-	struct local_job job = {type, *u, target, to, ext, -1, key};
+	struct local_job_req *req = xcalloc(1, sizeof(*req));
 	struct local_result r;
 
-	if (local_journal_seen(st->msg, key)) {
-		local_result_set(
-		    &r, LOCAL_SENT, "2.0.0",
-		    "this destination already has the message (journal)");
-		local_dest_record(st, to, &r);
-		return;
-	}
-	job.journal_fd = local_journal_open();
-	(void)local_child_run(&job, st->msg, &r, NULL);
-	local_journal_close(job.journal_fd);
+	req->type = type;
+	req->source = as != NULL ? as->source : SOURCE_NONE;
+	if (strlcpy(req->user, user, sizeof(req->user)) >= sizeof(req->user) ||
+	    strlcpy(req->target, target != NULL ? target : "",
+		    sizeof(req->target)) >= sizeof(req->target) ||
+	    strlcpy(req->rcpt, to, sizeof(req->rcpt)) >= sizeof(req->rcpt) ||
+	    strlcpy(req->extension, ext, sizeof(req->extension)) >=
+		sizeof(req->extension) ||
+	    strlcpy(req->alias, as != NULL && as->alias ? as->alias : "",
+		    sizeof(req->alias)) >= sizeof(req->alias))
+		local_result_set(&r, LOCAL_BOUNCE, "5.3.0",
+				 "destination too long for %s", user);
+	else
+		(void)local_resolver_job(st->rs->sock, req, &r, NULL);
 	local_dest_record(st, to, &r);
+	free(req);
 }
 
 void
-local_dest_mailbox(struct local_expansion *st, const struct local_user *u,
-		   const char *to)
+local_dest_mailbox(struct local_expansion *st, const char *user, const char *to)
 {
-	if (local_dest_seen(st, "mailbox", 0, u->name) || dest_leaf(st, to))
+	if (local_dest_seen(st, "mailbox", "", user) || dest_leaf(st, to))
 		return;
-	dest_job(st, JOB_MAILBOX, u, NULL, to, "", dest_key(st));
+	dest_job(st, JOB_MAILBOX, user, NULL, NULL, to, "");
 }
 
 void
 local_dest_command(struct local_expansion *st, const char *line,
-		   const struct local_user *u, const char *to, const char *ext)
+		   const struct local_runas *as, const char *to,
+		   const char *ext)
 {
 	if (!param_bool("allow_mail_to_commands")) {
 		local_dest_fail(st, to, LOCAL_BOUNCE, "5.7.1",
@@ -179,21 +128,19 @@ local_dest_command(struct local_expansion *st, const char *line,
 				"(allow_mail_to_commands = no)");
 		return;
 	}
-	if (local_dest_seen(st, "command", u->uid, line) || dest_leaf(st, to))
+	if (local_dest_seen(st, "command", as->user, line) || dest_leaf(st, to))
 		return;
-	dest_job(st, JOB_COMMAND, u, line, to, ext, dest_key(st));
+	dest_job(st, JOB_COMMAND, as->user, line, as, to, ext);
 }
 
 void
 local_dest_file(struct local_expansion *st, const char *path,
-		const struct local_user *u, const char *to)
+		const struct local_runas *as, const char *to)
 {
 	struct local_result r;
-	const char *key;
 
-	if (local_dest_seen(st, "file", u->uid, path) || dest_leaf(st, to))
+	if (local_dest_seen(st, "file", as->user, path) || dest_leaf(st, to))
 		return;
-	key = dest_key(st);
 	if (strcmp(path, "/dev/null") == 0) {
 		local_result_set(&r, LOCAL_SENT, "2.0.0",
 				 "delivered to file: /dev/null");
@@ -203,7 +150,7 @@ local_dest_file(struct local_expansion *st, const char *path,
 				"mail to files is disabled "
 				"(allow_mail_to_files = no)");
 	else
-		dest_job(st, JOB_FILE, u, path, to, "", key);
+		dest_job(st, JOB_FILE, as->user, path, as, to, "");
 }
 
 void
@@ -217,10 +164,37 @@ local_dest_remote(struct local_expansion *st, const struct address *a)
 	for (i = 0; text[i] != '\0'; i++)
 		key[i] = (char)tolower((unsigned char)text[i]);
 	key[i] = '\0';
-	if (local_dest_seen(st, "remote", 0, key) || dest_leaf(st, text))
+	if (local_dest_seen(st, "remote", "", key) || dest_leaf(st, text))
 		return;
 	st->remote = xreallocarray(st->remote, st->nremote + 1, sizeof(char *));
 	st->remote[st->nremote++] = xstrdup(text);
+}
+
+/*
+ * Resubmit the remote addresses, unless the journal (as the parent read
+ * it) says this recipient's forwarding was done; on success the parent
+ * journals it.
+ */
+static void
+dest_forward(struct local_expansion *st)
+{
+	struct local_msg fwd = *st->msg;
+	struct local_result rr;
+
+	fwd.rcpt = st->top;
+	if (st->rs->forwarded)
+		local_result_set(&rr, LOCAL_SENT, "2.0.0",
+				 "already forwarded (journal)");
+	else if (local_resubmit(&fwd, (const char *const *)st->remote,
+				st->nremote, &rr) == 0 &&
+		 rr.status == LOCAL_SENT)
+		local_resolver_forwarded(st->rs->sock);
+	for (size_t i = 0; i < st->nremote; i++)
+		local_log_result(st->msg, st->remote[i], &rr);
+	st->recorded++;
+	if (rr.status == LOCAL_SENT && st->sent++ == 0)
+		st->first = rr;
+	local_result_merge(&st->worst, &rr);
 }
 
 /*
@@ -231,33 +205,8 @@ local_dest_remote(struct local_expansion *st, const struct address *a)
 void
 local_dest_finish(struct local_expansion *st, struct local_result *r)
 {
-	struct local_msg fwd = *st->msg;
-	struct local_result rr;
-
-	if (st->nremote > 0) {
-		struct buf key = BUF_INIT;
-
-		buf_printf(&key, "resubmit:0:%s", st->top);
-		fwd.rcpt = st->top;
-		if (local_journal_seen(st->msg, key.data))
-			local_result_set(&rr, LOCAL_SENT, "2.0.0",
-					 "already forwarded (journal)");
-		else if (local_resubmit(&fwd, (const char *const *)st->remote,
-					st->nremote, &rr) == 0 &&
-			 rr.status == LOCAL_SENT) {
-			int fd = local_journal_open();
-
-			local_journal_write(fd, st->msg, key.data);
-			local_journal_close(fd);
-		}
-		buf_free(&key);
-		for (size_t i = 0; i < st->nremote; i++)
-			dest_log(st, st->remote[i], &rr);
-		st->recorded++;
-		if (rr.status == LOCAL_SENT && st->sent++ == 0)
-			st->first = rr;
-		local_result_merge(&st->worst, &rr);
-	}
+	if (st->nremote > 0)
+		dest_forward(st);
 	if (st->recorded == 0)
 		local_dest_fail(st, st->top, LOCAL_BOUNCE, "5.4.6",
 				"mail forwarding loop for %s: the aliases lead "

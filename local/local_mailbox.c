@@ -58,7 +58,7 @@ mailbox_mbox_below(const struct local_job *job, int homefd, const char *hm,
 /* home_mailbox: a Maildir (ending in '/') or an mbox below home. */
 static void
 mailbox_in_home(const struct local_job *job, const char *hm,
-		     const struct local_msg *msg, struct local_result *r)
+		const struct local_msg *msg, struct local_result *r)
 {
 	const char *slash = strrchr(hm, '/');
 	int homefd;

@@ -1,11 +1,12 @@
 /*
  * local_message: the pieces every kind of local delivery shares: results
- * and their validation, the lines prepended to a delivered copy, streaming
- * the message from qmgr's read-only descriptor, and the Delivered-To scan
- * of the header block that detects forwarding loops.  The message bytes
- * and the text a child reports are hostile: the scan is bounded and pure,
- * result texts are cleaned before they reach a log line or qmgr.
- * Runs in local's parent and in its delivery children.
+ * and their validation, the commit question, the lines prepended to a
+ * delivered copy, streaming the message from qmgr's read-only descriptor,
+ * and the Delivered-To scan of the header block that detects forwarding
+ * loops.  The message bytes and the text a child or the resolver reports
+ * are hostile: the scan is bounded and pure, result texts are cleaned
+ * before they reach a log line or qmgr.  Runs in local's parent, its
+ * resolver and its delivery children.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,11 +17,13 @@
 #include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "local.h"
+#include "log.h"
 
 static volatile sig_atomic_t message_abort;
 
@@ -105,6 +108,53 @@ local_abort_result(struct local_result *r)
 	return -1;
 }
 
+/* Close every descriptor from 3 up except the (at most three) kept ones. */
+void
+local_close_fds(int keep1, int keep2, int keep3)
+{
+	int keep[3] = {keep1, keep2, keep3}, t;
+	unsigned from = 3;
+	size_t i, j;
+
+	for (i = 0; i < 3; i++) /* sort the three */
+		for (j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (i = 0; i < 3; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			(void)close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	(void)close_range(from, ~0U, 0);
+}
+
+void
+local_log_result(const struct local_msg *m, const char *to,
+		 const struct local_result *r)
+{
+	int orig = strcasecmp(to, m->rcpt) != 0;
+	struct timespec now;
+	double delay;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	delay = (double)(now.tv_sec - m->arrival) + now.tv_nsec / 1e9;
+	/* Postfix's shape: local logs its deliveries, qmgr does not repeat. */
+	log_info("%s: to=<%s>%s%s%s, relay=local, delay=%.2f, dsn=%s, "
+		 "status=%s (%s)",
+		 m->queue_id, to, orig ? ", orig_to=<" : "",
+		 orig ? m->rcpt : "", orig ? ">" : "", delay < 0 ? 0 : delay,
+		 r->dsn,
+		 r->status == LOCAL_SENT     ? "sent"
+		 : r->status == LOCAL_BOUNCE ? "bounced"
+					     : "deferred",
+		 r->text);
+}
+
 void
 local_result_set(struct local_result *r, enum local_status status,
 		 const char *dsn, const char *fmt, ...)
@@ -184,6 +234,31 @@ local_dsn_valid(const char *dsn, enum local_status status)
 		return 0;
 	dsn += n + 1;
 	return (n = message_digits(dsn)) != 0 && dsn[n] == '\0';
+}
+
+int
+local_result_parse(const struct ipc_frame *f, struct local_result *r)
+{
+	const char *status = ipc_get_str(f, IPC_STATUS);
+	const char *dsn = ipc_get_str(f, IPC_DSN);
+	const char *text = ipc_get_str(f, IPC_TEXT);
+	enum local_status st;
+
+	if (status == NULL || dsn == NULL || text == NULL ||
+	    local_status_parse(status, &st) != 0 ||
+	    strlen(dsn) >= sizeof(r->dsn) || !local_dsn_valid(dsn, st) ||
+	    strlen(text) >= sizeof(r->text))
+		return -1;
+	local_result_set(r, st, dsn, "%s", text);
+	return 0;
+}
+
+void
+local_result_put(struct ipc_frame *f, const struct local_result *r)
+{
+	ipc_put_str(f, IPC_STATUS, local_status_name(r->status));
+	ipc_put_str(f, IPC_DSN, r->dsn);
+	ipc_put_str(f, IPC_TEXT, r->text);
 }
 
 void

@@ -1,16 +1,19 @@
 /*
  * local_resolve: where mail for one local recipient goes.  The local part
  * (lower-cased, recipient_delimiter extension stripped) is looked up in
- * the aliases map, then in the password database; a user's ~/.forward is
- * read by a child running as that user.  Every target (alias value,
- * .forward item, anything a child reports) goes through the pure parsers
- * of local_forward.c and is judged here: local addresses recurse (at most
- * LOCAL_DEPTH_MAX deep, each destination once), |commands and /files run
- * as default_privs for aliases and as the owner for a .forward, remote
- * addresses are collected for one resubmission to cleanup.  A message
- * whose header already says "Delivered-To: ADDR" for an address on the
- * way is a forwarding loop.  Runs in local's root parent, which never
- * opens a user's file itself: local_child.c does that as the user.
+ * the aliases map, then taken as a login name; that user's ~/.forward is
+ * read by a child of the root parent running as the user, which sends
+ * its items back here.  Every target (alias value, .forward item) goes
+ * through the pure parsers of local_forward.c and is judged here: local
+ * addresses recurse (at most LOCAL_DEPTH_MAX deep, each destination
+ * once), |commands and /files are asked for as default_privs for aliases
+ * and as the owner for a .forward, remote addresses are collected for one
+ * resubmission to cleanup.  A message whose header already says
+ * "Delivered-To: ADDR" for an address on the way is a forwarding loop.
+ * Whether a name is a login, and whether it is root's, the parent says
+ * when it answers the job: this process does not read the password
+ * database.  Runs in local's resolver (local_resolver_user), which never
+ * opens a user's file and cannot run a job itself.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -27,7 +30,6 @@
 
 #define R_NO_ALIAS 0x1
 #define R_NO_FORWARD 0x2
-#define RESOLVE_VISITS_MAX (LOCAL_LEAVES_MAX * 4)
 
 static void resolve_address(struct local_expansion *st, const struct address *a,
 			    int depth, unsigned flags);
@@ -48,26 +50,13 @@ resolve_is_self(const struct address *a, const char *key)
 	       strcmp(base, key) == 0;
 }
 
-/* default_privs: the account for commands and files in aliases. */
-static int
-resolve_privs(struct local_expansion *st, const char *to, struct local_user *u)
-{
-	const char *name = param_str("default_privs");
-
-	if (local_dest_getpw(name, u) == 0 && u->uid != 0)
-		return 0;
-	local_dest_fail(st, to, LOCAL_DEFER, "4.3.0",
-			"default_privs %s is not a usable account", name);
-	return -1;
-}
-
-/* One target of an alias (key) or of user u's .forward (u != NULL). */
+/* One target of an alias (key) or of owner's .forward (owner != NULL). */
 static void
 resolve_target(struct local_expansion *st, const struct local_target *t,
-	       const char *key, const struct local_user *u, const char *to,
+	       const char *key, const char *owner, const char *to,
 	       const char *ext, int depth)
 {
-	struct local_user privs;
+	struct local_runas as = {owner, SOURCE_FORWARD, NULL};
 
 	if (t->type == TARGET_INCLUDE) {
 		local_dest_fail(st, to, LOCAL_BOUNCE, "5.3.0",
@@ -76,8 +65,8 @@ resolve_target(struct local_expansion *st, const struct local_target *t,
 	}
 	if (t->type == TARGET_ADDRESS || t->type == TARGET_NOFORWARD) {
 		int self = resolve_is_self(&t->addr, key);
-		if (self && u != NULL)
-			local_dest_mailbox(st, u, to);
+		if (self && owner != NULL)
+			local_dest_mailbox(st, owner, to);
 		else if (t->type == TARGET_NOFORWARD)
 			resolve_address(st, &t->addr, depth + 1,
 					R_NO_ALIAS | R_NO_FORWARD);
@@ -86,21 +75,19 @@ resolve_target(struct local_expansion *st, const struct local_target *t,
 					self ? R_NO_ALIAS : 0);
 		return;
 	}
-	if (u == NULL) {
-		if (resolve_privs(st, to, &privs) != 0)
-			return;
-		u = &privs;
-	}
+	if (owner == NULL) /* the root parent checks the same rule */
+		as = (struct local_runas){param_str("default_privs"),
+					  SOURCE_ALIAS, key};
 	if (t->type == TARGET_COMMAND)
-		local_dest_command(st, t->text, u, to, ext);
+		local_dest_command(st, t->text, &as, to, ext);
 	else
-		local_dest_file(st, t->text, u, to);
+		local_dest_file(st, t->text, &as, to);
 }
 
 /* Classify and follow each item of an alias or a .forward. */
 static void
 resolve_items(struct local_expansion *st, const struct local_items *items,
-	      const char *key, const struct local_user *u, const char *to,
+	      const char *key, const char *owner, const char *to,
 	      const char *ext, int depth)
 {
 	struct local_target *t = xmalloc(sizeof(*t));
@@ -111,10 +98,10 @@ resolve_items(struct local_expansion *st, const struct local_items *items,
 		if (local_target_classify(item, strlen(item), t, &why) != 0)
 			local_dest_fail(st, to, LOCAL_BOUNCE, "5.1.3",
 					"%s%s: bad target \"%s\": %s",
-					u != NULL ? "~" : "alias ", key, item,
-					why);
+					owner != NULL ? "~" : "alias ", key,
+					item, why);
 		else
-			resolve_target(st, t, key, u, to, ext, depth);
+			resolve_target(st, t, key, owner, to, ext, depth);
 	}
 	free(t);
 }
@@ -129,13 +116,13 @@ resolve_alias(struct local_expansion *st, const char *key, const char *to,
 	const char *why;
 	int rc;
 
-	if (st->aliases == NULL)
+	if (st->rs->aliases == NULL)
 		return 0;
-	rc = map_lookup(st->aliases, key, &value);
+	rc = map_lookup(st->rs->aliases, key, &value);
 	if (rc < 0)
 		local_dest_fail(st, to, LOCAL_DEFER, "4.3.0",
 				"alias database lookup of %s failed", key);
-	if (rc != 1 || local_dest_seen(st, "alias", 0, key)) {
+	if (rc != 1 || local_dest_seen(st, "alias", "", key)) {
 		buf_free(&value);
 		return rc != 0;
 	}
@@ -151,27 +138,36 @@ resolve_alias(struct local_expansion *st, const char *key, const char *to,
 	return 1;
 }
 
-/* 1 when u's .forward decided (targets followed or a failure). */
+/*
+ * 1 when name's .forward decided (targets followed, or a failure such as
+ * an unknown user or root, as the parent answered); 0: deliver to name.
+ */
 static int
-resolve_forward(struct local_expansion *st, const struct local_user *u,
-		const char *to, const char *ext, int depth)
+resolve_forward(struct local_expansion *st, const char *name, const char *to,
+		const char *ext, int depth)
 {
-	struct local_job job = {JOB_FORWARD, *u, NULL, to, ext, -1, NULL};
+	struct local_job_req *req = xcalloc(1, sizeof(*req));
 	struct local_items items;
 	struct local_result r;
 	int used = 1;
 
-	if (local_dest_seen(st, "forward", 0, u->name))
+	if (local_dest_seen(st, "forward", "", name)) {
+		free(req);
 		return 1;
+	}
+	req->type = JOB_FORWARD;
+	strlcpy(req->user, name, sizeof(req->user));
+	strlcpy(req->rcpt, to, sizeof(req->rcpt));
 	local_items_init(&items);
-	if (local_child_run(&job, st->msg, &r, &items) != 0 ||
+	if (local_resolver_job(st->rs->sock, req, &r, &items) != 0 ||
 	    r.status != LOCAL_SENT)
 		local_dest_record(st, to, &r);
 	else if (items.count == 0)
 		used = 0;
 	else
-		resolve_items(st, &items, u->name, u, to, ext, depth);
+		resolve_items(st, &items, name, name, to, ext, depth);
 	local_items_free(&items);
+	free(req);
 	return used;
 }
 
@@ -179,22 +175,14 @@ static void
 resolve_user(struct local_expansion *st, const char *base, const char *to,
 	     const char *ext, int depth, unsigned flags)
 {
-	struct local_user u;
-
-	if (local_dest_getpw(base, &u) != 0) {
+	if (strlen(base) > LOCAL_NAME_MAX) {
 		local_dest_fail(st, to, LOCAL_BOUNCE, "5.1.1",
 				"unknown user: \"%s\"", base);
 		return;
 	}
-	if (u.uid == 0) {
-		local_dest_fail(st, to, LOCAL_DEFER, "4.3.0",
-				"mail for root must be aliased to a person "
-				"(add an alias for %s)",
-				base);
-		return;
-	}
-	if ((flags & R_NO_FORWARD) || !resolve_forward(st, &u, to, ext, depth))
-		local_dest_mailbox(st, &u, to);
+	if ((flags & R_NO_FORWARD) ||
+	    !resolve_forward(st, base, to, ext, depth))
+		local_dest_mailbox(st, base, to);
 }
 
 /* The canonical local address (lower-cased local part) of a; -1. */
@@ -224,7 +212,7 @@ resolve_address(struct local_expansion *st, const struct address *a, int depth,
 
 	if (st->too_big)
 		return;
-	if (++st->visits > RESOLVE_VISITS_MAX) {
+	if (++st->visits > LOCAL_VISITS_MAX) {
 		st->too_big = 1;
 		local_dest_fail(st, st->top, LOCAL_BOUNCE, "5.4.6",
 				"alias expansion of %s is too large", st->top);
@@ -271,10 +259,10 @@ resolve_read_header(struct local_expansion *st)
 }
 
 void
-local_resolve_deliver(const struct local_msg *msg, struct map *aliases,
-		      struct local_result *r)
+local_resolve_deliver(const struct local_msg *msg,
+		      const struct local_resolver *rs, struct local_result *r)
 {
-	struct local_expansion st = {.msg = msg, .aliases = aliases};
+	struct local_expansion st = {.msg = msg, .rs = rs};
 	struct address a, q;
 
 	local_result_set(&st.worst, LOCAL_SENT, "2.0.0", "delivered");

@@ -10,7 +10,7 @@
  * every local user may connect to: the skeleton checks no peer (peers
  * NULL) and qmgr checks SO_PEERCRED itself, per request (qmgr_auth.c, the
  * same credentials as server_peer_uid / ipc_peer_cred plus the gid):
- * wake-ups only from the cleanup service's user and root; queue
+ * wake-ups only from the cleanup service's user; queue
  * administration (moat queue, mailq; qmgr_admin.c) from root and
  * admin_group members, and listing or flushing from anyone when
  * restrict_mailq or restrict_qrun say no.  A refused request is answered

@@ -2,7 +2,8 @@
  * qmgr_auth: who may do what on qmgr's socket.  private/qmgr is open to
  * every local user (mode 0666 in a 0711 directory), so qmgr checks each
  * connection's SO_PEERCRED itself: wake-ups come from the cleanup
- * service's user or root; listing needs root, admin_group or
+ * service's user only (no root process sends one: the admin commands
+ * flush and requeue instead); listing needs root, admin_group or
  * restrict_mailq = no; flushing root, admin_group or restrict_qrun = no;
  * reading a message and changing the queue root or admin_group only.
  * admin_group membership (its members, users whose primary group it is,
@@ -87,7 +88,7 @@ qmgr_auth_load_cleanup(void)
 	buf_free(&err);
 	if (qmgr_cleanup_count == 0)
 		log_warn("service=%s: no cleanup service in master.conf: "
-			 "only root can wake qmgr",
+			 "nobody can wake qmgr",
 			 server_service_name());
 }
 
@@ -196,7 +197,7 @@ qmgr_auth_allowed(const struct qmgr_peer *p, enum qmgr_perm perm)
 {
 	switch (perm) {
 	case QMGR_PERM_WAKE:
-		return p->uid == 0 || p->cleanup;
+		return p->cleanup;
 	case QMGR_PERM_SEE:
 		return p->admin || !param_bool("restrict_mailq");
 	case QMGR_PERM_RUN:

@@ -31,8 +31,8 @@ t.is_eq(out.stdout, "program=smtpd\nuser=moat-smtpd\nchroot=y\n"
 out = subprocess.run([os.path.join(daemon_dir, "cleanup"), "-S"],
                      capture_output=True, text=True)
 t.like(out.stdout, r"(?m)^user=\$mail_owner$", "cleanup's stance: $mail_owner")
-t.like(out.stdout, r"(?m)^peers=smtpd,local,qmgr,pickup,root$",
-       "cleanup's stance lists its peers")
+t.like(out.stdout, r"(?m)^peers=smtpd,qmgr,pickup,\$local_resolver_user$",
+       "cleanup's stance lists its peers: local's resolver user, never root")
 
 # --- anvil has a user of its own ----------------------------------------------
 anvil_uid = pwd.getpwnam("moat-anvil").pw_uid

@@ -27,6 +27,7 @@ if not os.access(PROBE, os.X_OK):
     sys.exit(0)
 t = Tap()
 inst = Instance("seccomp", {"home_mailbox": "Maildir/"})
+inst.expected_kills = ["sandbox_probe"]
 sam = inst.user("moatt_sam")
 
 # The daemons, and the probe beside them, in a daemon_directory of its own.

@@ -65,6 +65,15 @@ class Tap:
         sys.stdout.flush()
 
     def done(self):
+        # The safety net of the seccomp allowlists: a daemon killed by its
+        # filter on a rare path (a reload, a bounce) is restarted and the
+        # test may pass anyway, so every test checks its instances' logs.
+        for inst in INSTANCES:
+            kills = [ln for ln in inst.final_log().splitlines()
+                     if "killed by seccomp" in ln and
+                     not any(p in ln for p in inst.expected_kills)]
+            self.ok(not kills, "instance %s: no daemon killed by seccomp"
+                    % inst.tag, kills[:5])
         print("1..%d" % self.n)
         sys.stdout.flush()
         sys.exit(1 if self.failed else 0)
@@ -150,10 +159,18 @@ class User:
         return out
 
 
+INSTANCES = []  # every Instance this test made, for Tap.done()
+
+
 class Instance:
     """A real Moat instance: moat init, start, stop, and its files."""
 
     def __init__(self, tag, settings=None, listen=None):
+        self.tag = tag
+        self.saved_log = None
+        # Programs (e.g. "sandbox_probe") a test makes its filter kill.
+        self.expected_kills = []
+        INSTANCES.append(self)
         base = tempfile.mkdtemp(prefix="moat-%s-" % tag, dir="/tmp")
         os.chmod(base, 0o755)
         self.dir = os.path.join(base, "i")
@@ -216,10 +233,16 @@ class Instance:
             self.moat("stop", check=False)
             self.started = False
 
+    def final_log(self):
+        """The log, also after destroy() removed the instance."""
+        return self.saved_log if self.saved_log is not None else self.log()
+
     def destroy(self):
         try:
             self.stop()
         finally:
+            if self.saved_log is None and os.path.isdir(self.dir):
+                self.saved_log = self.log()
             for u in self.users:
                 u.remove()
             self.users = []

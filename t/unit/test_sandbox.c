@@ -167,6 +167,8 @@ probe_run(const char *name)
 		return usleep(1000);
 	if (strcmp(name, "kill-self") == 0)
 		return kill(getpid(), 0);
+	if (strcmp(name, "raise") == 0) /* glibc: gettid, then tgkill */
+		return raise(SIGURG); /* ignored by default */
 	if (strcmp(name, "kill-other") == 0)
 		return kill(ctx.waitee, 0);
 	if (strcmp(name, "open-read") == 0)
@@ -322,6 +324,9 @@ static const struct profile_case cases[] = {
      ALWAYS_KILLS " unix accept rename kill-self wait"},
     {SANDBOX_LOCAL_COMMAND, "pipe wait kill-self kill-other sleep",
      ALWAYS_KILLS " unix open-read open-shadow open-new"},
+    {SANDBOX_LOCAL_RESOLVER, "unix connect pipe",
+     ALWAYS_KILLS " accept open-read open-shadow open-new rename unlink "
+		  "fsync kill-self kill-other"},
     {SANDBOX_LOGD, "accept epoll pipe kill-self",
      ALWAYS_KILLS " unix connect open-read open-shadow open-new rename "
 		  "unlink fsync kill-other"},
@@ -347,6 +352,19 @@ run_words(const struct profile_case *c, const char *words, int must_kill)
 		if (!(must_kill ? WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS
 				: WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			printf("#   wait status %d\n", st);
+	}
+}
+
+/* abort() and raise() must work everywhere: they end a process cleanly. */
+static void
+check_raise(void)
+{
+	int p, st;
+
+	for (p = 1; p < SANDBOX_PROFILE_COUNT; p++) {
+		st = probe(p, "raise");
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: raise works",
+		   sandbox_profile_name(p));
 	}
 }
 
@@ -421,6 +439,7 @@ main(void)
 		return 1;
 	}
 	check_table();
+	check_raise();
 	st = probe(SANDBOX_NONE, "execve");
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	   "none: no filter, execve works (no_new_privs set)");
