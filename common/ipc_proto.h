@@ -75,6 +75,12 @@
  *                                  its connections in the current window
  *                                  (0 and 0: anvil's table is full)
  *   -> {op=disconnect, client}     no reply
+ *
+ * Rebuild of the recipients map (socket private/rcptmap; peer root).  The
+ * connection itself is the request: nothing is sent, rcptmap rebuilds the
+ * map, answers once and closes.
+ *   <- {status, text}              status "ok", or "error" (text: why;
+ *                                  the old map stays)
  */
 #ifndef MOAT_IPC_PROTO_H
 #define MOAT_IPC_PROTO_H
@@ -83,6 +89,7 @@
 #define IPC_SOCK_QMGR "private/qmgr"
 #define IPC_SOCK_LOCAL "private/local"
 #define IPC_SOCK_ANVIL "private/anvil"
+#define IPC_SOCK_RCPTMAP "private/rcptmap"
 
 #define IPC_OP "op"
 #define IPC_OP_BEGIN "begin"

@@ -20,6 +20,9 @@
 #define SPOOL_PUBLIC "public"		/* the admin socket */
 #define SPOOL_PID "pid"			/* master.pid */
 #define SPOOL_STATE "state"		/* local's delivery journal (root) */
+#define SPOOL_MAPS "maps"		/* maps daemons keep: rcptmap's */
+/* The local recipients, as map_open takes it (the file adds .lmdb). */
+#define SPOOL_RECIPIENTS_MAP SPOOL_MAPS "/recipients"
 
 struct spool_entry {
 	const char *name;	/* relative to queue_directory; "." = itself */

@@ -120,8 +120,9 @@ master_conf_parses(void)
 		printf("#   %s\n", buf_cstr(&err));
 		return;
 	}
-	is_int(t.count, 6,
-	       "six services: smtpd, cleanup, qmgr, local, pickup, anvil");
+	is_int(t.count, 7,
+	       "seven services: smtpd, cleanup, qmgr, local, pickup, anvil, "
+	       "rcptmap");
 	s = service_find_command(&t, "smtpd");
 	ok(s != NULL && strcmp(s->name, CONF_DEFAULT_LISTEN) == 0 &&
 	       s->type == SERVICE_INET,
