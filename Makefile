@@ -197,7 +197,7 @@ run: deps
 	@echo
 	@echo "Moat is listening on 127.0.0.1:2525 (instance in $(RUNDIR))."
 	@echo "Mail for a local user lands in ~USER/Maildir/new. Try:"
-	@echo "  useradd -m alice; $(BUILD)/bin/moat -c $(RUNDIR)/conf reload"
+	@echo "  useradd -m alice   # known to smtpd a second later, no reload"
 	@echo "  swaks --server 127.0.0.1:2525 --from you@example.org --to alice@localhost"
 	@echo "  ls ~alice/Maildir/new/"
 	@echo "The log is $(RUNDIR)/log/maillog; stop with:"
