@@ -450,6 +450,22 @@ map_changed(struct map *m)
 	return st.st_nlink == 0;
 }
 
+int
+map_still_at(struct map *m, const char *source_path)
+{
+	char path[PATH_MAX];
+	struct stat at, open_st;
+	struct buf err = BUF_INIT;
+	int fd, r;
+
+	r = map_path(path, sizeof(path), source_path, ".lmdb", &err) == 0 &&
+	    stat(path, &at) == 0 && mdb_env_get_fd(m->env, &fd) == 0 &&
+	    fstat(fd, &open_st) == 0 && at.st_dev == open_st.st_dev &&
+	    at.st_ino == open_st.st_ino;
+	buf_free(&err);
+	return r;
+}
+
 void
 map_close(struct map *m)
 {

@@ -76,6 +76,14 @@ typedef int (*map_key_cb)(const char *key, void *ctx);
 int map_keys(struct map *m, map_key_cb cb, void *ctx, struct buf *err);
 /* 1 when the file at the map's path is no longer the one opened. */
 int map_changed(struct map *m);
+/*
+ * 1 when source_path.lmdb names the very file m has open (device and
+ * inode); 0 when it names another file or none.  Unlike map_changed this
+ * needs the path to be reachable, and also sees a map replaced by other
+ * means than a rename over it (removed, or a file system mounted over
+ * its directory).
+ */
+int map_still_at(struct map *m, const char *source_path);
 void map_close(struct map *m);
 
 #endif

@@ -1,12 +1,12 @@
 /*
  * smtpd_recipients: the RCPT check against rcptmap's recipients map
  * (smtpd_recipients.h).  The map is opened by its path inside the chroot
- * at the first lookup; at each lookup one fstat of the open map tells
- * whether rcptmap renamed a new map over it (its last link is gone), and
- * then the new one is opened in place, so a user added a second ago is
- * known to a session already open.  While no map can be opened, every
- * local recipient is "try again", never "unknown".  Input: local parts
- * from the network, bounded and already parsed.  Runs in smtpd.
+ * at the first lookup; at each lookup a stat of the path tells whether
+ * it still names the open file (device and inode); when rcptmap has
+ * renamed a new map over it, the new one is opened in its place, so a
+ * user added a second ago is known to a session already open.  While no map can
+ * be opened, every local recipient is "try again", never "unknown".  Input:
+ * local parts from the network, bounded and already parsed.  Runs in smtpd.
  */
 #include <errno.h>
 #include <string.h>
@@ -27,7 +27,8 @@ smtpd_recipients_map(void)
 {
 	struct buf err = BUF_INIT;
 
-	if (smtpd_recipients != NULL && !map_changed(smtpd_recipients))
+	if (smtpd_recipients != NULL &&
+	    map_still_at(smtpd_recipients, SPOOL_RECIPIENTS_MAP))
 		return smtpd_recipients;
 	map_close(smtpd_recipients);
 	smtpd_recipients = map_open(SPOOL_RECIPIENTS_MAP, &err);

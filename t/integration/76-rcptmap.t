@@ -6,7 +6,8 @@ outside the spool open or mapped, and none keeps a user list in its memory;
 a user added with useradd is accepted within seconds by the same smtpd
 process, even in a session that asked before; userdel makes RCPT say 550
 again; an alias is accepted as soon as `moat map build` returns; only root
-may ask rcptmap for a rebuild; a rebuild that fails keeps the old map;
+may ask rcptmap for a rebuild; a rebuild that fails (a missing alias map, a
+full disk) keeps the old map and is retried;
 without a map smtpd answers 451, never 550; VRFY answers 252 without a
 lookup, as before."""
 import grp
@@ -263,6 +264,51 @@ t.like(held.rcpt("zalias"), r"^250 ", "and smtpd answers from it")
 os.rename(aliases_lmdb + ".away", aliases_lmdb)
 t.ok(wait_for(lambda: os.stat(map_file).st_ino != ino, 10),
      "the alias map back: rebuilt at once")
+
+# --- a full disk: the rebuild fails, the map in place stays, a retry wins ------
+maps_dir = inst.path("spool", "maps")
+with open(map_file, "rb") as f:
+    saved = f.read()
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=2750,uid=%d,gid=%d"
+                % (uid, smtpd_gid), "moat-test-full", maps_dir], check=True)
+try:
+    with open(map_file, "wb") as f:
+        f.write(saved)
+    os.chown(map_file, uid, smtpd_gid)
+    os.chmod(map_file, 0o640)
+    t.like(held.rcpt("moatt_amy"), r"^250 ", "a map on a small file system: smtpd reads it")
+    filler = os.path.join(maps_dir, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"x" * 4096) > 0:
+            pass
+    except OSError:
+        pass
+    os.close(fd)
+    ino = os.stat(map_file).st_ino
+    s = unix_connect(sock_path)
+    reply = dict(ipc_read_frame(s) or [])
+    s.close()
+    t.is_eq(reply.get("status"), "error", "the disk is full: the rebuild fails")
+    t.diag("rcptmap: %s" % reply.get("text"))
+    t.like(reply.get("text"), r"No space left on device|Input/output error",
+           "and the answer says why")
+    t.ok(inst.wait_log(r"warning: maps/recipients\.lmdb not rebuilt: reason=request: "
+                       r".*; smtpd keeps the old map; next try in \ds", 5),
+         "it is logged, with the next try")
+    t.is_eq(os.stat(map_file).st_ino, ino, "the map in place is untouched")
+    t.ok(not os.path.exists(map_file + ".tmp"), "no half-written file is left")
+    t.like(held.rcpt("moatt_amy"), r"^250 ", "smtpd answers from it: a user, 250")
+    t.like(held.rcpt("moatt_nosuch"), r"^550 ", "an unknown one, 550")
+    os.unlink(filler)
+    t.ok(wait_for(lambda: os.path.exists(map_file) and os.stat(map_file).st_ino != ino, 15),
+         "room again: a retry rebuilds the map by itself")
+    t.ok(inst.wait_log(r"rebuilt: reason=retry .*\(after failed attempts\)", 5),
+         "and says it recovered")
+finally:
+    subprocess.run(["umount", "-l", maps_dir])
+t.ok(wait_for(lambda: "moatt_amy" in map_keys(), 10), "the file system gone: the map is made again")
+t.like(held.rcpt("moatt_amy"), r"^250 ", "and smtpd follows")
 held.close()
 
 # --- no map: 451, never 550 -----------------------------------------------------

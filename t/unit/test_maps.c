@@ -306,6 +306,8 @@ test_write(void)
 	is_str(buf_cstr(&keys), "alice,bob,postmaster,",
 	       "  walks every key in order");
 	is_int(map_keys(m, key_stop, &n, &err), -1, "a callback may stop it");
+	is_int(map_still_at(m, path), 1, "map_still_at: the file at the path");
+	is_int(map_still_at(m, dir), 0, "  not at another path");
 	is_int(n, 2, "  after the key that said so");
 
 	/* The full disk: the old map stays, no temporary file is left. */
@@ -327,10 +329,13 @@ test_write(void)
 	is_int(map_write(path, big, 20000, 0640, &err), 0,
 	       "with room again, 20000 entries are written");
 	is_int(map_changed(m), 1, "  and a reader sees the new map");
+	is_int(map_still_at(m, path), 0, "  the path names another file now");
 	map_close(m);
 	m = map_open(path, &err);
 	expect_lookup(m, "user19999", "user");
 	expect_lookup(m, "alice", NULL);
+	unlink(lmdb);
+	is_int(map_still_at(m, path), 0, "a removed map is not at its path");
 	map_close(m);
 	is_int(map_write(path, first, 0, 0640, &err), 0,
 	       "an empty map can be written");

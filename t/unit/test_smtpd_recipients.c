@@ -2,8 +2,8 @@
  * test_smtpd_recipients: smtpd's RCPT check against a real recipients
  * map written here as rcptmap writes it: no map is "try again" (logged
  * once), keys answer case-insensitively, recipient_delimiter extensions
- * fall back to their base, and a map rebuilt or removed under a running
- * process is seen at the next lookup, without a restart.
+ * fall back to their base, and a map rebuilt, replaced or removed under a
+ * running process is seen at the next lookup, without a restart.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -106,6 +106,13 @@ main(void)
 	       "the same process knows the new user at once");
 	is_int(smtpd_recipient_exists("alice"), 0,
 	       "and no longer the removed one");
+
+	is_int(rename(SPOOL_RECIPIENTS_MAP ".lmdb", SPOOL_MAPS "/aside.lmdb"),
+	       0, "the map is moved aside, still linked");
+	is_int(write_map(first, 2), 0, "  and another put in its place");
+	is_int(smtpd_recipient_exists("alice"), 1,
+	       "the file at the path is the one used");
+	unlink(SPOOL_MAPS "/aside.lmdb");
 
 	is_int(unlink(SPOOL_RECIPIENTS_MAP ".lmdb"), 0, "the map is removed");
 	is_int(smtpd_recipient_exists("bob"), -1,
