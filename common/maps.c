@@ -30,6 +30,8 @@
 struct map {
 	MDB_env *env;
 	MDB_dbi dbi;
+	dev_t dev; /* the file opened, for map_still_at */
+	ino_t ino;
 };
 
 struct map_build_ctx {
@@ -349,6 +351,7 @@ map_open(const char *source_path, struct buf *err)
 	char path[PATH_MAX];
 	struct map *m;
 	MDB_txn *txn = NULL;
+	struct stat st;
 	int rc, fd;
 
 	if (map_path(path, sizeof(path), source_path, ".lmdb", err) < 0)
@@ -373,6 +376,10 @@ map_open(const char *source_path, struct buf *err)
 	}
 	/* The daemons that read maps fork and exec (local). */
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (fstat(fd, &st) == 0) {
+		m->dev = st.st_dev;
+		m->ino = st.st_ino;
+	}
 	return m;
 }
 
@@ -454,14 +461,13 @@ int
 map_still_at(struct map *m, const char *source_path)
 {
 	char path[PATH_MAX];
-	struct stat at, open_st;
+	struct stat at;
 	struct buf err = BUF_INIT;
-	int fd, r;
+	int r;
 
+	/* One stat: this runs at every RCPT in smtpd. */
 	r = map_path(path, sizeof(path), source_path, ".lmdb", &err) == 0 &&
-	    stat(path, &at) == 0 && mdb_env_get_fd(m->env, &fd) == 0 &&
-	    fstat(fd, &open_st) == 0 && at.st_dev == open_st.st_dev &&
-	    at.st_ino == open_st.st_ino;
+	    stat(path, &at) == 0 && at.st_dev == m->dev && at.st_ino == m->ino;
 	buf_free(&err);
 	return r;
 }
