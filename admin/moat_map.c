@@ -63,7 +63,7 @@ moat_map_wake_rcptmap(void)
 {
 	struct buf path = BUF_INIT;
 	struct ipc_frame reply;
-	const char *why = NULL, *status;
+	const char *why = NULL, *status, *text;
 	int fd, r;
 
 	buf_printf(&path, "%s/%s", param_str("queue_directory"),
@@ -75,17 +75,18 @@ moat_map_wake_rcptmap(void)
 	ipc_frame_init(&reply);
 	r = ipc_recv(fd, &reply, MOAT_RCPTMAP_WAIT, &why);
 	status = r == 1 ? ipc_get_str(&reply, IPC_STATUS) : NULL;
+	text = r == 1 ? ipc_get_str(&reply, IPC_TEXT) : NULL;
 	if (status == NULL)
 		moat_error("warning: no answer from rcptmap (%s); smtpd learns "
 			   "the new aliases when it has rebuilt the recipients "
 			   "map",
-			   r == 0 ? "connection closed" : why);
+			   r == 0 ? "connection closed"
+			   : why  ? why
+				  : "?");
 	else if (strcmp(status, IPC_STATUS_OK) != 0)
 		moat_error("warning: rcptmap could not rebuild the recipients "
 			   "map: %s; smtpd keeps the old one",
-			   ipc_get_str(&reply, IPC_TEXT)
-			       ? ipc_get_str(&reply, IPC_TEXT)
-			       : "?");
+			   text != NULL ? text : "?");
 	ipc_frame_free(&reply);
 	close(fd);
 }
