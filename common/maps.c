@@ -48,6 +48,7 @@ struct map_source {
 	enum map_format fmt;
 	const struct map_entry *entries; /* when text is NULL */
 	size_t count;
+	mode_t mode; /* of the file, from its creation on */
 };
 
 static int
@@ -189,7 +190,7 @@ map_write_lmdb(const char *tmp, const struct map_source *src, size_t mapsize,
 	if ((rc = mdb_env_create(&env)) != 0 ||
 	    (rc = mdb_env_set_mapsize(env, mapsize)) != 0 ||
 	    (rc = mdb_env_open(env, tmp, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC,
-			       0644)) != 0 ||
+			       src->mode)) != 0 ||
 	    (rc = mdb_txn_begin(env, NULL, 0, &bc.txn)) != 0 ||
 	    (rc = mdb_dbi_open(bc.txn, NULL, 0, &bc.dbi)) != 0)
 		goto lmdb_error;
@@ -271,7 +272,7 @@ map_basename(const char *path)
  */
 static int
 map_compile(const char *path, const struct map_source *src, size_t size_hint,
-	    mode_t mode, struct buf *err)
+	    struct buf *err)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	size_t mapsize = size_hint + MAP_MIN_SIZE;
@@ -294,7 +295,7 @@ map_compile(const char *path, const struct map_source *src, size_t size_hint,
 		buf_reset(err);
 		buf_printf(err, "%s: map too large", path);
 	}
-	if (r == 0 && map_install(tmp, dst, mode, err) == 0)
+	if (r == 0 && map_install(tmp, dst, src->mode, err) == 0)
 		return 0;
 	(void)unlink(tmp);
 	return -1;
@@ -304,8 +305,8 @@ int
 map_build(const char *source_path, enum map_format fmt, struct buf *err)
 {
 	struct buf text = BUF_INIT;
-	struct map_source src = {map_basename(source_path), &text, fmt, NULL,
-				 0};
+	struct map_source src = {
+	    map_basename(source_path), &text, fmt, NULL, 0, 0644};
 	int r;
 
 	buf_reset(err);
@@ -313,7 +314,7 @@ map_build(const char *source_path, enum map_format fmt, struct buf *err)
 		buf_free(&text);
 		return -1;
 	}
-	r = map_compile(source_path, &src, text.len * 4, 0644, err);
+	r = map_compile(source_path, &src, text.len * 4, err);
 	buf_free(&text);
 	return r;
 }
@@ -322,15 +323,15 @@ int
 map_write(const char *path, const struct map_entry *entries, size_t count,
 	  mode_t mode, struct buf *err)
 {
-	struct map_source src = {map_basename(path), NULL, MAP_TABLE, entries,
-				 count};
+	struct map_source src = {
+	    map_basename(path), NULL, MAP_TABLE, entries, count, mode};
 	size_t bytes = 0, i;
 
 	buf_reset(err);
 	/* LMDB's own overhead per entry is a node header and a page share. */
 	for (i = 0; i < count; i++)
 		bytes += strlen(entries[i].key) + strlen(entries[i].value) + 64;
-	return map_compile(path, &src, bytes * 2, mode, err);
+	return map_compile(path, &src, bytes * 2, err);
 }
 
 /* --- reading ----------------------------------------------------------- */
