@@ -219,7 +219,10 @@ time.sleep(1)
 before = inst.log()
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(inst.path("spool", "private", "pickup"))
-s.sendall(b"anything at all\n" * 100)
+try:
+    s.sendall(b"anything at all\n" * 100)
+except (BrokenPipeError, ConnectionResetError):
+    pass  # pickup closes a wake-up unread, perhaps before we finish
 s.close()
 time.sleep(1)
 t.is_eq([ln for ln in inst.log()[len(before):].splitlines() if "pickup" in ln], [],
