@@ -56,7 +56,7 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SANLD)
 LDLIBS   += $(PKG_LIBS)
 
 DAEMONS  := master smtpd cleanup qmgr local anvil $(if $(wildcard pickup/pickup.c),pickup) \
-	    logd
+	    logd rcptmap
 COMMANDS := moat $(if $(wildcard sendmail/sendmail.c),sendmail)
 # sendmail/ holds two programs: sendmail (also mailq and newaliases, by the
 # name it is called with) and postdrop (setgid moat-drop, in libexec).
@@ -238,7 +238,7 @@ run: deps
 	@echo
 	@echo "Moat is listening on 127.0.0.1:2525 (instance in $(RUNDIR))."
 	@echo "Mail for a local user lands in ~USER/Maildir/new. Try:"
-	@echo "  useradd -m alice; $(BUILD)/bin/moat -c $(RUNDIR)/conf reload"
+	@echo "  useradd -m alice   # known to smtpd a second later, no reload"
 	@echo "  swaks --server 127.0.0.1:2525 --from you@example.org --to alice@localhost"
 	@echo "  ls ~alice/Maildir/new/"
 	@echo "The log is $(RUNDIR)/log/maillog; stop with:"

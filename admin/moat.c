@@ -23,6 +23,9 @@
 #include "moat.h"
 #include "params.h"
 
+/* needs_conf: MOAT_CONF_OPTIONAL passes "" when there is none. */
+#define MOAT_CONF_OPTIONAL 2
+
 struct moat_command {
 	const char *name;
 	int needs_conf;
@@ -40,7 +43,7 @@ static const struct moat_command moat_commands[] = {
     {"init", 0, moat_init_cmd}, {"start", 1, moat_start},
     {"stop", 1, moat_stop},     {"reload", 1, moat_reload},
     {"status", 1, moat_status}, {"check", 1, moat_check},
-    {"config", 1, moat_config}, {"map", 0, moat_map},
+    {"config", 1, moat_config}, {"map", MOAT_CONF_OPTIONAL, moat_map},
     {"setup", 1, moat_setup},   {"queue", 1, moat_queue},
     {"audit", 1, moat_audit},
 };
@@ -205,7 +208,7 @@ moat_usage(void)
 
 /* -c, else $MOAT_CONFIG, else /etc/moat; made absolute. */
 static int
-moat_conf_dir(const char *given, char *out, size_t size)
+moat_conf_dir(const char *given, char *out, size_t size, int quiet)
 {
 	const char *dir = given;
 
@@ -214,8 +217,10 @@ moat_conf_dir(const char *given, char *out, size_t size)
 	if (dir == NULL || dir[0] == '\0')
 		dir = MOAT_DEFAULT_CONFIG;
 	if (size < PATH_MAX || realpath(dir, out) == NULL) {
-		moat_error("configuration directory %s: %s", dir,
-			   strerror(errno));
+		if (!quiet)
+			moat_error("configuration directory %s: %s", dir,
+				   strerror(errno));
+		out[0] = '\0';
 		return -1;
 	}
 	return 0;
@@ -224,7 +229,7 @@ moat_conf_dir(const char *given, char *out, size_t size)
 int
 main(int argc, char **argv)
 {
-	char conf_dir[PATH_MAX];
+	char conf_dir[PATH_MAX] = "";
 	const char *given = NULL;
 	size_t i;
 	int c;
@@ -247,8 +252,12 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(moat_commands) / sizeof(moat_commands[0]); i++) {
 		if (strcmp(argv[0], moat_commands[i].name) != 0)
 			continue;
-		if (moat_commands[i].needs_conf &&
-		    moat_conf_dir(given, conf_dir, sizeof(conf_dir)) != 0)
+		if (moat_commands[i].needs_conf == MOAT_CONF_OPTIONAL)
+			(void)moat_conf_dir(given, conf_dir, sizeof(conf_dir),
+					    1);
+		else if (moat_commands[i].needs_conf &&
+			 moat_conf_dir(given, conf_dir, sizeof(conf_dir), 0) !=
+			     0)
 			return 1;
 		optind = 0; /* glibc: start afresh on the new argv */
 		return moat_commands[i].run(conf_dir, argc, argv);

@@ -2,12 +2,13 @@
  * moat_check: `moat check` verifies an instance and says what is wrong:
  * configuration, map sources, allowed commands and daemon programs that
  * anyone but root could change; parameters and master.conf that would not
- * load; the spool tree against spool.h; a stale or incomplete aliases
- * map; a postdrop that is not setgid moat-drop or that others could
- * change.  It prints nothing and exits 0 when all is well.  It only
- * reports, it changes nothing.  Input: the instance's files, looked at
- * without following links where a link would hide the real owner.  Runs
- * in the moat command.
+ * load; an smtpd without the rcptmap that keeps its recipients map; the
+ * spool tree against spool.h; a stale or incomplete aliases map; a
+ * postdrop that is not setgid moat-drop or that others could change.  It
+ * prints nothing and exits 0 when all is well.  It only reports, it
+ * changes nothing.  Input: the instance's files, looked at without
+ * following links where a link would hide the real owner.  Runs in the
+ * moat command.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -206,6 +207,12 @@ moat_check_services(const char *conf_dir)
 		if (audit_service_stance(&t.svc[i], &err) != 0)
 			moat_problem("%s", buf_cstr(&err));
 	}
+	if (service_find_command(&t, "smtpd") != NULL &&
+	    service_find_command(&t, "rcptmap") == NULL)
+		moat_problem("master.conf runs smtpd but no rcptmap: every "
+			     "local recipient gets 451; add the line "
+			     "\"private/rcptmap unix moat-rcptmap n 1 "
+			     "rcptmap\"");
 	service_table_free(&t);
 	buf_free(&err);
 }

@@ -3,13 +3,23 @@
  * source into FILE.lmdb (maps.h does the work, atomically).  The format is
  * aliases(5) when the file's name starts with "aliases", else "key value"
  * lines.  Input: the source file, which maps.c refuses unless only its
- * owner (root) can write it; errors name the file and line.  Runs in the
- * moat command.
+ * owner (root) can write it; errors name the file and line.  When root
+ * builds the alias map of a running instance, rcptmap is asked to rebuild
+ * the recipients map and the command waits for it, so smtpd accepts the
+ * new aliases as soon as it returns.  Runs in the moat command.
  */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ipc.h"
+#include "ipc_proto.h"
 #include "maps.h"
 #include "moat.h"
+#include "params.h"
+
+#define MOAT_RCPTMAP_WAIT 10 /* seconds for rcptmap's rebuild */
 
 static int
 moat_map_usage(void)
@@ -27,6 +37,60 @@ moat_map_guess(const char *path)
 	return strncmp(base, "aliases", 7) == 0 ? MAP_ALIASES : MAP_TABLE;
 }
 
+/* 1 when file is the instance's alias map (conf_dir "": no instance). */
+static int
+moat_map_is_aliases(const char *conf_dir, const char *file)
+{
+	char built[PATH_MAX], aliases[PATH_MAX];
+	struct buf err = BUF_INIT;
+	int rc = conf_dir[0] != '\0' && params_load(conf_dir, &err) == 0 &&
+		 param_str("alias_maps")[0] != '\0' &&
+		 realpath(file, built) != NULL &&
+		 realpath(param_str("alias_maps"), aliases) != NULL &&
+		 strcmp(built, aliases) == 0;
+
+	buf_free(&err);
+	return rc;
+}
+
+/*
+ * Ask rcptmap for the recipients map now and wait for its answer.  Quiet
+ * when no rcptmap listens (the instance is stopped): it builds the map
+ * when it starts.
+ */
+static void
+moat_map_wake_rcptmap(void)
+{
+	struct buf path = BUF_INIT;
+	struct ipc_frame reply;
+	const char *why = NULL, *status, *text;
+	int fd, r;
+
+	buf_printf(&path, "%s/%s", param_str("queue_directory"),
+		   IPC_SOCK_RCPTMAP);
+	fd = ipc_connect(buf_cstr(&path), MOAT_RCPTMAP_WAIT);
+	buf_free(&path);
+	if (fd < 0)
+		return;
+	ipc_frame_init(&reply);
+	r = ipc_recv(fd, &reply, MOAT_RCPTMAP_WAIT, &why);
+	status = r == 1 ? ipc_get_str(&reply, IPC_STATUS) : NULL;
+	text = r == 1 ? ipc_get_str(&reply, IPC_TEXT) : NULL;
+	if (status == NULL)
+		moat_error("warning: no answer from rcptmap (%s); smtpd learns "
+			   "the new aliases when it has rebuilt the recipients "
+			   "map",
+			   r == 0 ? "connection closed"
+			   : why  ? why
+				  : "?");
+	else if (strcmp(status, IPC_STATUS_OK) != 0)
+		moat_error("warning: rcptmap could not rebuild the recipients "
+			   "map: %s; smtpd keeps the old one",
+			   text != NULL ? text : "?");
+	ipc_frame_free(&reply);
+	close(fd);
+}
+
 int
 moat_map(const char *conf_dir, int argc, char **argv)
 {
@@ -35,7 +99,6 @@ moat_map(const char *conf_dir, int argc, char **argv)
 	enum map_format fmt;
 	int i, rc;
 
-	(void)conf_dir;
 	if (argc < 3 || strcmp(argv[1], "build") != 0)
 		return moat_map_usage();
 	for (i = 2; i < argc; i++) {
@@ -61,6 +124,8 @@ moat_map(const char *conf_dir, int argc, char **argv)
 	rc = map_build(file, fmt, &err);
 	if (rc != 0)
 		moat_error("%s", buf_cstr(&err));
+	else if (geteuid() == 0 && moat_map_is_aliases(conf_dir, file))
+		moat_map_wake_rcptmap();
 	buf_free(&err);
 	return rc == 0 ? 0 : 1;
 }

@@ -92,13 +92,15 @@ moat_ensure_user(const char *name)
 }
 
 /*
- * The daemon groups, the fixed users, mail_owner, local_resolver_user and
- * master.conf's users.
+ * The daemon groups, the fixed users (the owners of spool directories, even
+ * where master.conf lacks their service), mail_owner, local_resolver_user
+ * and master.conf's users.
  */
 int
 moat_ensure_system_users(const char *conf)
 {
-	static const char *const users[] = {"moat-queue", "moat-smtpd"};
+	static const char *const users[] = {"moat-queue", "moat-smtpd",
+					    "moat-rcptmap"};
 	static const char *const groups[] = {"moat-drop", "moat-admin"};
 	struct service_table t = {NULL, 0};
 	struct buf err = BUF_INIT;
@@ -107,7 +109,7 @@ moat_ensure_system_users(const char *conf)
 
 	for (i = 0; i < 2 && rc == 0; i++)
 		rc = moat_ensure_group(groups[i]);
-	for (i = 0; i < 2 && rc == 0; i++)
+	for (i = 0; i < 3 && rc == 0; i++)
 		rc = moat_ensure_user(users[i]);
 	if (rc == 0)
 		rc = moat_ensure_user(param_str("mail_owner"));

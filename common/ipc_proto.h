@@ -97,6 +97,12 @@
  *   -> {op=stop}                  write what every channel holds, then
  *                                 exit (reload: the next logd reads the
  *                                 new configuration; stop)
+ *
+ * Rebuild of the recipients map (socket private/rcptmap; peer root).  The
+ * connection itself is the request: nothing is sent, rcptmap rebuilds the
+ * map, answers once and closes.
+ *   <- {status, text}              status "ok", or "error" (text: why;
+ *                                  the old map stays)
  */
 #ifndef MOAT_IPC_PROTO_H
 #define MOAT_IPC_PROTO_H
@@ -105,6 +111,7 @@
 #define IPC_SOCK_QMGR "private/qmgr"
 #define IPC_SOCK_LOCAL "private/local"
 #define IPC_SOCK_ANVIL "private/anvil"
+#define IPC_SOCK_RCPTMAP "private/rcptmap"
 
 #define IPC_OP "op"
 #define IPC_OP_BEGIN "begin"

@@ -6,7 +6,9 @@
  * Readers open the map read-only without a lock file and keep it across
  * chroot.  The source is parsed by map_parse.c; keys looked up come from
  * the network (addresses) and are only lower-cased and bounded here.
- * Built by the admin command; read by smtpd, cleanup, qmgr and local.
+ * map_write makes a map the same way from entries a program computed
+ * (rcptmap's recipients map).  Built by the admin command and rcptmap;
+ * read by smtpd, cleanup, qmgr, local and rcptmap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,8 @@
 struct map {
 	MDB_env *env;
 	MDB_dbi dbi;
+	dev_t dev; /* the file opened, for map_still_at */
+	ino_t ino;
 };
 
 struct map_build_ctx {
@@ -35,6 +39,16 @@ struct map_build_ctx {
 	MDB_dbi dbi;
 	const char *name; /* the source, for error messages */
 	int rc;           /* first LMDB error, 0 when none */
+};
+
+/* What a map is made from: a source text to parse, or entries. */
+struct map_source {
+	const char *name; /* for error messages */
+	const struct buf *text;
+	enum map_format fmt;
+	const struct map_entry *entries; /* when text is NULL */
+	size_t count;
+	mode_t mode; /* of the file, from its creation on */
 };
 
 static int
@@ -133,10 +147,31 @@ map_put(const char *key, const char *value, unsigned lineno, void *ctx,
 	if (rc != 0) {
 		bc->rc = rc;
 		buf_reset(err);
-		buf_printf(err, "%s:%u: lmdb: %s", bc->name, lineno,
-			   mdb_strerror(rc));
+		if (lineno > 0)
+			buf_printf(err, "%s:%u: lmdb: %s", bc->name, lineno,
+				   mdb_strerror(rc));
+		else
+			buf_printf(err, "%s: key %s: lmdb: %s", bc->name, key,
+				   mdb_strerror(rc));
 		return -1;
 	}
+	return 0;
+}
+
+/* Every entry of src into the open transaction; 0 or -1 with err. */
+static int
+map_fill(const struct map_source *src, struct map_build_ctx *bc,
+	 struct buf *err)
+{
+	size_t i;
+
+	if (src->text != NULL)
+		return map_parse(src->text->data, src->text->len, src->fmt,
+				 src->name, map_put, bc, err);
+	for (i = 0; i < src->count; i++)
+		if (map_put(src->entries[i].key, src->entries[i].value, 0, bc,
+			    err) < 0)
+			return -1;
 	return 0;
 }
 
@@ -145,22 +180,21 @@ map_put(const char *key, const char *value, unsigned lineno, void *ctx,
  * an error (in err), or MDB_MAP_FULL to try again with a larger map.
  */
 static int
-map_write_lmdb(const char *tmp, const struct buf *text, enum map_format fmt,
-	       const char *name, size_t mapsize, struct buf *err)
+map_write_lmdb(const char *tmp, const struct map_source *src, size_t mapsize,
+	       struct buf *err)
 {
-	struct map_build_ctx bc = {NULL, 0, name, 0};
+	struct map_build_ctx bc = {NULL, 0, src->name, 0};
 	MDB_env *env = NULL;
 	int rc;
 
 	if ((rc = mdb_env_create(&env)) != 0 ||
 	    (rc = mdb_env_set_mapsize(env, mapsize)) != 0 ||
 	    (rc = mdb_env_open(env, tmp, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC,
-			       0644)) != 0 ||
+			       src->mode)) != 0 ||
 	    (rc = mdb_txn_begin(env, NULL, 0, &bc.txn)) != 0 ||
 	    (rc = mdb_dbi_open(bc.txn, NULL, 0, &bc.dbi)) != 0)
 		goto lmdb_error;
-	if (map_parse(text->data, text->len, fmt, name, map_put, &bc, err) <
-	    0) {
+	if (map_fill(src, &bc, err) < 0) {
 		mdb_txn_abort(bc.txn);
 		mdb_env_close(env);
 		return bc.rc == MDB_MAP_FULL ? MDB_MAP_FULL : -1;
@@ -200,20 +234,19 @@ map_fsync_path(const char *path, int flags, mode_t mode, struct buf *err)
 
 /* The file is complete and durable before its name is. */
 static int
-map_install(const char *source, const char *tmp, const char *dst,
-	    struct buf *err)
+map_install(const char *tmp, const char *dst, mode_t mode, struct buf *err)
 {
 	char dir[PATH_MAX];
 	char *slash;
 
-	if (map_fsync_path(tmp, 0, 0644, err) < 0)
+	if (map_fsync_path(tmp, 0, mode, err) < 0)
 		return -1;
 	if (rename(tmp, dst) < 0) {
 		buf_printf(err, "rename %s to %s: %s", tmp, dst,
 			   strerror(errno));
 		return -1;
 	}
-	if (strlcpy(dir, source, sizeof(dir)) >= sizeof(dir))
+	if (strlcpy(dir, dst, sizeof(dir)) >= sizeof(dir))
 		return 0;
 	slash = strrchr(dir, '/');
 	if (slash == NULL)
@@ -233,22 +266,21 @@ map_basename(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-int
-map_build(const char *source_path, enum map_format fmt, struct buf *err)
+/*
+ * Write src into path.lmdb through path.lmdb.tmp, with a map size that
+ * starts at size_hint and doubles while LMDB says it is full.
+ */
+static int
+map_compile(const char *path, const struct map_source *src, size_t size_hint,
+	    struct buf *err)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
-	struct buf text = BUF_INIT;
-	size_t mapsize;
+	size_t mapsize = size_hint + MAP_MIN_SIZE;
 	int r = MDB_MAP_FULL, i;
 
-	buf_reset(err);
-	if (map_path(dst, sizeof(dst), source_path, ".lmdb", err) < 0 ||
-	    map_path(tmp, sizeof(tmp), source_path, ".lmdb.tmp", err) < 0 ||
-	    map_read_source(source_path, &text, err) < 0) {
-		buf_free(&text);
+	if (map_path(dst, sizeof(dst), path, ".lmdb", err) < 0 ||
+	    map_path(tmp, sizeof(tmp), path, ".lmdb.tmp", err) < 0)
 		return -1;
-	}
-	mapsize = text.len * 4 + MAP_MIN_SIZE;
 	for (i = 0; i < MAP_BUILD_TRIES && r == MDB_MAP_FULL; i++) {
 		if (unlink(tmp) < 0 && errno != ENOENT) {
 			buf_printf(err, "%s: %s", tmp, strerror(errno));
@@ -256,19 +288,50 @@ map_build(const char *source_path, enum map_format fmt, struct buf *err)
 			break;
 		}
 		buf_reset(err);
-		r = map_write_lmdb(tmp, &text, fmt, map_basename(source_path),
-				   mapsize, err);
+		r = map_write_lmdb(tmp, src, mapsize, err);
 		mapsize *= 2;
 	}
-	buf_free(&text);
 	if (r == MDB_MAP_FULL) {
 		buf_reset(err);
-		buf_printf(err, "%s: map too large", source_path);
+		buf_printf(err, "%s: map too large", path);
 	}
-	if (r == 0 && map_install(source_path, tmp, dst, err) == 0)
+	if (r == 0 && map_install(tmp, dst, src->mode, err) == 0)
 		return 0;
 	(void)unlink(tmp);
 	return -1;
+}
+
+int
+map_build(const char *source_path, enum map_format fmt, struct buf *err)
+{
+	struct buf text = BUF_INIT;
+	struct map_source src = {
+	    map_basename(source_path), &text, fmt, NULL, 0, 0644};
+	int r;
+
+	buf_reset(err);
+	if (map_read_source(source_path, &text, err) < 0) {
+		buf_free(&text);
+		return -1;
+	}
+	r = map_compile(source_path, &src, text.len * 4, err);
+	buf_free(&text);
+	return r;
+}
+
+int
+map_write(const char *path, const struct map_entry *entries, size_t count,
+	  mode_t mode, struct buf *err)
+{
+	struct map_source src = {
+	    map_basename(path), NULL, MAP_TABLE, entries, count, mode};
+	size_t bytes = 0, i;
+
+	buf_reset(err);
+	/* LMDB's own overhead per entry is a node header and a page share. */
+	for (i = 0; i < count; i++)
+		bytes += strlen(entries[i].key) + strlen(entries[i].value) + 64;
+	return map_compile(path, &src, bytes * 2, err);
 }
 
 /* --- reading ----------------------------------------------------------- */
@@ -289,6 +352,7 @@ map_open(const char *source_path, struct buf *err)
 	char path[PATH_MAX];
 	struct map *m;
 	MDB_txn *txn = NULL;
+	struct stat st;
 	int rc, fd;
 
 	if (map_path(path, sizeof(path), source_path, ".lmdb", err) < 0)
@@ -313,6 +377,10 @@ map_open(const char *source_path, struct buf *err)
 	}
 	/* The daemons that read maps fork and exec (local). */
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (fstat(fd, &st) == 0) {
+		m->dev = st.st_dev;
+		m->ino = st.st_ino;
+	}
 	return m;
 }
 
@@ -344,6 +412,42 @@ map_lookup(struct map *m, const char *key, struct buf *value)
 }
 
 int
+map_keys(struct map *m, map_key_cb cb, void *ctx, struct buf *err)
+{
+	char key[MAP_KEY_MAX + 1];
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_cursor_open(txn, m->dbi, &cur)) != 0)
+		goto done;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		/* Keys are text: one with a NUL in it is no name. */
+		if (k.mv_size == 0 || k.mv_size > MAP_KEY_MAX ||
+		    memchr(k.mv_data, '\0', k.mv_size) != NULL)
+			continue;
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		if ((r = cb(key, ctx)) != 0)
+			break;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+done:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		buf_printf(err, "lmdb: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return r != 0 ? -1 : 0;
+}
+
+int
 map_changed(struct map *m)
 {
 	struct stat st;
@@ -352,6 +456,21 @@ map_changed(struct map *m)
 	if (mdb_env_get_fd(m->env, &fd) != 0 || fstat(fd, &st) < 0)
 		return 1;
 	return st.st_nlink == 0;
+}
+
+int
+map_still_at(struct map *m, const char *source_path)
+{
+	char path[PATH_MAX];
+	struct stat at;
+	struct buf err = BUF_INIT;
+	int r;
+
+	/* One stat: this runs at every RCPT in smtpd. */
+	r = map_path(path, sizeof(path), source_path, ".lmdb", &err) == 0 &&
+	    stat(path, &at) == 0 && at.st_dev == m->dev && at.st_ino == m->ino;
+	buf_free(&err);
+	return r;
 }
 
 void

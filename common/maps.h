@@ -16,21 +16,25 @@
  *                target list joined with ", " after whitespace cleanup.
  * Both: '#' comments and blank lines; keys are lower-cased; a duplicate key
  * is an error naming both lines.  Parse errors name the file and line.
+ *
+ * A program may also write a map of entries it computed (map_write), with
+ * the same atomic replacement: rcptmap keeps the recipients map so.
  */
 #ifndef MOAT_MAPS_H
 #define MOAT_MAPS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
 enum map_format { MAP_TABLE, MAP_ALIASES };
 
-#define MAP_KEY_MAX 511		/* LMDB's default key limit */
+#define MAP_KEY_MAX 511 /* LMDB's default key limit */
 #define MAP_VALUE_MAX (64 * 1024)
 
-typedef int (*map_entry_cb)(const char *key, const char *value,
-			    unsigned lineno, void *ctx, struct buf *err);
+typedef int (*map_entry_cb)(const char *key, const char *value, unsigned lineno,
+			    void *ctx, struct buf *err);
 
 /* Pure parser of a source text; calls cb per entry; -1 with err on error. */
 int map_parse(const char *text, size_t len, enum map_format fmt,
@@ -40,6 +44,21 @@ int map_parse(const char *text, size_t len, enum map_format fmt,
 /* Compile source_path into source_path.lmdb atomically. */
 int map_build(const char *source_path, enum map_format fmt, struct buf *err);
 
+/* One entry of a map written from memory. */
+struct map_entry {
+	const char *key; /* 1 to MAP_KEY_MAX bytes, lower case, unique */
+	const char *value;
+};
+
+/*
+ * Write entries into path.lmdb atomically (path as map_open takes it):
+ * path.lmdb.tmp is written, fsync'd, given mode, and renamed over the old
+ * map.  On failure (a full disk) the old map is left as it was and the
+ * temporary file removed; -1 with err.
+ */
+int map_write(const char *path, const struct map_entry *entries, size_t count,
+	      mode_t mode, struct buf *err);
+
 struct map;
 /* Open source_path.lmdb read-only; NULL with err set when it cannot. */
 struct map *map_open(const char *source_path, struct buf *err);
@@ -48,8 +67,23 @@ struct map *map_open(const char *source_path, struct buf *err);
  * it).  1 found (value in *value), 0 not found, -1 error.
  */
 int map_lookup(struct map *m, const char *key, struct buf *value);
+/* Called with each key of a map, in byte order; non-zero stops. */
+typedef int (*map_key_cb)(const char *key, void *ctx);
+/*
+ * Every key of m (keys holding a NUL byte are skipped).  0, or -1 when
+ * LMDB failed (err) or cb stopped the walk.
+ */
+int map_keys(struct map *m, map_key_cb cb, void *ctx, struct buf *err);
 /* 1 when the file at the map's path is no longer the one opened. */
 int map_changed(struct map *m);
+/*
+ * 1 when source_path.lmdb names the very file m has open (device and
+ * inode); 0 when it names another file or none.  Unlike map_changed this
+ * needs the path to be reachable, and also sees a map replaced by other
+ * means than a rename over it (removed, or a file system mounted over
+ * its directory).
+ */
+int map_still_at(struct map *m, const char *source_path);
 void map_close(struct map *m);
 
 #endif

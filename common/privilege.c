@@ -22,17 +22,30 @@
 #include "log.h"
 #include "privilege.h"
 
+#define PRIVILEGE_PW_BUF 16384 /* one passwd entry, with room */
+
+/*
+ * In a buffer of our own, wiped afterwards: the lookup leaves no lines of
+ * the password file behind in a daemon's memory (smtpd keeps none).
+ */
 int
 privilege_user_ids(const char *user, uid_t *uid, gid_t *gid)
 {
-	struct passwd *pw;
+	char buf[PRIVILEGE_PW_BUF];
+	struct passwd pwbuf, *pw = NULL;
+	int rc;
 
-	errno = 0;
-	pw = getpwnam(user);
-	if (pw == NULL)
+	rc = getpwnam_r(user, &pwbuf, buf, sizeof(buf), &pw);
+	if (rc == 0 && pw != NULL) {
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(&pwbuf, sizeof(pwbuf));
+	if (pw == NULL) {
+		errno = rc;
 		return -1;
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
+	}
 	return 0;
 }
 

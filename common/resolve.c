@@ -3,7 +3,7 @@
  * domain and local part come from hostile envelopes but have been through
  * the address parser; here they are only compared and copied with bounds.
  * Reads parameters (mydestination, recipient_delimiter) through params.h.
- * Runs in smtpd, cleanup, qmgr and local.
+ * Runs in smtpd, cleanup, qmgr, local and rcptmap.
  */
 #include <string.h>
 #include <strings.h>
@@ -46,4 +46,14 @@ resolve_local_base(const char *local, char *out, size_t size)
 	memcpy(out, local, n);
 	out[n] = '\0';
 	return 0;
+}
+
+int
+resolve_login_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= RESOLVE_LOGIN_MAX && name[0] != '-' &&
+	       name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }

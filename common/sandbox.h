@@ -26,6 +26,7 @@ enum sandbox_profile {
 	SANDBOX_LOCAL_COMMAND, /* local's child feeding a |command */
 	SANDBOX_LOGD,
 	SANDBOX_LOCAL_RESOLVER, /* local's resolver, as moat-local */
+	SANDBOX_RCPTMAP,
 	/* New profiles go here, at the end (see sandbox_profiles.c). */
 	SANDBOX_PROFILE_COUNT
 };

@@ -113,8 +113,18 @@ static const struct sandbox_rule rules_client[] = {
     SANDBOX_END,
 };
 
-/* smtpd: the network session; opens no file at all after the drop. */
+/*
+ * smtpd: the network session.  The only file it opens after the drop is
+ * rcptmap's map of recipients (maps/, read-only), reopened when rebuilt.
+ */
 static const struct sandbox_rule rules_smtpd[] = {
+    /* the recipients map: open read-only, LMDB maps it and reads its
+     * header */
+    ALLOW_IF(openat, SB_OPEN_READ),
+    ALLOW(fstatfs),
+    ALLOW(pread64),
+    ALLOW(madvise),
+    ALLOW(uname), /* LMDB checks the kernel's version at open */
     /* the client's address; closing its side */
     ALLOW(getpeername),
     ALLOW(shutdown),
@@ -237,6 +247,42 @@ static const struct sandbox_rule rules_local_resolver[] = {
     SANDBOX_END,
 };
 
+/*
+ * rcptmap: reads the password database (NSS, through files or a daemon's
+ * socket) and the alias map, writes maps/recipients.lmdb by a new file and
+ * a rename, answers wake-ups.
+ * XXX openat is not narrowed: LMDB creates its new file O_RDWR|O_CREAT
+ * (not O_EXCL); rcptmap's user owns nothing but maps/, and it reads only
+ * root's files (passwd, aliases).
+ */
+static const struct sandbox_rule rules_rcptmap[] = {
+    /* the password database, the alias map, the new map and its dir */
+    ALLOW(openat),
+    ALLOW(fstatfs),
+    ALLOW(lseek),
+    ALLOW(pread64),
+    ALLOW(pwrite64),
+    ALLOW(ftruncate),
+    ALLOW(fsync),
+    ALLOW(fdatasync),
+    ALLOW(fchmod),
+    ALLOW(madvise),
+    ALLOW(msync),
+    /* into place */
+    ALLOW(rename),
+    ALLOW(renameat),
+    ALLOW(unlink),
+    ALLOW(unlinkat),
+    ALLOW(readlinkat),
+    /* gethostname, for the log; a random name for the new file */
+    ALLOW(uname),
+    ALLOW(getrandom),
+    /* LMDB's and glibc's locks */
+    ALLOW(futex),
+    ALLOW_IF(kill, SB_SELF),
+    SANDBOX_END,
+};
+
 const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_NONE] = {"none", {NULL}},
     [SANDBOX_SMTPD] = {"smtpd",
@@ -262,4 +308,7 @@ const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_LOCAL_RESOLVER] = {"local-resolver",
 				{rules_base, rules_ipc, rules_client,
 				 rules_local_resolver, NULL}},
+    [SANDBOX_RCPTMAP] = {"rcptmap",
+			 {rules_base, rules_ipc, rules_server, rules_client,
+			  rules_rcptmap, NULL}},
 };

@@ -3,6 +3,9 @@
  * maildrop/ belongs to moat-pickup (which lists, reads and removes its
  * files) and group moat-drop (postdrop, setgid, may only create files in
  * it: 01730); corrupt/ lets group moat-pickup move bad maildrop files in.
+ * maps/ is rcptmap's, setgid group moat-smtpd: the recipients map it
+ * writes there (0640) takes that group, so smtpd can read it and no one
+ * else can.
  */
 #include "spool.h"
 
@@ -18,6 +21,7 @@ const struct spool_entry spool_layout[] = {
 	{SPOOL_PUBLIC, "root", "moat-admin", 0710},
 	{SPOOL_PID, "root", "root", 0755},
 	{SPOOL_STATE, "root", "root", 0700},
+	{SPOOL_MAPS, "moat-rcptmap", "moat-smtpd", 02750},
 };
 
 const size_t spool_layout_count = sizeof(spool_layout) / sizeof(spool_layout[0]);

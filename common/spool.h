@@ -20,6 +20,9 @@
 #define SPOOL_PUBLIC "public"		/* the admin socket */
 #define SPOOL_PID "pid"			/* master.pid */
 #define SPOOL_STATE "state"		/* local's delivery journal (root) */
+#define SPOOL_MAPS "maps"		/* maps daemons keep: rcptmap's */
+/* The local recipients, as map_open takes it (the file adds .lmdb). */
+#define SPOOL_RECIPIENTS_MAP SPOOL_MAPS "/recipients"
 /* The services' last failures: the master writes it, moat status reads. */
 #define SPOOL_MASTER_STATE SPOOL_PID "/master.state"
 

@@ -61,6 +61,8 @@ t.like(cl.get("peers", ""), r"smtpd\(moat-smtpd\)", "cleanup's peers are named w
 t.is_eq(socks.get("127.0.0.1:%d" % inst.port, {}).get("peers"), "* (anyone)",
         "the SMTP port lets anyone in")
 t.is_eq(report.get("ok"), rc == 0, "ok says what the exit status says")
+t.is_eq((rc, report["deviations"]), (0, []),
+        "a healthy instance: exit 0, no deviation from the declared stances")
 
 rc, out, err = audit()
 t.like(out, r"(?m)^PROGRAM\s+PID\s+UID r/e/s/fs", "the table has its header")

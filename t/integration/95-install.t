@@ -33,12 +33,12 @@ work = tempfile.mkdtemp(prefix="moat-install-")
 os.chmod(work, 0o755)
 
 PROGRAMS = ["master", "smtpd", "cleanup", "qmgr", "local", "pickup",
-            "postdrop", "sendmail", "logd"]
+            "anvil", "rcptmap", "postdrop", "sendmail", "logd"]
 MANPAGES = {
     "man1": ["sendmail", "mailq", "newaliases", "moat"],
     "man5": ["moat.conf", "master.conf", "aliases"],
     "man8": ["master", "smtpd", "cleanup", "qmgr", "local", "pickup",
-             "postdrop", "logd"],
+             "anvil", "rcptmap", "postdrop", "logd"],
 }
 # The spool of INSTALL and common/spool.c: name, owner, group, mode.
 SPOOL = [
@@ -53,6 +53,7 @@ SPOOL = [
     ("public", "root", "moat-admin", 0o710),
     ("pid", "root", "root", 0o755),
     ("state", "root", "root", 0o700),
+    ("maps", "moat-rcptmap", "moat-smtpd", 0o2750),
 ]
 
 
@@ -67,7 +68,7 @@ def ensure_users():
             grp.getgrnam(g)
         except KeyError:
             subprocess.run(["groupadd", "--system", g], check=True)
-    for u in ("moat-queue", "moat-smtpd", "moat-pickup"):
+    for u in ("moat-queue", "moat-smtpd", "moat-pickup", "moat-rcptmap"):
         try:
             pwd.getpwnam(u)
         except KeyError:

@@ -226,7 +226,14 @@ class Instance:
         if not ok:
             raise RuntimeError("instance did not start listening:\n" +
                                self.log())
+        # Until rcptmap's first map, local recipients get 451.
+        if not wait_for(lambda: os.path.exists(self.recipients_map()), 20):
+            raise RuntimeError("rcptmap made no recipients map:\n" +
+                               self.log())
         return ok
+
+    def recipients_map(self):
+        return self.path("spool", "maps", "recipients.lmdb")
 
     def stop(self):
         if self.started:

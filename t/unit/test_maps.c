@@ -2,14 +2,19 @@
  * test_maps: map sources compile into LMDB files and answer lookups
  * case-insensitively; parse errors name the file and line (both lines for
  * a duplicate); a rebuild is seen by map_changed() on an old handle; a
- * source others can write is refused.  Golden files in
+ * source others can write is refused; map_write makes a map from entries
+ * with the mode asked for, and a write that fails for want of space (a
+ * file size limit plays the full disk) leaves the old map as it was;
+ * map_keys walks every key.  Golden files in
  * t/unit/golden/aliases give map_parse's view of aliases sources.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -244,6 +249,110 @@ test_many(void)
 	buf_free(&err);
 }
 
+static int
+key_list(const char *key, void *ctx)
+{
+	buf_printf(ctx, "%s,", key);
+	return 0;
+}
+
+static int
+key_stop(const char *key, void *ctx)
+{
+	return ++*(int *)ctx == 2;
+}
+
+/* A file size limit: writes past it fail with EFBIG, as on a full disk. */
+static int
+write_map_limited(const char *path, const struct map_entry *e, size_t n,
+		  rlim_t limit, struct buf *err)
+{
+	struct rlimit old, lim;
+	int r;
+
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = limit;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	r = map_write(path, e, n, 0640, err);
+	setrlimit(RLIMIT_FSIZE, &old);
+	return r;
+}
+
+static void
+test_write(void)
+{
+	static const struct map_entry first[] = {
+	    {"alice", "user"}, {"bob", "user"}, {"postmaster", "alias"}};
+	char path[256], lmdb[300], tmp[300], key[32];
+	struct map_entry *big = calloc(20000, sizeof(*big)), dup[2];
+	struct buf err = BUF_INIT, keys = BUF_INIT;
+	struct stat st, before;
+	struct map *m;
+	int i, n = 0;
+
+	snprintf(path, sizeof(path), "%s/recipients", dir);
+	snprintf(lmdb, sizeof(lmdb), "%s.lmdb", path);
+	snprintf(tmp, sizeof(tmp), "%s.lmdb.tmp", path);
+	is_int(map_write(path, first, 3, 0640, &err), 0, "map_write succeeds");
+	ok(stat(lmdb, &st) == 0 && (st.st_mode & 07777) == 0640,
+	   "the map is PATH.lmdb with the mode asked for (0640)");
+	m = map_open(path, &err);
+	ok(m != NULL, "map_open of a written map");
+	expect_lookup(m, "bob", "user");
+	expect_lookup(m, "Postmaster", "alias");
+	expect_lookup(m, "carol", NULL);
+	is_int(map_keys(m, key_list, &keys, &err), 0, "map_keys");
+	is_str(buf_cstr(&keys), "alice,bob,postmaster,",
+	       "  walks every key in order");
+	is_int(map_keys(m, key_stop, &n, &err), -1, "a callback may stop it");
+	is_int(map_still_at(m, path), 1, "map_still_at: the file at the path");
+	is_int(map_still_at(m, dir), 0, "  not at another path");
+	is_int(n, 2, "  after the key that said so");
+
+	/* The full disk: the old map stays, no temporary file is left. */
+	for (i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "user%05d", i);
+		big[i].key = strdup(key);
+		big[i].value = "user";
+	}
+	signal(SIGXFSZ, SIG_IGN);
+	stat(lmdb, &before);
+	is_int(write_map_limited(path, big, 20000, 64 * 1024, &err), -1,
+	       "a write that runs out of space fails");
+	ok(err.len > 0, "  and says why: %s", buf_cstr(&err));
+	ok(stat(lmdb, &st) == 0 && st.st_ino == before.st_ino,
+	   "  the old map is still in place");
+	is_int(map_changed(m), 0, "  and a reader's handle is still current");
+	ok(stat(tmp, &st) < 0 && errno == ENOENT, "  no .lmdb.tmp is left");
+	expect_lookup(m, "alice", "user");
+	is_int(map_write(path, big, 20000, 0640, &err), 0,
+	       "with room again, 20000 entries are written");
+	is_int(map_changed(m), 1, "  and a reader sees the new map");
+	is_int(map_still_at(m, path), 0, "  the path names another file now");
+	map_close(m);
+	m = map_open(path, &err);
+	expect_lookup(m, "user19999", "user");
+	expect_lookup(m, "alice", NULL);
+	unlink(lmdb);
+	is_int(map_still_at(m, path), 0, "a removed map is not at its path");
+	map_close(m);
+	is_int(map_write(path, first, 0, 0640, &err), 0,
+	       "an empty map can be written");
+	dup[0] = big[0];
+	dup[1] = big[0];
+	is_int(map_write(path, dup, 2, 0640, &err), -1,
+	       "a duplicate key is refused");
+	ok(strstr(buf_cstr(&err), "user00000") != NULL, "  naming the key: %s",
+	   buf_cstr(&err));
+	for (i = 0; i < 20000; i++)
+		free((char *)big[i].key);
+	free(big);
+	unlink(lmdb);
+	buf_free(&err);
+	buf_free(&keys);
+}
+
 int
 main(void)
 {
@@ -255,6 +364,7 @@ main(void)
 	test_build_and_lookup();
 	test_refusals();
 	test_many();
+	test_write();
 	snprintf(path, sizeof(path), "%s/aliases", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/aliases.lmdb", dir);

@@ -48,6 +48,20 @@ main(void)
 	is_int(resolve_local_base("abc+x", small, sizeof(small)), 0,
 	       "base fits exactly");
 	is_str(small, "abc", "base in a small buffer");
+
+	ok(resolve_login_ok("alice") && resolve_login_ok("a.b-c_d9"),
+	   "login names of [a-z0-9._-] are taken");
+	ok(!resolve_login_ok("Alice"), "a capital is not (local looks up the "
+				       "lower-cased name)");
+	ok(!resolve_login_ok("") && !resolve_login_ok("-x") &&
+	       !resolve_login_ok(".x") && !resolve_login_ok("a+b") &&
+	       !resolve_login_ok("a b") && !resolve_login_ok("a@b"),
+	   "empty, a leading - or ., and other bytes are not");
+	ok(resolve_login_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			    "aaaaaaaaaaaaaa") &&
+	       !resolve_login_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				 "aaaaaaaaaaaaaaaaaaaaaaa"),
+	   "64 bytes are taken, 65 are not");
 	buf_free(&err);
 	return done_testing();
 }

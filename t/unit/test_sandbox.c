@@ -299,9 +299,10 @@ struct profile_case {
 	"ptrace vm-read setuid mount bpf keyctl prctl-set chdir"
 
 static const struct profile_case cases[] = {
-    {SANDBOX_SMTPD, "unix connect accept epoll pipe mmap sleep kill-self",
-     ALWAYS_KILLS " kill-other open-read open-shadow getdents rename unlink "
-		  "fsync getrandom"},
+    {SANDBOX_SMTPD,
+     "unix connect accept epoll pipe mmap sleep kill-self open-read",
+     ALWAYS_KILLS " kill-other open-rw open-new open-creat open-trunc "
+		  "open-append getdents rename unlink fsync getrandom"},
     {SANDBOX_CLEANUP,
      "unix connect accept pipe open-read open-dir open-new "
      "pwrite fsync rename unlink",
@@ -327,6 +328,10 @@ static const struct profile_case cases[] = {
     {SANDBOX_LOCAL_RESOLVER, "unix connect pipe",
      ALWAYS_KILLS " accept open-read open-shadow open-new rename unlink "
 		  "fsync kill-self kill-other"},
+    {SANDBOX_RCPTMAP,
+     "unix connect accept epoll open-read open-new open-creat rename "
+     "unlink fsync kill-self",
+     ALWAYS_KILLS " kill-other getdents"},
     {SANDBOX_LOGD, "accept epoll pipe kill-self",
      ALWAYS_KILLS " unix connect open-read open-shadow open-new rename "
 		  "unlink fsync kill-other"},
