@@ -32,6 +32,7 @@ sandbox_profile_name(enum sandbox_profile profile)
 	    [SANDBOX_LOCAL_CHILD] = "local-child",
 	    [SANDBOX_PICKUP] = "pickup",
 	    [SANDBOX_ANVIL] = "anvil",
+	    [SANDBOX_REMOTE] = "remote",
 	};
 
 	if ((unsigned)profile >= sizeof(names) / sizeof(names[0]) ||

@@ -17,6 +17,7 @@ enum sandbox_profile {
 	SANDBOX_LOCAL_CHILD,
 	SANDBOX_PICKUP,
 	SANDBOX_ANVIL,
+	SANDBOX_REMOTE,
 };
 
 /* Fatal on failure. */
