@@ -85,4 +85,3 @@ qmgr_duration_text(long long seconds, char *out, size_t size)
 				     n == 1 ? "" : "s"),
 			    size);
 }
-

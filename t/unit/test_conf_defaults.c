@@ -120,8 +120,9 @@ master_conf_parses(void)
 		printf("#   %s\n", buf_cstr(&err));
 		return;
 	}
-	is_int(t.count, 6,
-	       "six services: smtpd, cleanup, qmgr, local, pickup, anvil");
+	is_int(t.count, 7,
+	       "seven services: smtpd, cleanup, qmgr, local, pickup, anvil, "
+	       "remote");
 	s = service_find_command(&t, "smtpd");
 	ok(s != NULL && strcmp(s->name, CONF_DEFAULT_LISTEN) == 0 &&
 	       s->type == SERVICE_INET,
@@ -132,6 +133,10 @@ master_conf_parses(void)
 	s = service_find_command(&t, "local");
 	ok(s != NULL && strcmp(s->user, "root") == 0 && !s->chroot,
 	   "local runs as root, not chrooted");
+	s = service_find_command(&t, "remote");
+	ok(s != NULL && strcmp(s->name, "private/remote") == 0 &&
+	       strcmp(s->user, "moat-remote") == 0 && s->chroot,
+	   "remote serves private/remote as moat-remote, chrooted");
 	service_table_free(&t);
 	buf_free(&err);
 }
