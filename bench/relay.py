@@ -15,7 +15,6 @@ is no peer figure to print beside Moat's.
 
     sudo bench/relay.py [-n 2000] [-c 8] [--size 2000]
 """
-import argparse
 import asyncio
 import os
 import re
@@ -26,7 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "t", "integration"))
-from moattest import Instance, Smtp, free_port, wait_for  # noqa: E402
+from moattest import Instance, bench_args, bench_send, free_port, wait_for  # noqa: E402
 from peers import SINK, SINK_LIBS, listening  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -103,45 +102,18 @@ def start_sink(port):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("-n", type=int, default=2000, help="messages")
-    ap.add_argument("-c", type=int, default=8, help="parallel connections")
-    ap.add_argument("--size", type=int, default=2000, help="body bytes")
-    a = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("bench: run as root (it makes a real instance)")
+    a = bench_args("a real instance")
     port = free_port()
     sink, sink_name = start_sink(port)
     inst = Instance("brelay", {"relayhost": "[127.0.0.1]:%d" % port,
                                "max_idle": "100s"})
     inst.start()
-    body = (b"Subject: bench\r\n\r\n" + (b"x" * 76 + b"\r\n") * max(1, a.size // 78))
-    per = [a.n // a.c + (1 if i < a.n % a.c else 0) for i in range(a.c)]
-
-    def worker(count):
-        c = Smtp(inst.port)
-        c.reply()
-        c.cmd("EHLO bench.example")
-        for _ in range(count):
-            c.send(b"MAIL FROM:<b@example.org>\r\nRCPT TO:<to@relay.example>\r\nDATA\r\n")
-            for _ in range(3):
-                c.reply()
-            c.send(body + b".\r\n")
-            r = c.reply()
-            if not r.startswith("250"):
-                print("refused:", r, file=sys.stderr)
-        c.cmd("QUIT")
-        c.close()
+    body = a.body
 
     sent = re.compile(r"moat/remote\[\d+\]: \S+: to=<to@relay\.example>, .*status=sent")
     cpu0 = tree_cpu(inst)
     start = time.monotonic()
-    ths = [threading.Thread(target=worker, args=(k,)) for k in per]
-    for th in ths:
-        th.start()
-    for th in ths:
-        th.join()
-    accepted = time.monotonic() - start
+    accepted = bench_send(inst.port, a, "to@relay.example")
     wait_for(lambda: len(sent.findall(inst.log())) >= a.n, 900, 0.2)
     relayed = time.monotonic() - start
     cpu1 = tree_cpu(inst)

@@ -96,6 +96,15 @@ int ipc_recv(int sock, struct ipc_frame *f, int timeout, const char **why);
  */
 ssize_t ipc_sendmsg(int sock, struct iovec *iov, size_t iovcnt, int fd_to_pass);
 
+/*
+ * A deadline timeout seconds from now (monotonic ms; 0 for timeout 0: no
+ * limit), and a wait for events on a descriptor until it: 0 when they
+ * came, -1 with errno (ETIMEDOUT) otherwise.  Also for other sockets
+ * (remote's SMTP connections).
+ */
+long long ipc_deadline(int timeout);
+int ipc_wait(int sock, short events, long long deadline);
+
 /* Attribute lookup: the first attribute with this name, or NULL. */
 const struct ipc_attr *ipc_get(const struct ipc_frame *f, const char *name);
 /* The value as a C string; NULL when absent or when it contains a NUL. */

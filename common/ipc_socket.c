@@ -30,8 +30,7 @@ ipc_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for events on sock until deadline (0: none); -1 ETIMEDOUT. */
-static int
+int
 ipc_wait(int sock, short events, long long deadline)
 {
 	struct pollfd pfd;
@@ -64,7 +63,7 @@ ipc_wait(int sock, short events, long long deadline)
 	}
 }
 
-static long long
+long long
 ipc_deadline(int timeout)
 {
 	return timeout > 0 ? ipc_now_ms() + (long long)timeout * 1000 : 0;

@@ -232,6 +232,18 @@ qmgr_ready_push_front(struct qmgr_service *sv, struct qmgr_dest *d)
 		sv->ready_tail = d;
 }
 
+static struct qmgr_job *
+qmgr_dest_pop(struct qmgr_dest *d)
+{
+	struct qmgr_job *job = d->head;
+
+	d->head = job->next;
+	if (d->head == NULL)
+		d->tail = NULL;
+	job->next = NULL;
+	return job;
+}
+
 void
 qmgr_dest_enqueue(struct qmgr_message *msg, enum qmgr_transport_id tp,
 		  const char *nexthop, const size_t *rcpt, size_t count)
@@ -369,7 +381,6 @@ qmgr_dest_agent(struct qmgr_service *sv, struct qmgr_dest *d, int *full)
 {
 	struct qmgr_agent *a = qmgr_idle_take(sv, d);
 	struct buf why = BUF_INIT;
-	struct qmgr_job *job;
 
 	*full = 0;
 	if (a != NULL)
@@ -380,11 +391,7 @@ qmgr_dest_agent(struct qmgr_service *sv, struct qmgr_dest *d, int *full)
 	}
 	if ((a = qmgr_agent_open(d, &why)) == NULL) {
 		/* The agent cannot be reached: its jobs fail one by one. */
-		job = d->head;
-		d->head = job->next;
-		if (d->head == NULL)
-			d->tail = NULL;
-		qmgr_job_fail(job, buf_cstr(&why));
+		qmgr_job_fail(qmgr_dest_pop(d), buf_cstr(&why));
 		buf_free(&why);
 		return NULL;
 	}
@@ -408,11 +415,7 @@ qmgr_dest_start_one(struct qmgr_service *sv, struct qmgr_dest *d)
 		return 1;
 	}
 	if (a != NULL) {
-		job = d->head;
-		d->head = job->next;
-		if (d->head == NULL)
-			d->tail = NULL;
-		job->next = NULL;
+		job = qmgr_dest_pop(d);
 		d->busy++;
 		qmgr_busy_total++;
 		qmgr_agent_start(a, job); /* may end at once, calling done */

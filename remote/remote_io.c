@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "ipc.h"
 #include "remote.h"
 
 /* Bytes buffered from the server beyond a whole reply: a few replies. */
@@ -37,34 +38,11 @@ remote_conn_close(struct remote_conn *c)
 	buf_free(&c->in);
 }
 
-/* Wait for events on fd until deadline (monotonic ms): 1, or 0 timeout. */
-static int
-remote_io_wait(int fd, short events, long long deadline)
-{
-	struct pollfd p;
-	long long left;
-	int n;
-
-	for (;;) {
-		left = deadline - event_now_ms();
-		if (left <= 0)
-			return 0;
-		p.fd = fd;
-		p.events = events;
-		p.revents = 0;
-		n = poll(&p, 1, left > 3600000 ? 3600000 : (int)left);
-		if (n > 0)
-			return 1;
-		if (n < 0 && errno != EINTR)
-			return 1; /* let the read or write report it */
-	}
-}
-
 int
 remote_conn_open(struct remote_conn *c, const struct remote_addr *a,
 		 int timeout, struct buf *why)
 {
-	long long deadline = event_now_ms() + timeout * 1000LL;
+	long long deadline = ipc_deadline(timeout);
 	socklen_t len = sizeof(int);
 	int fd, err = 0;
 
@@ -77,8 +55,8 @@ remote_conn_open(struct remote_conn *c, const struct remote_addr *a,
 	if (connect(fd, (const struct sockaddr *)&a->sa, a->salen) != 0) {
 		if (errno != EINPROGRESS)
 			err = errno;
-		else if (!remote_io_wait(fd, POLLOUT, deadline))
-			err = ETIMEDOUT;
+		else if (ipc_wait(fd, POLLOUT, deadline) != 0)
+			err = errno;
 		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 			err = errno;
 	}
@@ -100,7 +78,7 @@ remote_conn_open(struct remote_conn *c, const struct remote_addr *a,
 int
 remote_conn_write(struct remote_conn *c, const char *p, size_t n, int timeout)
 {
-	long long deadline = event_now_ms() + timeout * 1000LL;
+	long long deadline = ipc_deadline(timeout);
 	ssize_t w;
 
 	while (n > 0) {
@@ -112,10 +90,8 @@ remote_conn_write(struct remote_conn *c, const char *p, size_t n, int timeout)
 		}
 		if (w < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
-		if (!remote_io_wait(c->fd, POLLOUT, deadline)) {
-			errno = ETIMEDOUT;
+		if (ipc_wait(c->fd, POLLOUT, deadline) != 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -124,7 +100,7 @@ int
 remote_conn_reply(struct remote_conn *c, struct smtp_reply *r, int timeout,
 		  const char **why)
 {
-	long long deadline = event_now_ms() + timeout * 1000LL;
+	long long deadline = ipc_deadline(timeout);
 	char chunk[4096];
 	ssize_t n;
 	int got;
@@ -154,9 +130,8 @@ remote_conn_reply(struct remote_conn *c, struct smtp_reply *r, int timeout,
 			*why = strerror(errno);
 			return -1;
 		}
-		if (!remote_io_wait(c->fd, POLLIN, deadline)) {
+		if (ipc_wait(c->fd, POLLIN, deadline) != 0) {
 			*why = "timeout";
-			errno = ETIMEDOUT;
 			return -1;
 		}
 	}

@@ -30,18 +30,11 @@
 #include "queue_file.h"
 #include "remote.h"
 
-/* An address from qmgr: parses, fits, no control bytes. */
+/* An address from qmgr: parses (with a domain), fits, no controls. */
 static int
 request_address(const char *s, int allow_null)
 {
-	struct address a;
-
-	if (s == NULL)
-		return 0;
-	if (s[0] == '\0')
-		return allow_null;
-	return strlen(s) < ADDR_TEXT_MAX &&
-	       address_parse(s, strlen(s), 0, &a) == ADDR_OK;
+	return address_text_ok(s, allow_null ? ADDR_ALLOW_NULL : 0);
 }
 
 /* A DSN parameter value: printable ASCII, bounded. */

@@ -53,21 +53,22 @@ session_wall_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The content, stuffed, then the dot: 0, -1 (connection), -2 (queue). */
+/*
+ * Feed the content to fn a chunk at a time (pread: the descriptor's
+ * offset is not used).  0; -2 with why when the queue file cannot be
+ * read; or what fn returned when it was not 0.
+ */
 static int
-session_content(struct remote_conn *c, const struct remote_msg *m,
-		struct buf *why)
+session_read(const struct remote_msg *m,
+	     int (*fn)(void *ctx, const char *p, size_t n), void *ctx,
+	     struct buf *why)
 {
 	static char chunk[REMOTE_CHUNK];
-	int timeout = session_timeout(SMTP_STAGE_CONTENT);
-	struct buf out = BUF_INIT;
-	struct smtp_stuff st;
 	off_t done = 0;
 	ssize_t n;
-	int r = 0;
+	int r;
 
-	smtp_stuff_init(&st);
-	while (r == 0 && done < m->length) {
+	while (done < m->length) {
 		size_t want = m->length - done < (off_t)sizeof(chunk)
 				  ? (size_t)(m->length - done)
 				  : sizeof(chunk);
@@ -77,22 +78,56 @@ session_content(struct remote_conn *c, const struct remote_msg *m,
 		if (n <= 0) {
 			buf_printf(why, "cannot read the queue file: %s",
 				   n == 0 ? "truncated" : strerror(errno));
-			r = -2;
-			break;
+			return -2;
 		}
-		buf_reset(&out);
-		smtp_stuff(&st, chunk, (size_t)n, &out);
-		if (remote_conn_write(c, out.data, out.len, timeout) != 0)
-			r = -1;
+		if ((r = fn(ctx, chunk, (size_t)n)) != 0)
+			return r;
 		done += n;
 	}
+	return 0;
+}
+
+struct session_out {
+	struct remote_conn *conn;
+	struct smtp_stuff stuff;
+	struct buf out;
+	int timeout;
+};
+
+static int
+session_send_chunk(void *ctx, const char *p, size_t n)
+{
+	struct session_out *o = ctx;
+
+	buf_reset(&o->out);
+	smtp_stuff(&o->stuff, p, n, &o->out);
+	return remote_conn_write(o->conn, o->out.data, o->out.len,
+				 o->timeout) != 0
+		   ? -1
+		   : 0;
+}
+
+/* The content, stuffed, then the dot: 0, -1 (connection), -2 (queue). */
+static int
+session_content(struct remote_conn *c, const struct remote_msg *m,
+		struct buf *why)
+{
+	struct session_out o;
+	int r;
+
+	o.conn = c;
+	o.timeout = session_timeout(SMTP_STAGE_CONTENT);
+	buf_init(&o.out);
+	smtp_stuff_init(&o.stuff);
+	r = session_read(m, session_send_chunk, &o, why);
 	if (r == 0) {
-		buf_reset(&out);
-		smtp_stuff_end(&st, &out);
-		if (remote_conn_write(c, out.data, out.len, timeout) != 0)
-			r = -1;
+		buf_reset(&o.out);
+		smtp_stuff_end(&o.stuff, &o.out);
+		r = remote_conn_write(c, o.out.data, o.out.len, o.timeout) != 0
+			? -1
+			: 0;
 	}
-	buf_free(&out);
+	buf_free(&o.out);
 	return r;
 }
 
@@ -316,28 +351,16 @@ remote_session_deliver(struct remote_cache *rc, const char *nexthop,
 		remote_cache_close(rc);
 }
 
+static int
+session_scan_chunk(void *ctx, const char *p, size_t n)
+{
+	smtp_content_scan(ctx, p, n);
+	return 0;
+}
+
 int
 remote_msg_scan(struct remote_msg *m, struct buf *why)
 {
-	static char chunk[REMOTE_CHUNK];
-	off_t done = 0;
-	ssize_t n;
-
 	memset(&m->info, 0, sizeof(m->info));
-	while (done < m->length) {
-		size_t want = m->length - done < (off_t)sizeof(chunk)
-				  ? (size_t)(m->length - done)
-				  : sizeof(chunk);
-		n = pread(m->fd, chunk, want, m->offset + done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			buf_printf(why, "cannot read the queue file: %s",
-				   n == 0 ? "truncated" : strerror(errno));
-			return -1;
-		}
-		smtp_content_scan(&m->info, chunk, (size_t)n);
-		done += n;
-	}
-	return 0;
+	return session_read(m, session_scan_chunk, &m->info, why) == 0 ? 0 : -1;
 }
