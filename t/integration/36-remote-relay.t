@@ -6,12 +6,13 @@ added; A's log has Postfix's delivery line, which pflogsumm counts; a
 transport_maps entry sends another domain to Postfix's smtp-sink on
 127.0.0.3:25; a destination that needs DNS waits with 4.4.3."""
 import os
-import re
+import pwd
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Tap, queued_id, require_root, send_message, wait_for  # noqa: E402
+from moattest import (Instance, Tap, ipc_frame, proc_ids, queued_id, require_root,  # noqa: E402
+                      send_message, unix_connect, wait_for)
 from peers import PeerInstance, SmtpSink, enter_netns  # noqa: E402
 
 require_root()
@@ -103,6 +104,23 @@ t.ok(a.wait_log(r"%s: to=<z@needs-dns\.example>, relay=none, .*dsn=4\.4\.3, "
      "a destination that needs DNS is deferred with 4.4.3 until DNS exists")
 lst = a.moat("queue", "list").stdout
 t.like(lst, r"DNS lookup not available", "moat queue list shows the reason")
+
+# --- remote's stance ---------------------------------------------------------
+ruid = pwd.getpwnam("moat-remote").pw_uid
+pids = a.pids_of("remote")
+t.ok(pids and all(proc_ids(p) == (ruid,) * 3 for p in pids),
+     "remote runs as moat-remote (created by moat init from master.conf)")
+t.ok(pids and all(os.readlink("/proc/%d/root" % p) == a.path("spool") for p in pids),
+     "remote is chrooted in the spool")
+s = unix_connect(a.path("spool", "private", "remote"))
+s.sendall(ipc_frame([("op", "deliver"), ("queue_id", "0")]))
+try:
+    data = s.recv(100)
+except OSError:
+    data = b""
+s.close()
+t.ok(data == b"" and a.wait_log(r"service=private/remote: refused connection from uid=0 "),
+     "remote refuses every peer but qmgr (root included)")
 
 a.destroy()
 b.destroy()
