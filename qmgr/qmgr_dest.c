@@ -341,12 +341,12 @@ qmgr_idle_evict(struct qmgr_service *sv)
 void
 qmgr_dest_idle_gone(struct qmgr_agent *a)
 {
-	struct qmgr_dest *d = a->dest;
-	struct qmgr_service *sv = qmgr_dest_service(d);
+	enum qmgr_service_id s = qmgr_transport_table[a->dest->tp].service;
+	struct qmgr_service *sv = &qmgr_services[s];
 
 	qmgr_idle_remove(sv, a);
-	qmgr_agent_forget(sv, a);
-	qmgr_service_pump(qmgr_transport_table[d->tp].service);
+	qmgr_agent_forget(sv, a); /* may free the destination too */
+	qmgr_service_pump(s);
 }
 
 /* --- running jobs ----------------------------------------------------------
@@ -370,8 +370,8 @@ qmgr_dest_agent_done(struct qmgr_agent *a, int reusable)
 		qmgr_agent_forget(sv, a);
 	}
 	qmgr_dest_ready(d);
+	qmgr_service_pump(s); /* d stays pinned: the pump may not free it */
 	d->pinned--;
-	qmgr_service_pump(s);
 	qmgr_dest_maybe_free(d);
 }
 

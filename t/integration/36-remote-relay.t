@@ -6,9 +6,11 @@ added; A's log has Postfix's delivery line, which pflogsumm counts; a
 transport_maps entry sends another domain to Postfix's smtp-sink on
 127.0.0.3:25; a destination that needs DNS waits with 4.4.3."""
 import os
+import re
 import pwd
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from moattest import (Instance, Tap, ipc_frame, proc_ids, queued_id, require_root,  # noqa: E402
@@ -122,6 +124,9 @@ s.close()
 t.ok(data == b"" and a.wait_log(r"service=private/remote: refused connection from uid=0 "),
      "remote refuses every peer but qmgr (root included)")
 
+time.sleep(3)  # idle connections to remote time out meanwhile
+t.ok(not re.search(r"(qmgr|remote) pid \d+ killed by signal (?!9\b)", a.log()),
+     "no daemon crashed", re.findall(r".*killed by signal.*", a.log()))
 a.destroy()
 b.destroy()
 t.done()

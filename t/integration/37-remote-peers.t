@@ -9,6 +9,7 @@ that refuses EHLO (HELO fallback), one with a small SIZE (bounced before
 MAIL FROM); several messages to one destination share one TCP session;
 the per-destination concurrency limit holds."""
 import os
+import re
 import sys
 import threading
 
@@ -164,5 +165,7 @@ t.ok(wait_for(lambda: not a.queue_files("active") and not a.queue_files("deferre
      "the queue is empty at the end", (a.queue_files("active"), a.queue_files("deferred")))
 for p in peers.values():
     p.stop()
+t.ok(not re.search(r"(qmgr|remote) pid \d+ killed by signal (?!9\b)", a.log()),
+     "no daemon crashed", re.findall(r".*killed by signal.*", a.log()))
 a.destroy()
 t.done()

@@ -6,6 +6,7 @@ the retry delivers.  The peer then holds the message twice: that is the
 at-least-once window (the server may have taken the first copy, and
 nobody recorded its answer)."""
 import os
+import re
 import signal
 import sys
 
@@ -43,5 +44,7 @@ t.ok(wait_for(lambda: not a.queue_files("active") and not a.queue_files("deferre
 t.ok(wait_for(lambda: len(peer.messages) == 2, 10),
      "the peer got it twice: the accepted at-least-once duplicate", len(peer.messages))
 peer.stop()
+t.ok(not re.search(r"(qmgr|remote) pid \d+ killed by signal (?!9\b)", a.log()),
+     "no daemon crashed", re.findall(r".*killed by signal.*", a.log()))
 a.destroy()
 t.done()
