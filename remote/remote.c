@@ -113,6 +113,7 @@ remote_serve(int client)
 			remote_request_free(&q);
 			break;
 		}
+		q.msg.client_fd = client;
 		remote_deliver(client, &q);
 		remote_request_free(&q);
 		ipc_frame_reset(&f);

@@ -319,7 +319,8 @@ int remote_conn_reply(struct remote_conn *c, struct smtp_reply *r, int timeout,
 
 /* The message as qmgr handed it over. */
 struct remote_msg {
-	int fd; /* read-only queue file */
+	int fd;        /* read-only queue file */
+	int client_fd; /* qmgr's connection, or -1 */
 	off_t offset, length;
 	struct smtp_content_info info;
 };

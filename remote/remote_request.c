@@ -169,6 +169,7 @@ remote_request_parse(struct remote_req *q, const struct ipc_frame *f)
 
 	memset(q, 0, sizeof(*q));
 	q->msg.fd = -1;
+	q->msg.client_fd = -1;
 	q->rcpt = xcalloc(REMOTE_RCPT_MAX, sizeof(*q->rcpt));
 	q->orig = xcalloc(REMOTE_RCPT_MAX, sizeof(*q->orig));
 	q->txn.rcpt = q->rcpt;

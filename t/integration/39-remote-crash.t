@@ -4,7 +4,9 @@ whole content and is slow to answer the dot when remote dies; qmgr defers
 the recipient ("delivery agent failed"), the master restarts remote, and
 the retry delivers.  The peer then holds the message twice: that is the
 at-least-once window (the server may have taken the first copy, and
-nobody recorded its answer)."""
+nobody recorded its answer).  kill -9 of qmgr before the content is sent
+makes remote drop the session without the final dot, so the retry is the
+only copy."""
 import os
 import re
 import signal
@@ -43,6 +45,24 @@ t.ok(wait_for(lambda: not a.queue_files("active") and not a.queue_files("deferre
      "nothing is left in the queue")
 t.ok(wait_for(lambda: len(peer.messages) == 2, 10),
      "the peer got it twice: the accepted at-least-once duplicate", len(peer.messages))
+
+# --- qmgr dies while remote waits for 354: no dot, no duplicate ---------------
+peer.messages = []
+peer.data_delay = 3.0
+r = send_message(a.port, "s@client.example", ["y@crash.example"],
+                 b"Subject: crash 2\r\n\r\nbody\r\n")
+qid2 = queued_id(r)
+t.ok(wait_for(lambda: peer.datas >= 3, 20), "remote sent DATA; the peer waits to answer")
+qpids = a.pids_of("qmgr")
+kill_all(qpids, signal.SIGKILL)
+peer.data_delay = 0.0
+t.ok(a.wait_log(r"%s: to=<y@crash\.example>, .*status=deferred \(qmgr went away; the message was not "
+                r"sent\)" % qid2, 30),
+     "remote saw qmgr gone and did not send the final dot", a.log()[-1500:])
+t.ok(a.wait_log(r"%s: to=<y@crash\.example>, relay=127\.0\.0\.2\[127\.0\.0\.2\]:25, .*status=sent" % qid2, 40),
+     "the new qmgr delivers it")
+t.ok(wait_for(lambda: len(peer.messages) == 1, 10) and not peer.messages[1:],
+     "exactly one copy at the peer", len(peer.messages))
 peer.stop()
 t.ok(not re.search(r"(qmgr|remote) pid \d+ killed by signal (?!9\b)", a.log()),
      "no daemon crashed", re.findall(r".*killed by signal.*", a.log()))

@@ -165,6 +165,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 if txn is None or not txn["rcpt"]:
                     self.send("554 5.5.1 Error: no valid recipients")
                     continue
+                peer.data_seen()
+                if peer.data_delay:
+                    time.sleep(peer.data_delay)
                 self.send(peer.data_reply)
                 if not peer.data_reply.startswith("354"):
                     continue
@@ -214,11 +217,13 @@ class ScriptedPeer:
         self.data_reply = "354 End data with <CR><LF>.<CR><LF>"
         self.dot_reply = "250 2.0.0 Ok: queued as PEER1"
         self.dot_delay = 0.0        # seconds before answering the dot
+        self.data_delay = 0.0       # seconds before answering DATA
         self.hang_after_greeting = None  # seconds to stay silent
         self.lock = threading.Lock()
         self.sessions = 0           # TCP sessions so far
         self.active = 0
         self.max_active = 0
+        self.datas = 0              # DATA commands accepted
         self.dots = 0               # message contents fully received
         self.messages = []          # {"mail", "rcpt", "data"}
         self.commands = []
@@ -249,6 +254,10 @@ class ScriptedPeer:
     def log(self, cmd):
         with self.lock:
             self.commands.append(cmd)
+
+    def data_seen(self):
+        with self.lock:
+            self.datas += 1
 
     def dot_arrived(self):
         with self.lock:
