@@ -113,6 +113,12 @@ const char *ipc_get_str(const struct ipc_frame *f, const char *name);
 int ipc_get_int(const struct ipc_frame *f, const char *name, long long min,
 		long long max, long long *out);
 
+/*
+ * 1 while the peer of a stream socket (-1: none) has not closed it (a
+ * delivery agent asks before it makes a delivery final).
+ */
+int ipc_peer_alive(int sock);
+
 /* The uid and pid of a UNIX stream socket's peer (SO_PEERCRED). */
 int ipc_peer_cred(int sock, uid_t *uid, pid_t *pid);
 

@@ -361,3 +361,16 @@ ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
 	buf_append(in, chunk, (size_t)n);
 	return ipc_take_frame(in, f, why);
 }
+
+int
+ipc_peer_alive(int sock)
+{
+	char c;
+	ssize_t n;
+
+	if (sock < 0)
+		return 1;
+	n = recv(sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+				   errno == EINTR));
+}

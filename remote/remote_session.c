@@ -15,11 +15,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "event.h"
+#include "ipc.h"
 #include "params.h"
 #include "remote.h"
 
@@ -108,20 +108,6 @@ session_send_chunk(void *ctx, const char *p, size_t n)
 		   : 0;
 }
 
-/* 1 unless qmgr's connection (fd, -1: none) is closed. */
-static int
-session_client_alive(int fd)
-{
-	char c;
-	ssize_t n;
-
-	if (fd < 0)
-		return 1;
-	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n != 0 && (n > 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
-			  errno == EINTR);
-}
-
 /*
  * The content, stuffed, then the dot: 0, -1 (connection), -2 (queue, or
  * qmgr gone: the dot is not sent, so the server drops the message).
@@ -138,7 +124,7 @@ session_content(struct remote_conn *c, const struct remote_msg *m,
 	buf_init(&o.out);
 	smtp_stuff_init(&o.stuff);
 	r = session_read(m, session_send_chunk, &o, why);
-	if (r == 0 && !session_client_alive(m->client_fd)) {
+	if (r == 0 && !ipc_peer_alive(m->client_fd)) {
 		/* Nobody would record the result: never send the dot. */
 		buf_printf(why, "qmgr went away; the message was not sent");
 		r = -2;
