@@ -8,57 +8,24 @@ DATA's end to 250.  Nothing is asserted: figures, not a test.
 
     sudo bench/smtp-throughput.py [-n 2000] [-c 8] [--size 2000]
 """
-import argparse
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "t", "integration"))
-from moattest import Instance, Smtp, wait_for  # noqa: E402
+from moattest import Instance, bench_args, bench_send, wait_for  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("-n", type=int, default=2000, help="messages")
-    ap.add_argument("-c", type=int, default=8, help="parallel connections")
-    ap.add_argument("--size", type=int, default=2000, help="body bytes")
-    a = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("bench: run as root (it makes a real instance and a user)")
+    a = bench_args("a real instance and a user")
     inst = Instance("bench", {"home_mailbox": "Maildir/",
                               "local_destination_concurrency_limit": "4"})
     u = inst.user("moatt_bench")
     inst.start()
-    body = (b"Subject: bench\r\n\r\n" + (b"x" * 76 + b"\r\n") * max(1, a.size // 78))
-    lat, lock = [], threading.Lock()
-    per = [a.n // a.c + (1 if i < a.n % a.c else 0) for i in range(a.c)]
-
-    def worker(count):
-        c = Smtp(inst.port)
-        c.reply()
-        c.cmd("EHLO bench.example")
-        for _ in range(count):
-            c.send(b"MAIL FROM:<b@example.org>\r\nRCPT TO:<moatt_bench@localhost>\r\nDATA\r\n")
-            for _ in range(3):
-                c.reply()
-            t0 = time.monotonic()
-            c.send(body + b".\r\n")
-            r = c.reply()
-            with lock:
-                lat.append(time.monotonic() - t0)
-            if not r.startswith("250"):
-                print("refused:", r, file=sys.stderr)
-        c.cmd("QUIT")
-        c.close()
-
+    body = a.body
+    lat = []
     start = time.monotonic()
-    ths = [threading.Thread(target=worker, args=(k,)) for k in per]
-    for th in ths:
-        th.start()
-    for th in ths:
-        th.join()
-    accepted = time.monotonic() - start
+    accepted = bench_send(inst.port, a, "moatt_bench@localhost", lat)
     newdir = os.path.join(u.home, "Maildir", "new")
     wait_for(lambda: os.path.isdir(newdir) and len(os.listdir(newdir)) >= a.n, 600, 0.1)
     delivered = time.monotonic() - start

@@ -373,3 +373,18 @@ address_strerror(enum addr_error e)
 	}
 	return "unknown address error";
 }
+
+int
+address_text_ok(const char *s, unsigned opts)
+{
+	struct address a;
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	if (s[0] == '\0')
+		return (opts & ADDR_ALLOW_NULL) != 0;
+	n = strlen(s);
+	return n < ADDR_TEXT_MAX &&
+	       address_parse(s, n, opts & ~ADDR_ALLOW_NULL, &a) == ADDR_OK;
+}

@@ -73,6 +73,12 @@ enum addr_error address_parse(const char *s, size_t len, unsigned opts,
  * ADDR_TEXT_MAX).  The null address formats as "".
  */
 int address_format(const struct address *a, char *out, size_t size);
+/*
+ * 1 when s, an address as stored (queue files, requests between
+ * daemons), fits ADDR_TEXT_MAX and parses with opts; "" only with
+ * ADDR_ALLOW_NULL.
+ */
+int address_text_ok(const char *s, unsigned opts);
 /* A short English reason for an error, for SMTP replies and logs. */
 const char *address_strerror(enum addr_error e);
 

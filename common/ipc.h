@@ -96,6 +96,15 @@ int ipc_recv(int sock, struct ipc_frame *f, int timeout, const char **why);
  */
 ssize_t ipc_sendmsg(int sock, struct iovec *iov, size_t iovcnt, int fd_to_pass);
 
+/*
+ * A deadline timeout seconds from now (monotonic ms; 0 for timeout 0: no
+ * limit), and a wait for events on a descriptor until it: 0 when they
+ * came, -1 with errno (ETIMEDOUT) otherwise.  Also for other sockets
+ * (remote's SMTP connections).
+ */
+long long ipc_deadline(int timeout);
+int ipc_wait(int sock, short events, long long deadline);
+
 /* Attribute lookup: the first attribute with this name, or NULL. */
 const struct ipc_attr *ipc_get(const struct ipc_frame *f, const char *name);
 /* The value as a C string; NULL when absent or when it contains a NUL. */
@@ -103,6 +112,12 @@ const char *ipc_get_str(const struct ipc_frame *f, const char *name);
 /* Decimal value; -1 when absent or not a number within [min, max]. */
 int ipc_get_int(const struct ipc_frame *f, const char *name, long long min,
 		long long max, long long *out);
+
+/*
+ * 1 while the peer of a stream socket (-1: none) has not closed it (a
+ * delivery agent asks before it makes a delivery final).
+ */
+int ipc_peer_alive(int sock);
 
 /* The uid and pid of a UNIX stream socket's peer (SO_PEERCRED). */
 int ipc_peer_cred(int sock, uid_t *uid, pid_t *pid);

@@ -67,6 +67,31 @@
  *   status: "sent", "defer" (try later) or "bounce" (permanent failure);
  *   text is the reason in Postfix's words ("delivered to maildir").
  *
+ * Delivery by remote (socket private/remote; peer qmgr).  A connection
+ * serves one destination (transport and next hop): qmgr sends one request
+ * after another on it while it has messages for that destination, and
+ * remote keeps its SMTP session to the destination open in between
+ * (connection reuse); qmgr closes the connection once it has had nothing
+ * for the destination for smtp_connection_cache_time_limit.
+ *   -> {op=deliver, queue_id, transport, nexthop, sender, rcpt,
+ *       [orig_rcpt], [dsn_notify], [dsn_orcpt], [rcpt, ...]...,
+ *       content_offset, content_length, arrival, time_arrival,
+ *       time_active, time_handoff, [dsn_ret], [dsn_envid], [smtputf8]}
+ *       + fd
+ *      recipients of one message, at most 1000; orig_rcpt, dsn_notify
+ *      and dsn_orcpt belong to the rcpt before them.  nexthop: a domain
+ *      or "[host]:port" in Postfix's forms; time_*: wall-clock
+ *      milliseconds of the arrival, of entering qmgr's active set and of
+ *      this hand-off, for the delays= of the log line remote writes.
+ *   <- {rcpt_index, status, dsn, text, [diag], [remote_mta], [close]}
+ *      one frame per recipient (rcpt_index: its place in the request),
+ *      in any order, once it is final.  status: "sent", "defer",
+ *      "bounce"; text: for the log and the DSN ("host mx[192.0.2.1] said:
+ *      550 5.1.1 ... (in reply to RCPT TO command)"); diag: the remote
+ *      reply itself (Diagnostic-Code: smtp; ...); remote_mta: the server's
+ *      name (Remote-MTA: dns; ...); close=1: remote ends the connection
+ *      after this request (it is stopping), so qmgr sends no more on it.
+ *
  * Connection accounting (socket private/anvil; peer smtpd).  Each smtpd
  * process keeps one connection open; anvil takes back every count a
  * connection added when it closes.
@@ -112,6 +137,7 @@
 #define IPC_SOCK_LOCAL "private/local"
 #define IPC_SOCK_ANVIL "private/anvil"
 #define IPC_SOCK_RCPTMAP "private/rcptmap"
+#define IPC_SOCK_REMOTE "private/remote"
 
 #define IPC_OP "op"
 #define IPC_OP_BEGIN "begin"
@@ -152,6 +178,22 @@
 #define IPC_REASON "reason"
 #define IPC_COUNT "count"
 #define IPC_TRUNCATED "truncated"
+
+/* Delivery by remote. */
+#define IPC_TRANSPORT "transport"
+#define IPC_NEXTHOP "nexthop"
+#define IPC_DSN_NOTIFY "dsn_notify"
+#define IPC_DSN_ORCPT "dsn_orcpt"
+#define IPC_DSN_RET "dsn_ret"
+#define IPC_DSN_ENVID "dsn_envid"
+#define IPC_SMTPUTF8 "smtputf8"
+#define IPC_TIME_ARRIVAL "time_arrival"
+#define IPC_TIME_ACTIVE "time_active"
+#define IPC_TIME_HANDOFF "time_handoff"
+#define IPC_RCPT_INDEX "rcpt_index"
+#define IPC_DIAG "diag"
+#define IPC_REMOTE_MTA "remote_mta"
+#define IPC_CLOSE "close"
 
 /* Connection accounting. */
 #define IPC_OP_CONNECT "connect"

@@ -30,8 +30,7 @@ ipc_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for events on sock until deadline (0: none); -1 ETIMEDOUT. */
-static int
+int
 ipc_wait(int sock, short events, long long deadline)
 {
 	struct pollfd pfd;
@@ -64,7 +63,7 @@ ipc_wait(int sock, short events, long long deadline)
 	}
 }
 
-static long long
+long long
 ipc_deadline(int timeout)
 {
 	return timeout > 0 ? ipc_now_ms() + (long long)timeout * 1000 : 0;
@@ -361,4 +360,17 @@ ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
 	}
 	buf_append(in, chunk, (size_t)n);
 	return ipc_take_frame(in, f, why);
+}
+
+int
+ipc_peer_alive(int sock)
+{
+	char c;
+	ssize_t n;
+
+	if (sock < 0)
+		return 1;
+	n = recv(sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+				   errno == EINTR));
 }

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ static const struct sandbox_cond sandbox_conds[] = {
 		      ~(scmp_datum_t)0,
 		      {PR_GET_SECCOMP, PR_GET_NO_NEW_PRIVS},
 		      2},
+    /* x86_64's clone takes its flags first */
+    [SB_THREAD] = {0, CLONE_THREAD, {CLONE_THREAD}, 1},
 };
 
 #ifdef SANDBOX_SANITIZER
@@ -86,6 +89,8 @@ sandbox_add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 
 	if (r->arg == SB_ANY)
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
+	if (r->arg == SB_ENOSYS)
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), r->nr, 0);
 	if (r->arg == SB_SELF)
 		return seccomp_rule_add(
 		    ctx, SCMP_ACT_ALLOW, r->nr, 1,

@@ -24,10 +24,10 @@
  *     "killed by seccomp": the master names the missing call.
  * Never allow execve, execveat, ptrace, process_vm_*, mount, bpf, keyctl,
  * the set*id family or socket families a daemon does not use.  The SMTP
- * client (remote, planned) is the first to need the network: its table
- * takes ALLOW_IF(socket, SB_INET) (AF_INET and AF_INET6 only) where the
- * others have rules_client; a TLS or auth helper needs little beyond
- * rules_base and rules_ipc.
+ * client (remote) is the one that needs the network: its table takes
+ * ALLOW_IF(socket, SB_INET) (AF_INET and AF_INET6 only) where the others
+ * have rules_client, and threads (SB_THREAD) for libunbound; a TLS or auth
+ * helper needs little beyond rules_base and rules_ipc.
  */
 #include <seccomp.h>
 
@@ -283,6 +283,45 @@ static const struct sandbox_rule rules_rcptmap[] = {
     SANDBOX_END,
 };
 
+/*
+ * remote: the SMTP client.  Connects to mail servers over IPv4 and IPv6,
+ * streams the message from qmgr's read-only descriptor; libunbound's
+ * resolver thread asks the DNS resolvers over UDP and TCP.  Opens no file,
+ * creates no process.
+ */
+static const struct sandbox_rule rules_remote[] = {
+    /* mail servers and DNS resolvers; libunbound binds a random port */
+    ALLOW_IF(socket, SB_INET),
+    ALLOW(connect),
+    ALLOW(bind),
+    ALLOW(setsockopt),
+    ALLOW(getpeername),
+    ALLOW(shutdown),
+    /* the message */
+    ALLOW(pread64),
+    ALLOW(madvise),
+    /* libunbound's thread and its event loop: a thread, not a process */
+    ALLOW_IF(clone3, SB_ENOSYS),
+    ALLOW_IF(clone, SB_THREAD),
+    ALLOW(rt_sigaction), /* glibc's first thread: its cancel handler */
+    ALLOW(futex),
+    ALLOW(set_robust_list),
+    ALLOW(rseq),
+    ALLOW(exit),
+    ALLOW(epoll_create1),
+    ALLOW(pipe2),
+    /* DNS query ids and ports, TLS */
+    ALLOW(getrandom),
+    /* libunbound asks who it runs as */
+    ALLOW(getuid),
+    ALLOW(geteuid),
+    ALLOW(getgid),
+    ALLOW(getegid),
+    /* SIGHUP to itself: wind down */
+    ALLOW_IF(kill, SB_SELF),
+    SANDBOX_END,
+};
+
 const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_NONE] = {"none", {NULL}},
     [SANDBOX_SMTPD] = {"smtpd",
@@ -311,4 +350,7 @@ const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_RCPTMAP] = {"rcptmap",
 			 {rules_base, rules_ipc, rules_server, rules_client,
 			  rules_rcptmap, NULL}},
+    [SANDBOX_REMOTE] = {"remote",
+			{rules_base, rules_ipc, rules_server, rules_remote,
+			 NULL}},
 };

@@ -16,13 +16,17 @@ enum sandbox_arg {
 	SB_SELF,       /* arg0 is the process's own pid: kill, tgkill */
 	SB_NOEXEC,     /* arg2 (prot) without PROT_EXEC: mmap, mprotect */
 	SB_UNIX,       /* socket(AF_UNIX, ...) */
-	SB_INET,       /* socket(AF_INET or AF_INET6, ...): remote's, planned */
+	SB_INET,       /* socket(AF_INET or AF_INET6, ...): remote's */
 	SB_OPEN_READ,  /* openat read-only: no write access, create, truncate */
 	SB_OPEN_RW,    /* openat of an existing file: no create, truncate */
 	SB_OPEN_NEW,   /* openat O_WRONLY|O_CREAT|O_EXCL: a new file only */
 	SB_FCNTL,      /* fcntl: descriptor and status flags only */
 	SB_FCNTL_LOCK, /* fcntl: record locks (F_GETLK, F_SETLK, F_SETLKW) */
 	SB_PRCTL_GET,  /* prctl: PR_GET_SECCOMP, PR_GET_NO_NEW_PRIVS */
+	SB_THREAD,     /* clone with CLONE_THREAD: a thread, never a process */
+	SB_ENOSYS,     /* not allowed, but fails with ENOSYS instead of
+			  killing: clone3, so that glibc falls back to clone,
+			  whose flags a filter can read */
 };
 
 struct sandbox_rule {

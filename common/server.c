@@ -397,6 +397,12 @@ server_stopping(void)
 	return server_hup != 0;
 }
 
+void
+server_wind_down(void)
+{
+	server_hup = 1;
+}
+
 const char *
 server_service_name(void)
 {

@@ -116,6 +116,11 @@ void server_client_done(void);
 unsigned server_client_count(void);
 /* 1 once SIGHUP or SIGTERM asked the process to wind down. */
 int server_stopping(void);
+/*
+ * Wind down as after SIGHUP: finish the work in hand, then exit, to be
+ * started afresh by the master (a daemon whose map was rebuilt).
+ */
+void server_wind_down(void);
 /* The service name (-n) and the configuration directory (-c). */
 const char *server_service_name(void);
 const char *server_config_dir(void);

@@ -87,14 +87,8 @@ local_pre_drop(int argc, char **argv)
 static int
 local_valid_address(const char *s, int allow_null)
 {
-	struct address a;
-
-	if (s == NULL)
-		return 0;
-	if (s[0] == '\0')
-		return allow_null;
-	return strlen(s) < ADDR_TEXT_MAX &&
-	       address_parse(s, strlen(s), ADDR_ALLOW_NO_DOMAIN, &a) == ADDR_OK;
+	return address_text_ok(s, ADDR_ALLOW_NO_DOMAIN |
+				      (allow_null ? ADDR_ALLOW_NULL : 0));
 }
 
 static int

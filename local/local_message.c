@@ -90,14 +90,7 @@ local_commit_ok(void)
 int
 local_client_alive(int fd)
 {
-	char c;
-	ssize_t n;
-
-	if (fd < 0)
-		return 1;
-	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-				   errno == EINTR));
+	return ipc_peer_alive(fd);
 }
 
 int

@@ -5,6 +5,10 @@
  * through cleanup, and moves what must wait to deferred/ with a next-try
  * time.  One process, persistent, driven by the event loop.
  *
+ * Delivery goes through the transports of qmgr_transport.c: local(8)
+ * and remote(8), with transport_maps (opened before the chroot; a
+ * rebuilt map makes qmgr finish its deliveries and restart).
+ *
  * Security stance: runs as mail_owner (moat-queue), chrooted in
  * queue_directory, sandbox SANDBOX_QMGR.  Listens on private/qmgr, which
  * every local user may connect to: the skeleton checks no peer (peers
@@ -202,6 +206,7 @@ qmgr_pre_drop(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	qmgr_dest_init();
 }
 
 static void

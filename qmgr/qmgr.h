@@ -3,7 +3,9 @@
  * qmgr/ only.  The queue registry (qmgr_queue.c) knows every message ID in
  * memory or waiting to be loaded; a message (qmgr_message.c) holds the
  * parsed envelope and each recipient's state in this pass; deliveries
- * (qmgr_deliver.c) are jobs queued per transport; DSNs go to cleanup
+ * are jobs queued per destination (qmgr_dest.c: limits and scheduling)
+ * and run over connections to the agents (qmgr_agent.c: requests,
+ * replies, connection reuse); DSNs go to cleanup
  * (qmgr_bounce_send.c); log lines in Postfix's shapes (qmgr_log.c).
  * Queue administration on the same socket: who may do what
  * (qmgr_auth.c), the connection (qmgr_admin.c, qmgr_admin.h), the
@@ -47,6 +49,8 @@ struct qmgr_rcpt_result {
 	enum qmgr_rcpt_state state;
 	char dsn[16];
 	char *reason; /* last failure or deferral reason */
+	char *diag;   /* the remote server's reply, for Diagnostic-Code */
+	char *mta;    /* the remote server's name, for Remote-MTA */
 };
 
 /* Wall-clock milliseconds of a delivery's steps, for delay= and delays=. */
@@ -115,11 +119,67 @@ char qmgr_unrecorded_find(const char *id, off_t offset);
 void qmgr_unrecorded_add(const char *id, off_t offset, char status);
 void qmgr_unrecorded_clear(const char *id);
 
-/* qmgr_deliver.c */
+/* Keep a remote server's reply and name for the recipient's DSN. */
+void qmgr_message_keep_remote(struct qmgr_message *msg, size_t rcpt,
+			      const char *diag, const char *mta);
+
+/* qmgr_dest.c: destinations, their queues and limits. */
+struct qmgr_dest;
+struct qmgr_agent;
+
+/* One delivery request: recipients of one message for one destination. */
+struct qmgr_job {
+	struct qmgr_message *msg;
+	struct qmgr_dest *dest;
+	size_t *rcpt;            /* indexes into msg->env.rcpt */
+	unsigned char *answered; /* per recipient of the job */
+	size_t count, left;      /* recipients; those not yet answered */
+	struct qmgr_times t;
+	int held; /* holds the message's fds */
+	struct qmgr_job *next;
+};
+
+/* Read the process limits (master.conf) and open transport_maps. */
+void qmgr_dest_init(void);
+/* Queue a job of count recipients (rcpt copied) for tp and nexthop. */
+void qmgr_dest_enqueue(struct qmgr_message *msg, enum qmgr_transport_id tp,
+		       const char *nexthop, const size_t *rcpt, size_t count);
 /* 1 while any delivery is in flight (the skeleton's busy hook). */
 int qmgr_deliver_running(void);
-void qmgr_deliver_enqueue(struct qmgr_message *msg, size_t rcpt,
-			  enum qmgr_transport_id tp);
+/* The route of one recipient (transport_maps through the open map). */
+void qmgr_dest_route(const char *addr, struct qmgr_route *r);
+/* 1 when the service has an agent in master.conf. */
+int qmgr_service_present(enum qmgr_service_id svc);
+/*
+ * Agent code tells: a finished its job (reusable: it may take another
+ * for the same destination), or an idle agent went away.
+ */
+void qmgr_dest_agent_done(struct qmgr_agent *a, int reusable);
+void qmgr_dest_idle_gone(struct qmgr_agent *a);
+/* The transport of a destination. */
+enum qmgr_transport_id qmgr_dest_transport(const struct qmgr_dest *d);
+const char *qmgr_dest_nexthop(const struct qmgr_dest *d);
+
+/* qmgr_agent.c: connections to delivery agents. */
+struct qmgr_agent {
+	int sock;
+	struct buf in;
+	unsigned long timer;
+	struct qmgr_dest *dest;
+	struct qmgr_job *job;                     /* NULL while idle */
+	int close_after;                          /* the agent said close=1 */
+	struct qmgr_agent *idle_next, *idle_prev; /* its service's idle list */
+};
+
+struct qmgr_agent *qmgr_agent_open(struct qmgr_dest *d, struct buf *why);
+/* Send job over a; on failure the job's recipients are deferred. */
+void qmgr_agent_start(struct qmgr_agent *a, struct qmgr_job *job);
+/* Park an agent without a job for reuse, until idle_ms pass. */
+void qmgr_agent_idle(struct qmgr_agent *a, long long idle_ms);
+void qmgr_agent_close(struct qmgr_agent *a);
+/* End a job whose agent cannot run it: every recipient deferred. */
+void qmgr_job_fail(struct qmgr_job *job, const char *what);
+void qmgr_job_free(struct qmgr_job *job);
 
 /* qmgr_bounce_send.c: submit a DSN through cleanup; 0 with its ID. */
 int qmgr_bounce_send(const struct qmgr_message *msg,

@@ -1,7 +1,8 @@
 /*
  * qmgr_backoff: the scheduler's arithmetic, as pure functions: when a
  * deferred message is tried again, when it has been queued too long, when
- * deferred/ is scanned next, and the time texts of log lines and DSNs.
+ * deferred/ is scanned next, and the time texts of DSNs (delay= texts
+ * of log lines: common/delay_text.h).
  * No I/O, no parameters read here: callers pass the values.  Used by qmgr
  * and by t/unit/test_qmgr_backoff.c.
  */
@@ -42,12 +43,5 @@ long long qmgr_next_scan(long long now, long long last_scan,
  * does not fit.
  */
 int qmgr_duration_text(long long seconds, char *out, size_t size);
-/*
- * A delay in log lines, the way Postfix prints delay= and delays=: "0" for
- * under 5 ms, two decimals below 1 s ("0.12"), one below 10 s ("1.3"),
- * whole seconds above ("28"), trailing zeros dropped.  Returns the length
- * or -1 when it does not fit.
- */
-int qmgr_delay_text(long long ms, char *out, size_t size);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * qmgr_bounce: build a multipart/report DSN (RFC 3464, RFC 6522) from the
- * failed recipients of one message and its header block.  Hostile input:
+ * failed recipients of one message and its header block.  A recipient
+ * that a remote server refused gets Remote-MTA and the server's reply as
+ * its Diagnostic-Code.  Hostile input:
  * the original headers (copied as they are, bounded by the caller, never
  * the body) and the reasons, which may hold a delivery command's output
  * (sanitised and cut).  Pure; runs in qmgr.
@@ -127,7 +129,14 @@ qmgr_bounce_rcpt_status(const struct qmgr_bounce_rcpt *r, struct buf *out)
 	buf_append_str(out, "\nAction: failed\nStatus: ");
 	qmgr_bounce_clean(out, r->dsn, 16);
 	buf_append_char(out, '\n');
-	qmgr_bounce_fold(out, "Diagnostic-Code: smtp;", r->reason, " ");
+	if (r->mta != NULL) {
+		buf_append_str(out, "Remote-MTA: dns; ");
+		qmgr_bounce_clean(out, r->mta, QMGR_BOUNCE_REASON_MAX);
+		buf_append_char(out, '\n');
+	}
+	/* The server's own reply when there is one (RFC 3464 2.3.6). */
+	qmgr_bounce_fold(out, "Diagnostic-Code: smtp;",
+			 r->diag != NULL ? r->diag : r->reason, " ");
 }
 
 static void

@@ -21,6 +21,8 @@ struct qmgr_bounce_rcpt {
 	const char *orig;   /* original recipient, NULL when none */
 	const char *dsn;    /* enhanced status code, "5.1.1" */
 	const char *reason; /* the diagnostic text */
+	const char *diag;   /* a remote server's reply, NULL when none */
+	const char *mta;    /* that server's name, NULL when none */
 };
 
 struct qmgr_bounce_input {

@@ -102,6 +102,8 @@ qmgr_failed_add(struct qmgr_failed *f, const struct qmgr_message *msg, size_t i,
 	r->orig = msg->env.rcpt[i].orig;
 	r->dsn = res->dsn;
 	r->reason = res->reason != NULL ? res->reason : "unknown reason";
+	r->diag = res->diag;
+	r->mta = res->mta;
 	if (expired) {
 		if (lifetime > 0 &&
 		    qmgr_duration_text(lifetime, span, sizeof(span)) > 0)

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "qmgr.h"
+#include "delay_text.h"
 #include "qmgr_backoff.h"
 
 long long
@@ -25,7 +26,7 @@ qmgr_now_ms(void)
 static const char *
 qmgr_log_delay(long long ms, char *out, size_t size)
 {
-	if (qmgr_delay_text(ms, out, size) < 0)
+	if (delay_text(ms, out, size) < 0)
 		return "?";
 	return out;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "params.h"
 #include "qmgr.h"
 #include "spool.h"
 
@@ -122,8 +123,11 @@ qmgr_message_free(struct qmgr_message *msg)
 		close(msg->fd_ro);
 	if (msg->fd_rw >= 0)
 		close(msg->fd_rw);
-	for (i = 0; i < msg->env.rcpt_count; i++)
+	for (i = 0; i < msg->env.rcpt_count; i++) {
 		free(msg->res[i].reason);
+		free(msg->res[i].diag);
+		free(msg->res[i].mta);
+	}
 	free(msg->res);
 	queue_env_free(&msg->env);
 	free(msg);
@@ -242,42 +246,98 @@ qmgr_message_result(struct qmgr_message *msg, size_t rcpt,
 		qmgr_message_finish(msg);
 }
 
-/* Route one recipient still to do: a delivery job or an immediate result. */
-static void
-qmgr_message_route(struct qmgr_message *msg, size_t i)
+void
+qmgr_message_keep_remote(struct qmgr_message *msg, size_t rcpt,
+			 const char *diag, const char *mta)
 {
-	const struct qmgr_transport *tp;
-	enum qmgr_transport_id id;
-	struct qmgr_times t;
-	struct buf reason = BUF_INIT;
-	const char *why;
+	struct qmgr_rcpt_result *res = &msg->res[rcpt];
 
-	msg->unfinished++;
+	free(res->diag);
+	free(res->mta);
+	res->diag = diag != NULL && diag[0] != '\0'
+			? xstrndup(diag, strnlen(diag, QMGR_REASON_MAX))
+			: NULL;
+	res->mta = mta != NULL && mta[0] != '\0'
+		       ? xstrndup(mta, strnlen(mta, QMGR_REASON_MAX))
+		       : NULL;
+}
+
+/* A result qmgr makes itself, without an agent (logged here). */
+static void
+qmgr_message_now(struct qmgr_message *msg, size_t i, enum qmgr_result result,
+		 const char *dsn, const char *text)
+{
+	struct qmgr_times t;
+
 	t.start_ms = t.conn_ms = t.done_ms = qmgr_now_ms();
-	if (qmgr_transport_route(msg->env.rcpt[i].addr, &id, &why) != 0) {
-		buf_printf(&reason, "bad address syntax: %s", why);
-		qmgr_message_result(msg, i, QMGR_BOUNCE, 0, 0, "none", "5.1.3",
-				    buf_cstr(&reason), &t);
-		buf_free(&reason);
-		return;
+	qmgr_message_result(msg, i, result, 0, 0, "none", dsn, text, &t);
+}
+
+/*
+ * Route each recipient still to do (todo[0..n-1]): an immediate result,
+ * or a place in a job for its destination.  Recipients of one message to
+ * one destination go in one request (up to the recipient limit).
+ */
+static void
+qmgr_message_route(struct qmgr_message *msg, const size_t *todo, size_t n)
+{
+	struct qmgr_route *routes =
+	    xcalloc(msg->env.rcpt_count, sizeof(*routes));
+	size_t *go = xcalloc(n + 1, sizeof(*go)), *order, *start;
+	size_t i, k, ngo = 0, groups;
+	const struct qmgr_transport *tp;
+
+	msg->unfinished += n;
+	for (k = 0; k < n; k++) {
+		struct qmgr_route *r = &routes[todo[k]];
+		qmgr_dest_route(msg->env.rcpt[todo[k]].addr, r);
+		tp = &qmgr_transport_table[r->tp];
+		if (r->kind == QMGR_ROUTE_DELIVER &&
+		    !qmgr_service_present(tp->service)) {
+			r->kind = QMGR_ROUTE_DEFER;
+			snprintf(r->dsn, sizeof(r->dsn), "4.3.5");
+			snprintf(r->text, sizeof(r->text),
+				 "mail transport unavailable: no %s service "
+				 "in master.conf",
+				 qmgr_service_socket[tp->service]);
+		}
+		if (r->kind == QMGR_ROUTE_DELIVER)
+			go[ngo++] = todo[k];
 	}
-	tp = &qmgr_transport_table[id];
-	if (tp->socket == NULL) {
-		qmgr_message_result(msg, i, QMGR_DEFER, 0, 0, "none",
-				    tp->unavailable_dsn, tp->unavailable, &t);
-		return;
+	for (k = 0; k < n; k++) {
+		const struct qmgr_route *r = &routes[todo[k]];
+		if (r->kind != QMGR_ROUTE_DELIVER)
+			qmgr_message_now(msg, todo[k],
+					 r->kind == QMGR_ROUTE_BOUNCE
+					     ? QMGR_BOUNCE
+					     : QMGR_DEFER,
+					 r->dsn, r->text);
 	}
-	msg->res[i].state = QMGR_RCPT_WAITING;
-	qmgr_deliver_enqueue(msg, i, id);
+	order = xcalloc(ngo + 1, sizeof(*order));
+	start = xcalloc(ngo + 1, sizeof(*start));
+	groups = qmgr_transport_group(
+	    routes, go, ngo,
+	    (size_t)param_int("default_destination_recipient_limit"), order,
+	    start);
+	for (i = 0; i < groups; i++) {
+		const struct qmgr_route *r = &routes[order[start[i]]];
+		qmgr_dest_enqueue(msg, r->tp, r->nexthop, order + start[i],
+				  start[i + 1] - start[i]);
+	}
+	free(start);
+	free(order);
+	free(go);
+	free(routes);
 }
 
 void
 qmgr_message_start(struct qmgr_message *msg)
 {
 	struct queue_rcpt *r;
-	size_t i;
+	size_t i, n = 0, *todo;
 	char done;
 
+	todo = xcalloc(msg->env.rcpt_count + 1, sizeof(*todo));
 	msg->unfinished = 1; /* held until every recipient is routed */
 	for (i = 0; i < msg->env.rcpt_count; i++) {
 		r = &msg->env.rcpt[i];
@@ -289,8 +349,10 @@ qmgr_message_start(struct qmgr_message *msg)
 		else if (done != 0)
 			msg->res[i].state = QMGR_RCPT_FINAL;
 		else
-			qmgr_message_route(msg, i);
+			todo[n++] = i;
 	}
+	qmgr_message_route(msg, todo, n);
+	free(todo);
 	if (--msg->unfinished == 0)
 		qmgr_message_finish(msg);
 }

@@ -120,9 +120,9 @@ master_conf_parses(void)
 		printf("#   %s\n", buf_cstr(&err));
 		return;
 	}
-	is_int(t.count, 8,
-	       "eight services: smtpd, cleanup, qmgr, local, pickup, anvil, "
-	       "logd, rcptmap");
+	is_int(t.count, 9,
+	       "nine services: smtpd, cleanup, qmgr, local, pickup, anvil, "
+	       "logd, rcptmap, remote");
 	s = service_find_command(&t, "smtpd");
 	ok(s != NULL && strcmp(s->name, CONF_DEFAULT_LISTEN) == 0 &&
 	       s->type == SERVICE_INET,
@@ -137,6 +137,10 @@ master_conf_parses(void)
 	ok(s != NULL && s->maxproc == 1 && s->chroot &&
 	       strcmp(s->user, "moat-log") == 0 && s->type == SERVICE_UNIX,
 	   "one logd, as moat-log, chrooted, on a unix socket");
+	s = service_find_command(&t, "remote");
+	ok(s != NULL && strcmp(s->name, "private/remote") == 0 &&
+	       strcmp(s->user, "moat-remote") == 0 && s->chroot,
+	   "remote serves private/remote as moat-remote, chrooted");
 	service_table_free(&t);
 	buf_free(&err);
 }

@@ -53,6 +53,12 @@ main(void)
 		ok(param_find(names[j]) != NULL,
 		   "documented %s is a declared parameter", names[j]);
 	ok(in_order, "the page lists parameters in table order");
+	for (size_t i = 0; i < param_count; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(param_table[i].name, param_table[j].name) ==
+			    0)
+				ok(0, "%s is declared twice in the table",
+				   param_table[i].name);
 	is_int(count, param_count, "one entry per parameter");
 	for (size_t j = 0; j < count; j++)
 		free(names[j]);

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 
+#include "delay_text.h"
 #include "qmgr_backoff.h"
 #include "tap.h"
 
@@ -110,7 +111,7 @@ test_texts(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(delays) / sizeof(delays[0]); i++) {
-		if (qmgr_delay_text(delays[i].ms, out, sizeof(out)) < 0)
+		if (delay_text(delays[i].ms, out, sizeof(out)) < 0)
 			out[0] = '\0';
 		snprintf(name, sizeof(name), "delay text of %lld ms",
 			 delays[i].ms);
@@ -123,7 +124,7 @@ test_texts(void)
 			 durations[i].s);
 		is_str(out, durations[i].text, name);
 	}
-	is_int(qmgr_delay_text(1300, out, 3), -1,
+	is_int(delay_text(1300, out, 3), -1,
 	       "a delay text that does not fit is an error");
 	is_int(qmgr_duration_text(5 * 86400, out, 4), -1,
 	       "a duration text that does not fit is an error");

@@ -88,8 +88,17 @@ parse_case(char *text, size_t len, struct golden_case *c)
 			snprintf(c->arrival, sizeof(c->arrival), "%s", p + 9);
 		else if (strncmp(p, "cap: ", 5) == 0)
 			c->cap = strtoul(p + 5, NULL, 10);
-		else if (strncmp(p, "rcpt: ", 6) != 0 ||
-			 parse_rcpt(c, p + 6) != 0)
+		else if (strncmp(p, "remote: ", 8) == 0 && c->rcpt_count > 0 &&
+			 strchr(p + 8, ' ') != NULL) {
+			/* "remote: MTA [DIAG]": the last rcpt's server. */
+			struct qmgr_bounce_rcpt *r =
+			    &c->rcpt[c->rcpt_count - 1];
+			char *sp = strchr(p + 8, ' ');
+			*sp = '\0';
+			r->mta = p + 8;
+			r->diag = sp[1] != '\0' ? sp + 1 : NULL;
+		} else if (strncmp(p, "rcpt: ", 6) != 0 ||
+			   parse_rcpt(c, p + 6) != 0)
 			return -1;
 		p = nl + 1;
 	}
@@ -173,7 +182,7 @@ static void
 test_refusals(void)
 {
 	struct qmgr_bounce_rcpt r = {"bob@example.org", NULL, "5.1.1",
-				     "unknown user"};
+				     "unknown user",    NULL, NULL};
 	struct qmgr_bounce_input in;
 	struct buf out = BUF_INIT;
 	const char *hdr = "Subject: --B.1 inside\n";
@@ -209,7 +218,8 @@ test_refusals(void)
 int
 main(void)
 {
-	static const char *const cases[] = {"simple", "several", "expired",
+	static const char *const cases[] = {"simple",  "several",
+					    "expired", "remote",
 					    "hostile", "headers_only"};
 	size_t i;
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,23 @@ probe_exec(int at)
 	return -1;
 }
 
+static void *
+probe_thread_main(void *arg)
+{
+	return arg;
+}
+
+/* A thread, as libunbound makes one: clone3 first, then clone. */
+static int
+probe_thread(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, probe_thread_main, NULL) != 0)
+		return -1;
+	return pthread_join(t, NULL) == 0 ? 0 : -1;
+}
+
 static int
 probe_fork(void)
 {
@@ -167,6 +185,8 @@ probe_run(const char *name)
 		return usleep(1000);
 	if (strcmp(name, "kill-self") == 0)
 		return kill(getpid(), 0);
+	if (strcmp(name, "thread") == 0)
+		return probe_thread();
 	if (strcmp(name, "raise") == 0) /* glibc: gettid, then tgkill */
 		return raise(SIGURG); /* ignored by default */
 	if (strcmp(name, "kill-other") == 0)
@@ -332,6 +352,10 @@ static const struct profile_case cases[] = {
      "unix connect accept epoll open-read open-new open-creat rename "
      "unlink fsync kill-self",
      ALWAYS_KILLS " kill-other getdents"},
+    {SANDBOX_REMOTE, "inet inet6 accept epoll pipe thread kill-self",
+     "unix netlink socketpair mmap-exec execve execveat fork ptrace vm-read "
+     "setuid mount bpf keyctl prctl-set chdir open-read open-shadow "
+     "open-new rename unlink kill-other"},
     {SANDBOX_LOGD, "accept epoll pipe kill-self",
      ALWAYS_KILLS " unix connect open-read open-shadow open-new rename "
 		  "unlink fsync kill-other"},

@@ -1,0 +1,374 @@
+/*
+ * qmgr_agent: a connection to a delivery agent.  A job goes out as one
+ * request, {op=deliver, ...} with a read-only descriptor of the queue
+ * file (ipc_proto.h: local takes one recipient, remote up to
+ * default_destination_recipient_limit), and comes back as one result
+ * frame per recipient, each recorded in the queue file as it arrives
+ * (qmgr_message_result), so what a killed agent already reported is kept.
+ * A remote connection may then stay open, idle, for the next job to the
+ * same destination (qmgr_dest.c); while idle, end of file or any byte
+ * from the agent closes it.  Hostile input: the agent's frames, bounded
+ * and validated; a lost connection, a garbled frame or a timeout defers
+ * the recipients not yet answered ("delivery agent failed"), never
+ * bounces them.  Runs in qmgr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "ipc.h"
+#include "ipc_proto.h"
+#include "log.h"
+#include "params.h"
+#include "qmgr.h"
+
+#define QMGR_REPLY_MAX (64 * 1024) /* bytes buffered from an agent */
+#define QMGR_AGENT_FAILED "delivery agent failed"
+
+static const char *
+qmgr_agent_name(const struct qmgr_agent *a)
+{
+	return qmgr_transport_table[qmgr_dest_transport(a->dest)].name;
+}
+
+void
+qmgr_job_free(struct qmgr_job *job)
+{
+	free(job->rcpt);
+	free(job->answered);
+	free(job);
+}
+
+/*
+ * Record one recipient's result; the fds the job holds go with the last
+ * one (after which the message may be gone).
+ */
+static void
+qmgr_job_result(struct qmgr_job *job, size_t k, enum qmgr_result result,
+		int logged, const char *dsn, const char *text)
+{
+	int last = job->left == 1;
+
+	job->answered[k] = 1;
+	job->left--;
+	job->t.done_ms = qmgr_now_ms();
+	if (job->t.conn_ms == 0)
+		job->t.conn_ms = job->t.done_ms;
+	qmgr_message_result(
+	    job->msg, job->rcpt[k], result, last && job->held, logged,
+	    qmgr_transport_table[qmgr_dest_transport(job->dest)].name, dsn,
+	    text, &job->t);
+}
+
+void
+qmgr_job_fail(struct qmgr_job *job, const char *what)
+{
+	size_t k;
+
+	for (k = 0; k < job->count && job->left > 0; k++) {
+		if (job->answered[k])
+			continue;
+		if (job->left == job->count && k == 0)
+			log_warn(
+			    "%s: to=<%s>: %s: %s", job->msg->id,
+			    job->msg->env.rcpt[job->rcpt[k]].addr,
+			    qmgr_transport_table[qmgr_dest_transport(job->dest)]
+				.name,
+			    what);
+		if (job->msg->res[job->rcpt[k]].state == QMGR_RCPT_WAITING)
+			job->msg->res[job->rcpt[k]].state = QMGR_RCPT_BUSY;
+		qmgr_job_result(job, k, QMGR_DEFER, 0, "4.3.0",
+				QMGR_AGENT_FAILED);
+	}
+	qmgr_job_free(job);
+}
+
+/* The job is over (every recipient answered or deferred). */
+static void
+qmgr_agent_end_job(struct qmgr_agent *a, int reusable)
+{
+	if (a->timer != 0)
+		event_timer_cancel(a->timer);
+	a->timer = 0;
+	qmgr_job_free(a->job);
+	a->job = NULL;
+	qmgr_dest_agent_done(a, reusable);
+}
+
+static void
+qmgr_agent_fail(struct qmgr_agent *a, const char *what)
+{
+	struct qmgr_job *job = a->job;
+	char text[256];
+
+	snprintf(text, sizeof(text), "%s", what);
+	a->job = NULL;
+	if (a->timer != 0)
+		event_timer_cancel(a->timer);
+	a->timer = 0;
+	qmgr_job_fail(job, text);
+	qmgr_dest_agent_done(a, 0);
+}
+
+/* The enhanced status code, forced into the class of the status. */
+static const char *
+qmgr_agent_dsn(const char *dsn, char cls, char *out, size_t size)
+{
+	size_t i, dots = 0, digits = 0;
+
+	if (dsn == NULL || dsn[0] != cls || dsn[1] != '.' || strlen(dsn) > 11)
+		goto fallback;
+	for (i = 2; dsn[i] != '\0'; i++) {
+		if (dsn[i] == '.') {
+			if (digits == 0 || ++dots > 1)
+				goto fallback;
+			digits = 0;
+		} else if (dsn[i] >= '0' && dsn[i] <= '9' && digits < 3) {
+			digits++;
+		} else {
+			goto fallback;
+		}
+	}
+	if (dots != 1 || digits == 0)
+		goto fallback;
+	snprintf(out, size, "%s", dsn);
+	return out;
+fallback:
+	snprintf(out, size, "%c.0.0", cls);
+	return out;
+}
+
+/* Apply one result frame; -1 when it is malformed. */
+static int
+qmgr_agent_frame(struct qmgr_agent *a, const struct ipc_frame *f)
+{
+	struct qmgr_job *job = a->job;
+	const char *status = ipc_get_str(f, IPC_STATUS);
+	const char *text = ipc_get_str(f, IPC_TEXT);
+	enum qmgr_result result;
+	long long k = 0;
+	char code[16], cls;
+
+	if (ipc_get(f, IPC_RCPT_INDEX) != NULL
+		? ipc_get_int(f, IPC_RCPT_INDEX, 0, (long long)job->count - 1,
+			      &k) != 0
+		: job->count != 1)
+		return -1;
+	if (job->answered[k] || status == NULL)
+		return -1;
+	if (strcmp(status, IPC_STATUS_SENT) == 0) {
+		result = QMGR_SENT;
+		cls = '2';
+	} else if (strcmp(status, IPC_STATUS_DEFER) == 0) {
+		result = QMGR_DEFER;
+		cls = '4';
+	} else if (strcmp(status, IPC_STATUS_BOUNCE) == 0) {
+		result = QMGR_BOUNCE;
+		cls = '5';
+	} else {
+		return -1;
+	}
+	if (text == NULL || text[0] == '\0')
+		text = result == QMGR_SENT ? "delivered" : "no reason given";
+	if (ipc_get(f, IPC_CLOSE) != NULL)
+		a->close_after = 1;
+	qmgr_message_keep_remote(job->msg, job->rcpt[k],
+				 ipc_get_str(f, IPC_DIAG),
+				 ipc_get_str(f, IPC_REMOTE_MTA));
+	/* The agent logged the recipient's line itself. */
+	qmgr_job_result(
+	    job, (size_t)k, result, 1,
+	    qmgr_agent_dsn(ipc_get_str(f, IPC_DSN), cls, code, sizeof(code)),
+	    text);
+	return 0;
+}
+
+static void
+qmgr_agent_on_read(int fd, unsigned events, void *ctx)
+{
+	struct qmgr_agent *a = ctx;
+	const char *why = NULL;
+	struct ipc_frame f;
+	int r;
+
+	(void)events;
+	if (a->job == NULL) {
+		/* Idle: the agent went away (or talks out of turn). */
+		qmgr_dest_idle_gone(a);
+		return;
+	}
+	ipc_frame_init(&f);
+	while ((r = ipc_read_frame(fd, &a->in, QMGR_REPLY_MAX, &f, &why)) ==
+	       1) {
+		if (f.fd >= 0 || qmgr_agent_frame(a, &f) != 0) {
+			why = "a malformed result";
+			r = -1;
+			break;
+		}
+		ipc_frame_reset(&f);
+		if (a->job->left == 0)
+			break;
+	}
+	ipc_frame_free(&f);
+	if (r < 0)
+		qmgr_agent_fail(a, strcmp(why, IPC_WHY_EOF) == 0
+				       ? "connection lost before the reply"
+				       : why);
+	else if (a->job->left == 0)
+		qmgr_agent_end_job(
+		    a,
+		    qmgr_transport_table[qmgr_dest_transport(a->dest)].reuse &&
+			!a->close_after && a->in.len == 0);
+}
+
+static void
+qmgr_agent_on_timeout(void *ctx)
+{
+	struct qmgr_agent *a = ctx;
+
+	a->timer = 0;
+	if (a->job == NULL)
+		qmgr_dest_idle_gone(a);
+	else
+		qmgr_agent_fail(a, "timeout waiting for the reply");
+}
+
+struct qmgr_agent *
+qmgr_agent_open(struct qmgr_dest *d, struct buf *why)
+{
+	const char *path =
+	    qmgr_service_socket[qmgr_transport_table[qmgr_dest_transport(d)]
+				    .service];
+	struct qmgr_agent *a;
+	int sock;
+
+	/* XXX a blocking connect: instant on a unix socket with backlog. */
+	sock = ipc_connect(path, (int)param_int("ipc_timeout"));
+	if (sock < 0) {
+		buf_printf(why, "connect to %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	a = xcalloc(1, sizeof(*a));
+	a->sock = sock;
+	a->dest = d;
+	buf_init(&a->in);
+	return a;
+}
+
+void
+qmgr_agent_close(struct qmgr_agent *a)
+{
+	event_remove(a->sock);
+	close(a->sock);
+	if (a->timer != 0)
+		event_timer_cancel(a->timer);
+	buf_free(&a->in);
+	free(a);
+}
+
+void
+qmgr_agent_idle(struct qmgr_agent *a, long long idle_ms)
+{
+	event_set(a->sock, EVENT_READ, qmgr_agent_on_read, a);
+	a->timer = event_timer_add(idle_ms, qmgr_agent_on_timeout, a);
+}
+
+static void
+qmgr_agent_request(const struct qmgr_job *job, struct ipc_frame *f)
+{
+	const struct qmgr_message *msg = job->msg;
+	enum qmgr_transport_id tp = qmgr_dest_transport(job->dest);
+	size_t k;
+
+	ipc_put_str(f, IPC_OP, IPC_OP_DELIVER);
+	ipc_put_str(f, IPC_QUEUE_ID, msg->id);
+	ipc_put_str(f, IPC_SENDER, msg->env.sender);
+	if (qmgr_transport_table[tp].multi_rcpt) {
+		ipc_put_str(f, IPC_TRANSPORT, qmgr_transport_table[tp].name);
+		ipc_put_str(f, IPC_NEXTHOP, qmgr_dest_nexthop(job->dest));
+	}
+	for (k = 0; k < job->count; k++) {
+		const struct queue_rcpt *r = &msg->env.rcpt[job->rcpt[k]];
+		ipc_put_str(f, IPC_RCPT, r->addr);
+		if (r->orig != NULL)
+			ipc_put_str(f, IPC_ORIG_RCPT, r->orig);
+		/* XXX DSN: NOTIFY and ORCPT go here once the queue has them. */
+	}
+	ipc_put_int(f, IPC_CONTENT_OFFSET, (long long)msg->env.content_offset);
+	ipc_put_int(f, IPC_CONTENT_LENGTH, (long long)msg->env.content_length);
+	ipc_put_int(f, IPC_ARRIVAL, msg->env.arrival);
+	ipc_put_int(f, IPC_TIME_ARRIVAL, msg->arrival_ms);
+	ipc_put_int(f, IPC_TIME_ACTIVE, msg->active_ms);
+	ipc_put_int(f, IPC_TIME_HANDOFF, job->t.start_ms);
+	/* XXX DSN: RET, ENVID and SMTPUTF8 likewise. */
+}
+
+/* Seconds a job may take before qmgr gives up on the agent. */
+static long long
+qmgr_agent_time_limit(const struct qmgr_job *job)
+{
+	long long t = param_int("ipc_timeout");
+	long long addrs = param_int("smtp_mx_address_limit");
+	const char *const *fb;
+
+	if (!qmgr_transport_table[qmgr_dest_transport(job->dest)].multi_rcpt)
+		return t + param_int("command_time_limit");
+	addrs = (addrs == 0 ? 16 : addrs) +
+		(long long)param_list("smtp_fallback_relay", &fb);
+	t += addrs * (param_int("smtp_connect_timeout") +
+		      2 * param_int("smtp_helo_timeout"));
+	t += param_int("smtp_rset_timeout") + param_int("smtp_mail_timeout") +
+	     (long long)job->count * param_int("smtp_rcpt_timeout") +
+	     param_int("smtp_data_init_timeout") +
+	     param_int("smtp_data_done_timeout") +
+	     param_int("smtp_quit_timeout");
+	t += (1 + (long long)job->msg->env.content_length / (64 * 1024)) *
+	     param_int("smtp_data_xfer_timeout");
+	return t;
+}
+
+void
+qmgr_agent_start(struct qmgr_agent *a, struct qmgr_job *job)
+{
+	int timeout = (int)param_int("ipc_timeout");
+	struct buf why = BUF_INIT;
+	struct ipc_frame f;
+	size_t k;
+	int r;
+
+	if (a->timer != 0)
+		event_timer_cancel(a->timer);
+	a->timer = 0;
+	event_remove(a->sock);
+	a->job = job;
+	job->t.start_ms = qmgr_now_ms();
+	for (k = 0; k < job->count; k++)
+		job->msg->res[job->rcpt[k]].state = QMGR_RCPT_BUSY;
+	if (qmgr_message_hold_fds(job->msg, &why) != 0) {
+		qmgr_agent_fail(a, buf_cstr(&why));
+		buf_free(&why);
+		return;
+	}
+	job->held = 1;
+	ipc_frame_init(&f);
+	qmgr_agent_request(job, &f);
+	r = ipc_send(a->sock, &f, job->msg->fd_ro, timeout);
+	ipc_frame_free(&f);
+	if (r != 0) {
+		buf_printf(&why, "send to %s: %s", qmgr_agent_name(a),
+			   strerror(errno));
+		qmgr_agent_fail(a, buf_cstr(&why));
+		buf_free(&why);
+		return;
+	}
+	buf_free(&why);
+	job->t.conn_ms = qmgr_now_ms();
+	(void)fcntl(a->sock, F_SETFL, fcntl(a->sock, F_GETFL) | O_NONBLOCK);
+	event_set(a->sock, EVENT_READ, qmgr_agent_on_read, a);
+	a->timer = event_timer_add(qmgr_agent_time_limit(job) * 1000,
+				   qmgr_agent_on_timeout, a);
+}

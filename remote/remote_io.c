@@ -1,0 +1,138 @@
+/*
+ * remote_io: the TCP connection to a remote SMTP server: a non-blocking
+ * connect bounded by smtp_connect_timeout, writes and reply reads each
+ * bounded by the timeout of their stage (poll), and replies parsed by
+ * remote_reply.c from a bounded input buffer.  Every byte read is
+ * hostile.  XXX TLS: the read and write here are where an SSL object
+ * takes over after STARTTLS.  Runs in remote.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "ipc.h"
+#include "remote.h"
+
+/* Bytes buffered from the server beyond a whole reply: a few replies. */
+#define REMOTE_INPUT_MAX (REMOTE_REPLY_LINE_MAX * (REMOTE_REPLY_LINES_MAX + 4))
+
+void
+remote_conn_init(struct remote_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	buf_init(&c->in);
+}
+
+void
+remote_conn_close(struct remote_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	buf_free(&c->in);
+}
+
+int
+remote_conn_open(struct remote_conn *c, const struct remote_addr *a,
+		 int timeout, struct buf *why)
+{
+	long long deadline = ipc_deadline(timeout);
+	socklen_t len = sizeof(int);
+	int fd, err = 0;
+
+	fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		buf_printf(why, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&a->sa, a->salen) != 0) {
+		if (errno != EINPROGRESS)
+			err = errno;
+		else if (ipc_wait(fd, POLLOUT, deadline) != 0)
+			err = errno;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+			err = errno;
+	}
+	if (err != 0) {
+		buf_printf(
+		    why, "connect to %s[%s]:%d: %s", a->host, a->ip, a->port,
+		    err == ETIMEDOUT ? "Connection timed out" : strerror(err));
+		close(fd);
+		return -1;
+	}
+	c->fd = fd;
+	c->addr = *a;
+	c->opened_ms = event_now_ms();
+	buf_reset(&c->in);
+	snprintf(c->peer, sizeof(c->peer), "%s[%s]", a->host, a->ip);
+	return 0;
+}
+
+int
+remote_conn_write(struct remote_conn *c, const char *p, size_t n, int timeout)
+{
+	long long deadline = ipc_deadline(timeout);
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (ipc_wait(c->fd, POLLOUT, deadline) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+remote_conn_reply(struct remote_conn *c, struct smtp_reply *r, int timeout,
+		  const char **why)
+{
+	long long deadline = ipc_deadline(timeout);
+	char chunk[4096];
+	ssize_t n;
+	int got;
+
+	for (;;) {
+		if ((got = smtp_reply_take(&c->in, r, why)) != 0) {
+			if (got < 0)
+				errno = EPROTO;
+			return got;
+		}
+		if (c->in.len >= REMOTE_INPUT_MAX) {
+			*why = "too much input";
+			errno = EPROTO;
+			return -1;
+		}
+		n = recv(c->fd, chunk, sizeof(chunk), 0);
+		if (n > 0) {
+			buf_append(&c->in, chunk, (size_t)n);
+			continue;
+		}
+		if (n == 0) {
+			*why = NULL;
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (errno != EAGAIN && errno != EINTR) {
+			*why = strerror(errno);
+			return -1;
+		}
+		if (ipc_wait(c->fd, POLLIN, deadline) != 0) {
+			*why = "timeout";
+			return -1;
+		}
+	}
+}
