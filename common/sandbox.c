@@ -8,8 +8,9 @@
  * first byte from a client, and by local's delivery child; no input.
  *
  * Under AddressSanitizer (BUILD=build/san SAN=1, unit tests only) the
- * runtime makes a call of its own after the filter is on (sigaltstack, as
- * the process exits), so that build adds rules_sanitizer to every profile;
+ * runtime makes calls of its own after the filter is on (sigaltstack, as
+ * the process exits; sched_getaffinity in a new thread), so that build
+ * adds rules_sanitizer to every profile;
  * the production build never has it.  Its allocator's mappings are plain
  * mmap and munmap, which every profile allows anyway.
  */
@@ -76,6 +77,8 @@ static const struct sandbox_cond sandbox_conds[] = {
 /* The sanitizer runtime's own calls (see the comment at the top). */
 static const struct sandbox_rule rules_sanitizer[] = {
     {SCMP_SYS(sigaltstack), SB_ANY},
+    /* a new thread (remote's libunbound) asks for its CPUs */
+    {SCMP_SYS(sched_getaffinity), SB_ANY},
     {-1, SB_ANY},
 };
 #endif
