@@ -20,6 +20,7 @@
 
 #include "ipc_proto.h"
 #include "local.h"
+#include "resolve.h"
 
 static const char *const job_names[] = {
     [JOB_MAILBOX] = "mailbox",
@@ -255,15 +256,13 @@ local_job_ctx_owner(struct local_job_ctx *ctx, const char *user)
 		job_strings_add(&ctx->owners, &ctx->nowners, user);
 }
 
-/* A login name we are willing to look up: [a-z0-9._-], not -x or .x. */
+/* A login name we are willing to look up (resolve.h's one rule). */
 static int
 job_getpw(const char *name, struct local_user *u)
 {
 	struct passwd *pw;
-	size_t n = strlen(name);
 
-	if (n == 0 || n > LOCAL_USER_MAX || name[0] == '-' || name[0] == '.' ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+	if (strlen(name) > LOCAL_USER_MAX || !resolve_login_ok(name))
 		return -1;
 	pw = getpwnam(name);
 	if (pw == NULL ||
