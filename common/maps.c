@@ -79,18 +79,23 @@ map_lower_key(char *dst, const char *src, size_t len)
 
 /* --- building ---------------------------------------------------------- */
 
-/* Only the owner may write the source: root, or the caller when not root. */
+/*
+ * Only the owner may write the source: root, or the caller when not root.
+ * *mode: the source's permission bits (the map gets its read bits).
+ */
 static int
-map_read_source(const char *source, struct buf *text, struct buf *err)
+map_read_source(const char *source, struct buf *text, mode_t *mode,
+		struct buf *err)
 {
 	struct buf why = BUF_INIT;
 	uid_t owner = geteuid();
 	char chunk[65536];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	fd = safe_open(AT_FDCWD, source, O_RDONLY, 0, owner,
-		       SAFE_NOT_GROUP_WRITABLE, NULL, &why);
+		       SAFE_NOT_GROUP_WRITABLE, &st, &why);
 	if (fd < 0) {
 		if (errno == EPERM)
 			buf_printf(err,
@@ -107,6 +112,7 @@ map_read_source(const char *source, struct buf *text, struct buf *err)
 		return -1;
 	}
 	buf_free(&why);
+	*mode = st.st_mode & 07777;
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -307,13 +313,16 @@ map_build(const char *source_path, enum map_format fmt, struct buf *err)
 	struct buf text = BUF_INIT;
 	struct map_source src = {
 	    map_basename(source_path), &text, fmt, NULL, 0, 0644};
+	mode_t mode = 0644;
 	int r;
 
 	buf_reset(err);
-	if (map_read_source(source_path, &text, err) < 0) {
+	if (map_read_source(source_path, &text, &mode, err) < 0) {
 		buf_free(&text);
 		return -1;
 	}
+	/* A source no one else may read (passwords) gives such a map. */
+	src.mode = 0600 | (mode & 0044);
 	r = map_compile(source_path, &src, text.len * 4, err);
 	buf_free(&text);
 	return r;

@@ -2,7 +2,9 @@
  * maps: lookup tables compiled into LMDB files.  The source is a text file
  * written by root; `moat map build FILE` (and newaliases) compiles it into
  * FILE.lmdb by writing FILE.lmdb.tmp and renaming it over the old map, so a
- * reader never sees a half-built map.  Readers open the map read-only with
+ * reader never sees a half-built map.  The map is 0644, or 0600 (0640)
+ * when the source is not readable by others (smtp_sasl_password_maps
+ * holds passwords).  Readers open the map read-only with
  * MDB_NOLOCK | MDB_NOSUBDIR | MDB_RDONLY: no lock file, nothing written.
  * A daemon opens its maps before chroot and may ask map_changed() whether
  * the file was replaced, to exit and be restarted with it: the open file's
