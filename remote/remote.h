@@ -334,6 +334,7 @@ struct ssl_st;
 struct remote_conn {
 	int fd;             /* -1: none */
 	struct ssl_st *tls; /* after STARTTLS; NULL: clear text */
+	int tls_cut;        /* TLS ended without close_notify */
 	struct buf in;
 	struct remote_addr addr;
 	char nexthop[REMOTE_HOST_MAX + 16]; /* the destination it serves */

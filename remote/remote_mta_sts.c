@@ -383,8 +383,8 @@ sts_http_header(const char *l, size_t n, struct sts_http *h, const char **why)
 }
 
 int
-mta_sts_http_parse(const char *resp, size_t len, size_t *body_off,
-		   size_t *body_len, const char **why)
+mta_sts_http_parse(const char *resp, size_t len, int need_length,
+		   size_t *body_off, size_t *body_len, const char **why)
 {
 	struct sts_http h = {0, 0, 0, 0};
 	const char *l = resp, *end = resp + len, *lf;
@@ -429,6 +429,11 @@ mta_sts_http_parse(const char *resp, size_t len, size_t *body_off,
 	*body_len = len - *body_off;
 	if (!h.content_type) {
 		*why = "the policy is not served as text/plain";
+		return -1;
+	}
+	if (need_length && !h.content_length) {
+		*why = "no Content-Length, and the TLS connection ended "
+		       "without close_notify";
 		return -1;
 	}
 	if (h.content_length && h.length != *body_len) {

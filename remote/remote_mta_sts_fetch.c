@@ -233,7 +233,7 @@ sts_fetch(const char *domain, struct buf *text, struct buf *why)
 	struct remote_conn c;
 	size_t i, off, len;
 	const char *w;
-	int r = -1;
+	int r = -1, cut = 0;
 
 	snprintf(host, sizeof(host), "mta-sts.%s", domain);
 	snprintf(nexthop, sizeof(nexthop), "[%s]:443", host);
@@ -248,11 +248,12 @@ sts_fetch(const char *domain, struct buf *text, struct buf *why)
 				     why) == 0 &&
 		    sts_get(&c, host, deadline, &resp, why) == 0)
 			r = 0;
+		cut = c.tls_cut;
 		remote_conn_close(&c);
 	}
 	free(list);
 	if (r == 0 &&
-	    mta_sts_http_parse(resp.data, resp.len, &off, &len, &w) != 0) {
+	    mta_sts_http_parse(resp.data, resp.len, cut, &off, &len, &w) != 0) {
 		buf_printf(why, "https://%s/.well-known/mta-sts.txt: %s", host,
 			   w);
 		r = -1;

@@ -306,23 +306,36 @@ remote_tls_start(struct remote_conn *c, const struct remote_tls_plan *p,
 	return r;
 }
 
-/* A non-blocking SSL call's outcome as recv/send would give it. */
+/*
+ * A non-blocking SSL call's outcome as recv/send would give it.  An end
+ * without close_notify is an end too, marked in c->tls_cut: SMTP has its
+ * own framing, and HTTP needs a Content-Length then (remote_mta_sts).
+ */
 static ssize_t
-tls_io_result(SSL *ssl, int r, short *events)
+tls_io_result(struct remote_conn *c, int r, short *events)
 {
+	SSL *ssl = c->tls;
 	int e = SSL_get_error(ssl, r);
 
 	if (r > 0)
 		return r;
 	if (e == SSL_ERROR_ZERO_RETURN)
 		return 0;
+	if (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) ==
+				      SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		ERR_clear_error();
+		c->tls_cut = 1;
+		return 0;
+	}
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		*events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
 		errno = EAGAIN;
 		return -1;
 	}
-	if (e == SSL_ERROR_SYSCALL && errno == 0)
-		return 0; /* an end without close_notify */
+	if (e == SSL_ERROR_SYSCALL && errno == 0) {
+		c->tls_cut = 1;
+		return 0;
+	}
 	ERR_clear_error();
 	if (e != SSL_ERROR_SYSCALL)
 		errno = EPROTO;
@@ -337,7 +350,7 @@ remote_tls_read(struct remote_conn *c, char *p, size_t n, short *events)
 	ERR_clear_error();
 	errno = 0;
 	r = SSL_read(c->tls, p, n > INT32_MAX ? INT32_MAX : (int)n);
-	return tls_io_result(c->tls, r, events);
+	return tls_io_result(c, r, events);
 }
 
 ssize_t
@@ -348,7 +361,7 @@ remote_tls_write(struct remote_conn *c, const char *p, size_t n, short *events)
 	ERR_clear_error();
 	errno = 0;
 	r = SSL_write(c->tls, p, n > INT32_MAX ? INT32_MAX : (int)n);
-	return tls_io_result(c->tls, r, events);
+	return tls_io_result(c, r, events);
 }
 
 void

@@ -144,11 +144,12 @@ const char *mta_sts_mode_name(enum mta_sts_mode mode);
 /*
  * An HTTP response to the policy request, whole: 0 with the body's place
  * when it is "200" with a text/plain body within MTA_STS_POLICY_MAX (a
- * Content-Length, when given, must hold), else -1 with *why (a redirect,
- * another status, another media type, chunked encoding...).
+ * Content-Length, when given, must hold; with need_length it must be
+ * given: the connection's end may have been forged), else -1 with *why
+ * (a redirect, another status, another media type, chunked encoding...).
  */
-int mta_sts_http_parse(const char *resp, size_t len, size_t *body_off,
-		       size_t *body_len, const char **why);
+int mta_sts_http_parse(const char *resp, size_t len, int need_length,
+		       size_t *body_off, size_t *body_len, const char **why);
 
 /* A cached policy: what the cache file holds. */
 struct mta_sts_cached {
