@@ -96,13 +96,15 @@ int
 mta_sts_txt_parse(const char *txt, size_t len, char id[MTA_STS_ID_MAX + 1],
 		  const char **why)
 {
-	const char *p = txt + 7, *end = txt + len, *f, *fe;
+	const char *p, *end, *f, *fe;
 	int have_id = 0;
 
 	id[0] = '\0';
-	if (len < 7 || memcmp(txt, "v=STSv1", 7) != 0 ||
+	if (txt == NULL || len < 7 || memcmp(txt, "v=STSv1", 7) != 0 ||
 	    (len > 7 && txt[7] != ';' && !sts_wsp(txt[7])))
 		return 0;
+	p = txt + 7;
+	end = txt + len;
 	for (;;) {
 		while (p < end && sts_wsp(*p))
 			p++;
@@ -265,11 +267,15 @@ int
 mta_sts_policy_parse(const char *text, size_t len, struct mta_sts_policy *p,
 		     const char **why)
 {
-	const char *l = text, *end = text + len, *lf;
+	const char *l, *end, *lf;
 	struct sts_seen seen = {0, 0, 0};
 	size_t n;
 
 	memset(p, 0, sizeof(*p));
+	if (text == NULL)
+		text = "", len = 0;
+	l = text;
+	end = text + len;
 	if (len > MTA_STS_POLICY_MAX) {
 		*why = "the policy is larger than 64 KB";
 		return -1;
@@ -387,10 +393,14 @@ mta_sts_http_parse(const char *resp, size_t len, int need_length,
 		   size_t *body_off, size_t *body_len, const char **why)
 {
 	struct sts_http h = {0, 0, 0, 0};
-	const char *l = resp, *end = resp + len, *lf;
+	const char *l, *end, *lf;
 	size_t n;
 	int status = -1;
 
+	if (resp == NULL)
+		resp = "", len = 0;
+	l = resp;
+	end = resp + len;
 	for (;;) {
 		lf = memchr(l, '\n', (size_t)(end - l));
 		if (lf == NULL || lf - resp >= MTA_STS_HEADERS_MAX) {
@@ -470,7 +480,7 @@ sts_cache_field(const char **p, const char *end, char *out, size_t max)
 	while (*p < end && **p != ' ' && **p != '\n')
 		(*p)++;
 	n = (size_t)(*p - s);
-	if (n == 0 || n > max || *p == end)
+	if (n == 0 || n > max || *p == end || memchr(s, '\0', n) != NULL)
 		return -1;
 	memcpy(out, s, n);
 	out[n] = '\0';
@@ -494,22 +504,23 @@ int
 mta_sts_cache_parse(const char *data, size_t len, const char *domain,
 		    struct mta_sts_cached *c, const char **why)
 {
-	const char *p = data, *end = data + len;
+	const char *p = data, *end;
 	char f[3][24], dom[DNS_NAME_MAX];
 	long long length;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	*why = "a malformed cache file";
-	if (len < sizeof(STS_CACHE_MAGIC) ||
+	if (data == NULL || len < sizeof(STS_CACHE_MAGIC) ||
 	    memcmp(data, STS_CACHE_MAGIC, sizeof(STS_CACHE_MAGIC) - 1) != 0)
 		return -1;
+	end = data + len;
 	p += sizeof(STS_CACHE_MAGIC) - 1;
 	if (sts_cache_field(&p, end, dom, DNS_NAME_MAX - 1) != 0 ||
 	    sts_cache_field(&p, end, c->id, MTA_STS_ID_MAX) != 0 ||
 	    sts_cache_field(&p, end, f[0], 20) != 0 ||
 	    sts_cache_field(&p, end, f[1], 20) != 0 ||
-	    sts_cache_field(&p, end, f[2], 20) != 0 || *p != '\n')
+	    sts_cache_field(&p, end, f[2], 20) != 0 || p == end || *p != '\n')
 		return -1;
 	p++;
 	if (strcmp(dom, domain) != 0) {

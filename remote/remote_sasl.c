@@ -41,7 +41,7 @@ int
 sasl_creds_parse(const char *value, size_t len, struct sasl_creds *c,
 		 const char **why)
 {
-	const char *colon = memchr(value, ':', len);
+	const char *colon = value != NULL ? memchr(value, ':', len) : NULL;
 	size_t u;
 
 	memset(c, 0, sizeof(*c));
