@@ -28,6 +28,8 @@ other = TestCA("Some Other CA")
 MAY = "127.0.0.21"       # mx.may.plain.test, certificate of the test CA
 SELF = "127.0.0.22"      # a certificate of another CA
 CLEAR = "127.0.0.23"     # no STARTTLS
+BROKEN = "127.0.0.24"    # answers STARTTLS with text, not TLS
+INJECT = "127.0.0.25"    # sends a line after its 220 to STARTTLS
 DANE_OK = "127.0.0.31"   # TLSA 3 1 1 of its key
 DANE_BAD = "127.0.0.32"  # TLSA 3 1 1 of some other key
 DANE_TA = "127.0.0.33"   # TLSA 2 0 1 of the test CA, chain sent
@@ -48,10 +50,12 @@ z = w.zone("plain.test")
 for dom, host in (("may", "mx.may"), ("self", "mx.self"), ("clear", "mx.clear"),
                   ("enc", "mx.clear"), ("verify", "mx.may"),
                   ("badname", "alias"), ("secure", "mx.may"),
-                  ("insecure", "mx.may")):
+                  ("insecure", "mx.may"), ("broken", "mx.broken"),
+                  ("inject", "mx.inject")):
     z.add(dom, "MX", "10 %s.plain.test." % host)
 z.add("mx.may", "A", MAY).add("alias", "A", MAY)
 z.add("mx.self", "A", SELF).add("mx.clear", "A", CLEAR)
+z.add("mx.broken", "A", BROKEN).add("mx.inject", "A", INJECT)
 d = w.zone("dane.test", signed=True,
            tamper={bogus_tlsa: "3 1 1 %s" % wrong})
 for name, addr in (("ok", DANE_OK), ("bad", DANE_BAD), ("ta", DANE_TA),
@@ -65,9 +69,13 @@ d.add("_25._tcp.mx-bogus", "TLSA", bogus_tlsa)
 w.start()
 
 peers = {}
-for addr in (MAY, SELF, CLEAR, DANE_OK, DANE_BAD, DANE_TA, DANE_BOGUS):
+for addr in (MAY, SELF, CLEAR, BROKEN, INJECT, DANE_OK, DANE_BAD, DANE_TA,
+             DANE_BOGUS):
     p = ScriptedPeer(addr, name="peer-%s" % addr)
-    p.tls = certs.get(addr)
+    p.tls = certs.get(addr, certs[MAY])
+    p.tls_garbage = {BROKEN: "late", INJECT: "inject"}.get(addr)
+    if addr == CLEAR:
+        p.tls = None
     peers[addr] = p.start()
 
 inst = Instance("tlsout", {
@@ -81,6 +89,7 @@ inst = Instance("tlsout", {
 })
 with open(inst.path("conf", "tls_policy"), "w") as f:
     f.write("enc.plain.test encrypt\n"
+            "inject.plain.test encrypt\n"
             "verify.plain.test verify\n"
             "badname.plain.test verify\n"
             "secure.plain.test secure match=.plain.test\n"
@@ -130,6 +139,17 @@ qid = send("c@clear.plain.test")
 m = got(peers[CLEAR], "c@clear.plain.test")
 t.ok(m and not m[0]["tls"], "may: no STARTTLS offered, sent in clear text")
 
+qid = send("c2@broken.plain.test")
+m = got(peers[BROKEN], "c2@broken.plain.test")
+t.ok(m and not m[0]["tls"] and peers[BROKEN].tls_failures == 1,
+     "may: a failed handshake, then a new connection without STARTTLS",
+     inst.log()[-2000:])
+t.ok(inst.wait_log(r"%s: host mx\.broken\.plain\.test\[127\.0\.0\.24\]: "
+                   r"Cannot start TLS: handshake failure.*; trying "
+                   r"mx\.broken\.plain\.test\[127\.0\.0\.24\]:25 again "
+                   r"without TLS" % qid),
+     "and the log says so")
+
 # --- encrypt: STARTTLS required ---------------------------------------------
 qid = send("d@enc.plain.test")
 t.ok(status(qid, "d@enc.plain.test", r"dsn=4\.7\.4, status=deferred \(TLS is "
@@ -137,6 +157,15 @@ t.ok(status(qid, "d@enc.plain.test", r"dsn=4\.7\.4, status=deferred \(TLS is "
      "encrypt: a server without STARTTLS defers the mail (4.7.4)",
      inst.log()[-2000:])
 t.ok(not got(peers[CLEAR], "d@enc.plain.test", 1), "and it was not sent")
+qid = send("d2@inject.plain.test")
+t.ok(status(qid, "d2@inject.plain.test", r"dsn=4\.7\.5, status=deferred "
+            r"\(Cannot start TLS: host mx\.inject\.plain\.test\[127\.0\.0\.25\] "
+            r"sent more after its reply to STARTTLS\)"),
+     "encrypt: bytes after the 220 to STARTTLS (an injection): deferred",
+     inst.log()[-1500:])
+t.ok(not got(peers[INJECT], "d2@inject.plain.test", 1) and
+     not any(c.startswith("MAIL") for c in peers[INJECT].commands),
+     "nothing sent, and no try in clear text", peers[INJECT].commands)
 
 # --- verify and secure --------------------------------------------------
 qid = send("e@verify.plain.test")

@@ -289,6 +289,16 @@ class _Handler(socketserver.StreamRequestHandler):
                 if peer.starttls_reply is not None:
                     self.send(peer.starttls_reply)
                     continue
+                if peer.tls_garbage == "inject":
+                    self.send("220 2.0.0 Ready to start TLS\r\n"
+                              "250 injected before the handshake")
+                    return
+                if peer.tls_garbage == "late":
+                    self.send("220 2.0.0 Ready to start TLS")
+                    time.sleep(0.3)
+                    self.send("this is not a TLS handshake")
+                    peer.count("tls_failures")
+                    return
                 self.starttls(peer)
                 tls, txn = True, None
             elif verb == "AUTH" and peer.auth_offered(tls) and not authed:
@@ -365,6 +375,8 @@ class ScriptedPeer:
         self.hang_after_greeting = None  # seconds to stay silent
         self.tls = None             # (certfile, keyfile): offer STARTTLS
         self.starttls_reply = None  # a refusal instead of 220
+        self.tls_garbage = None     # "late": 220, then text, not TLS;
+        #                             "inject": a line with the 220
         self.auth = None            # (user, password): offer and want AUTH
         self.auth_in_clear = False  # offer AUTH before STARTTLS too
         self.auth_reply = None      # a fixed reply to AUTH (e.g. 535)
