@@ -174,8 +174,8 @@ session_starttls(struct remote_cache *rc)
 			   e->peer);
 		smtp_engine_tls_done(e, 0, "4.7.5", buf_cstr(&text));
 	} else if (remote_tls_start(&rc->conn, p,
-				    session_timeout(SMTP_STAGE_STARTTLS), &info,
-				    &why) == 0) {
+				    (int)param_int("smtp_starttls_timeout"),
+				    &info, &why) == 0) {
 		log_info("%s: %s TLS connection established to %s:%d: %s with "
 			 "cipher %s (%d/%d bits)%s%s%s",
 			 rc->queue_id, remote_tls_trust_name(info.trust),

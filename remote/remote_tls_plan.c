@@ -192,8 +192,11 @@ plan_pkix(struct remote_tls_plan *p, const struct tls_policy *pol,
 	}
 }
 
-/* dane and dane-only: 1 when DANE (or its unusable records) decided,
- * 0 to go on as may, -1 to skip the address. */
+/*
+ * dane and dane-only: 1 when DANE decided (usable records: MTA-STS does
+ * not apply), 0 to go on (as may, or as encrypt after unusable records,
+ * with MTA-STS on top), -1 to skip the address.
+ */
 static int
 plan_dane(struct remote_tls_plan *p, const struct remote_dest_tls *d,
 	  const struct remote_addr *a, char dsn[16], struct buf *why)
@@ -223,8 +226,8 @@ plan_dane(struct remote_tls_plan *p, const struct remote_dest_tls *d,
 	case DANE_UNUSABLE:
 		p->level = TLS_LEV_ENCRYPT;
 		p->need = SMTP_TLS_MUST;
-		p->why_level = "DANE (unusable TLSA records)";
-		return 1;
+		p->why_level = "unusable TLSA records";
+		return 0;
 	case DANE_NONE:
 		break;
 	}

@@ -34,6 +34,7 @@ DANE_OK = "127.0.0.31"   # TLSA 3 1 1 of its key
 DANE_BAD = "127.0.0.32"  # TLSA 3 1 1 of some other key
 DANE_TA = "127.0.0.33"   # TLSA 2 0 1 of the test CA, chain sent
 DANE_BOGUS = "127.0.0.34"
+DANE_PKIX = "127.0.0.35"  # only a PKIX-EE record: unusable for SMTP
 certs = {
     MAY: ca.issue(["mx.may.plain.test"]),
     SELF: other.issue(["mx.self.plain.test"]),
@@ -59,18 +60,19 @@ z.add("mx.broken", "A", BROKEN).add("mx.inject", "A", INJECT)
 d = w.zone("dane.test", signed=True,
            tamper={bogus_tlsa: "3 1 1 %s" % wrong})
 for name, addr in (("ok", DANE_OK), ("bad", DANE_BAD), ("ta", DANE_TA),
-                   ("bogus", DANE_BOGUS)):
+                   ("bogus", DANE_BOGUS), ("pkix", DANE_PKIX)):
     d.add(name, "MX", "10 mx-%s.dane.test." % name)
     d.add("mx-%s" % name, "A", addr)
 d.add("_25._tcp.mx-ok", "TLSA", "3 1 1 %s" % ca.spki_sha256(certs[DANE_OK][0]))
 d.add("_25._tcp.mx-bad", "TLSA", "3 1 1 %s" % wrong)
 d.add("_25._tcp.mx-ta", "TLSA", "2 0 1 %s" % ca.cert_sha256())
 d.add("_25._tcp.mx-bogus", "TLSA", bogus_tlsa)
+d.add("_25._tcp.mx-pkix", "TLSA", "1 1 1 %s" % wrong)
 w.start()
 
 peers = {}
 for addr in (MAY, SELF, CLEAR, BROKEN, INJECT, DANE_OK, DANE_BAD, DANE_TA,
-             DANE_BOGUS):
+             DANE_BOGUS, DANE_PKIX):
     p = ScriptedPeer(addr, name="peer-%s" % addr)
     p.tls = certs.get(addr, certs[MAY])
     p.tls_garbage = {BROKEN: "late", INJECT: "inject"}.get(addr)
@@ -218,6 +220,14 @@ t.ok(status(qid, "k@bogus.dane.test", r"dsn=4\.7\.5, status=deferred \(TLSA "
             r"lookup error"),
      "a bogus TLSA RRset defers (4.7.5)", inst.log()[-2000:])
 t.ok(peers[DANE_BOGUS].sessions == 0, "without connecting to the host")
+
+qid = send("k2@pkix.dane.test")
+m = got(peers[DANE_PKIX], "k2@pkix.dane.test")
+t.ok(m and m[0]["tls"] and inst.wait_log(
+    r"%s: Trusted TLS connection established to mx-pkix\.dane\.test"
+    r"\[127\.0\.0\.35\]:25: .*\(unusable TLSA records\)" % qid),
+    "only a PKIX-EE record (unusable for SMTP): TLS without authentication",
+    inst.log()[-1500:])
 
 qid = send("l@insecure.plain.test")
 m = got(peers[MAY], "l@insecure.plain.test")
