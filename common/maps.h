@@ -45,6 +45,13 @@ int map_parse(const char *text, size_t len, enum map_format fmt,
 
 /* Compile source_path into source_path.lmdb atomically. */
 int map_build(const char *source_path, enum map_format fmt, struct buf *err);
+/*
+ * The same, with check called for every entry first: when it returns -1
+ * with a reason in its err, the build fails with "FILE:LINE: reason" and
+ * the old map stays (a table whose values must parse).
+ */
+int map_build_checked(const char *source_path, enum map_format fmt,
+		      map_entry_cb check, void *ctx, struct buf *err);
 
 /* One entry of a map written from memory. */
 struct map_entry {

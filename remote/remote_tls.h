@@ -1,6 +1,6 @@
 /*
  * remote_tls.h: what remote's files for outbound security share: TLS
- * levels and the policy table (remote_tls_policy.c), DANE (remote_dane.c),
+ * levels and the policy table (common/tls_policy.h), DANE (remote_dane.c),
  * MTA-STS (remote_mta_sts.c, remote_mta_sts_fetch.c), SASL credentials
  * (remote_sasl.c), OpenSSL (remote_tls.c) and the decision per
  * connection (remote_tls_plan.c).  Nothing outside remote/ includes it.
@@ -22,6 +22,7 @@
 #include "dns.h"
 #include "remote.h"
 #include "spool.h"
+#include "tls_policy.h"
 
 #define TLS_MATCH_MAX 8            /* names in one match= attribute */
 #define TLS_NAMES_MAX 12           /* reference names of one connection */
@@ -34,42 +35,7 @@
 #define MTA_STS_DIR SPOOL_MTA_STS  /* the cache, in the spool (chroot) */
 #define SASL_FIELD_MAX 256         /* a user name or a password */
 
-/* --- remote_tls_policy.c: levels and policy table values (pure) ------- */
-
-enum tls_level {
-	TLS_LEV_NONE,      /* no TLS */
-	TLS_LEV_MAY,       /* STARTTLS when offered, no authentication */
-	TLS_LEV_ENCRYPT,   /* TLS required, no authentication */
-	TLS_LEV_DANE,      /* DANE when usable, else may */
-	TLS_LEV_DANE_ONLY, /* DANE required */
-	TLS_LEV_VERIFY,    /* TLS, CA chain and the MX host name */
-	TLS_LEV_SECURE,    /* TLS, CA chain and the next hop's names */
-};
-
-/* One entry of smtp_tls_policy_maps: "secure match=.example.com". */
-struct tls_policy {
-	enum tls_level level;
-	size_t nmatch; /* 0: the level's default names */
-	char match[TLS_MATCH_MAX][REMOTE_HOST_MAX];
-};
-
-/* "may" to TLS_LEV_MAY (any case); -1 for an unknown name. */
-int tls_level_parse(const char *name, enum tls_level *out);
-const char *tls_level_name(enum tls_level level);
-/*
- * A policy table value: a level, then attributes.  Only match=NAME:NAME
- * (verify and secure; names are hostname, nexthop, dot-nexthop, a host
- * name, or .domain for its subdomains) is known; anything else is an
- * error.  0, or -1 with *why.
- */
-int tls_policy_parse(const char *text, struct tls_policy *p, const char **why);
-/*
- * The i-th key to look the next hop up with (i from 0): the next hop as
- * it is ("[mx.example.net]:587", "example.com"), then for a bare domain
- * its parents with a leading dot (".example.com", ".com").  1 with the
- * key in out, 0 when there is no i-th key.
- */
-int tls_policy_key(const char *nexthop, size_t i, char *out, size_t size);
+/* The levels and the policy table's values: common/tls_policy.h. */
 
 /* --- remote_dane.c: TLSA records and what they allow (RFC 7672) ------- */
 

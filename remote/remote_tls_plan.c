@@ -165,21 +165,18 @@ plan_pkix(struct remote_tls_plan *p, const struct tls_policy *pol,
 	static const char *const verify_default[] = {"hostname"};
 	static const char *const secure_default[] = {"nexthop", "dot-nexthop"};
 	const char *const *names = verify_default;
-	char list[TLS_MATCH_MAX][REMOTE_HOST_MAX];
 	size_t i, n = 1;
 
-	if (pol->nmatch > 0) {
-		for (i = 0; i < pol->nmatch; i++)
-			memcpy(list[i], pol->match[i], REMOTE_HOST_MAX);
+	if (pol->nmatch > 0)
 		n = pol->nmatch;
-	} else if (pol->level == TLS_LEV_SECURE) {
+	else if (pol->level == TLS_LEV_SECURE) {
 		names = secure_default;
 		n = 2;
 	}
 	p->need = SMTP_TLS_MUST;
 	p->auth = TLS_AUTH_PKIX;
 	for (i = 0; i < n; i++) {
-		const char *w = pol->nmatch > 0 ? list[i] : names[i];
+		const char *w = pol->nmatch > 0 ? pol->match[i] : names[i];
 
 		if (strcmp(w, "hostname") == 0)
 			plan_name(p, "", a->host);

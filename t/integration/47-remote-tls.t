@@ -97,6 +97,18 @@ with open(inst.path("conf", "tls_policy"), "w") as f:
             "secure.plain.test secure match=.plain.test\n"
             "insecure.plain.test dane\n"
             ".dane.test dane\n")
+good_policy = open(inst.path("conf", "tls_policy")).read()
+with open(inst.path("conf", "tls_policy"), "a") as f:
+    f.write("# a typo\nexample.org secure protocols=!SSLv3\n")
+r = inst.moat("map", "build", inst.path("conf", "tls_policy"), check=False)
+t.ok(r.returncode != 0 and "tls_policy:9: example.org: not a TLS policy: "
+     "unknown attribute" in r.stderr,
+     "moat map build refuses a policy table with a bad value, naming the "
+     "file and line", r.stderr)
+t.ok(not os.path.exists(inst.path("conf", "tls_policy.lmdb")),
+     "and builds nothing")
+with open(inst.path("conf", "tls_policy"), "w") as f:
+    f.write(good_policy)
 inst.moat("map", "build", inst.path("conf", "tls_policy"))
 inst.start()
 

@@ -2,7 +2,7 @@
  * test_remote_tls_policy: the TLS levels, the values of
  * smtp_tls_policy_maps (level and match=, everything else refused) and
  * the keys a next hop is looked up with; the SASL map's values.  Pure
- * functions of remote_tls_policy.c and remote_sasl.c.
+ * functions of common/tls_policy.c and remote/remote_sasl.c.
  */
 #include <string.h>
 

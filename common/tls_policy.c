@@ -1,5 +1,5 @@
 /*
- * remote_tls_policy: the TLS security levels and the values of
+ * tls_policy: the TLS security levels and the values of
  * smtp_tls_policy_maps, in Postfix's syntax:
  *   example.com          secure match=.example.com:example.com
  *   [mx.example.net]:587 encrypt
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "remote_tls.h"
+#include "tls_policy.h"
 
 static const char *const tls_level_names[] = {
     [TLS_LEV_NONE] = "none",           [TLS_LEV_MAY] = "may",
@@ -55,7 +55,7 @@ policy_name_ok(const char *s, size_t n)
 		s++;
 		n--;
 	}
-	if (n == 0 || n >= REMOTE_HOST_MAX - 1)
+	if (n == 0 || n >= TLS_POLICY_NAME_MAX - 1)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
