@@ -118,23 +118,6 @@ sts_cache_read(const char *domain, struct mta_sts_cached *c)
 	return r;
 }
 
-static int
-sts_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Replace the cache file of c->domain (its own file name per process). */
 static void
 sts_cache_write(const struct mta_sts_cached *c)
@@ -151,7 +134,8 @@ sts_cache_write(const struct mta_sts_cached *c)
 	(void)unlinkat(AT_FDCWD, tmp, 0); /* a dead process's, same pid */
 	fd = openat(AT_FDCWD, tmp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	ok = fd >= 0 && sts_write_all(fd, out.data, out.len) == 0 &&
+	/* A regular file takes it in one write, or the cache is not kept. */
+	ok = fd >= 0 && write(fd, out.data, out.len) == (ssize_t)out.len &&
 	     fsync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = 0;

@@ -14,8 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dnsworld  # noqa: E402
-from moattest import Instance, Tap, queued_id, require_root, send_message, wait_for  # noqa: E402
-from peers import ScriptedPeer, TestCA  # noqa: E402
+from moattest import Instance, Tap, require_root  # noqa: E402
+from peers import ScriptedPeer, TestCA, send_to  # noqa: E402
 
 require_root()
 dnsworld.enter_netns()
@@ -114,14 +114,11 @@ inst.start()
 
 
 def send(rcpt):
-    r = send_message(inst.port, "alice@client.example", [rcpt],
-                     b"Subject: tls\r\n\r\nover TLS, or not\r\n")
-    return queued_id(r)
+    return send_to(inst, rcpt)
 
 
 def got(peer, rcpt, timeout=20):
-    return wait_for(lambda: [m for m in peer.messages if rcpt in m["rcpt"]],
-                    timeout)
+    return peer.got(rcpt, timeout)
 
 
 def status(qid, rcpt, rx, timeout=20):

@@ -12,8 +12,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dnsworld  # noqa: E402
-from moattest import Instance, Tap, queued_id, require_root, send_message, wait_for  # noqa: E402
-from peers import PolicyServer, ScriptedPeer, TestCA  # noqa: E402
+from moattest import Instance, Tap, require_root  # noqa: E402
+from peers import PolicyServer, ScriptedPeer, TestCA, send_to  # noqa: E402
 
 require_root()
 dnsworld.enter_netns()
@@ -63,14 +63,11 @@ inst.start()
 
 
 def send(rcpt):
-    r = send_message(inst.port, "alice@client.example", [rcpt],
-                     b"Subject: sts\r\n\r\nstrict transport\r\n")
-    return queued_id(r)
+    return send_to(inst, rcpt)
 
 
 def got(peer, rcpt, timeout=20):
-    return wait_for(lambda: [m for m in peer.messages if rcpt in m["rcpt"]],
-                    timeout)
+    return peer.got(rcpt, timeout)
 
 
 qid = send("a@good.sts.test")

@@ -76,8 +76,7 @@ def send(rcpts):
 
 
 def got(peer, rcpt, timeout=20):
-    return wait_for(lambda: [m for m in peer.messages if rcpt in m["rcpt"]],
-                    timeout)
+    return peer.got(rcpt, timeout)
 
 
 # --- the relayhost: STARTTLS, then AUTH PLAIN -------------------------------

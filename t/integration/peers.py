@@ -43,7 +43,7 @@ import tempfile
 import threading
 import time
 
-from moattest import TOP, Instance, wait_for
+from moattest import TOP, Instance, queued_id, send_message, wait_for
 
 SINK = os.path.join(TOP, "build", "postfix", "usr", "sbin", "smtp-sink")
 SINK_LIBS = os.path.join(TOP, "build", "postfix", "usr", "lib", "postfix")
@@ -196,6 +196,22 @@ def server_context(certkey):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(certkey[0], certkey[1])
     return ctx
+
+
+def _serve(server):
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
+def _shut(server):
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
+def send_to(inst, rcpt, body=b"Subject: test\r\n\r\nhello\r\n",
+            sender="alice@client.example"):
+    """One message for rcpt into inst over SMTP; its queue ID, or None."""
+    return queued_id(send_message(inst.port, sender, [rcpt], body))
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -447,18 +463,21 @@ class ScriptedPeer:
         with self.lock:
             setattr(self, attr, getattr(self, attr) + 1)
 
+    def got(self, rcpt, timeout=20):
+        """The transactions that delivered to rcpt, once there is one or
+        timeout seconds passed (an empty list)."""
+        return wait_for(lambda: [m for m in self.messages
+                                 if rcpt in m["rcpt"]], timeout) or []
+
     def start(self):
         self.server = _Server((self.addr, self.port), _Handler)
         self.server.peer = self
-        th = threading.Thread(target=self.server.serve_forever, daemon=True)
-        th.start()
+        _serve(self.server)
         return self
 
     def stop(self):
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        _shut(self.server)
+        self.server = None
 
 
 class _PolicyHandler(http.server.BaseHTTPRequestHandler):
@@ -510,14 +529,12 @@ class PolicyServer:
         self.server.owner = self
         self.server.socket = server_context(self.certkey).wrap_socket(
             self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        _serve(self.server)
         return self
 
     def stop(self):
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        _shut(self.server)
+        self.server = None
 
 
 def maildir_of(user):

@@ -504,11 +504,22 @@ test_starttls(void)
 	close_script(&s);
 }
 
+/* A session over TLS that has credentials, its wire emptied. */
+static void
+auth_session(struct script *s)
+{
+	const char *const tls[] = {CAPS_TLS, "220 go\r\n", NULL};
+
+	tls_session(s, SMTP_TLS_MUST, "u@example.net");
+	feed(s, tls);
+	smtp_engine_tls_done(&s->e, 1, NULL, NULL);
+	buf_reset(&s->wire);
+}
+
 static void
 test_auth(void)
 {
 	struct script s;
-	const char *const tls[] = {CAPS_TLS, "220 go\r\n", NULL};
 	const char *const plain_ok[] = {CAPS_AUTH, "235 2.7.0 ok\r\n", NULL};
 	const char *const login[] = {
 	    "250-x\r\n250 AUTH=LOGIN\r\n", "334 VXNlcm5hbWU6\r\n",
@@ -517,10 +528,7 @@ test_auth(void)
 	    CAPS_AUTH, "535 5.7.8 Error: authentication failed\r\n", NULL};
 	const char *const cram[] = {"250-x\r\n250 AUTH CRAM-MD5\r\n", NULL};
 
-	tls_session(&s, SMTP_TLS_MUST, "u@example.net");
-	feed(&s, tls);
-	smtp_engine_tls_done(&s.e, 1, NULL, NULL);
-	buf_reset(&s.wire);
+	auth_session(&s);
 	feed(&s, plain_ok);
 	is_str(buf_cstr(&s.wire),
 	       "EHLO client.example\r\n|AUTH PLAIN AHVAZXhhbXBsZS5uZXQAcGE6c3M="
@@ -529,10 +537,7 @@ test_auth(void)
 	is_int(s.e.want, SMTP_WANT_READY, "235: ready");
 	close_script(&s);
 
-	tls_session(&s, SMTP_TLS_MUST, "u@example.net");
-	feed(&s, tls);
-	smtp_engine_tls_done(&s.e, 1, NULL, NULL);
-	buf_reset(&s.wire);
+	auth_session(&s);
 	feed(&s, login);
 	is_str(buf_cstr(&s.wire),
 	       "EHLO client.example\r\n|AUTH LOGIN\r\n|dUBleGFtcGxlLm5ldA==\r\n"
@@ -541,9 +546,7 @@ test_auth(void)
 	is_int(s.e.want, SMTP_WANT_READY, "235: ready");
 	close_script(&s);
 
-	tls_session(&s, SMTP_TLS_MUST, "u@example.net");
-	feed(&s, tls);
-	smtp_engine_tls_done(&s.e, 1, NULL, NULL);
+	auth_session(&s);
 	feed(&s, refused);
 	is_int(s.e.want, SMTP_WANT_BROKEN, "535 breaks the session");
 	is_str(s.e.fail_text,
@@ -565,9 +568,7 @@ test_auth(void)
 	       "saying why");
 	close_script(&s);
 
-	tls_session(&s, SMTP_TLS_MUST, "u@example.net");
-	feed(&s, tls);
-	smtp_engine_tls_done(&s.e, 1, NULL, NULL);
+	auth_session(&s);
 	feed(&s, cram);
 	is_str(s.e.fail_text,
 	       "SASL authentication failed: host " PEER " offers no mechanism "
@@ -575,9 +576,7 @@ test_auth(void)
 	       "no common mechanism: broken, nothing sent");
 	close_script(&s);
 
-	tls_session(&s, SMTP_TLS_MUST, "u@example.net");
-	feed(&s, tls);
-	smtp_engine_tls_done(&s.e, 1, NULL, NULL);
+	auth_session(&s);
 	feed(&s, (const char *const[]){CAPS_NONE, NULL});
 	is_int(s.e.want, SMTP_WANT_READY,
 	       "a server that offers no AUTH is used without it");
