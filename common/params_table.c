@@ -205,6 +205,22 @@ const struct param_def param_table[] = {
 	 "next hops tried when a destination's own addresses all fail"},
 	{"smtp_require_8bitmime", PARAM_BOOL, "no", 0, 0,
 	 "bounce 8-bit content to servers that do not offer 8BITMIME"},
+
+	/* remote: TLS, DANE, MTA-STS and AUTH. */
+	{"smtp_tls_security_level", PARAM_STR, "may", 0, 0,
+	 "outbound TLS: none, may, encrypt, dane, dane-only, verify, secure"},
+	{"smtp_tls_policy_maps", PARAM_PATH, "", 0, 0,
+	 "the TLS policy table source (a level per next hop); empty: none"},
+	{"smtp_tls_cafile", PARAM_PATH, "", 0, 0,
+	 "CA certificates for verify, secure and MTA-STS; empty: the system's"},
+	{"smtp_starttls_timeout", PARAM_TIME, "300s", 1, 3600,
+	 "time for the TLS handshake after STARTTLS"},
+	{"smtp_mta_sts_enable", PARAM_BOOL, "yes", 0, 0,
+	 "apply the MTA-STS policies of recipient domains (RFC 8461)"},
+	{"smtp_mta_sts_timeout", PARAM_TIME, "30s", 1, 300,
+	 "time to fetch one MTA-STS policy over HTTPS"},
+	{"smtp_sasl_password_maps", PARAM_PATH, "", 0, 0,
+	 "AUTH credentials per server or next hop (root's alone); empty: none"},
 };
 
 const size_t param_count = sizeof(param_table) / sizeof(param_table[0]);

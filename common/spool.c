@@ -5,7 +5,7 @@
  * it: 01730); corrupt/ lets group moat-pickup move bad maildrop files in.
  * maps/ is rcptmap's, setgid group moat-smtpd: the recipients map it
  * writes there (0640) takes that group, so smtpd can read it and no one
- * else can.
+ * else can.  mta-sts/ is remote's cache of MTA-STS policies, its alone.
  */
 #include "spool.h"
 
@@ -22,6 +22,7 @@ const struct spool_entry spool_layout[] = {
 	{SPOOL_PID, "root", "root", 0755},
 	{SPOOL_STATE, "root", "root", 0700},
 	{SPOOL_MAPS, "moat-rcptmap", "moat-smtpd", 02750},
+	{SPOOL_MTA_STS, "moat-remote", "moat-remote", 0700},
 };
 
 const size_t spool_layout_count = sizeof(spool_layout) / sizeof(spool_layout[0]);

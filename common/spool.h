@@ -21,6 +21,7 @@
 #define SPOOL_PID "pid"			/* master.pid */
 #define SPOOL_STATE "state"		/* local's delivery journal (root) */
 #define SPOOL_MAPS "maps"		/* maps daemons keep: rcptmap's */
+#define SPOOL_MTA_STS "mta-sts"		/* remote's MTA-STS policy cache */
 /* The local recipients, as map_open takes it (the file adds .lmdb). */
 #define SPOOL_RECIPIENTS_MAP SPOOL_MAPS "/recipients"
 /* The services' last failures: the master writes it, moat status reads. */

@@ -14,15 +14,19 @@
  *
  * Security stance: user moat-remote, chrooted in queue_directory,
  * sandbox SANDBOX_REMOTE, peers: qmgr only.  Before the drop it opens
- * libunbound (the resolvers and the DNSSEC trust anchor); its resolver
- * thread starts at the first lookup, inside the sandbox.  Hostile input:
- * every byte from remote SMTP servers (remote_reply.c parses replies
- * strictly and bounded), DNS answers (decoded by libunbound, checked by
- * dns_rdata.c), and qmgr's requests (validated field by field).  A
- * malformed request ends the conversation and is logged; qmgr then
- * defers.
- * XXX TLS (remote_engine.c, remote_io.c) plugs in later; its context is
- * opened in pre_drop then.
+ * libunbound (the resolvers and the DNSSEC trust anchor), OpenSSL (its
+ * configuration and the CA certificates: the chroot has no /etc/ssl),
+ * smtp_tls_policy_maps and smtp_sasl_password_maps (root's alone: it
+ * holds passwords); the resolver thread starts at the first lookup,
+ * inside the sandbox.  After the drop it writes only the MTA-STS cache
+ * (spool/mta-sts, its own).  A rebuilt map makes it finish the current
+ * connection from qmgr and exit, to be restarted with the new one.
+ * Hostile input: every byte from remote SMTP servers (remote_reply.c
+ * parses replies strictly and bounded; OpenSSL the handshakes), DNS
+ * answers (decoded by libunbound, checked by dns_rdata.c), MTA-STS
+ * policy servers and records (remote_mta_sts.c), and qmgr's requests
+ * (validated field by field).  A malformed request ends the conversation
+ * and is logged; qmgr then defers.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,7 +35,7 @@
 #include "ipc_proto.h"
 #include "log.h"
 #include "params.h"
-#include "remote.h"
+#include "remote_tls.h"
 #include "server.h"
 
 /* Security stance: enforced by the skeleton (server.h). */
@@ -93,6 +97,21 @@ remote_deliver(int client, struct remote_req *q)
 	}
 }
 
+/* A rebuilt map: finish this connection, then exit for a fresh process. */
+static void
+remote_check_maps(void)
+{
+	if (server_stopping())
+		return;
+	if (remote_sasl_changed())
+		log_info("smtp_sasl_password_maps was rebuilt: restarting");
+	else if (remote_tls_plan_changed())
+		log_info("smtp_tls_policy_maps was rebuilt: restarting");
+	else
+		return;
+	server_wind_down();
+}
+
 /* One qmgr connection: requests until it closes it or we stop. */
 static void
 remote_serve(int client)
@@ -117,9 +136,11 @@ remote_serve(int client)
 			break;
 		}
 		q.msg.client_fd = client;
+		q.msg.queue_id = q.queue_id;
 		remote_deliver(client, &q);
 		remote_request_free(&q);
 		ipc_frame_reset(&f);
+		remote_check_maps();
 		if (server_stopping())
 			break;
 	}
@@ -136,6 +157,9 @@ remote_pre_drop(int argc, char **argv)
 	(void)argv;
 	if (remote_nexthop_dns_open(&err) != 0)
 		log_fatal("DNS: %s", buf_cstr(&err));
+	if (remote_tls_init(&err) != 0 || remote_tls_plan_open(&err) != 0 ||
+	    remote_sasl_open(&err) != 0)
+		log_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
 }
 
