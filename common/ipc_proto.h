@@ -7,7 +7,8 @@
  * and local's resolver, local_resolver_user; never root), one message per
  * connection:
  *   -> {op=begin, sender, protocol, [client_addr], [client_name], [helo],
- *       [auth_user], [submit_uid], [submit_user]}
+ *       [auth_user], [submit_uid], [submit_user], [smtputf8], [dsn_ret],
+ *       [dsn_envid]}
  *                                         sender "" is the null sender;
  *                                         what the peer is (and so the
  *                                         protocol, and whether
@@ -15,8 +16,16 @@
  *                                         count: from pickup only) comes
  *                                         from its uid, not the frame;
  *                                         smtpd's protocol must be an
- *                                         SMTP one (ESMTP, ESMTPSA, ...)
- *   -> {op=rcpt, addr, [orig]}            once per recipient, at least one
+ *                                         SMTP one (ESMTP, ESMTPSA, ...);
+ *                                         smtputf8=1: SMTPUTF8, and only
+ *                                         then UTF-8 in addresses;
+ *                                         dsn_ret FULL|HDRS, dsn_envid
+ *                                         decoded (RFC 3461)
+ *   -> {op=rcpt, addr, [orig], [dsn_notify], [dsn_orcpt]}
+ *                                         once per recipient, at least one;
+ *                                         dsn_notify "NEVER" or a list of
+ *                                         SUCCESS,FAILURE,DELAY; dsn_orcpt
+ *                                         "type;address", decoded
  *   -> {op=data, chunk}                   content in canonical form: LF line
  *                                         ends, dot-unstuffed; any number
  *   -> {op=end}
