@@ -92,13 +92,16 @@
  *      or "[host]:port" in Postfix's forms; time_*: wall-clock
  *      milliseconds of the arrival, of entering qmgr's active set and of
  *      this hand-off, for the delays= of the log line remote writes.
- *   <- {rcpt_index, status, dsn, text, [diag], [remote_mta], [close]}
+ *   <- {rcpt_index, status, dsn, text, [diag], [remote_mta], [dsn_passed],
+ *       [close]}
  *      one frame per recipient (rcpt_index: its place in the request),
  *      in any order, once it is final.  status: "sent", "defer",
  *      "bounce"; text: for the log and the DSN ("host mx[192.0.2.1] said:
  *      550 5.1.1 ... (in reply to RCPT TO command)"); diag: the remote
  *      reply itself (Diagnostic-Code: smtp; ...); remote_mta: the server's
- *      name (Remote-MTA: dns; ...); close=1: remote ends the connection
+ *      name (Remote-MTA: dns; ...); dsn_passed=1: sent to a server that
+ *      offered DSN, so it took NOTIFY and ORCPT and notifies by itself
+ *      (RFC 3461 "relayed" otherwise); close=1: remote ends the connection
  *      after this request (it is stopping), so qmgr sends no more on it.
  *
  * Connection accounting (socket private/anvil; peer smtpd).  Each smtpd
@@ -203,6 +206,7 @@
 #define IPC_DIAG "diag"
 #define IPC_REMOTE_MTA "remote_mta"
 #define IPC_CLOSE "close"
+#define IPC_DSN_PASSED "dsn_passed"
 
 /* Connection accounting. */
 #define IPC_OP_CONNECT "connect"
