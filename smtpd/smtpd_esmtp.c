@@ -82,7 +82,8 @@ param_xtext(const char *v, size_t len, char *out, size_t size, size_t *outlen)
 	int r = -1;
 
 	if (xtext_decode(v, len, &b) == 0 && b.len < size) {
-		memcpy(out, b.data, b.len);
+		if (b.len > 0) /* an empty buf has no data */
+			memcpy(out, b.data, b.len);
 		out[b.len] = '\0';
 		*outlen = b.len;
 		r = 0;
