@@ -8,13 +8,15 @@ RET=HDRS returns only the headers, RET=FULL the whole message; relayed to
 a server with DSN, NOTIFY, ORCPT, RET and ENVID are passed on and no
 notice comes from here; relayed to one without DSN, a "relayed" notice;
 a delay warning after a short delay_warning_time, once, and none for a
-recipient whose NOTIFY leaves out DELAY."""
+recipient whose NOTIFY leaves out DELAY; sendmail -N, -R and -V ask the
+same for local submissions."""
 import os
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Smtp, Tap, queued_id, require_root, wait_for  # noqa: E402
+from moattest import TOP, Instance, Smtp, Tap, queued_id, require_root, wait_for  # noqa: E402
 from peers import ScriptedPeer, enter_netns, listening  # noqa: E402
 from dsnreport import report, returned  # noqa: E402
 
@@ -160,6 +162,23 @@ t.is_eq((r0.get("Final-Recipient"), r0.get("Action")),
 t.like(r0.get("Remote-MTA"), r"^dns; ", "with Remote-MTA")
 t.ok(not any("NOTIFY=" in c for c in nodsn.commands), "no NOTIFY to that server",
      [c for c in nodsn.commands if c.startswith("RCPT")])
+
+# --- sendmail -N -R -V -------------------------------------------------------
+SENDMAIL = os.path.join(TOP, "build", "bin", "sendmail")
+p = subprocess.run(["setpriv", "--reuid=%d" % snd.uid, "--regid=%d" % snd.gid,
+                    "--init-groups", SENDMAIL, "-C", a.conf, "-N", "success,failure",
+                    "-R", "hdrs", "-V", "local-1", "moatt_dsnr@localhost"],
+                   input=b"Subject: from sendmail\n\nlocal body\n", capture_output=True,
+                   env={"PATH": "/usr/bin:/bin", "HOME": snd.home}, cwd="/", timeout=60)
+t.is_eq((p.returncode, p.stderr), (0, b""), "sendmail -N -R -V takes them")
+msg, per_msg, per_rcpt, ct, ret = one_notice("from sendmail")
+r0 = per_rcpt[0] if per_rcpt else {}
+t.is_eq((per_msg.get("Original-Envelope-Id"), r0.get("Action")), ("local-1", "delivered"),
+        "a local submission's NOTIFY=SUCCESS and ENVID are honoured")
+p = subprocess.run([SENDMAIL, "-C", a.conf, "-N", "always", "x@localhost"], input=b"",
+                   capture_output=True, timeout=60)
+t.ok(p.returncode == 64 and b"-Nalways: expected never" in p.stderr,
+     "sendmail -N with a bad value is a usage error", p.stderr)
 
 # --- a delay warning -----------------------------------------------------------
 q7 = send([("slow@dsn.example", "")], "slow one", " ENVID=slow-1")
