@@ -199,6 +199,11 @@ t.ok(wait_for(lambda: len([ln for ln in a.log().splitlines()
      "the message is retried after the warning")
 t.is_eq(len(notices("slow one")), 1, "and warned about once only")
 t.is_eq(notices("slow without delay"), [], "no warning for NOTIFY=FAILURE")
+show = a.moat("queue", "show", q7).stdout
+t.ok("envid: slow-1\n" in show and "delay_warning: sent\n" in show,
+     "moat queue show: ENVID, and the warning recorded in the queue file", show[:600])
+show = a.moat("queue", "show", q8).stdout
+t.ok("notify: FAILURE\n" in show, "moat queue show: a recipient's NOTIFY", show[:600])
 
 withdsn.stop()
 nodsn.stop()
