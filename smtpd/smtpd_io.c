@@ -446,14 +446,35 @@ conn_linger(struct smtpd_conn *c)
 	event_set(c->fd, EVENT_READ, conn_on_client, c);
 }
 
+/*
+ * Replies wait while more of a pipelined batch is already there to be
+ * read, or while cleanup decides the message that ends it: they then
+ * leave together (RFC 2920), not as small writes one after another, which
+ * Nagle's algorithm holds back behind the client's delayed ACK (40 ms a
+ * message for a run of BDAT chunks, whose replies came before the last).
+ */
+static int
+conn_batch_pending(struct smtpd_conn *c)
+{
+	char peek;
+
+	if (c->mode == MODE_WAIT_CLEANUP)
+		return c->out.len < OUT_HIGH;
+	return !c->closing && !c->paused && c->out.len < OUT_HIGH &&
+	       c->in.len <= c->cfg->command_line_limit + 1 &&
+	       recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 /* After any event: process, write, then watch what we need next. */
 static void
 conn_after(struct smtpd_conn *c)
 {
 	unsigned want = 0;
+	int batch;
 
 	conn_process(c);
-	if (conn_flush(c) != 0) {
+	batch = c->out.len > 0 && conn_batch_pending(c);
+	if (!batch && conn_flush(c) != 0) {
 		conn_lost(c);
 		return;
 	}
@@ -465,7 +486,7 @@ conn_after(struct smtpd_conn *c)
 	    c->out.len < OUT_HIGH &&
 	    c->in.len <= c->cfg->command_line_limit + 1)
 		want |= EVENT_READ;
-	if (c->out.len > 0)
+	if (c->out.len > 0 && !batch)
 		want |= EVENT_WRITE;
 	event_set(c->fd, want, conn_on_client, c);
 }
