@@ -140,13 +140,34 @@ env_apply_origin(struct cleanup_envelope *env, enum cleanup_origin origin,
 	return 0;
 }
 
+/*
+ * An optional DSN attribute that dsn.c's rule ok must pass, copied into
+ * out (which holds the rule's largest value and a NUL); "" when absent.
+ */
+static int
+env_dsn_str(const struct ipc_frame *f, const char *name,
+	    int (*ok)(const char *, size_t), char *out, const char **why)
+{
+	const struct ipc_attr *a = ipc_get(f, name);
+
+	out[0] = '\0';
+	if (a == NULL)
+		return 0;
+	if (!ok(a->value, a->value_len)) {
+		*why = name;
+		return -1;
+	}
+	memcpy(out, a->value, a->value_len);
+	out[a->value_len] = '\0';
+	return 0;
+}
+
 /* SMTPUTF8, RET and ENVID of op=begin. */
 static int
 env_esmtp(const struct ipc_frame *f, struct cleanup_envelope *env,
 	  const char **why)
 {
 	const struct ipc_attr *ret = ipc_get(f, IPC_DSN_RET);
-	const struct ipc_attr *envid = ipc_get(f, IPC_DSN_ENVID);
 
 	env->smtputf8 = ipc_get(f, IPC_SMTPUTF8) != NULL;
 	if (ret != NULL && (env->dsn_ret = dsn_ret_parse(
@@ -154,15 +175,7 @@ env_esmtp(const struct ipc_frame *f, struct cleanup_envelope *env,
 		*why = "bad dsn_ret";
 		return -1;
 	}
-	if (envid != NULL) {
-		if (!dsn_envid_ok(envid->value, envid->value_len)) {
-			*why = "bad dsn_envid";
-			return -1;
-		}
-		memcpy(env->dsn_envid, envid->value, envid->value_len);
-		env->dsn_envid[envid->value_len] = '\0';
-	}
-	return 0;
+	return env_dsn_str(f, IPC_DSN_ENVID, dsn_envid_ok, env->dsn_envid, why);
 }
 
 static int
@@ -224,22 +237,14 @@ env_rcpt_dsn(const struct ipc_frame *f, struct cleanup_rcpt *rcpt,
 	     const char **why)
 {
 	const struct ipc_attr *notify = ipc_get(f, IPC_DSN_NOTIFY);
-	const struct ipc_attr *orcpt = ipc_get(f, IPC_DSN_ORCPT);
 
 	if (notify != NULL && dsn_notify_parse(notify->value, notify->value_len,
 					       &rcpt->dsn_notify) != 0) {
 		*why = "bad dsn_notify";
 		return -1;
 	}
-	if (orcpt != NULL) {
-		if (!dsn_orcpt_ok(orcpt->value, orcpt->value_len)) {
-			*why = "bad dsn_orcpt";
-			return -1;
-		}
-		memcpy(rcpt->dsn_orcpt, orcpt->value, orcpt->value_len);
-		rcpt->dsn_orcpt[orcpt->value_len] = '\0';
-	}
-	return 0;
+	return env_dsn_str(f, IPC_DSN_ORCPT, dsn_orcpt_ok, rcpt->dsn_orcpt,
+			   why);
 }
 
 enum cleanup_frame_result

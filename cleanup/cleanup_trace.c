@@ -38,25 +38,10 @@ enum trace_kind {
 static void
 trace_append(struct buf *out, const char *s, size_t max, enum trace_kind kind)
 {
-	size_t i = 0, n, len = s != NULL ? strnlen(s, max) : 0;
-	unsigned char c;
+	size_t len = s != NULL ? strnlen(s, max) : 0;
 
-	while (i < len) {
-		c = (unsigned char)s[i];
-		n = kind == TRACE_UTF8 && c >= 0x80
-			? utf8_seq_len((const unsigned char *)s + i, len - i)
-			: 0;
-		if (n > 1 && utf8_text_ok(s + i, n)) {
-			buf_append(out, s + i, n);
-			i += n;
-			continue;
-		}
-		if (c < 32 || c >= 127 ||
-		    (kind == TRACE_WORD && (c == ' ' || c == '(' || c == ')')))
-			c = '?';
-		buf_append_char(out, (char)c);
-		i++;
-	}
+	utf8_clean(out, s, len, kind == TRACE_UTF8,
+		   kind == TRACE_WORD ? " ()" : "");
 	if (len == 0 && kind == TRACE_WORD)
 		buf_append_str(out, "unknown");
 }

@@ -443,15 +443,15 @@ queue_file_read(int fd, struct queue_env *env, struct buf *err)
 	return r;
 }
 
-int
-queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status)
+/* Overwrite the byte at off (ok: the value is allowed) and fsync. */
+static int
+qf_set_byte(int fd, off_t off, char value, int ok)
 {
-	if (status != QRCPT_TODO && status != QRCPT_DONE &&
-	    status != QRCPT_BOUNCED) {
+	if (!ok || off < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (pwrite(fd, &status, 1, rcpt->status_offset) != 1) {
+	if (pwrite(fd, &value, 1, off) != 1) {
 		if (errno == 0)
 			errno = EIO;
 		return -1;
@@ -460,17 +460,16 @@ queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status)
 }
 
 int
+queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status)
+{
+	return qf_set_byte(fd, rcpt->status_offset, status,
+			   status == QRCPT_TODO || status == QRCPT_DONE ||
+			       status == QRCPT_BOUNCED);
+}
+
+int
 queue_file_set_warn(int fd, const struct queue_env *env, char status)
 {
-	if (env->warn_offset < 0 ||
-	    (status != QWARN_DUE && status != QWARN_SENT)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (pwrite(fd, &status, 1, env->warn_offset) != 1) {
-		if (errno == 0)
-			errno = EIO;
-		return -1;
-	}
-	return fdatasync(fd);
+	return qf_set_byte(fd, env->warn_offset, status,
+			   status == QWARN_DUE || status == QWARN_SENT);
 }

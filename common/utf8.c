@@ -3,6 +3,8 @@
  * its code point checked against the shortest form, so no two byte
  * strings pass for one character.  Pure; runs in every program.
  */
+#include <string.h>
+
 #include "utf8.h"
 
 size_t
@@ -65,4 +67,29 @@ utf8_has_8bit(const char *s, size_t len)
 		if ((unsigned char)s[i] >= 0x80)
 			return 1;
 	return 0;
+}
+
+void
+utf8_clean(struct buf *out, const char *s, size_t len, int keep_utf8,
+	   const char *also)
+{
+	size_t i = 0, n;
+	unsigned char c;
+
+	while (i < len) {
+		c = (unsigned char)s[i];
+		n = keep_utf8 && c >= 0x80
+			? utf8_seq_len((const unsigned char *)s + i, len - i)
+			: 0;
+		if (n > 1 && utf8_text_ok(s + i, n)) {
+			buf_append(out, s + i, n);
+			i += n;
+			continue;
+		}
+		if (c < 0x20 || c >= 0x7f ||
+		    (c != 0 && strchr(also, c) != NULL))
+			c = '?';
+		buf_append_char(out, (char)c);
+		i++;
+	}
 }

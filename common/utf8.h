@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 /*
  * The length (1 to 4) of the valid UTF-8 sequence at s, which has len
  * bytes, or 0 when it is not one.  An ASCII byte counts as 1, whatever
@@ -25,5 +27,14 @@ int utf8_text_ok(const char *s, size_t len);
 
 /* 1 when some byte of s[0..len) is 0x80 or above. */
 int utf8_has_8bit(const char *s, size_t len);
+
+/*
+ * Append s[0..len) to out, each byte outside printable ASCII, and each
+ * byte of also, as '?'; with keep_utf8 a valid UTF-8 character that is
+ * no control stays as it is.  For text that goes into a header or a
+ * report.
+ */
+void utf8_clean(struct buf *out, const char *s, size_t len, int keep_utf8,
+		const char *also);
 
 #endif

@@ -34,21 +34,23 @@ one_by_one(const char *p, size_t len, int mail, struct smtpd_params *acc)
 	struct smtpd_param_fault f;
 	struct smtpd_params one;
 	enum smtpd_param_error e, first = SMTPD_PARAM_OK;
+	const char *end = p + len, *sp;
 	char word[1100];
-	size_t i = 0, start;
+	size_t n;
 
 	memset(acc, 0, sizeof(*acc));
-	while (i < len) {
-		while (i < len && p[i] == ' ')
-			i++;
-		start = i;
-		while (i < len && p[i] != ' ')
-			i++;
-		if (i == start || i - start + 1 >= sizeof(word))
+	for (; p < end; p = sp + 1) {
+		sp = memchr(p, ' ', (size_t)(end - p));
+		if (sp == NULL)
+			sp = end;
+		n = (size_t)(sp - p);
+		if (n == 0)
+			continue; /* one blank of a run */
+		if (n + 1 >= sizeof(word))
 			break;
 		word[0] = ' ';
-		memcpy(word + 1, p + start, i - start);
-		e = smtpd_params_parse(word, i - start + 1, mail, &one, &f);
+		memcpy(word + 1, p, n);
+		e = smtpd_params_parse(word, n + 1, mail, &one, &f);
 		if (e != SMTPD_PARAM_OK) {
 			if (first == SMTPD_PARAM_OK)
 				first = e;

@@ -86,22 +86,6 @@ drain(struct conn *c, enum smtpd_action act)
 		c->closed = 1;
 }
 
-static int
-reader_reject(const struct smtp_data *d)
-{
-	switch (d->error) {
-	case SMTP_DATA_BARE_EOL:
-		return SMTPD_R_BARE_EOL;
-	case SMTP_DATA_LINE_TOO_LONG:
-		return SMTPD_R_DATA_LINE_TOO_LONG;
-	case SMTP_DATA_TOO_BIG:
-		return SMTPD_R_DATA_TOO_BIG;
-	case SMTP_DATA_OK:
-		break;
-	}
-	return -1;
-}
-
 static void
 end_message(struct conn *c, int reject_id)
 {
@@ -125,11 +109,12 @@ end_chunk(struct conn *c)
 	buf_append(&c->out, ">", 1);
 	buf_reset(&c->content);
 	if (!c->s.ext.chunk_last) {
-		drain(c, smtpd_session_bdat_chunk(&c->s, reader_reject(&c->d)));
+		drain(c, smtpd_session_bdat_chunk(
+			     &c->s, smtpd_data_reject_id(c->d.error)));
 		return;
 	}
 	smtp_data_end_chunked(&c->d);
-	end_message(c, reader_reject(&c->d));
+	end_message(c, smtpd_data_reject_id(c->d.error));
 }
 
 static void

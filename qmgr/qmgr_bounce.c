@@ -26,22 +26,7 @@
 static void
 qmgr_bounce_clean_utf8(struct buf *out, const char *s, size_t max, int utf8)
 {
-	size_t i = 0, n, len = strnlen(s, max);
-	unsigned char c;
-
-	while (i < len) {
-		c = (unsigned char)s[i];
-		n = utf8 && c >= 0x80
-			? utf8_seq_len((const unsigned char *)s + i, len - i)
-			: 0;
-		if (n > 1 && utf8_text_ok(s + i, n)) {
-			buf_append(out, s + i, n);
-			i += n;
-			continue;
-		}
-		buf_append_char(out, c < 0x20 || c >= 0x7f ? '?' : (char)c);
-		i++;
-	}
+	utf8_clean(out, s, strnlen(s, max), utf8, "");
 }
 
 static void

@@ -118,6 +118,22 @@ smtpd_session_bdat_chunk(struct smtpd_session *s, int reject_id)
 	return smtpd_session_reply(s, SMTPD_R_BDAT_OK, num);
 }
 
+int
+smtpd_data_reject_id(enum smtp_data_error e)
+{
+	switch (e) {
+	case SMTP_DATA_BARE_EOL:
+		return SMTPD_R_BARE_EOL;
+	case SMTP_DATA_LINE_TOO_LONG:
+		return SMTPD_R_DATA_LINE_TOO_LONG;
+	case SMTP_DATA_TOO_BIG:
+		return SMTPD_R_DATA_TOO_BIG;
+	case SMTP_DATA_OK:
+		break;
+	}
+	return -1;
+}
+
 void
 smtpd_chunk_start(struct smtpd_chunk *c, const struct smtpd_session *s)
 {

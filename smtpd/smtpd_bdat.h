@@ -31,6 +31,9 @@ enum smtpd_action smtpd_session_bdat_started(struct smtpd_session *s, int ok);
 enum smtpd_action smtpd_session_bdat_chunk(struct smtpd_session *s,
 					   int reject_id);
 
+/* The reply that refuses a message for e (of DATA or BDAT), or -1. */
+int smtpd_data_reject_id(enum smtp_data_error e);
+
 /* The bytes of one chunk still to come. */
 struct smtpd_chunk {
 	size_t left;

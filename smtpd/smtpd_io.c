@@ -242,22 +242,6 @@ conn_on_cleanup(int fd, unsigned events, void *ctx)
 	conn_after(c);
 }
 
-static int
-data_reject_id(enum smtp_data_error e)
-{
-	switch (e) {
-	case SMTP_DATA_BARE_EOL:
-		return SMTPD_R_BARE_EOL;
-	case SMTP_DATA_LINE_TOO_LONG:
-		return SMTPD_R_DATA_LINE_TOO_LONG;
-	case SMTP_DATA_TOO_BIG:
-		return SMTPD_R_DATA_TOO_BIG;
-	case SMTP_DATA_OK:
-		break;
-	}
-	return -1;
-}
-
 /* The end of DATA: abort, or send op=end and wait for cleanup. */
 static void
 conn_end_data(struct smtpd_conn *c)
@@ -266,7 +250,7 @@ conn_end_data(struct smtpd_conn *c)
 
 	if (c->data.error != SMTP_DATA_OK) {
 		smtpd_cleanup_close(&c->cleanup); /* nothing is queued */
-		r.reject_id = data_reject_id(c->data.error);
+		r.reject_id = smtpd_data_reject_id(c->data.error);
 		conn_finish_data(c, &r);
 		return;
 	}
@@ -316,7 +300,7 @@ conn_end_chunk(struct smtpd_conn *c)
 	}
 	if (c->chunk.store)
 		conn_emit(c, smtpd_session_bdat_chunk(
-				 s, data_reject_id(c->data.error)));
+				 s, smtpd_data_reject_id(c->data.error)));
 	conn_drop_orphan(c);
 	conn_arm_timer(c);
 }

@@ -10,7 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Smtp, Tap, queued_id, require_root, wait_for  # noqa: E402
+from moattest import Instance, Smtp, Tap, require_root, smtp_session, wait_for  # noqa: E402
 
 require_root()
 t = Tap()
@@ -23,10 +23,7 @@ RCPT = "moatt_bdat@localhost"
 
 
 def session():
-    c = Smtp(inst.port)
-    c.reply()
-    r = c.cmd("EHLO client.example")
-    return c, r
+    return smtp_session(inst.port)
 
 
 def canonical(b):

@@ -10,7 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Smtp, Tap, require_root, wait_for  # noqa: E402
+from moattest import Instance, Tap, require_root, send_message, smtp_session, wait_for  # noqa: E402
 from peers import PeerInstance, ScriptedPeer, enter_netns, listening  # noqa: E402
 from dsnreport import report  # noqa: E402
 
@@ -46,29 +46,12 @@ SENDER = "moatt_u8s@localhost"
 
 
 def session():
-    c = Smtp(a.port)
-    c.reply()
-    ehlo = c.cmd("EHLO client.example")
-    return c, ehlo
+    return smtp_session(a.port)
 
 
-def send8(sender, rcpts, data, smtputf8=True):
-    """One transaction with raw UTF-8 bytes; the final reply."""
-    c, _ = session()
-    try:
-        r = c.cmd("MAIL FROM:<%s>%s" % (sender, " SMTPUTF8" if smtputf8 else ""))
-        if not r.startswith("250"):
-            return r
-        for rc in rcpts:
-            r = c.cmd("RCPT TO:<%s>" % rc)
-            if not r.startswith("250"):
-                return r
-        if not c.cmd("DATA").startswith("354"):
-            return "no 354"
-        c.send(data + b".\r\n")
-        return c.reply()
-    finally:
-        c.close()
+def send8(sender, rcpts, data):
+    """An SMTPUTF8 transaction; the final reply."""
+    return send_message(a.port, sender, rcpts, data, mail_params=" SMTPUTF8")
 
 
 def message(to, subject):

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import TOP, Instance, Smtp, Tap, queued_id, require_root, wait_for  # noqa: E402
+from moattest import TOP, Instance, Tap, queued_id, require_root, smtp_session, wait_for  # noqa: E402
 from peers import ScriptedPeer, enter_netns, listening  # noqa: E402
 from dsnreport import report, returned  # noqa: E402
 
@@ -51,9 +51,7 @@ SENDER = "moatt_dsns@localhost"
 
 def send(rcpts, subject, mail_params="", body=b"the secret body\r\n"):
     """rcpts: [(address, RCPT parameters)]; the queue ID."""
-    c = Smtp(a.port)
-    c.reply()
-    c.cmd("EHLO client.example")
+    c, _ = smtp_session(a.port)
     r = c.cmd("MAIL FROM:<%s>%s" % (SENDER, mail_params))
     assert r.startswith("250"), r
     for addr, params in rcpts:
@@ -87,10 +85,9 @@ def one_notice(subject_part, timeout=30):
 
 
 # --- NOTIFY=SUCCESS to a local user ------------------------------------------
-ehlo = Smtp(a.port)
-ehlo.reply()
-t.like(ehlo.cmd("EHLO client.example"), r"(?m)^250-DSN$", "EHLO offers DSN")
-ehlo.close()
+c, ehlo = smtp_session(a.port)
+t.like(ehlo, r"(?m)^250-DSN$", "EHLO offers DSN")
+c.close()
 q1 = send([("moatt_dsnr@localhost", " NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Orig+2Bone@example.org")],
           "success local", " RET=HDRS ENVID=QQ+2B314159")
 msg, per_msg, per_rcpt, ct, ret = one_notice("success local")

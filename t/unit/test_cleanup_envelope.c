@@ -45,7 +45,8 @@ begin(struct cleanup_envelope *env, const char **why)
 }
 
 static enum cleanup_frame_result
-rcpt(int is_local, struct cleanup_rcpt *out, const char **why)
+rcpt_in(const struct cleanup_envelope *env, struct cleanup_rcpt *out,
+	const char **why)
 {
 	struct ipc_frame g;
 	enum cleanup_frame_result r;
@@ -53,11 +54,20 @@ rcpt(int is_local, struct cleanup_rcpt *out, const char **why)
 	ipc_frame_init(&g);
 	if (ipc_parse(f.raw.data, f.raw.len, &g, why) < 0)
 		return CLEANUP_FRAME_MALFORMED;
-	r = cleanup_rcpt_parse(&g,
-			       &(struct cleanup_envelope){.is_local = is_local},
-			       "origin.example", out, why);
+	r = cleanup_rcpt_parse(&g, env, "origin.example", out, why);
 	ipc_frame_free(&g);
 	return r;
+}
+
+/* A recipient of a local submission (is_local) or of an SMTP one. */
+static enum cleanup_frame_result
+rcpt(int is_local, struct cleanup_rcpt *out, const char **why)
+{
+	struct cleanup_envelope env;
+
+	memset(&env, 0, sizeof(env));
+	env.is_local = is_local;
+	return rcpt_in(&env, out, why);
 }
 
 static void
@@ -224,21 +234,6 @@ test_rcpt(void)
 	ipc_put_str(&f, IPC_ADDR, "x@y.example");
 	is_int(rcpt(0, &r, &why), CLEANUP_FRAME_MALFORMED,
 	       "op=data is no rcpt");
-}
-
-static enum cleanup_frame_result
-rcpt_in(const struct cleanup_envelope *env, struct cleanup_rcpt *out,
-	const char **why)
-{
-	struct ipc_frame g;
-	enum cleanup_frame_result r;
-
-	ipc_frame_init(&g);
-	if (ipc_parse(f.raw.data, f.raw.len, &g, why) < 0)
-		return CLEANUP_FRAME_MALFORMED;
-	r = cleanup_rcpt_parse(&g, env, "origin.example", out, why);
-	ipc_frame_free(&g);
-	return r;
 }
 
 static void

@@ -81,12 +81,37 @@ parse(const char *p, int mail, struct smtpd_params *out)
 	return smtpd_params_parse(p, strlen(p), mail, out, &f);
 }
 
+/* Parameters refused, each with the parser's verdict. */
+static const struct {
+	const char *text;
+	int mail;
+	enum smtpd_param_error want;
+	const char *name;
+} refused[] = {
+    {" NOTIFY=NEVER", 1, SMTPD_PARAM_UNKNOWN, "NOTIFY is not MAIL's"},
+    {" RET=FULL", 0, SMTPD_PARAM_UNKNOWN, "RET is not RCPT's"},
+    {" RET=ALL", 1, SMTPD_PARAM_BAD_VALUE, "RET=ALL"},
+    {" RET", 1, SMTPD_PARAM_BAD_VALUE, "RET without ="},
+    {" SMTPUTF8=yes", 1, SMTPD_PARAM_BAD_VALUE, "SMTPUTF8 takes no value"},
+    {" ENVID=a+0Ab", 1, SMTPD_PARAM_BAD_VALUE,
+     "ENVID decoding to a control refused"},
+    {" ENVID=a+", 1, SMTPD_PARAM_BAD_VALUE, "bad xtext refused"},
+    {" ORCPT=a@b", 0, SMTPD_PARAM_BAD_VALUE, "ORCPT without a type"},
+    {" ORCPT=rfc822;a+0Db", 0, SMTPD_PARAM_BAD_VALUE,
+     "ORCPT decoding to CR refused"},
+    {" NOTIFY=NEVER,DELAY", 0, SMTPD_PARAM_BAD_VALUE, "NEVER with DELAY"},
+    {" RET=FULL RET=HDRS", 1, SMTPD_PARAM_DUPLICATE, "RET twice"},
+    {" BODY=BINARYMIME", 1, SMTPD_PARAM_UNKNOWN, "BINARYMIME is not offered"},
+    {" SIZE=1x", 1, SMTPD_PARAM_BAD_SIZE, "SIZE must be a number"},
+};
+
 static void
 test_params(void)
 {
 	struct smtpd_params p;
 	struct smtpd_param_fault f;
 	const char *s;
+	size_t i;
 
 	is_int(parse("", 1, &p), SMTPD_PARAM_OK, "no parameters");
 	is_int(parse(" SIZE=100 BODY=8BITMIME SMTPUTF8 RET=hdrs "
@@ -102,28 +127,9 @@ test_params(void)
 	       SMTPD_PARAM_OK, "every RCPT parameter");
 	is_int(p.notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY, "NOTIFY");
 	is_str(p.orcpt, "rfc822;a+b@example.com", "ORCPT type kept, decoded");
-	is_int(parse(" NOTIFY=NEVER", 1, &p), SMTPD_PARAM_UNKNOWN,
-	       "NOTIFY is not MAIL's");
-	is_int(parse(" RET=FULL", 0, &p), SMTPD_PARAM_UNKNOWN,
-	       "RET is not RCPT's");
-	is_int(parse(" RET=ALL", 1, &p), SMTPD_PARAM_BAD_VALUE, "RET=ALL");
-	is_int(parse(" RET", 1, &p), SMTPD_PARAM_BAD_VALUE, "RET without =");
-	is_int(parse(" SMTPUTF8=yes", 1, &p), SMTPD_PARAM_BAD_VALUE,
-	       "SMTPUTF8 takes no value");
-	is_int(parse(" ENVID=a+0Ab", 1, &p), SMTPD_PARAM_BAD_VALUE,
-	       "ENVID decoding to a control refused");
-	is_int(parse(" ENVID=a+", 1, &p), SMTPD_PARAM_BAD_VALUE,
-	       "bad xtext refused");
-	is_int(parse(" ORCPT=a@b", 0, &p), SMTPD_PARAM_BAD_VALUE,
-	       "ORCPT without a type");
-	is_int(parse(" ORCPT=rfc822;a+0Db", 0, &p), SMTPD_PARAM_BAD_VALUE,
-	       "ORCPT decoding to CR refused");
-	is_int(parse(" NOTIFY=NEVER,DELAY", 0, &p), SMTPD_PARAM_BAD_VALUE,
-	       "NEVER with DELAY");
-	is_int(parse(" RET=FULL RET=HDRS", 1, &p), SMTPD_PARAM_DUPLICATE,
-	       "RET twice");
-	is_int(parse(" BODY=BINARYMIME", 1, &p), SMTPD_PARAM_UNKNOWN,
-	       "BINARYMIME is not offered");
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		is_int(parse(refused[i].text, refused[i].mail, &p),
+		       refused[i].want, refused[i].name);
 	is_int(parse("SIZE=1", 1, &p), SMTPD_PARAM_SYNTAX, "no blank first");
 	s = " SIZE=1 X-FOO=bar";
 	smtpd_params_parse(s, strlen(s), 1, &p, &f);
