@@ -140,8 +140,8 @@ build_case(const struct golden_case *c, struct buf *out)
 	in.rcpt = c->rcpt;
 	in.rcpt_count = c->rcpt_count;
 	in.headers = c->content;
-	in.headers_len = c->full ? avail
-				 : qmgr_bounce_header_len(c->content, avail);
+	in.headers_len =
+	    c->full ? avail : qmgr_bounce_header_len(c->content, avail);
 	in.kind = c->kind;
 	in.full = c->full;
 	in.utf8 = c->utf8;
@@ -205,9 +205,14 @@ test_header_len(void)
 static void
 test_refusals(void)
 {
-	struct qmgr_bounce_rcpt r = {
-	    "bob@example.org", NULL, "5.1.1", "unknown user", NULL, NULL, NULL,
-	    0};
+	struct qmgr_bounce_rcpt r = {"bob@example.org",
+				     NULL,
+				     "5.1.1",
+				     "unknown user",
+				     NULL,
+				     NULL,
+				     NULL,
+				     0};
 	struct qmgr_bounce_input in;
 	struct buf out = BUF_INIT;
 	const char *hdr = "Subject: --B.1 inside\n";
@@ -244,9 +249,8 @@ int
 main(void)
 {
 	static const char *const cases[] = {
-	    "simple",  "several",     "expired", "remote",
-	    "hostile", "headers_only", "dsn_full", "dsn_success",
-	    "dsn_delay", "dsn_utf8"};
+	    "simple",       "several",  "expired",     "remote",    "hostile",
+	    "headers_only", "dsn_full", "dsn_success", "dsn_delay", "dsn_utf8"};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
