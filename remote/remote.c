@@ -37,6 +37,7 @@
 #include "params.h"
 #include "remote_tls.h"
 #include "server.h"
+#include "utf8.h"
 
 /* Security stance: enforced by the skeleton (server.h). */
 static const char *const remote_peers[] = {"qmgr", NULL};
@@ -65,6 +66,25 @@ remote_defer_all(struct remote_req *q, const char *why)
 	}
 }
 
+/*
+ * An SMTPUTF8 message needs the extension of the next hop only when it
+ * holds UTF-8 where the server would see it (RFC 6531 3.2): in the
+ * envelope or the header block.  All-ASCII, it goes as any message.
+ */
+static int
+remote_needs_utf8(const struct remote_req *q)
+{
+	size_t i;
+
+	if (q->msg.info.eightbit_headers ||
+	    utf8_has_8bit(q->txn.sender, strlen(q->txn.sender)))
+		return 1;
+	for (i = 0; i < q->txn.rcpt_count; i++)
+		if (utf8_has_8bit(q->rcpt[i].addr, strlen(q->rcpt[i].addr)))
+			return 1;
+	return 0;
+}
+
 static void
 remote_deliver(int client, struct remote_req *q)
 {
@@ -81,6 +101,7 @@ remote_deliver(int client, struct remote_req *q)
 	} else {
 		q->txn.size = smtp_content_wire_size(&q->msg.info);
 		q->txn.eightbit = q->msg.info.eightbit;
+		q->txn.smtputf8 = q->txn.smtputf8 && remote_needs_utf8(q);
 		q->txn.require_8bitmime = param_bool("smtp_require_8bitmime");
 		remote_session_deliver(&remote_cache, q->nexthop, &q->msg,
 				       &q->txn, &o);

@@ -92,6 +92,9 @@ struct smtp_content_info {
 	unsigned long long bytes; /* canonical bytes */
 	unsigned long long lines; /* LF bytes: each becomes CRLF */
 	int eightbit;             /* a byte >= 0x80 */
+	int eightbit_headers;     /* one in the header block (RFC 6532) */
+	int body;                 /* the scan is past the header block */
+	int last_lf;              /* the last byte scanned was LF */
 };
 
 void smtp_content_scan(struct smtp_content_info *ci, const char *p, size_t len);
@@ -394,6 +397,7 @@ struct remote_outcome {
 	char relay[REMOTE_PEER_MAX + 8]; /* "host[address]:port" or "none" */
 	char mta[REMOTE_HOST_MAX];       /* Remote-MTA, "" when none */
 	unsigned conn_use;               /* 1: a new session */
+	int dsn;                         /* the server offered DSN */
 	long long ready_ms; /* wall clock: session ready (or gave up) */
 	long long done_ms;  /* wall clock: the transaction ended */
 };

@@ -424,6 +424,7 @@ session_outcome(const struct remote_cache *rc, struct remote_outcome *out)
 	snprintf(out->relay, sizeof(out->relay), "%s[%s]:%d", a->host, a->ip,
 		 a->port);
 	snprintf(out->mta, sizeof(out->mta), "%s", a->host);
+	out->dsn = rc->engine.caps.dsn;
 }
 
 /* Any recipient the engine left open is deferred (never lost). */
