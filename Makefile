@@ -75,8 +75,11 @@ UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
 
 # Programs the integration tests drive (not installed).
 TEST_PROGS := $(BUILD)/t/dnsquery
+# The benchmark's load generator and queue filler (bench/compare.py).
+BENCH_PROGS := $(BUILD)/bench/smtpload $(BUILD)/bench/qfill
 
 all: $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/bin/%) $(TEST_PROGS) \
+	$(BENCH_PROGS) \
 	$(if $(wildcard sendmail/postdrop.c),$(BUILD)/libexec/postdrop) \
 	$(if $(wildcard sendmail/sendmail.c),$(BUILD)/bin/mailq $(BUILD)/bin/newaliases)
 
@@ -158,6 +161,10 @@ unit: $(UNIT_BIN) $(HELPER_BIN)
 $(TEST_PROGS): $(BUILD)/t/%: t/%.c $(LIBMOAT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMOAT) $(LDLIBS)
+
+$(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c $(LIBMOAT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMOAT) $(LDLIBS) -lpthread
 
 # --- fuzz targets (libFuzzer) ----------------------------------------------
 # The library and the programs' modules are built once with clang and the
