@@ -26,7 +26,7 @@ DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    util-linux \
 	    libunbound-dev nettle-dev libevent-dev dns-root-data ldnsutils \
 	    iproute2 libevent-2.1-7 libfstrm0 libprotobuf-c1 libnghttp2-14 \
-	    libpython3.11 pflogsumm fail2ban
+	    libpython3.11 pflogsumm fail2ban strace
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -189,6 +189,7 @@ deps:
 	    ! command -v swaks >/dev/null || ! command -v clang >/dev/null || \
 	    ! command -v mail >/dev/null || ! command -v pflogsumm >/dev/null || \
 	    ! command -v fail2ban-regex >/dev/null || \
+	    ! command -v strace >/dev/null || \
 	    ! command -v ldns-signzone >/dev/null || ! command -v ip >/dev/null || \
 	    [ ! -e /usr/share/dns/root.key ] || \
 	    ! dpkg-query -W libfstrm0 libprotobuf-c1 libnghttp2-14 \

@@ -349,6 +349,8 @@ class Bench:
         return out
 
     def put(self, key, label, unit, system, value, better="higher"):
+        print("# %s %s: %s %s" % (system, label or key, fmt(value), unit),
+              file=sys.stderr, flush=True)
         for r in self.rows:
             if r[0] == key:
                 r[3 if system == "Moat" else 4] = value
@@ -477,9 +479,8 @@ class Bench:
             inst.moat("start")
             inst.started = True
             probe = "0" * 23
-            answered = wait_for(lambda: "not" in inst.moat(
-                "queue", "show", probe, check=False).stderr + inst.moat(
-                "queue", "show", probe, check=False).stdout, 300, 0.01)
+            answered = wait_for(lambda: "no such message" in inst.moat(
+                "queue", "show", probe, check=False).stderr, 300, 0.01)
             start = time.monotonic() - t0
             qpid = inst.pids_of("qmgr")
             st = proc_status(qpid[0]) if qpid else None

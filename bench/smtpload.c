@@ -10,7 +10,11 @@
  *
  * The latency of a message is connect to the reply to QUIT (new
  * connections) or MAIL to the reply after the dot (-k).  With -L FILE it
- * also writes every latency (ms), one a line.  Hostile input: the
+ * also writes every latency (ms), one a line.  With -T TAG each message
+ * gets a first header line "X-Smtpload: TAG-I" (I its number), and -A
+ * FILE writes the tokens of the messages answered 2xx after the dot, one
+ * a line: the crash tests compare them with what was delivered.  Hostile
+ * input: the
  * server's replies, read through a bounded buffer; a reply longer than
  * the buffer or a connection that stalls (-t seconds) fails that message.
  * It only ever connects to the address given (the bench gives loopback).
@@ -35,7 +39,7 @@
 
 struct load {
 	struct sockaddr_in addr;
-	const char *rcpt, *sender;
+	const char *rcpt, *sender, *tag;
 	char *body; /* CRLF lines, no line starting with a dot, ends CRLF */
 	size_t body_len;
 	long count;
@@ -172,10 +176,10 @@ conn_close(struct conn *c, int quit)
 
 /* One transaction on an open connection: 0 when the dot got a 2xx. */
 static int
-transaction(struct load *l, struct conn *c)
+transaction(struct load *l, struct conn *c, long i)
 {
-	char env[1024];
-	int n;
+	char env[1024], token[256];
+	int n, tn = 0;
 
 	n = snprintf(env, sizeof(env), "MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\n",
 		     l->sender, l->rcpt);
@@ -197,7 +201,14 @@ transaction(struct load *l, struct conn *c)
 		    command(c, "DATA\r\n", 3) != 0)
 			return -1;
 	}
-	if (write_all(c->fd, l->body, l->body_len) != 0 ||
+	if (l->tag != NULL) {
+		tn = snprintf(token, sizeof(token), "X-Smtpload: %s-%ld\r\n",
+			      l->tag, i);
+		if (tn < 0 || (size_t)tn >= sizeof(token))
+			return -1;
+	}
+	if ((tn > 0 && write_all(c->fd, token, (size_t)tn) != 0) ||
+	    write_all(c->fd, l->body, l->body_len) != 0 ||
 	    write_all(c->fd, ".\r\n", 3) != 0)
 		return -1;
 	return read_reply(c) / 100 == 2 ? 0 : -1;
@@ -230,7 +241,7 @@ session(void *arg)
 		}
 		if (l->keep)
 			t0 = now_ms();
-		r = transaction(l, &c);
+		r = transaction(l, &c, i);
 		if (!l->keep || r != 0) {
 			if (r == 0 && command(&c, "QUIT\r\n", 2) != 0)
 				r = -1;
@@ -307,12 +318,25 @@ report(struct load *l, double seconds, const char *lat_file)
 	free(v);
 }
 
+static int
+write_accepted(const struct load *l, const char *file)
+{
+	FILE *f = fopen(file, "w");
+
+	if (f == NULL)
+		return -1;
+	for (long i = 0; i < l->count; i++)
+		if (l->lat[i] >= 0)
+			fprintf(f, "%s-%ld\n", l->tag ? l->tag : "", i);
+	return fclose(f);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: smtpload -p PORT -r RCPT [-a ADDR] [-n MSGS] "
 			"[-c SESSIONS] [-s BYTES] [-k] [-f SENDER] [-t SECS] "
-			"[-L FILE]\n");
+			"[-L FILE] [-T TAG] [-A FILE]\n");
 	exit(2);
 }
 
@@ -321,14 +345,17 @@ main(int argc, char **argv)
 {
 	struct load l = {
 	    .sender = "load@example.org", .count = 100, .timeout = 120};
-	const char *addr = "127.0.0.1", *lat_file = NULL;
+	const char *addr = "127.0.0.1", *lat_file = NULL, *acc_file = NULL;
 	long sessions = 1, size = 2000, port = 0;
 	pthread_t *th;
 	double t0;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:c:f:kL:n:p:r:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:a:c:f:kL:n:p:r:s:T:t:")) != -1) {
 		switch (ch) {
+		case 'A':
+			acc_file = optarg;
+			break;
 		case 'a':
 			addr = optarg;
 			break;
@@ -355,6 +382,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			size = atol(optarg);
+			break;
+		case 'T':
+			l.tag = optarg;
 			break;
 		case 't':
 			l.timeout = atoi(optarg);
@@ -385,5 +415,9 @@ main(int argc, char **argv)
 	for (long i = 0; i < sessions; i++)
 		pthread_join(th[i], NULL);
 	report(&l, (now_ms() - t0) / 1000.0, lat_file);
+	if (acc_file != NULL && write_accepted(&l, acc_file) != 0) {
+		perror(acc_file);
+		return 1;
+	}
 	return atomic_load(&l.failed) == 0 ? 0 : 1;
 }
