@@ -61,6 +61,7 @@ QFILL = os.path.join(TOP, "build", "bench", "qfill")
 USER = "moatb_bench"
 MB = 1024 * 1024
 TICK = os.sysconf("SC_CLK_TCK")
+CPU_METHOD = [None]  # how the CPU figures were measured
 
 
 # -- CPU of a whole instance ---------------------------------------------
@@ -244,6 +245,7 @@ class MoatSystem(System):
         self.port = self.inst.port
         self.cpu = self.inst.cpu
         self.inst.start()
+        CPU_METHOD[0] = self.cpu.describe()
 
     def queue_empty(self):
         return not any(self.inst.queue_files(d)
@@ -260,6 +262,7 @@ class PostfixSystem(System):
         self.port = free_port()
         self.pf = pfinstance.Postfix(self.port, settings)
         self.cpu = CpuGroup("postfix")
+        CPU_METHOD[0] = self.cpu.describe()
         self.pf.start(lambda *a, **kw: subprocess.Popen(
             *a, preexec_fn=self.cpu.join, **kw))
         self.cpu.fallback_pid = self.pf.master_pid()
@@ -340,7 +343,6 @@ class Bench:
         self.base = tempfile.mkdtemp(prefix="moat-bench-", dir="/tmp")
         os.chmod(self.base, 0o755)
         self.user = BenchUser(self.base)
-        self.cpu_method = None
 
     def systems(self):
         out = [MoatSystem]
@@ -385,7 +387,6 @@ class Bench:
         n = self.a.n
         s = cls({}, self.user.home)
         try:
-            self.cpu_method = s.cpu.describe()
             name = s.name
             if self.want("S1"):
                 smtpload(s.port, 20, 2)  # warm up: every daemon started
@@ -497,11 +498,11 @@ class Bench:
                 self.notes.append("Moat queue: list gave %d lines for %d" % (
                     lst.stdout.count("\n"), n))
             self.queue_flush(s, n, lambda: inst.moat("queue", "flush"),
-                             lambda: inst.pids_of("qmgr"))
+                             st[2] if st else 0)
         finally:
             s.destroy()
 
-    def queue_flush(self, s, n, flush, qmgr_pids):
+    def queue_flush(self, s, n, flush, base_kb):
         sampler = HwmSampler(s.cpu)
         t0 = time.monotonic()
         flush()
@@ -515,8 +516,9 @@ class Bench:
         qm = peak.get("qmgr", 0)
         self.put("qmgrhwm", "queue: qmgr peak RSS during the flush", "MB",
                  s.name, qm / 1024.0, "lower")
-        self.put("qperkb", "queue: qmgr peak RSS per queued message", "KB",
-                 s.name, qm / max(n, 1), "lower")
+        self.put("qperkb", "queue: qmgr peak RSS above its start, per "
+                 "queued message", "KB", s.name, (qm - base_kb) / max(n, 1),
+                 "lower")
         if not done:
             self.notes.append("%s queue: %d of %d delivered after flush" % (
                 s.name, got, n))
@@ -548,7 +550,7 @@ class Bench:
             s.pf.command("postqueue", "-p")
             self.put("qlist", "", "s", "Postfix", time.monotonic() - t0, "lower")
             self.queue_flush(s, n, lambda: s.pf.command("postqueue", "-f"),
-                             None)
+                             st[2] if st else 0)
         finally:
             s.destroy()
 
@@ -644,7 +646,7 @@ def main():
             "%s, %s; %d messages (S1, S1keep, S2), %d (S1lat), %d queued; "
             "2 KB bodies; client bench/smtpload; CPU: %s; %.0f s." % (
                 time.strftime("%Y-%m-%d"), machine(), a.n, a.nlat, a.nqueue,
-                b.cpu_method or "-", time.monotonic() - t0),
+                CPU_METHOD[0] or "-", time.monotonic() - t0),
             ""]
     text = "\n".join(head) + table(b) + "\n"
     if b.notes:

@@ -13,7 +13,8 @@
  * also writes every latency (ms), one a line.  With -T TAG each message
  * gets a first header line "X-Smtpload: TAG-I" (I its number), and -A
  * FILE writes the tokens of the messages answered 2xx after the dot, one
- * a line: the crash tests compare them with what was delivered.  Hostile
+ * a line as each is answered (so a load stopped by a signal leaves a true
+ * list): the crash tests compare them with what was delivered.  Hostile
  * input: the
  * server's replies, read through a bounded buffer; a reply longer than
  * the buffer or a connection that stalls (-t seconds) fails that message.
@@ -47,7 +48,9 @@ struct load {
 	int timeout;
 	atomic_long next; /* messages handed out */
 	atomic_long ok, failed;
-	double *lat; /* ms, indexed by message number; -1 when failed */
+	double *lat;    /* ms, indexed by message number; -1 when failed */
+	FILE *accepted; /* -A: tokens of the messages answered 2xx */
+	pthread_mutex_t lock;
 };
 
 struct conn {
@@ -218,6 +221,12 @@ static void
 record(struct load *l, long i, int r, double t0)
 {
 	l->lat[i] = r == 0 ? now_ms() - t0 : -1;
+	if (r == 0 && l->accepted != NULL) {
+		pthread_mutex_lock(&l->lock);
+		fprintf(l->accepted, "%s-%ld\n", l->tag ? l->tag : "", i);
+		fflush(l->accepted);
+		pthread_mutex_unlock(&l->lock);
+	}
 	if (r == 0)
 		atomic_fetch_add(&l->ok, 1);
 	else
@@ -318,19 +327,6 @@ report(struct load *l, double seconds, const char *lat_file)
 	free(v);
 }
 
-static int
-write_accepted(const struct load *l, const char *file)
-{
-	FILE *f = fopen(file, "w");
-
-	if (f == NULL)
-		return -1;
-	for (long i = 0; i < l->count; i++)
-		if (l->lat[i] >= 0)
-			fprintf(f, "%s-%ld\n", l->tag ? l->tag : "", i);
-	return fclose(f);
-}
-
 static void
 usage(void)
 {
@@ -406,6 +402,11 @@ main(int argc, char **argv)
 		perror("smtpload");
 		return 1;
 	}
+	pthread_mutex_init(&l.lock, NULL);
+	if (acc_file != NULL && (l.accepted = fopen(acc_file, "w")) == NULL) {
+		perror(acc_file);
+		return 1;
+	}
 	t0 = now_ms();
 	for (long i = 0; i < sessions; i++)
 		if (pthread_create(&th[i], NULL, session, &l) != 0) {
@@ -415,7 +416,7 @@ main(int argc, char **argv)
 	for (long i = 0; i < sessions; i++)
 		pthread_join(th[i], NULL);
 	report(&l, (now_ms() - t0) / 1000.0, lat_file);
-	if (acc_file != NULL && write_accepted(&l, acc_file) != 0) {
+	if (l.accepted != NULL && fclose(l.accepted) != 0) {
 		perror(acc_file);
 		return 1;
 	}
