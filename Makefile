@@ -3,8 +3,9 @@
 #   make            build/bin (moat) and build/libexec (the daemons)
 #   make check      dependencies, build, unit tests (plain and under ASan and
 #                   UBSan), integration tests; all through prove
-#   make postfix-peer  Postfix's smtp-sink unpacked into build/postfix, a
-#                   peer for the relay tests (never installed)
+#   make postfix-peer  Debian's postfix unpacked into build/postfix: smtp-sink
+#                   for the relay tests, the whole MTA for bench/compare.py's
+#                   private Postfix instance (never installed)
 #   make run        a demo instance under ./run listening on 127.0.0.1:2525
 #   make install    PREFIX, DESTDIR, SYSCONFDIR (see INSTALL); also
 #                   uninstall, install-sendmail, uninstall-sendmail
@@ -222,17 +223,20 @@ $(DNSWORLD)/usr/sbin/%:
 	@touch $@
 
 # --- a peer no one here wrote ------------------------------------------------
-# Postfix's smtp-sink for the relay tests and bench/relay.py: Debian's
+# Postfix's smtp-sink for the relay tests and bench/relay.py, and the
+# whole of Postfix for bench/compare.py (bench/pfinstance.py runs a private
+# instance: its own config and queue directories, master -c): Debian's
 # postfix package unpacked into the build tree, never installed (that would
 # replace the host's MTA); it runs with LD_LIBRARY_PATH at its private
 # libraries.  Failing to fetch it is not an error: those checks skip.
 POSTFIX_DIR := build/postfix
 postfix-peer:
-	@if [ ! -x $(POSTFIX_DIR)/usr/sbin/smtp-sink ]; then \
+	@if [ ! -x $(POSTFIX_DIR)/usr/sbin/smtp-sink ] || \
+	    [ ! -x $(POSTFIX_DIR)/usr/lib/postfix/sbin/master ]; then \
 		rm -rf $(POSTFIX_DIR)/deb && mkdir -p $(POSTFIX_DIR)/deb && \
 		(cd $(POSTFIX_DIR)/deb && apt-get download postfix >/dev/null 2>&1) && \
 		dpkg -x $(POSTFIX_DIR)/deb/postfix_*.deb $(POSTFIX_DIR) && \
-		echo "unpacked Postfix's smtp-sink into $(POSTFIX_DIR)" || \
+		echo "unpacked Debian's postfix into $(POSTFIX_DIR)" || \
 		echo "could not fetch Debian's postfix package: relay tests with smtp-sink will skip"; \
 	fi
 

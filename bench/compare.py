@@ -54,7 +54,7 @@ sys.path.insert(0, os.path.join(TOP, "t", "integration"))
 sys.path.insert(0, HERE)
 from moattest import MOAT, Instance, free_port, user_lock, wait_for  # noqa: E402
 import pfinstance  # noqa: E402
-from peers import SmtpSink  # noqa: E402
+from peers import SmtpSink, listening  # noqa: E402
 
 LOAD = os.path.join(TOP, "build", "bench", "smtpload")
 QFILL = os.path.join(TOP, "build", "bench", "qfill")
@@ -266,7 +266,7 @@ class PostfixSystem(System):
         self.pf.start(lambda *a, **kw: subprocess.Popen(
             *a, preexec_fn=self.cpu.join, **kw))
         self.cpu.fallback_pid = self.pf.master_pid()
-        if not wait_for(lambda: listening(self.port), 30):
+        if not wait_for(lambda: listening("127.0.0.1", self.port), 30):
             raise RuntimeError("postfix did not start:\n" + self.pf.log())
 
     def queue_empty(self):
@@ -279,21 +279,6 @@ class PostfixSystem(System):
     def destroy(self):
         self.pf.destroy()
         self.cpu.remove()
-
-
-def listening(port):
-    import socket
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=2)
-    except OSError:
-        return False
-    try:
-        s.settimeout(5)
-        return s.recv(512).startswith(b"220")
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 # -- the bench user ------------------------------------------------------
