@@ -19,14 +19,14 @@ SYSCONFDIR ?= /etc/moat
 BUILD    ?= build
 SAN      ?=
 
-PKGS     := openssl libbsd-overlay lmdb libseccomp libunbound
+PKGS     := openssl libbsd-overlay lmdb libseccomp libunbound libxcrypt
 DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    libseccomp-dev python3 perl swaks lmdb-utils clang libclang-rt-dev \
 	    mailutils \
 	    util-linux \
 	    libunbound-dev nettle-dev libevent-dev dns-root-data ldnsutils \
 	    iproute2 libevent-2.1-7 libfstrm0 libprotobuf-c1 libnghttp2-14 \
-	    libpython3.11 pflogsumm fail2ban
+	    libpython3.11 pflogsumm fail2ban libcrypt-dev
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -58,7 +58,7 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SANLD)
 LDLIBS   += $(PKG_LIBS)
 
 DAEMONS  := master smtpd cleanup qmgr local anvil remote $(if $(wildcard pickup/pickup.c),pickup) \
-	    logd rcptmap
+	    logd rcptmap tlssign auth
 COMMANDS := moat $(if $(wildcard sendmail/sendmail.c),sendmail)
 # sendmail/ holds two programs: sendmail (also mailq and newaliases, by the
 # name it is called with) and postdrop (setgid moat-drop, in libexec).

@@ -6,11 +6,18 @@
  * owner (root) can write it; errors name the file and line.  When root
  * builds the alias map of a running instance, rcptmap is asked to rebuild
  * the recipients map and the command waits for it, so smtpd accepts the
- * new aliases as soon as it returns.  Runs in the moat command.
+ * new aliases as soon as it returns.  The instance's password map
+ * (smtpd_sasl_password_maps) is held to more: its source must be root's
+ * with mode 600 and every value an accepted crypt hash, never a plain
+ * password; once built, a running instance is reloaded so that auth(8)
+ * reads it.  Runs in the moat command.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -18,6 +25,8 @@
 #include "maps.h"
 #include "moat.h"
 #include "params.h"
+#include "passwd_hash.h"
+#include "safe_open.h"
 
 #define MOAT_RCPTMAP_WAIT 10 /* seconds for rcptmap's rebuild */
 
@@ -37,19 +46,72 @@ moat_map_guess(const char *path)
 	return strncmp(base, "aliases", 7) == 0 ? MAP_ALIASES : MAP_TABLE;
 }
 
-/* 1 when file is the instance's alias map (conf_dir "": no instance). */
+/*
+ * 1 when file is the map the instance's parameter names (conf_dir "": no
+ * instance).
+ */
 static int
-moat_map_is_aliases(const char *conf_dir, const char *file)
+moat_map_is(const char *conf_dir, const char *file, const char *param)
 {
-	char built[PATH_MAX], aliases[PATH_MAX];
+	char built[PATH_MAX], named[PATH_MAX];
 	struct buf err = BUF_INIT;
 	int rc = conf_dir[0] != '\0' && params_load(conf_dir, &err) == 0 &&
-		 param_str("alias_maps")[0] != '\0' &&
-		 realpath(file, built) != NULL &&
-		 realpath(param_str("alias_maps"), aliases) != NULL &&
-		 strcmp(built, aliases) == 0;
+		 param_str(param)[0] != '\0' && realpath(file, built) != NULL &&
+		 realpath(param_str(param), named) != NULL &&
+		 strcmp(built, named) == 0;
 
 	buf_free(&err);
+	return rc;
+}
+
+static int
+moat_map_hash_ok(const char *key, const char *value, unsigned lineno, void *ctx,
+		 struct buf *err)
+{
+	if (passwd_hash_accepted(value))
+		return 0;
+	buf_printf(err,
+		   "%s:%u: the value for %s is not a yescrypt, bcrypt or "
+		   "sha512-crypt hash (make one with moat passwd %s)",
+		   (const char *)ctx, lineno, key, key);
+	return -1;
+}
+
+int
+moat_map_check_passwords(const char *file)
+{
+	struct buf text = BUF_INIT, err = BUF_INIT, why = BUF_INIT;
+	char chunk[8192];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = safe_open(AT_FDCWD, file, O_RDONLY, 0, 0, SAFE_NOT_GROUP_WRITABLE,
+		       &st, &why);
+	if (fd < 0) {
+		moat_error("%s: %s", file, buf_cstr(&why));
+		buf_free(&why);
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&text, chunk, (size_t)n);
+	close(fd);
+	if ((st.st_mode & 077) != 0)
+		moat_error("%s: mode %04o: a password map must be readable by "
+			   "root alone (chmod 600 %s)",
+			   file, (unsigned)(st.st_mode & 07777), file);
+	else if (n < 0)
+		moat_error("%s: read: %s", file, strerror(errno));
+	else if (map_parse(text.data ? text.data : "", text.len, MAP_TABLE,
+			   file, moat_map_hash_ok, (void *)file, &err) != 0)
+		moat_error("%s", buf_cstr(&err));
+	else
+		rc = 0;
+	explicit_bzero(chunk, sizeof(chunk));
+	explicit_bzero(text.data, text.cap);
+	buf_free(&text);
+	buf_free(&err);
+	buf_free(&why);
 	return rc;
 }
 
@@ -97,7 +159,7 @@ moat_map(const char *conf_dir, int argc, char **argv)
 	const char *file = NULL, *format = NULL;
 	struct buf err = BUF_INIT;
 	enum map_format fmt;
-	int i, rc;
+	int i, rc, passwords;
 
 	if (argc < 3 || strcmp(argv[1], "build") != 0)
 		return moat_map_usage();
@@ -113,6 +175,9 @@ moat_map(const char *conf_dir, int argc, char **argv)
 	}
 	if (file == NULL)
 		return moat_map_usage();
+	passwords = moat_map_is(conf_dir, file, "smtpd_sasl_password_maps");
+	if (passwords && moat_map_check_passwords(file) != 0)
+		return 1;
 	if (format == NULL)
 		fmt = moat_map_guess(file);
 	else if (strcmp(format, "aliases") == 0)
@@ -124,8 +189,10 @@ moat_map(const char *conf_dir, int argc, char **argv)
 	rc = map_build(file, fmt, &err);
 	if (rc != 0)
 		moat_error("%s", buf_cstr(&err));
-	else if (geteuid() == 0 && moat_map_is_aliases(conf_dir, file))
+	else if (geteuid() == 0 && moat_map_is(conf_dir, file, "alias_maps"))
 		moat_map_wake_rcptmap();
+	else if (passwords)
+		moat_reload_if_running(conf_dir);
 	buf_free(&err);
 	return rc == 0 ? 0 : 1;
 }

@@ -125,6 +125,8 @@ struct cleanup_trace {
 	const char *user;        /* its login name (with uid only), or NULL */
 	const char *date;        /* cleanup_date_format */
 	const char *from;        /* add "From: <from>" when missing; or NULL */
+	const char *tls;         /* "TLSv1.3 with cipher ...", or NULL */
+	const char *auth_user;   /* name it as the sender, or NULL */
 };
 
 /*

@@ -252,6 +252,8 @@ submit_head(struct submit *s)
 	t.user = s->env.submit_user[0] ? s->env.submit_user : NULL;
 	t.date = s->date;
 	t.from = s->env.is_local && s->env.sender[0] ? s->env.sender : NULL;
+	t.tls = s->env.tls[0] ? s->env.tls : NULL;
+	t.auth_user = s->env.auth_header ? s->env.auth_user : NULL;
 	cleanup_headers_emit(&s->h, &t, &head);
 	submit_write(s, head.data, head.len);
 	buf_free(&head);

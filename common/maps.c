@@ -1,8 +1,9 @@
 /*
  * maps: compile a map source into LMDB and look keys up in it (maps.h).
  * The build refuses a source anyone but its owner can write (root when run
- * as root), writes SOURCE.lmdb.tmp, fsyncs it and renames it over
- * SOURCE.lmdb, so a reader sees the old map or the new one, never a mix.
+ * as root), writes SOURCE.lmdb.tmp (as readable as the source: a password
+ * map stays 600), fsyncs it and renames it over SOURCE.lmdb, so a reader
+ * sees the old map or the new one, never a mix.
  * Readers open the map read-only without a lock file and keep it across
  * chroot.  The source is parsed by map_parse.c; keys looked up come from
  * the network (addresses) and are only lower-cased and bounded here.
@@ -79,18 +80,23 @@ map_lower_key(char *dst, const char *src, size_t len)
 
 /* --- building ---------------------------------------------------------- */
 
-/* Only the owner may write the source: root, or the caller when not root. */
+/*
+ * Only the owner may write the source: root, or the caller when not root.
+ * *mode: the map's, as readable as the source (a password map stays 600).
+ */
 static int
-map_read_source(const char *source, struct buf *text, struct buf *err)
+map_read_source(const char *source, struct buf *text, mode_t *mode,
+		struct buf *err)
 {
 	struct buf why = BUF_INIT;
 	uid_t owner = geteuid();
 	char chunk[65536];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	fd = safe_open(AT_FDCWD, source, O_RDONLY, 0, owner,
-		       SAFE_NOT_GROUP_WRITABLE, NULL, &why);
+		       SAFE_NOT_GROUP_WRITABLE, &st, &why);
 	if (fd < 0) {
 		if (errno == EPERM)
 			buf_printf(err,
@@ -107,6 +113,7 @@ map_read_source(const char *source, struct buf *text, struct buf *err)
 		return -1;
 	}
 	buf_free(&why);
+	*mode = 0600 | (st.st_mode & 044);
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -310,7 +317,7 @@ map_build(const char *source_path, enum map_format fmt, struct buf *err)
 	int r;
 
 	buf_reset(err);
-	if (map_read_source(source_path, &text, err) < 0) {
+	if (map_read_source(source_path, &text, &src.mode, err) < 0) {
 		buf_free(&text);
 		return -1;
 	}

@@ -1,0 +1,251 @@
+/*
+ * tls_files: read and parse smtpd's certificate and key files (see
+ * tls_files.h).  Input: root-owned files, checked with fstat on the
+ * descriptor that is read, then parsed by OpenSSL from memory (never by
+ * path, so what was checked is what is parsed).  Key bytes are wiped
+ * before they are freed.  Run as root by the master, smtpd, tlssign and
+ * the moat command.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "tls_files.h"
+
+int
+tls_level_parse(const char *word)
+{
+	if (strcmp(word, "none") == 0)
+		return TLS_LEVEL_NONE;
+	if (strcmp(word, "may") == 0)
+		return TLS_LEVEL_MAY;
+	if (strcmp(word, "encrypt") == 0)
+		return TLS_LEVEL_ENCRYPT;
+	return -1;
+}
+
+/* The directory of path must be root's alone (a link in it is then too). */
+static int
+tls_dir_ok(const char *path, struct buf *err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+		buf_printf(err, "%s: path too long", path);
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strlcpy(dir, ".", sizeof(dir));
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) != 0) {
+		buf_printf(err, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+		buf_printf(err,
+			   "%s: its directory %s must be owned by root and "
+			   "writable by no one else",
+			   path, dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Owner and mode of the open file, by kind. */
+static int
+tls_mode_ok(const char *path, const struct stat *st, enum tls_file_kind kind,
+	    struct buf *err)
+{
+	if (!S_ISREG(st->st_mode)) {
+		buf_printf(err, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st->st_uid != 0) {
+		buf_printf(err, "%s: owned by uid %lu, not root", path,
+			   (unsigned long)st->st_uid);
+		return -1;
+	}
+	if (kind == TLS_FILE_CERT && (st->st_mode & 022) != 0) {
+		buf_printf(err,
+			   "%s: mode %04o: a certificate file must be "
+			   "writable by root alone",
+			   path, (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	if (kind == TLS_FILE_KEY && (st->st_mode & (S_IWGRP | S_IRWXO)) != 0) {
+		buf_printf(err,
+			   "%s: mode %04o: a private key file must not be "
+			   "readable by others or writable by its group "
+			   "(chmod 600)",
+			   path, (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+tls_read_fd(int fd, const char *path, struct buf *out, struct buf *err)
+{
+	char chunk[8192];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out->len + (size_t)n > TLS_FILE_MAX) {
+			buf_printf(err, "%s: larger than %d bytes", path,
+				   TLS_FILE_MAX);
+			OPENSSL_cleanse(chunk, sizeof(chunk));
+			return -1;
+		}
+		buf_append(out, chunk, (size_t)n);
+	}
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	if (n < 0) {
+		buf_printf(err, "%s: read: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+tls_file_read(const char *path, enum tls_file_kind kind, struct buf *out,
+	      struct buf *err)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	int fd, rc = -1;
+
+	buf_reset(err);
+	if (path[0] != '/') {
+		buf_printf(err, "%s: not an absolute path", path);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		buf_printf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0)
+		buf_printf(err, "%s: %s", path, strerror(errno));
+	else if (tls_mode_ok(path, &st, kind, err) == 0 &&
+		 tls_dir_ok(path, err) == 0 &&
+		 (realpath(path, real) == NULL || tls_dir_ok(real, err) == 0))
+		rc = tls_read_fd(fd, path, out, err);
+	close(fd);
+	if (rc != 0)
+		tls_buf_cleanse(out);
+	return rc;
+}
+
+void
+tls_buf_cleanse(struct buf *b)
+{
+	if (b->data != NULL)
+		OPENSSL_cleanse(b->data, b->cap);
+	buf_free(b);
+}
+
+int
+tls_parse_chain(const struct buf *pem, const char *path, X509 **leaf,
+		STACK_OF(X509) * *chain, struct buf *err)
+{
+	BIO *bio;
+	X509 *x;
+
+	*leaf = NULL;
+	*chain = NULL;
+	if (pem->len == 0 ||
+	    memmem(pem->data, pem->len, "PRIVATE KEY-----", 16) != NULL) {
+		buf_printf(err, "%s: %s", path,
+			   pem->len == 0 ? "empty"
+					 : "holds a private key: keys go in "
+					   "smtpd_tls_key_file, certificates "
+					   "in smtpd_tls_cert_file");
+		return -1;
+	}
+	bio = BIO_new_mem_buf(pem->data, (int)pem->len);
+	*chain = sk_X509_new_null();
+	while (bio != NULL && *chain != NULL &&
+	       (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (*leaf == NULL)
+			*leaf = x;
+		else if (!sk_X509_push(*chain, x))
+			X509_free(x);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	if (*leaf != NULL)
+		return 0;
+	sk_X509_pop_free(*chain, X509_free);
+	*chain = NULL;
+	buf_printf(err, "%s: no PEM certificate in it", path);
+	return -1;
+}
+
+EVP_PKEY *
+tls_parse_key(const struct buf *pem, const char *path, struct buf *err)
+{
+	BIO *bio = BIO_new_mem_buf(pem->data, (int)pem->len);
+	EVP_PKEY *key = NULL, *extra = NULL;
+
+	if (bio != NULL)
+		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (key != NULL)
+		extra = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (key == NULL || extra != NULL) {
+		buf_printf(err, "%s: %s", path,
+			   key == NULL ? "no PEM private key in it (or it is "
+					 "encrypted)"
+				       : "more than one private key in it");
+		EVP_PKEY_free(key);
+		EVP_PKEY_free(extra);
+		return NULL;
+	}
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA &&
+	    EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) {
+		buf_printf(err, "%s: neither an RSA nor an ECDSA key", path);
+		EVP_PKEY_free(key);
+		return NULL;
+	}
+	return key;
+}
+
+int
+tls_key_id(EVP_PKEY *key, char out[TLS_KEY_ID_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char *der = NULL, md[SHA256_DIGEST_LENGTH];
+	int len = i2d_PUBKEY(key, &der), i;
+
+	if (len <= 0)
+		return -1;
+	SHA256(der, (size_t)len, md);
+	OPENSSL_free(der);
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * SHA256_DIGEST_LENGTH] = '\0';
+	return 0;
+}
