@@ -26,7 +26,7 @@ DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    util-linux \
 	    libunbound-dev nettle-dev libevent-dev dns-root-data ldnsutils \
 	    iproute2 libevent-2.1-7 libfstrm0 libprotobuf-c1 libnghttp2-14 \
-	    libpython3.11 pflogsumm fail2ban libcrypt-dev
+	    libpython3.11 pflogsumm fail2ban libcrypt-dev libsodium23
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -185,7 +185,7 @@ deps:
 	    ! command -v ldns-signzone >/dev/null || ! command -v ip >/dev/null || \
 	    [ ! -e /usr/share/dns/root.key ] || \
 	    ! dpkg-query -W libfstrm0 libprotobuf-c1 libnghttp2-14 \
-		libpython3.11 >/dev/null 2>&1; then \
+		libpython3.11 libsodium23 >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing build and test dependencies"; \
 			apt-get update -qq && \
@@ -213,6 +213,22 @@ $(DNSWORLD)/usr/sbin/%:
 	dpkg -x $(DNSWORLD)/deb/$*_*.deb $(DNSWORLD)
 	@touch $@
 
+# --- a real Dovecot auth service ---------------------------------------------
+# Debian's dovecot-core unpacked into the build tree (never installed: no
+# Dovecot service starts on the host) for the dovecot backend of auth(8);
+# t/integration/dovecot.py runs it with a private configuration, socket
+# and users.  Its shared libraries are in DEB_PKGS.  Without it those
+# checks skip.
+DOVECOT := build/dovecot
+dovecot: $(DOVECOT)/usr/sbin/dovecot
+$(DOVECOT)/usr/sbin/dovecot:
+	@mkdir -p $(DOVECOT)/deb
+	rm -f $(DOVECOT)/deb/dovecot-core_*.deb
+	cd $(DOVECOT)/deb && { apt-get download -qq dovecot-core 2>/dev/null || \
+		{ apt-get update -qq && apt-get download -qq dovecot-core 2>/dev/null; }; }
+	dpkg -x $(DOVECOT)/deb/dovecot-core_*.deb $(DOVECOT)
+	@touch $@
+
 # --- a peer no one here wrote ------------------------------------------------
 # Postfix's smtp-sink for the relay tests and bench/relay.py: Debian's
 # postfix package unpacked into the build tree, never installed (that would
@@ -233,6 +249,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 check: deps
 	-$(MAKE) dnsworld
+	-$(MAKE) dovecot
 	$(MAKE) postfix-peer
 	$(MAKE) -j$(NPROC) all unit
 	$(MAKE) -j$(NPROC) BUILD=build/san SAN=1 unit
@@ -313,5 +330,5 @@ uninstall-sendmail:
 clean:
 	rm -rf build
 
-.PHONY: all unit fuzz fuzz-targets deps dnsworld postfix-peer check run install uninstall install-sendmail \
+.PHONY: all unit fuzz fuzz-targets deps dnsworld dovecot postfix-peer check run install uninstall install-sendmail \
 	uninstall-sendmail clean

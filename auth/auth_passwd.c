@@ -39,9 +39,9 @@ passwd_map_safe(const char *source)
 			  buf_cstr(&path), (unsigned long)st.st_uid,
 			  (unsigned)(st.st_mode & 07777));
 		ok = 0;
-	} else if (!ok) {
-		log_info("%s: %s; AUTH fails until `moat passwd` makes it",
-			 buf_cstr(&path), strerror(errno));
+	} else if (!ok && errno != ENOENT) {
+		log_error("%s: %s; AUTH fails until it can be read",
+			  buf_cstr(&path), strerror(errno));
 	}
 	buf_free(&path);
 	return ok;
@@ -78,7 +78,11 @@ auth_passwd_check(const char *user, const char *pass)
 	    passwd_map != NULL ? map_lookup(passwd_map, user, &hash) : 0;
 	enum auth_verdict v = AUTH_FAIL;
 
-	if (found < 0) {
+	if (passwd_map == NULL) {
+		log_warn("no password map (smtpd_sasl_password_maps): every "
+			 "AUTH fails; set passwords with moat passwd USER");
+		(void)passwd_hash_verify(pass, passwd_dummy);
+	} else if (found < 0) {
 		log_warn("password map: lookup failed");
 		v = AUTH_TEMP;
 	} else if (found == 0 || !passwd_hash_accepted(buf_cstr(&hash))) {

@@ -4,14 +4,21 @@
  * default limits; the rest is split at LF into command lines (a trailing
  * CR removed, as smtpd does).  A DATA go-ahead is answered alternately
  * with success and failure, and the message with a queued or refused end,
- * so every state is reached.  Checks that every reply is well formed.
+ * so every state is reached.  With bit 4 of the first byte the service
+ * offers STARTTLS (bit 8: requires it) and AUTH: a STARTTLS that is
+ * answered 220 is followed by a finished handshake, an AUTH whose
+ * credentials are complete by each of auth's verdicts in turn, and MAIL
+ * FROM meets the sender restrictions.  Checks that every reply is well
+ * formed.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "smtpd_reply.h"
+#include "smtpd_security.h"
 #include "smtpd_session.h"
+#include "tls_files.h"
 
 static int
 fuzz_domain(void *ctx, const char *domain)
@@ -29,6 +36,18 @@ fuzz_user(void *ctx, const char *local)
 	if (strcmp(local, "tempfail") == 0)
 		return -1;
 	return strcmp(local, "alice") == 0 || strcmp(local, "postmaster") == 0;
+}
+
+static int
+fuzz_logins(void *ctx, const char *key, struct buf *logins)
+{
+	(void)ctx;
+	if (strcmp(key, "alice@example.com") == 0 ||
+	    strcmp(key, "@example.org") == 0) {
+		buf_append_str(logins, "alice, bob");
+		return 1;
+	}
+	return strcmp(key, "fail@example.com") == 0 ? -1 : 0;
 }
 
 /* Every reply line: three digits, then ' ' or '-', then text, CR LF. */
@@ -65,6 +84,16 @@ step(struct smtpd_session *s, enum smtpd_action act, unsigned *turn)
 	check_reply(&s->reply);
 	buf_reset(&s->reply);
 	buf_reset(&s->log);
+	if (act == SMTPD_ACT_STARTTLS)
+		smtpd_session_tls_started(s, "TLSv1.3",
+					  "TLS_AES_256_GCM_SHA384", 256, 256);
+	if (act == SMTPD_ACT_AUTH) {
+		smtpd_session_auth_done(
+		    s, (enum smtpd_auth_result)((*turn)++ % 4));
+		check_reply(&s->reply);
+		buf_reset(&s->reply);
+		buf_reset(&s->log);
+	}
 	if (act != SMTPD_ACT_DATA)
 		return;
 	act = smtpd_session_data_started(s, (*turn)++ % 3 != 2);
@@ -87,8 +116,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct smtpd_lookup lookup = {NULL, fuzz_domain,
 						   fuzz_user};
-	struct smtpd_config cfg = {
-	    "mx.example.com", "mx.example.com ESMTP", 10240000, 1000, 10, 20};
+	struct smtpd_config cfg = {.myhostname = "mx.example.com",
+				   .banner = "mx.example.com ESMTP",
+				   .message_size_limit = 10240000,
+				   .recipient_limit = 1000,
+				   .soft_error_limit = 10,
+				   .hard_error_limit = 20};
+	struct smtpd_security sec = {
+	    .tls_level = TLS_LEVEL_MAY,
+	    .tls_ready = 1,
+	    .sasl_enable = 1,
+	    .restriction = {SENDER_REJECT_LOGIN_MISMATCH,
+			    SENDER_PERMIT_SASL_AUTHENTICATED,
+			    SENDER_PERMIT_MYNETWORKS, SENDER_REJECT},
+	    .nrestrictions = 4,
+	    .sender_logins = fuzz_logins};
 	struct smtpd_session s;
 	const char *p = (const char *)data, *nl;
 	unsigned turn = 0;
@@ -101,6 +143,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.soft_error_limit = 1;
 		cfg.hard_error_limit = 3;
 	}
+	if (data[0] & 4)
+		cfg.sec = &sec;
+	if (data[0] & 8)
+		sec.tls_level = TLS_LEVEL_ENCRYPT;
 	smtpd_session_init(&s, &cfg, &lookup, "192.0.2.1", "unknown",
 			   data[0] & 1);
 	smtpd_session_greeting(&s);
