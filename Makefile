@@ -26,7 +26,8 @@ DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    util-linux \
 	    libunbound-dev nettle-dev libevent-dev dns-root-data ldnsutils \
 	    iproute2 libevent-2.1-7 libfstrm0 libprotobuf-c1 libnghttp2-14 \
-	    libpython3.11 pflogsumm fail2ban libcrypt-dev libsodium23
+	    libpython3.11 pflogsumm fail2ban libcrypt-dev libsodium23 \
+	    libnet-ssleay-perl
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -185,7 +186,7 @@ deps:
 	    ! command -v ldns-signzone >/dev/null || ! command -v ip >/dev/null || \
 	    [ ! -e /usr/share/dns/root.key ] || \
 	    ! dpkg-query -W libfstrm0 libprotobuf-c1 libnghttp2-14 \
-		libpython3.11 libsodium23 >/dev/null 2>&1; then \
+		libpython3.11 libsodium23 libnet-ssleay-perl >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing build and test dependencies"; \
 			apt-get update -qq && \
