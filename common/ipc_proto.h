@@ -140,6 +140,14 @@
  *                                  block, RFC 8017 9.1.1) or "ecdsa" (data
  *                                  is a SHA-256/384/512 digest)
  *   <- {status=ok, sig} | {status=error, text}
+ *   -> {op=ticket, lifetime, window}
+ *                                  the session ticket key of the time
+ *                                  window floor(time / lifetime), the
+ *                                  current one or the one before only
+ *   <- {status=ok, sig} | {status=error, text}
+ *                                  sig: 16 bytes of name, 32 of AES key,
+ *                                  32 of HMAC key, the same in every
+ *                                  tlssign process (HKDF of the keys)
  *
  * Password checks (socket private/auth; peer smtpd), one per connection:
  *   -> {op=auth, mech, user, pass, client_addr}
@@ -245,6 +253,9 @@
 #define IPC_ALG "alg"
 #define IPC_SIG "sig"
 #define IPC_DATA "data"
+#define IPC_OP_TICKET "ticket"
+#define IPC_LIFETIME "lifetime"
+#define IPC_WINDOW "window"
 #define IPC_OP_AUTH "auth"
 #define IPC_MECH "mech"
 #define IPC_USER "user"

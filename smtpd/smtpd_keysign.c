@@ -92,29 +92,56 @@ keysign_once(const struct ipc_frame *req, unsigned char *sig, size_t cap,
 	return rc;
 }
 
+/* One request to tlssign, again on a new connection if it went away. */
+static int
+keysign_request(const struct ipc_frame *req, unsigned char *sig, size_t cap,
+		size_t *siglen)
+{
+	int tries, r = -1;
+
+	for (tries = 0; tries < 2 && r < 0; tries++) {
+		smtpd_keysign_connect();
+		if (keysign_fd < 0)
+			break;
+		if ((r = keysign_once(req, sig, cap, siglen)) < 0)
+			keysign_drop();
+	}
+	return r == 1 ? 0 : -1;
+}
+
 /* Ask tlssign to sign data with the key named id; 0, or -1 (logged). */
 static int
 keysign_call(const char *id, const char *alg, const unsigned char *data,
 	     size_t len, unsigned char *sig, size_t cap, size_t *siglen)
 {
 	struct ipc_frame req;
-	int tries, r = -1;
+	int r;
 
 	ipc_frame_init(&req);
 	ipc_put_str(&req, IPC_OP, IPC_OP_SIGN);
 	ipc_put_str(&req, IPC_KEY, id);
 	ipc_put_str(&req, IPC_ALG, alg);
 	ipc_put(&req, IPC_DATA, data, len);
-	/* A tlssign that went away: once more on a new connection. */
-	for (tries = 0; tries < 2 && r < 0; tries++) {
-		smtpd_keysign_connect();
-		if (keysign_fd < 0)
-			break;
-		if ((r = keysign_once(&req, sig, cap, siglen)) < 0)
-			keysign_drop();
-	}
+	r = keysign_request(&req, sig, cap, siglen);
 	ipc_frame_free(&req);
-	return r == 1 ? 0 : -1;
+	return r;
+}
+
+int
+smtpd_keysign_ticket(long long lifetime, long long window,
+		     unsigned char out[SMTPD_TICKET_KEY_SIZE])
+{
+	struct ipc_frame req;
+	size_t n = 0;
+	int r;
+
+	ipc_frame_init(&req);
+	ipc_put_str(&req, IPC_OP, IPC_OP_TICKET);
+	ipc_put_int(&req, IPC_LIFETIME, lifetime);
+	ipc_put_int(&req, IPC_WINDOW, window);
+	r = keysign_request(&req, out, SMTPD_TICKET_KEY_SIZE, &n);
+	ipc_frame_free(&req);
+	return r == 0 && n == SMTPD_TICKET_KEY_SIZE ? 0 : -1;
 }
 
 /* The key id of a public key in DER (SubjectPublicKeyInfo). */

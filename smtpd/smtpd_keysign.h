@@ -20,6 +20,14 @@
 /* The stand-in key for leaf's public key; NULL with err (naming path). */
 EVP_PKEY *smtpd_keysign_pkey(X509 *leaf, const char *path, struct buf *err);
 /*
+ * The session ticket key (80 bytes: name, AES, HMAC) of the window
+ * floor(time / lifetime), from tlssign: the same in every smtpd process,
+ * so a client resumes whichever process it reaches.  0, or -1 (logged).
+ */
+#define SMTPD_TICKET_KEY_SIZE 80
+int smtpd_keysign_ticket(long long lifetime, long long window,
+			 unsigned char out[SMTPD_TICKET_KEY_SIZE]);
+/*
  * Connect to tlssign now (after the drop), so that this process keeps
  * the tlssign of its own generation through a reload; a failure is
  * retried at the first signature.

@@ -3,10 +3,12 @@
  * (see smtpd_tls.h).  The context is built as root before the drop; each
  * certificate's private key is a stand-in whose signatures tlssign(8)
  * makes (smtpd_keysign.c), so no key is ever in this process.  Session
- * tickets are sealed with keys of this process only, made with the
- * kernel's randomness and replaced after a ticket lifetime; the previous
- * key still opens tickets for one more lifetime.  Input: TLS records from
- * the network, parsed by OpenSSL.  Run by smtpd.
+ * tickets are sealed with the key of the current time window
+ * (smtpd_tls_session_cache_timeout long), which tlssign derives the same
+ * for every smtpd process, so a client resumes whichever process it
+ * reaches; the key of the window before still opens tickets.  Should
+ * tlssign not answer, a key of this process's own is used.  Input: TLS
+ * records from the network, parsed by OpenSSL.  Run by smtpd.
  */
 #include <string.h>
 #include <time.h>
@@ -23,10 +25,10 @@
 #define TLS_GROUPS "X25519:P-256:P-384"
 
 struct ticket_key {
+	long long window; /* floor(time / lifetime); -1: empty */
 	unsigned char name[16];
 	unsigned char aes[32];
 	unsigned char hmac[32];
-	time_t born; /* 0: none yet */
 };
 
 struct smtpd_tls_conn {
@@ -35,34 +37,46 @@ struct smtpd_tls_conn {
 };
 
 static SSL_CTX *tls_ctx;
-static struct ticket_key tls_ticket[2]; /* current, previous */
-static time_t tls_ticket_life;
+static struct ticket_key tls_ticket[2] = {
+    {-1, {0}, {0}, {0}}, {-1, {0}, {0}, {0}}}; /* newest first */
+static long long tls_ticket_life;
 
-static time_t
-tls_now(void)
+static long long
+tls_window(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)time(NULL) / tls_ticket_life;
 }
 
-/* The current ticket key, a new one when it has served its time. */
+/*
+ * The key of window w: kept, else tlssign's (the same in every smtpd
+ * process), else, when make says so, one of this process alone (its
+ * tickets then resume only here).  NULL when there is none.
+ */
 static struct ticket_key *
-ticket_current(void)
+ticket_key(long long w, int make)
 {
-	struct ticket_key *k = &tls_ticket[0];
-	time_t now = tls_now();
+	unsigned char k[SMTPD_TICKET_KEY_SIZE];
+	struct ticket_key *slot;
+	int i;
 
-	if (k->born != 0 && now - k->born < tls_ticket_life)
-		return k;
-	tls_ticket[1] = tls_ticket[0];
-	if (RAND_bytes(k->name, sizeof(k->name)) <= 0 ||
-	    RAND_bytes(k->aes, sizeof(k->aes)) <= 0 ||
-	    RAND_bytes(k->hmac, sizeof(k->hmac)) <= 0)
+	for (i = 0; i < 2; i++)
+		if (tls_ticket[i].window == w)
+			return &tls_ticket[i];
+	if (smtpd_keysign_ticket(tls_ticket_life, w, k) != 0 &&
+	    (!make || RAND_bytes(k, sizeof(k)) <= 0))
 		return NULL;
-	k->born = now;
-	return k;
+	if (w > tls_ticket[0].window) {
+		tls_ticket[1] = tls_ticket[0];
+		slot = &tls_ticket[0];
+	} else {
+		slot = &tls_ticket[1];
+	}
+	slot->window = w;
+	memcpy(slot->name, k, 16);
+	memcpy(slot->aes, k + 16, 32);
+	memcpy(slot->hmac, k + 48, 32);
+	OPENSSL_cleanse(k, sizeof(k));
+	return slot;
 }
 
 static int
@@ -76,18 +90,21 @@ ticket_mac_init(EVP_MAC_CTX *hctx, const struct ticket_key *k)
 	return EVP_MAC_init(hctx, k->hmac, sizeof(k->hmac), params);
 }
 
-/* OpenSSL's ticket key callback: 1 use, 2 use and renew, 0 unknown. */
+/*
+ * OpenSSL's ticket key callback: 1 use, 2 use and renew (a key of the
+ * window before), 0 unknown.  A ticket lives one to two windows.
+ */
 static int
 ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	  EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
 {
+	long long w = tls_window();
 	struct ticket_key *k;
-	time_t now = tls_now();
 	int i;
 
 	(void)ssl;
 	if (enc) {
-		if ((k = ticket_current()) == NULL ||
+		if ((k = ticket_key(w, 1)) == NULL ||
 		    RAND_bytes(iv, EVP_MAX_IV_LENGTH) <= 0)
 			return -1;
 		memcpy(name, k->name, sizeof(k->name));
@@ -98,15 +115,14 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 		return 1;
 	}
 	for (i = 0; i < 2; i++) {
-		k = &tls_ticket[i];
-		if (k->born == 0 || now - k->born >= 2 * tls_ticket_life ||
-		    memcmp(name, k->name, sizeof(k->name)) != 0)
+		k = ticket_key(w - i, 0);
+		if (k == NULL || memcmp(name, k->name, sizeof(k->name)) != 0)
 			continue;
 		if (!ticket_mac_init(hctx, k) ||
 		    !EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k->aes,
 					iv))
 			return -1;
-		return i == 0 && now - k->born < tls_ticket_life ? 1 : 2;
+		return i == 0 ? 1 : 2;
 	}
 	return 0;
 }
@@ -206,9 +222,8 @@ smtpd_tls_init(const struct smtpd_tls_config *cfg, struct buf *err)
 	for (i = 0; i < cfg->ncert; i++)
 		if (tls_ctx_cert(cfg->cert_files[i], err) != 0)
 			goto fail;
-	/* Seed now, as root, before the sandbox. */
-	if (ticket_current() == NULL) {
-		buf_printf(err, "TLS: no randomness for the ticket keys");
+	if (RAND_status() != 1) {
+		buf_printf(err, "TLS: no randomness");
 		goto fail;
 	}
 	return 0;

@@ -4,7 +4,9 @@
  * only signs: smtpd, which has the certificates, sends what a handshake
  * signs ({op=sign, key, alg, data}, ipc_proto.h) and gets the signature.
  * Requests that are not a digest, a DigestInfo or a PSS block are
- * refused (tlssign_check.c), so smtpd cannot use it to decrypt.  A reload
+ * refused (tlssign_check.c), so smtpd cannot use it to decrypt.  It also
+ * gives smtpd processes their session ticket keys ({op=ticket}), the same
+ * in every process for a time window, derived from the private keys.  A reload
  * starts a new tlssign with the renewed keys while smtpd processes of the
  * old generation keep their connection to the old one, which exits when
  * they are gone.
@@ -19,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "event.h"
 #include "ipc.h"
@@ -74,6 +78,36 @@ tlssign_reply(int fd, const struct buf *sig, const char *why)
 	return rc;
 }
 
+/* op=ticket: the session ticket key of a window. */
+static int
+tlssign_ticket(struct tlssign_conn *c, const struct ipc_frame *f,
+	       const char **why)
+{
+	unsigned char key[TLSSIGN_TICKET_KEY_SIZE];
+	struct buf out = BUF_INIT;
+	const char *refusal = NULL;
+	long long lifetime, window;
+	int rc;
+
+	if (ipc_get_int(f, IPC_LIFETIME, 1, 1000000, &lifetime) != 0 ||
+	    ipc_get_int(f, IPC_WINDOW, 0, 1LL << 40, &window) != 0) {
+		*why = "malformed request";
+		return -1;
+	}
+	if (tlssign_ticket_key(lifetime, window, key, &refusal) == 0)
+		buf_append(&out, key, sizeof(key));
+	else
+		log_warn("refused a ticket key for fd=%d: %s", c->fd, refusal);
+	rc = tlssign_reply(c->fd, &out, refusal);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (out.data != NULL)
+		OPENSSL_cleanse(out.data, out.cap);
+	buf_free(&out);
+	if (rc != 0)
+		*why = "cannot send the reply";
+	return rc;
+}
+
 /* One request: 0 answered, -1 with *why when the peer must go. */
 static int
 tlssign_request(struct tlssign_conn *c, const struct ipc_frame *f,
@@ -85,6 +119,8 @@ tlssign_request(struct tlssign_conn *c, const struct ipc_frame *f,
 	struct buf sig = BUF_INIT;
 	int alg, rc;
 
+	if (op != NULL && strcmp(op, IPC_OP_TICKET) == 0)
+		return tlssign_ticket(c, f, why);
 	if (op == NULL || strcmp(op, IPC_OP_SIGN) != 0 || key == NULL ||
 	    strlen(key) != TLS_KEY_ID_SIZE - 1 || alg_name == NULL ||
 	    (alg = tlssign_alg_parse(alg_name)) < 0 || data == NULL) {

@@ -40,6 +40,17 @@ void tlssign_keys_load(const char *conf_dir);
 /* How many keys are loaded. */
 size_t tlssign_keys_count(void);
 /*
+ * The session ticket key of smtpd processes for one time window
+ * (floor(time / lifetime)): name, AES and HMAC keys, derived with HKDF
+ * from the private keys, so every tlssign process gives every smtpd the
+ * same one and a client resumes whichever smtpd it reaches.  Only the
+ * current window and the one before are given out.  0, or -1 with *why.
+ */
+#define TLSSIGN_TICKET_KEY_SIZE 80
+int tlssign_ticket_key(long long lifetime, long long window,
+		       unsigned char out[TLSSIGN_TICKET_KEY_SIZE],
+		       const char **why);
+/*
  * Sign data with the key named id (tls_key_id) after checking that data
  * is what alg's handshakes sign: 0 with the signature in sig, or -1 with
  * the reason in *why.

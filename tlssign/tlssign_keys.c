@@ -6,10 +6,16 @@
  * only for bytes tlssign_check.c accepts.  Input: the root-owned files;
  * then requests from smtpd (hostile).  Run by tlssign.
  */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/kdf.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "log.h"
 #include "service_table.h"
@@ -25,6 +31,9 @@ struct tlssign_key {
 
 static struct tlssign_key tlssign_keys[TLSSIGN_KEYS_MAX];
 static size_t tlssign_nkeys;
+/* The secret ticket keys are derived from: SHA-256 of every key's DER. */
+static unsigned char tlssign_ticket_secret[SHA256_DIGEST_LENGTH];
+static EVP_MD_CTX *tlssign_ticket_sha;
 
 static struct tlssign_key *
 tlssign_find(const char *id)
@@ -35,6 +44,20 @@ tlssign_find(const char *id)
 		if (strcmp(tlssign_keys[i].id, id) == 0)
 			return &tlssign_keys[i];
 	return NULL;
+}
+
+/* Add a private key's DER to the ticket secret. */
+static void
+tlssign_ticket_absorb(EVP_PKEY *key)
+{
+	unsigned char *der = NULL;
+	int n = i2d_PrivateKey(key, &der);
+
+	if (n <= 0)
+		log_fatal("cannot encode a private key");
+	if (EVP_DigestUpdate(tlssign_ticket_sha, der, (size_t)n) != 1)
+		log_fatal("SHA-256 failed");
+	OPENSSL_clear_free(der, (size_t)n);
 }
 
 static void
@@ -59,6 +82,7 @@ tlssign_load_file(const char *path)
 		log_fatal("more than %d private keys", TLSSIGN_KEYS_MAX);
 	strlcpy(tlssign_keys[tlssign_nkeys].id, id, sizeof(id));
 	tlssign_keys[tlssign_nkeys++].key = key;
+	tlssign_ticket_absorb(key);
 }
 
 static void
@@ -85,13 +109,67 @@ tlssign_keys_load(const char *conf_dir)
 
 	if (service_table_load(conf_dir, &t, &err) != 0)
 		log_fatal("%s", buf_cstr(&err));
+	tlssign_ticket_sha = EVP_MD_CTX_new();
+	if (tlssign_ticket_sha == NULL ||
+	    EVP_DigestInit_ex(tlssign_ticket_sha, EVP_sha256(), NULL) != 1)
+		log_fatal("SHA-256 failed");
 	tlssign_load_service(NULL);
 	for (i = 0; i < t.count; i++)
 		if (strcmp(t.svc[i].command, "smtpd") == 0)
 			tlssign_load_service(&t.svc[i]);
 	service_table_free(&t);
 	buf_free(&err);
+	if (EVP_DigestFinal_ex(tlssign_ticket_sha, tlssign_ticket_secret,
+			       NULL) != 1)
+		log_fatal("SHA-256 failed");
+	EVP_MD_CTX_free(tlssign_ticket_sha);
+	tlssign_ticket_sha = NULL;
 	ERR_clear_error();
+}
+
+int
+tlssign_ticket_key(long long lifetime, long long window,
+		   unsigned char out[TLSSIGN_TICKET_KEY_SIZE], const char **why)
+{
+	static const char salt[] = "moat tlssign session tickets";
+	long long now = (long long)time(NULL);
+	char info[64];
+	OSSL_PARAM params[5];
+	EVP_KDF_CTX *ctx = NULL;
+	EVP_KDF *kdf;
+	int rc = -1;
+
+	*why = NULL;
+	if (tlssign_nkeys == 0)
+		*why = "no keys";
+	else if (lifetime < 1 || lifetime > 86400)
+		*why = "lifetime out of range";
+	else if (window != now / lifetime && window != now / lifetime - 1)
+		*why = "not the current window or the one before";
+	if (*why != NULL)
+		return -1;
+	snprintf(info, sizeof(info), "smtpd ticket %lld %lld", lifetime,
+		 window);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_KEY, tlssign_ticket_secret,
+	    sizeof(tlssign_ticket_secret));
+	params[2] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_SALT, (void *)salt, sizeof(salt) - 1);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info,
+						      strlen(info));
+	params[4] = OSSL_PARAM_construct_end();
+	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (kdf != NULL && (ctx = EVP_KDF_CTX_new(kdf)) != NULL &&
+	    EVP_KDF_derive(ctx, out, TLSSIGN_TICKET_KEY_SIZE, params) == 1)
+		rc = 0;
+	else
+		*why = "HKDF failed";
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	ERR_clear_error();
+	return rc;
 }
 
 size_t
