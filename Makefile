@@ -5,6 +5,8 @@
 #                   UBSan), integration tests; all through prove
 #   make postfix-peer  Postfix's smtp-sink unpacked into build/postfix, a
 #                   peer for the relay tests (never installed)
+#   make dovecot    Dovecot's auth service unpacked into build/dovecot, for
+#                   the tests of auth's dovecot backend (never installed)
 #   make run        a demo instance under ./run listening on 127.0.0.1:2525
 #   make install    PREFIX, DESTDIR, SYSCONFDIR (see INSTALL); also
 #                   uninstall, install-sendmail, uninstall-sendmail
