@@ -91,6 +91,7 @@ int moat_audit(const char *conf_dir, int argc, char **argv);
 
 /* moat_map.c */
 int moat_map(const char *conf_dir, int argc, char **argv);
+#define MOAT_PASSWORDS_MAX (16 * 1024 * 1024) /* bytes of a password map */
 /* A password map source: mode 600, every value a crypt hash; 0 or -1. */
 int moat_map_check_passwords(const char *file);
 

@@ -81,10 +81,8 @@ int
 moat_map_check_passwords(const char *file)
 {
 	struct buf text = BUF_INIT, err = BUF_INIT, why = BUF_INIT;
-	char chunk[8192];
 	struct stat st;
-	ssize_t n;
-	int fd, rc = -1;
+	int fd, rc = -1, got;
 
 	fd = safe_open(AT_FDCWD, file, O_RDONLY, 0, 0, SAFE_NOT_GROUP_WRITABLE,
 		       &st, &why);
@@ -93,21 +91,19 @@ moat_map_check_passwords(const char *file)
 		buf_free(&why);
 		return -1;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_append(&text, chunk, (size_t)n);
+	got = buf_read_fd(&text, fd, MOAT_PASSWORDS_MAX);
 	close(fd);
 	if ((st.st_mode & 077) != 0)
 		moat_error("%s: mode %04o: a password map must be readable by "
 			   "root alone (chmod 600 %s)",
 			   file, (unsigned)(st.st_mode & 07777), file);
-	else if (n < 0)
+	else if (got != 0)
 		moat_error("%s: read: %s", file, strerror(errno));
 	else if (map_parse(text.data ? text.data : "", text.len, MAP_TABLE,
 			   file, moat_map_hash_ok, (void *)file, &err) != 0)
 		moat_error("%s", buf_cstr(&err));
 	else
 		rc = 0;
-	explicit_bzero(chunk, sizeof(chunk));
 	explicit_bzero(text.data, text.cap);
 	buf_free(&text);
 	buf_free(&err);

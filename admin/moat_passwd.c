@@ -29,7 +29,6 @@
 
 #define PASSWD_USER_MAX 255
 #define PASSWD_PASS_MAX 1024
-#define PASSWD_SOURCE_MAX (16 * 1024 * 1024)
 
 static int
 moat_passwd_usage(void)
@@ -137,10 +136,8 @@ static int
 moat_passwd_source(const char *path, struct buf *text)
 {
 	struct buf why = BUF_INIT;
-	char chunk[8192];
 	struct stat st;
-	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	fd = safe_open(AT_FDCWD, path, O_RDONLY, 0, 0, SAFE_NOT_GROUP_WRITABLE,
 		       &st, &why);
@@ -158,11 +155,11 @@ moat_passwd_source(const char *path, struct buf *text)
 		return -1;
 	}
 	buf_free(&why);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 &&
-	       text->len < PASSWD_SOURCE_MAX)
-		buf_append(text, chunk, (size_t)n);
+	rc = buf_read_fd(text, fd, MOAT_PASSWORDS_MAX);
+	if (rc != 0)
+		moat_error("%s: %s", path, strerror(errno));
 	close(fd);
-	return n < 0 ? -1 : 0;
+	return rc;
 }
 
 /* 1 when line sets user (its first word, in any case). */

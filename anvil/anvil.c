@@ -119,8 +119,9 @@ anvil_on_auth(struct anvil_conn *c, const char *client)
 
 /* One request; -1 with *why for anything we do not understand. */
 static int
-anvil_request(struct anvil_conn *c, const struct ipc_frame *f, const char **why)
+anvil_request(void *ctx, const struct ipc_frame *f, const char **why)
 {
+	struct anvil_conn *c = ctx;
 	const char *op = ipc_get_str(f, IPC_OP);
 	const char *client = ipc_get_str(f, IPC_CLIENT);
 
@@ -149,25 +150,11 @@ static void
 anvil_on_read(int fd, unsigned events, void *ctx)
 {
 	struct anvil_conn *c = ctx;
-	const char *why = NULL;
-	struct ipc_frame f;
-	int r;
 
 	(void)events;
-	ipc_frame_init(&f);
-	while ((r = ipc_read_frame(fd, &c->in, ANVIL_INPUT_MAX, &f, &why)) ==
-	       1) {
-		r = anvil_request(c, &f, &why);
-		ipc_frame_reset(&f);
-		if (r != 0)
-			break;
-	}
-	ipc_frame_free(&f);
-	if (r >= 0)
-		return;
-	if (why == NULL || strcmp(why, IPC_WHY_EOF) != 0)
-		log_warn("peer fd=%d: %s; closed", fd, why ? why : "bad frame");
-	anvil_close(c);
+	if (ipc_serve_frames(fd, &c->in, ANVIL_INPUT_MAX, anvil_request, c) !=
+	    0)
+		anvil_close(c);
 }
 
 static void

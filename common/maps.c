@@ -90,9 +90,7 @@ map_read_source(const char *source, struct buf *text, mode_t *mode,
 {
 	struct buf why = BUF_INIT;
 	uid_t owner = geteuid();
-	char chunk[65536];
 	struct stat st;
-	ssize_t n;
 	int fd;
 
 	fd = safe_open(AT_FDCWD, source, O_RDONLY, 0, owner,
@@ -114,23 +112,13 @@ map_read_source(const char *source, struct buf *text, mode_t *mode,
 	}
 	buf_free(&why);
 	*mode = 0600 | (st.st_mode & 044);
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (text->len + (size_t)n > MAP_SOURCE_MAX) {
+	if (buf_read_fd(text, fd, MAP_SOURCE_MAX) != 0) {
+		if (errno == EFBIG)
 			buf_printf(err, "%s: larger than %d bytes", source,
 				   MAP_SOURCE_MAX);
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		buf_append(text, chunk, (size_t)n);
-	}
-	if (n < 0) {
-		buf_printf(err, "%s: read: %s", source, strerror(errno));
+		else
+			buf_printf(err, "%s: read: %s", source,
+				   strerror(errno));
 		close(fd);
 		return -1;
 	}

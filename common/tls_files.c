@@ -101,29 +101,13 @@ tls_mode_ok(const char *path, const struct stat *st, enum tls_file_kind kind,
 static int
 tls_read_fd(int fd, const char *path, struct buf *out, struct buf *err)
 {
-	char chunk[8192];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (out->len + (size_t)n > TLS_FILE_MAX) {
-			buf_printf(err, "%s: larger than %d bytes", path,
-				   TLS_FILE_MAX);
-			OPENSSL_cleanse(chunk, sizeof(chunk));
-			return -1;
-		}
-		buf_append(out, chunk, (size_t)n);
-	}
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	if (n < 0) {
+	if (buf_read_fd(out, fd, TLS_FILE_MAX) == 0)
+		return 0;
+	if (errno == EFBIG)
+		buf_printf(err, "%s: larger than %d bytes", path, TLS_FILE_MAX);
+	else
 		buf_printf(err, "%s: read: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 int

@@ -5,9 +5,10 @@
  * these methods for every signature: PKCS#1 v1.5 (TLS 1.2) reaches
  * priv_enc with the DigestInfo, RSA-PSS (TLS 1.3, and 1.2 when the client
  * prefers it) reaches priv_enc with the PSS-encoded block and no padding,
- * ECDSA reaches sign with the digest.  Each is one blocking round trip to
- * tlssign over a connection kept per process (the keys stay there; the
- * signature is all that comes back, checked for its length).
+ * ECDSA reaches sign with the digest.  Each stand-in carries its key id
+ * (ex_data), and each signature is one blocking round trip to tlssign over
+ * a connection kept per process (the keys stay there; the signature is
+ * all that comes back, checked for its length).
  * XXX the RSA_METHOD and EC_KEY_METHOD interfaces are deprecated in
  * OpenSSL 3.0; a provider would replace them when they go.
  * XXX a signature blocks the event loop for one round trip to tlssign
@@ -37,6 +38,8 @@
 static int keysign_fd = -1;
 static RSA_METHOD *keysign_rsa_method;
 static EC_KEY_METHOD *keysign_ec_method;
+/* Where each stand-in keeps its key id (a string kept for good). */
+static int keysign_rsa_index = -1, keysign_ec_index = -1;
 
 void
 smtpd_keysign_connect(void)
@@ -144,39 +147,11 @@ smtpd_keysign_ticket(long long lifetime, long long window,
 	return r == 0 && n == SMTPD_TICKET_KEY_SIZE ? 0 : -1;
 }
 
-/* The key id of a public key in DER (SubjectPublicKeyInfo). */
-static int
-keysign_id(EVP_PKEY *pub, char id[TLS_KEY_ID_SIZE])
-{
-	int rc = tls_key_id(pub, id);
-
-	ERR_clear_error();
-	return rc;
-}
-
-static int
-keysign_rsa_id(RSA *rsa, char id[TLS_KEY_ID_SIZE])
-{
-	EVP_PKEY *pub = EVP_PKEY_new();
-	RSA *copy = RSAPublicKey_dup(rsa);
-	int rc = -1;
-
-	if (pub != NULL && copy != NULL &&
-	    EVP_PKEY_assign_RSA(pub, copy) == 1) {
-		copy = NULL;
-		rc = keysign_id(pub, id);
-	}
-	RSA_free(copy);
-	EVP_PKEY_free(pub);
-	return rc;
-}
-
 static int
 keysign_rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to,
 		     RSA *rsa, int padding)
 {
-	char id[TLS_KEY_ID_SIZE];
-	const char *alg;
+	const char *id = RSA_get_ex_data(rsa, keysign_rsa_index), *alg;
 	size_t n = 0;
 
 	if (padding == RSA_PKCS1_PADDING)
@@ -185,7 +160,7 @@ keysign_rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to,
 		alg = "rsa_pss";
 	else
 		return -1;
-	if (flen <= 0 || keysign_rsa_id(rsa, id) != 0 ||
+	if (flen <= 0 || id == NULL ||
 	    keysign_call(id, alg, from, (size_t)flen, to, (size_t)RSA_size(rsa),
 			 &n) != 0 ||
 	    n != (size_t)RSA_size(rsa))
@@ -207,36 +182,17 @@ keysign_rsa_priv_dec(int flen, const unsigned char *from, unsigned char *to,
 }
 
 static int
-keysign_ec_id(EC_KEY *ec, char id[TLS_KEY_ID_SIZE])
-{
-	EVP_PKEY *pub = EVP_PKEY_new();
-	EC_KEY *copy = EC_KEY_new();
-	int rc = -1;
-
-	if (pub != NULL && copy != NULL &&
-	    EC_KEY_set_group(copy, EC_KEY_get0_group(ec)) == 1 &&
-	    EC_KEY_set_public_key(copy, EC_KEY_get0_public_key(ec)) == 1 &&
-	    EVP_PKEY_assign_EC_KEY(pub, copy) == 1) {
-		copy = NULL;
-		rc = keysign_id(pub, id);
-	}
-	EC_KEY_free(copy);
-	EVP_PKEY_free(pub);
-	return rc;
-}
-
-static int
 keysign_ec_sign(int type, const unsigned char *dgst, int dlen,
 		unsigned char *sig, unsigned int *siglen, const BIGNUM *kinv,
 		const BIGNUM *r, EC_KEY *ec)
 {
-	char id[TLS_KEY_ID_SIZE];
+	const char *id = EC_KEY_get_ex_data(ec, keysign_ec_index);
 	size_t n = 0;
 
 	(void)type;
 	(void)kinv;
 	(void)r;
-	if (dlen <= 0 || keysign_ec_id(ec, id) != 0 ||
+	if (dlen <= 0 || id == NULL ||
 	    keysign_call(id, "ecdsa", dgst, (size_t)dlen, sig,
 			 (size_t)ECDSA_size(ec), &n) != 0)
 		return 0;
@@ -261,6 +217,14 @@ keysign_ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv,
 static int
 keysign_methods(void)
 {
+	if (keysign_rsa_index < 0)
+		keysign_rsa_index =
+		    RSA_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (keysign_ec_index < 0)
+		keysign_ec_index =
+		    EC_KEY_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (keysign_rsa_index < 0 || keysign_ec_index < 0)
+		return -1;
 	if (keysign_rsa_method == NULL) {
 		keysign_rsa_method = RSA_meth_dup(RSA_PKCS1_OpenSSL());
 		if (keysign_rsa_method == NULL ||
@@ -281,24 +245,29 @@ keysign_methods(void)
 	return 0;
 }
 
-/* A stand-in with the public key of pub and our methods. */
+/* A stand-in with the public key of pub, its key id and our methods. */
 static EVP_PKEY *
 keysign_standin(EVP_PKEY *pub)
 {
 	EVP_PKEY *key = EVP_PKEY_new();
+	char id[TLS_KEY_ID_SIZE];
 	RSA *rsa = NULL;
 	EC_KEY *ec = NULL;
 
-	if (key == NULL)
+	if (key == NULL || tls_key_id(pub, id) != 0) {
+		EVP_PKEY_free(key);
 		return NULL;
+	}
 	/* Copies: the certificate's own key keeps OpenSSL's methods. */
 	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA &&
 	    (rsa = RSAPublicKey_dup(EVP_PKEY_get0_RSA(pub))) != NULL &&
+	    RSA_set_ex_data(rsa, keysign_rsa_index, xstrdup(id)) == 1 &&
 	    RSA_set_method(rsa, keysign_rsa_method) == 1 &&
 	    EVP_PKEY_assign_RSA(key, rsa) == 1)
 		return key;
 	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC &&
 	    (ec = EC_KEY_dup(EVP_PKEY_get0_EC_KEY(pub))) != NULL &&
+	    EC_KEY_set_ex_data(ec, keysign_ec_index, xstrdup(id)) == 1 &&
 	    EC_KEY_set_method(ec, keysign_ec_method) == 1 &&
 	    EVP_PKEY_assign_EC_KEY(key, ec) == 1)
 		return key;

@@ -110,9 +110,9 @@ tlssign_ticket(struct tlssign_conn *c, const struct ipc_frame *f,
 
 /* One request: 0 answered, -1 with *why when the peer must go. */
 static int
-tlssign_request(struct tlssign_conn *c, const struct ipc_frame *f,
-		const char **why)
+tlssign_request(void *ctx, const struct ipc_frame *f, const char **why)
 {
+	struct tlssign_conn *c = ctx;
 	const char *op = ipc_get_str(f, IPC_OP), *key = ipc_get_str(f, IPC_KEY);
 	const char *alg_name = ipc_get_str(f, IPC_ALG), *refusal = NULL;
 	const struct ipc_attr *data = ipc_get(f, IPC_DATA);
@@ -142,25 +142,11 @@ static void
 tlssign_on_read(int fd, unsigned events, void *ctx)
 {
 	struct tlssign_conn *c = ctx;
-	const char *why = NULL;
-	struct ipc_frame f;
-	int r;
 
 	(void)events;
-	ipc_frame_init(&f);
-	while ((r = ipc_read_frame(fd, &c->in, TLSSIGN_INPUT_MAX, &f, &why)) ==
-	       1) {
-		r = tlssign_request(c, &f, &why);
-		ipc_frame_reset(&f);
-		if (r != 0)
-			break;
-	}
-	ipc_frame_free(&f);
-	if (r >= 0)
-		return;
-	if (why == NULL || strcmp(why, IPC_WHY_EOF) != 0)
-		log_warn("peer fd=%d: %s; closed", fd, why ? why : "bad frame");
-	tlssign_close(c);
+	if (ipc_serve_frames(fd, &c->in, TLSSIGN_INPUT_MAX, tlssign_request,
+			     c) != 0)
+		tlssign_close(c);
 }
 
 static void

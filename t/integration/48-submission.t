@@ -19,14 +19,15 @@ import collections
 import os
 import pwd
 import re
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Tap, free_port, proc_ids, require_root, wait_for
-from tlstest import OPENSSL, SWAKS, TlsSmtp, add_service, any_context, swaks
+from moattest import (MOAT, Instance, Tap, free_port, proc_ids, require_root,
+                      wait_for)
+from tlstest import (OPENSSL, SWAKS, TlsSmtp, add_service, any_context,
+                     fail2ban_sasl, swaks)
 
 require_root()
 if not OPENSSL or not SWAKS:
@@ -65,10 +66,8 @@ inst.moat("map", "build", logins)
 
 
 def passwd(user, password, *opts):
-    return subprocess.run([inst.conf and os.path.join(os.path.dirname(
-        os.path.abspath(__file__)), "..", "..", "build", "bin", "moat"),
-        "-c", inst.conf, "passwd"] + list(opts) + [user],
-        input=password + "\n", capture_output=True, text=True)
+    return subprocess.run([MOAT, "-c", inst.conf, "passwd"] + list(opts) + [user],
+                          input=password + "\n", capture_output=True, text=True)
 
 
 src = os.path.join(inst.conf, "sasl_passwords")
@@ -250,12 +249,9 @@ t.ok(r.returncode == 0, "moat audit: no deviation", r.stdout[-1500:])
 inst.stop()
 
 # --- fail2ban's postfix-sasl filter ---------------------------------------------------
-F2B = shutil.which("fail2ban-regex")
-if F2B:
-    r = subprocess.run([F2B, "-o", "ip", inst.path("log", "maillog"),
-                        r"postfix[mode=auth,_daemon=moat/\w+]"],
-                       capture_output=True, text=True)
-    ips = collections.Counter(r.stdout.split())
+found = fail2ban_sasl(inst.path("log", "maillog"))
+if found is not None:
+    ips = collections.Counter(found)
     failures = len(re.findall(r"SASL \w+ authentication failed: (?!Connection lost)",
                               inst.log()))
     t.ok(ips == {CLIENT: failures} and failures >= 5,

@@ -19,6 +19,7 @@ from moattest import Smtp
 
 OPENSSL = shutil.which("openssl")
 SWAKS = shutil.which("swaks")
+F2B = shutil.which("fail2ban-regex")
 HOST = "mx.moat.test"
 
 
@@ -156,6 +157,18 @@ class TlsSmtp(Smtp):
         finally:
             self.s.settimeout(20)
         return False
+
+
+def fail2ban_sasl(log):
+    """The addresses fail2ban's stock postfix-sasl filter
+    (postfix[mode=auth], with Moat's daemon names) finds in log, one per
+    matched line, or None without fail2ban-regex."""
+    if not F2B:
+        return None
+    r = subprocess.run([F2B, "-o", "ip", log,
+                        r"postfix[mode=auth,_daemon=moat/\w+]"],
+                       capture_output=True, text=True)
+    return r.stdout.split()
 
 
 def swaks(*args, timeout=60):
