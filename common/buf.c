@@ -195,7 +195,7 @@ buf_read_fd(struct buf *b, int fd, size_t max)
 			errno = EFBIG;
 			return -1;
 		}
-		want = max - b->len < 8192 ? max - b->len + 1 : 8192;
+		want = max - b->len < 65536 ? max - b->len + 1 : 65536;
 		buf_reserve(b, want);
 		n = read(fd, b->data + b->len, want);
 		if (n < 0 && errno == EINTR)

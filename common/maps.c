@@ -232,7 +232,6 @@ static int
 map_install(const char *tmp, const char *dst, mode_t mode, struct buf *err)
 {
 	char dir[PATH_MAX];
-	char *slash;
 
 	if (map_fsync_path(tmp, 0, mode, err) < 0)
 		return -1;
@@ -241,15 +240,8 @@ map_install(const char *tmp, const char *dst, mode_t mode, struct buf *err)
 			   strerror(errno));
 		return -1;
 	}
-	if (strlcpy(dir, dst, sizeof(dir)) >= sizeof(dir))
+	if (path_dirname(dst, dir, sizeof(dir)) != 0)
 		return 0;
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		strlcpy(dir, ".", sizeof(dir));
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
 	return map_fsync_path(dir, O_DIRECTORY, 0, err);
 }
 

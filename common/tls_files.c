@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "safe_open.h"
 #include "tls_files.h"
 
 int
@@ -38,20 +39,12 @@ static int
 tls_dir_ok(const char *path, struct buf *err)
 {
 	char dir[PATH_MAX];
-	char *slash;
 	struct stat st;
 
-	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+	if (path_dirname(path, dir, sizeof(dir)) != 0) {
 		buf_printf(err, "%s: path too long", path);
 		return -1;
 	}
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		strlcpy(dir, ".", sizeof(dir));
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
 	if (stat(dir, &st) != 0) {
 		buf_printf(err, "%s: %s", dir, strerror(errno));
 		return -1;
