@@ -11,9 +11,11 @@ by name; smtpd_tls_security_level = encrypt refuses MAIL before STARTTLS;
 an implicit-TLS service (465) greets only inside TLS.  `moat reload`
 picks up a renewed certificate while a session in progress goes on with
 the old one.  A key readable by others is refused by moat check, moat
-reload, moat start and the master itself, each naming the file.  No
-process but tlssign has a private key: smtpd's memory is searched for it,
-and moat audit finds no key file open in a network-facing process."""
+reload, moat start and the master itself, each naming the file, and moat
+check finds a key that is not its certificate's.  No process but tlssign
+has a private key: smtpd's memory is searched for it, and moat audit
+finds no key file open in a network-facing process (and says so when one
+is)."""
 import os
 import re
 import signal
@@ -294,6 +296,24 @@ t.ok(smtpds and all(memory_has(p, needles) is False for p in smtpds),
 r = inst.moat("audit", check=False)
 t.ok(r.returncode == 0, "moat audit: no deviation (no key file open where it "
      "must not be)", r.stdout[-600:] + r.stderr)
+# Were smtpd to hold a key file, audit would say so.  smtpd does hold the
+# recipients map once it has looked a recipient up: name that file as a
+# key in main.conf (read by audit, not by the running instance) and look.
+c = handshake(ca.context())
+c.cmd("EHLO client.example")
+c.cmd("MAIL FROM:<a@example.org>")
+c.cmd("RCPT TO:<postmaster@localhost>")
+main = os.path.join(inst.conf, "main.conf")
+saved = open(main).read()
+inst.set({"smtpd_tls_key_file": inst.path("spool", "maps", "recipients.lmdb")})
+r = inst.moat("audit", check=False)
+t.ok(r.returncode == 1 and re.search(r"smtpd\[\d+\]: holds tls-key on fd \d+: .*"
+                                     r"recipients\.lmdb", r.stdout),
+     "moat audit names a network-facing process holding a key file",
+     r.stdout[-800:])
+with open(main, "w") as f:
+    f.write(saved)
+c.close()
 
 # --- a renewed certificate through moat reload --------------------------------
 keep = handshake(ca.context())
@@ -324,6 +344,15 @@ t.like(keep.reply(), r"^250 2\.0\.0 Ok: queued as",
        "the session that began before the reload goes on to the end")
 keep.cmd("QUIT")
 keep.close()
+
+# --- a key that is not its certificate's: moat check says so -------------------
+saved = open(main).read()
+inst.set({"smtpd_tls_key_file": "%s, %s" % (installed[1][1], installed[0][1])})
+r = inst.moat("check", check=False)
+t.ok(r.returncode == 1 and "%s is not the private key of %s" % (installed[1][1], installed[0][0])
+     in r.stderr, "moat check: a key that does not belong to its certificate", r.stderr)
+with open(main, "w") as f:
+    f.write(saved)
 
 # --- a key file anyone may read: refused, naming the file ---------------------
 bad = installed[0][1]
