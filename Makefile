@@ -6,6 +6,8 @@
 #   make postfix-peer  Debian's postfix unpacked into build/postfix: smtp-sink
 #                   for the relay tests, the whole MTA for bench/compare.py's
 #                   private Postfix instance (never installed)
+#   make dovecot    Dovecot's auth service unpacked into build/dovecot, for
+#                   the tests of auth's dovecot backend (never installed)
 #   make run        a demo instance under ./run listening on 127.0.0.1:2525
 #   make install    PREFIX, DESTDIR, SYSCONFDIR (see INSTALL); also
 #                   uninstall, install-sendmail, uninstall-sendmail
@@ -20,14 +22,15 @@ SYSCONFDIR ?= /etc/moat
 BUILD    ?= build
 SAN      ?=
 
-PKGS     := openssl libbsd-overlay lmdb libseccomp libunbound
+PKGS     := openssl libbsd-overlay lmdb libseccomp libunbound libxcrypt
 DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    libseccomp-dev python3 perl swaks lmdb-utils clang libclang-rt-dev \
 	    mailutils \
 	    util-linux \
 	    libunbound-dev nettle-dev libevent-dev dns-root-data ldnsutils \
 	    iproute2 libevent-2.1-7 libfstrm0 libprotobuf-c1 libnghttp2-14 \
-	    libpython3.11 pflogsumm fail2ban ca-certificates openssl strace
+	    libpython3.11 pflogsumm fail2ban ca-certificates openssl strace \
+	    libcrypt-dev libsodium23 libnet-ssleay-perl
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -59,7 +62,7 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SANLD)
 LDLIBS   += $(PKG_LIBS)
 
 DAEMONS  := master smtpd cleanup qmgr local anvil remote $(if $(wildcard pickup/pickup.c),pickup) \
-	    logd rcptmap
+	    logd rcptmap tlssign auth
 COMMANDS := moat $(if $(wildcard sendmail/sendmail.c),sendmail)
 # sendmail/ holds two programs: sendmail (also mailq and newaliases, by the
 # name it is called with) and postdrop (setgid moat-drop, in libexec).
@@ -196,7 +199,7 @@ deps:
 	    [ ! -e /usr/share/dns/root.key ] || \
 	    [ ! -e /etc/ssl/certs/ca-certificates.crt ] || \
 	    ! dpkg-query -W libfstrm0 libprotobuf-c1 libnghttp2-14 \
-		libpython3.11 >/dev/null 2>&1; then \
+		libpython3.11 libsodium23 libnet-ssleay-perl >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing build and test dependencies"; \
 			apt-get update -qq && \
@@ -224,6 +227,22 @@ $(DNSWORLD)/usr/sbin/%:
 	dpkg -x $(DNSWORLD)/deb/$*_*.deb $(DNSWORLD)
 	@touch $@
 
+# --- a real Dovecot auth service ---------------------------------------------
+# Debian's dovecot-core unpacked into the build tree (never installed: no
+# Dovecot service starts on the host) for the dovecot backend of auth(8);
+# t/integration/dovecot.py runs it with a private configuration, socket
+# and users.  Its shared libraries are in DEB_PKGS.  Without it those
+# checks skip.
+DOVECOT := build/dovecot
+dovecot: $(DOVECOT)/usr/sbin/dovecot
+$(DOVECOT)/usr/sbin/dovecot:
+	@mkdir -p $(DOVECOT)/deb
+	rm -f $(DOVECOT)/deb/dovecot-core_*.deb
+	cd $(DOVECOT)/deb && { apt-get download -qq dovecot-core 2>/dev/null || \
+		{ apt-get update -qq && apt-get download -qq dovecot-core 2>/dev/null; }; }
+	dpkg -x $(DOVECOT)/deb/dovecot-core_*.deb $(DOVECOT)
+	@touch $@
+
 # --- a peer no one here wrote ------------------------------------------------
 # Postfix's smtp-sink for the relay tests and bench/relay.py, and the
 # whole of Postfix for bench/compare.py (bench/pfinstance.py runs a private
@@ -247,6 +266,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 check: deps
 	-$(MAKE) dnsworld
+	-$(MAKE) dovecot
 	$(MAKE) postfix-peer
 	$(MAKE) -j$(NPROC) all unit
 	$(MAKE) -j$(NPROC) BUILD=build/san SAN=1 unit
@@ -327,5 +347,5 @@ uninstall-sendmail:
 clean:
 	rm -rf build
 
-.PHONY: all unit fuzz fuzz-targets deps dnsworld postfix-peer check run install uninstall install-sendmail \
+.PHONY: all unit fuzz fuzz-targets deps dnsworld dovecot postfix-peer check run install uninstall install-sendmail \
 	uninstall-sendmail clean

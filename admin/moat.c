@@ -1,12 +1,12 @@
 /*
  * moat: the administrator's command.  `moat [-c CONFDIR] COMMAND ...`
- * dispatches to init, start, stop, reload, status, check, config, map and
- * queue.  Runs as the invoking user: root for everything that changes the
- * system, members of moat-admin may look (status, config); for queue, qmgr
- * decides who may do what (admin_group, restrict_mailq, restrict_qrun).  Input:
- * its arguments and the root-owned configuration; the pid file's lock tells it
- * who the master is.  It never runs a shell; the programs it starts (the
- * master, useradd, groupadd) get a clean environment.
+ * dispatches to init, start, stop, reload, status, check, config, map,
+ * passwd, queue and audit.  Runs as the invoking user: root for everything that
+ * changes the system, members of moat-admin may look (status, config); for
+ * queue, qmgr decides who may do what (admin_group, restrict_mailq,
+ * restrict_qrun).  Input: its arguments and the root-owned configuration; the
+ * pid file's lock tells it who the master is.  It never runs a shell; the
+ * programs it starts (the master, useradd, groupadd) get a clean environment.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +45,7 @@ static const struct moat_command moat_commands[] = {
     {"status", 1, moat_status}, {"check", 1, moat_check},
     {"config", 1, moat_config}, {"map", MOAT_CONF_OPTIONAL, moat_map},
     {"setup", 1, moat_setup},   {"queue", 1, moat_queue},
-    {"audit", 1, moat_audit},
+    {"audit", 1, moat_audit},   {"passwd", 1, moat_passwd},
 };
 
 static void
@@ -195,6 +195,7 @@ moat_usage(void)
 	    "  check                             verify files and settings\n"
 	    "  config [-d] [-e] [name[=value]...] show or edit main.conf\n"
 	    "  map build FILE [--format aliases|table]\n"
+	    "  passwd [-d] [-s SCHEME] USER      set an AUTH password\n"
 	    "  setup [--destdir=DIR] [--daemon-directory=DIR]\n"
 	    "  queue list [--json|--mailq]       list the queue (as mailq)\n"
 	    "  queue show [--raw] ID             print a queued message\n"

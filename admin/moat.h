@@ -33,6 +33,8 @@ char **moat_clean_env(void);
 int moat_start(const char *conf_dir, int argc, char **argv);
 int moat_stop(const char *conf_dir, int argc, char **argv);
 int moat_reload(const char *conf_dir, int argc, char **argv);
+/* SIGHUP to a running master, quietly when none runs; 0 or -1. */
+int moat_reload_if_running(const char *conf_dir);
 int moat_status(const char *conf_dir, int argc, char **argv);
 /* The pid holding the master's lock: > 0, 0 when none, -1 on error. */
 long moat_master_pid(const char *queue_dir);
@@ -41,6 +43,9 @@ void moat_state_show(const char *queue_dir);
 
 /* moat_init.c */
 int moat_init(int argc, char **argv);
+
+/* moat_tls.c: CONFDIR/tls/{ecdsa,rsa}.{key,crt}, self-signed, if absent. */
+int moat_tls_demo(const char *conf_dir);
 
 /* moat_setup.c: the configuration, users and spool of a system install. */
 int moat_setup(const char *conf_dir, int argc, char **argv);
@@ -70,6 +75,11 @@ int moat_make_postdrop_setgid(const char *path, int as_root);
 
 /* moat_check.c */
 int moat_check(const char *conf_dir, int argc, char **argv);
+/* One problem `moat check` reports (and counts). */
+void moat_problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* moat_check_tls.c: TLS files, AUTH and sender restrictions. */
+struct service_table;
+void moat_check_security(const struct service_table *t);
 /*
  * The spool directories against spool.h: each deviation is passed to
  * report as one line of text.
@@ -81,6 +91,12 @@ int moat_audit(const char *conf_dir, int argc, char **argv);
 
 /* moat_map.c */
 int moat_map(const char *conf_dir, int argc, char **argv);
+#define MOAT_PASSWORDS_MAX (16 * 1024 * 1024) /* bytes of a password map */
+/* A password map source: mode 600, every value a crypt hash; 0 or -1. */
+int moat_map_check_passwords(const char *file);
+
+/* moat_passwd.c: `moat passwd [-d] [-s SCHEME] USER` */
+int moat_passwd(const char *conf_dir, int argc, char **argv);
 
 /* moat_config.c */
 int moat_config(const char *conf_dir, int argc, char **argv);

@@ -7,7 +7,9 @@
  * is the spool exactly when the stance says chroot; a daemon with a
  * sandbox profile runs in seccomp filter mode with no_new_privs; an
  * unprivileged process has no capabilities; no network-facing process
- * holds the log, a password file or a queue file, and when a log service
+ * holds the log, a password file, a queue file or a TLS private key
+ * (only tlssign(8) reads those, and it keeps no descriptor of one), and
+ * when a log service
  * runs nobody else holds the log; a daemon's children never run as root.
  * It also checks master.conf against the stances, the services' sockets
  * and the spool against spool.h.  Output: a table (or JSON), and exit 1
@@ -27,6 +29,7 @@
 #include "moat_audit.h"
 #include "params.h"
 #include "service_table.h"
+#include "tls_files.h"
 
 /* Programs that read bytes from the network. */
 static const char *const audit_network_programs[] = {"smtpd", "remote",
@@ -187,6 +190,8 @@ audit_check_fds(struct audit_world *w, const struct audit_proc *p,
 	for (i = 0; i < p->nfds; i++) {
 		const struct audit_fd *f = &p->fds[i];
 		if ((f->kind == AUDIT_FD_LOG && !log_ok) ||
+		    (f->kind == AUDIT_FD_TLS_KEY && p->depth > 0 &&
+		     (net || strcmp(p->program, "tlssign") != 0)) ||
 		    (net &&
 		     (f->kind == AUDIT_FD_PASSWD || f->kind == AUDIT_FD_QUEUE)))
 			audit_deviation(w, "%s[%ld]: holds %s on fd %d: %s",
@@ -241,8 +246,40 @@ audit_check(struct audit_world *w, const struct service_table *t)
 	moat_spool_verify(audit_spool_report, w);
 }
 
+static void
+audit_add_keys(struct audit_world *w, const struct service *svc)
+{
+	struct tls_file_list l;
+	struct buf err = BUF_INIT;
+	char real[PATH_MAX];
+	size_t i;
+
+	if (tls_service_files(svc, &l, &err) == 0)
+		for (i = 0; i < l.nkey; i++) {
+			w->tls_keys =
+			    xreallocarray(w->tls_keys, w->ntls_keys + 1,
+					  sizeof(*w->tls_keys));
+			w->tls_keys[w->ntls_keys++] =
+			    xstrdup(realpath(l.key[i], real) ? real : l.key[i]);
+		}
+	tls_file_list_free(&l);
+	buf_free(&err);
+}
+
+/* The key files of main.conf and of every smtpd line's overrides. */
+static void
+audit_load_keys(struct audit_world *w, const struct service_table *t)
+{
+	size_t i;
+
+	audit_add_keys(w, NULL);
+	for (i = 0; i < t->count; i++)
+		if (strcmp(t->svc[i].command, "smtpd") == 0)
+			audit_add_keys(w, &t->svc[i]);
+}
+
 static int
-audit_setup(struct audit_world *w)
+audit_setup(struct audit_world *w, const struct service_table *t)
 {
 	const char *log = param_str("maillog_file");
 
@@ -254,6 +291,7 @@ audit_setup(struct audit_world *w)
 	}
 	if (log[0] != '\0' && realpath(log, w->log_path) == NULL)
 		strlcpy(w->log_path, log, sizeof(w->log_path));
+	audit_load_keys(w, t);
 	return 0;
 }
 
@@ -287,7 +325,7 @@ moat_audit(const char *conf_dir, int argc, char **argv)
 		buf_free(&err);
 		return 1;
 	}
-	if (audit_setup(&w) != 0 || audit_collect(&w, (pid_t)master) != 0 ||
+	if (audit_setup(&w, &t) != 0 || audit_collect(&w, (pid_t)master) != 0 ||
 	    audit_sockets(&w, conf_dir) != 0) {
 		service_table_free(&t);
 		return 1;

@@ -23,6 +23,7 @@ enum audit_fd_kind {
 	AUDIT_FD_LOG,     /* maillog_file */
 	AUDIT_FD_PASSWD,  /* /etc/passwd, /etc/shadow, /etc/group, ... */
 	AUDIT_FD_QUEUE,   /* a file in the queue directories */
+	AUDIT_FD_TLS_KEY, /* a file smtpd_tls_key_file names */
 	AUDIT_FD_LISTEN,  /* a listening socket (its address in text) */
 	AUDIT_FD_SOCKET,  /* any other socket */
 	AUDIT_FD_PIPE,    /* a pipe */
@@ -83,7 +84,9 @@ struct audit_world {
 	size_t nsock;
 	char spool[PATH_MAX];    /* queue_directory, resolved */
 	char log_path[PATH_MAX]; /* maillog_file, resolved ("" when none) */
-	struct buf deviations;   /* one per line */
+	char **tls_keys;         /* smtpd_tls_key_file of every service */
+	size_t ntls_keys;
+	struct buf deviations; /* one per line */
 	unsigned ndeviations;
 };
 

@@ -29,11 +29,12 @@ const char *
 audit_fd_kind_name(enum audit_fd_kind kind)
 {
 	static const char *const names[] = {
-	    [AUDIT_FD_FILE] = "file",     [AUDIT_FD_LOG] = "log",
-	    [AUDIT_FD_PASSWD] = "passwd", [AUDIT_FD_QUEUE] = "queue",
-	    [AUDIT_FD_LISTEN] = "listen", [AUDIT_FD_SOCKET] = "socket",
-	    [AUDIT_FD_PIPE] = "pipe",     [AUDIT_FD_ANON] = "anon",
-	    [AUDIT_FD_DEVICE] = "device", [AUDIT_FD_UNKNOWN] = "unknown",
+	    [AUDIT_FD_FILE] = "file",       [AUDIT_FD_LOG] = "log",
+	    [AUDIT_FD_PASSWD] = "passwd",   [AUDIT_FD_QUEUE] = "queue",
+	    [AUDIT_FD_TLS_KEY] = "tls-key", [AUDIT_FD_LISTEN] = "listen",
+	    [AUDIT_FD_SOCKET] = "socket",   [AUDIT_FD_PIPE] = "pipe",
+	    [AUDIT_FD_ANON] = "anon",       [AUDIT_FD_DEVICE] = "device",
+	    [AUDIT_FD_UNKNOWN] = "unknown",
 	};
 
 	return (unsigned)kind <= AUDIT_FD_UNKNOWN ? names[kind] : "unknown";

@@ -184,6 +184,9 @@ audit_file_kind(const struct audit_world *w, const char *path)
 	if (w->log_path[0] != '\0' &&
 	    strncmp(path, w->log_path, strlen(w->log_path)) == 0)
 		return AUDIT_FD_LOG;
+	for (i = 0; i < w->ntls_keys; i++)
+		if (strcmp(path, w->tls_keys[i]) == 0)
+			return AUDIT_FD_TLS_KEY;
 	for (i = 0; passwd[i] != NULL; i++)
 		if (strncmp(path, passwd[i], strlen(passwd[i])) == 0)
 			return AUDIT_FD_PASSWD;

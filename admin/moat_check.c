@@ -2,7 +2,9 @@
  * moat_check: `moat check` verifies an instance and says what is wrong:
  * configuration, map sources, allowed commands and daemon programs that
  * anyone but root could change; parameters and master.conf that would not
- * load; an smtpd without the rcptmap that keeps its recipients map; the
+ * load, -o overrides included; an smtpd without the rcptmap that keeps
+ * its recipients map; TLS and AUTH settings and files (moat_check_tls.c);
+ * the
  * spool tree against spool.h; a stale or incomplete aliases map; a
  * postdrop that is not setgid moat-drop or that others could change.  It
  * prints nothing and exits 0 when all is well.  It only reports, it
@@ -34,7 +36,7 @@
 
 static unsigned moat_problems;
 
-static void __attribute__((format(printf, 1, 2)))
+void
 moat_problem(const char *fmt, ...)
 {
 	char line[2048];
@@ -206,7 +208,11 @@ moat_check_services(const char *conf_dir)
 		buf_reset(&err);
 		if (audit_service_stance(&t.svc[i], &err) != 0)
 			moat_problem("%s", buf_cstr(&err));
+		buf_reset(&err);
+		if (service_check_options(&t.svc[i], "master.conf", &err) != 0)
+			moat_problem("%s", buf_cstr(&err));
 	}
+	moat_check_security(&t);
 	if (service_find_command(&t, "smtpd") != NULL &&
 	    service_find_command(&t, "rcptmap") == NULL)
 		moat_problem("master.conf runs smtpd but no rcptmap: every "

@@ -19,6 +19,7 @@
 #include "moat.h"
 #include "params.h"
 #include "service_table.h"
+#include "tls_files.h"
 
 #define MOAT_PID_FILE "pid/master.pid"
 
@@ -66,21 +67,38 @@ moat_find_master(const char *conf_dir)
 	return moat_master_pid(param_str("queue_directory"));
 }
 
+static void
+moat_startable_problem(void *ctx, const char *what)
+{
+	(void)ctx;
+	moat_error("%s", what);
+}
+
 /* The configuration the master will read, checked the way it reads it. */
 static int
 moat_check_startable(const char *conf_dir)
 {
 	struct service_table t;
 	struct buf err = BUF_INIT;
+	size_t i;
 	int rc;
 
 	if (moat_load_params(conf_dir) != 0)
 		return -1;
 	rc = service_table_load(conf_dir, &t, &err);
-	if (rc != 0)
+	if (rc != 0) {
 		moat_error("%s", buf_cstr(&err));
-	else
-		service_table_free(&t);
+		buf_free(&err);
+		return rc;
+	}
+	for (i = 0; i < t.count && rc == 0; i++)
+		if ((rc = service_check_options(&t.svc[i], "master.conf",
+						&err)) != 0)
+			moat_error("%s", buf_cstr(&err));
+	if (rc == 0 &&
+	    tls_check_services(&t, 0, moat_startable_problem, NULL) > 0)
+		rc = -1;
+	service_table_free(&t);
 	buf_free(&err);
 	return rc;
 }
@@ -199,6 +217,19 @@ moat_reload(const char *conf_dir, int argc, char **argv)
 	}
 	moat_say("refreshing the mail system (pid %ld)", pid);
 	return 0;
+}
+
+int
+moat_reload_if_running(const char *conf_dir)
+{
+	long pid;
+
+	if (moat_load_params(conf_dir) != 0 ||
+	    (pid = moat_master_pid(param_str("queue_directory"))) < 0)
+		return -1;
+	if (pid == 0)
+		return 0;
+	return moat_reload(conf_dir, 1, NULL);
 }
 
 int

@@ -1,13 +1,14 @@
 /*
  * moat_init: `moat init DIR [--listen ADDR:PORT]...` makes a new instance:
- * DIR/conf (main.conf, master.conf, aliases and its map, commands/),
+ * DIR/conf (main.conf, master.conf, aliases and its map, commands/,
+ * tls/ with a self-signed certificate per key type for STARTTLS),
  * DIR/log, DIR/mail and the spool tree of spool.h, and the system users
  * and groups it needs; it makes daemon_directory/postdrop setgid
  * moat-drop, so local users can submit mail.  The files are the defaults
  * of conf_defaults.h (conf/, compiled in) with this instance's paths and
- * listening addresses filled in.  Input: the administrator's arguments (root only), checked
- * before anything is created; never overwrites an existing configuration.
- * Runs in the moat command.
+ * listening addresses filled in.  Input: the administrator's arguments (root
+ * only), checked before anything is created; never overwrites an existing
+ * configuration. Runs in the moat command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -264,7 +265,8 @@ moat_init_conf(const struct moat_init_args *a, const char *dir,
 	if ((rc = moat_master_text(a, &master)) != 0)
 		goto done;
 	if ((rc = moat_mkdir(conf, 0755, "root", "root")) != 0 ||
-	    (rc = moat_init_main_conf(dir, conf)) != 0)
+	    (rc = moat_init_main_conf(dir, conf)) != 0 ||
+	    (rc = moat_tls_demo(conf)) != 0)
 		goto done;
 	buf_printf(&path, "%s/master.conf", conf);
 	if ((rc = moat_write_file(buf_cstr(&path), master.data, master.len,

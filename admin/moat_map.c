@@ -7,12 +7,18 @@
  * builds the alias map of a running instance, rcptmap is asked to rebuild
  * the recipients map and the command waits for it, so smtpd accepts the
  * new aliases as soon as it returns.  The instance's smtp_tls_policy_maps
- * is built only when every value is a TLS policy remote can use.  Runs in
- * the moat command.
+ * is built only when every value is a TLS policy remote can use.  The
+ * password map (smtpd_sasl_password_maps) is held to more: its source
+ * must be root's with mode 600 and every value an accepted crypt hash,
+ * never a plain password; once built, a running instance is reloaded so
+ * that auth(8) reads it.  Runs in the moat command.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -20,6 +26,8 @@
 #include "maps.h"
 #include "moat.h"
 #include "params.h"
+#include "passwd_hash.h"
+#include "safe_open.h"
 #include "tls_policy.h"
 
 #define MOAT_RCPTMAP_WAIT 10 /* seconds for rcptmap's rebuild */
@@ -74,6 +82,53 @@ moat_map_check_tls(const char *key, const char *value, unsigned lineno,
 	return -1;
 }
 
+static int
+moat_map_hash_ok(const char *key, const char *value, unsigned lineno, void *ctx,
+		 struct buf *err)
+{
+	if (passwd_hash_accepted(value))
+		return 0;
+	buf_printf(err,
+		   "%s:%u: the value for %s is not a yescrypt, bcrypt or "
+		   "sha512-crypt hash (make one with moat passwd %s)",
+		   (const char *)ctx, lineno, key, key);
+	return -1;
+}
+
+int
+moat_map_check_passwords(const char *file)
+{
+	struct buf text = BUF_INIT, err = BUF_INIT, why = BUF_INIT;
+	struct stat st;
+	int fd, rc = -1, got;
+
+	fd = safe_open(AT_FDCWD, file, O_RDONLY, 0, 0, SAFE_NOT_GROUP_WRITABLE,
+		       &st, &why);
+	if (fd < 0) {
+		moat_error("%s: %s", file, buf_cstr(&why));
+		buf_free(&why);
+		return -1;
+	}
+	got = buf_read_fd(&text, fd, MOAT_PASSWORDS_MAX);
+	close(fd);
+	if ((st.st_mode & 077) != 0)
+		moat_error("%s: mode %04o: a password map must be readable by "
+			   "root alone (chmod 600 %s)",
+			   file, (unsigned)(st.st_mode & 07777), file);
+	else if (got != 0)
+		moat_error("%s: read: %s", file, strerror(errno));
+	else if (map_parse(text.data ? text.data : "", text.len, MAP_TABLE,
+			   file, moat_map_hash_ok, (void *)file, &err) != 0)
+		moat_error("%s", buf_cstr(&err));
+	else
+		rc = 0;
+	explicit_bzero(text.data, text.cap);
+	buf_free(&text);
+	buf_free(&err);
+	buf_free(&why);
+	return rc;
+}
+
 /*
  * Ask rcptmap for the recipients map now and wait for its answer.  Quiet
  * when no rcptmap listens (the instance is stopped): it builds the map
@@ -118,7 +173,7 @@ moat_map(const char *conf_dir, int argc, char **argv)
 	const char *file = NULL, *format = NULL;
 	struct buf err = BUF_INIT;
 	enum map_format fmt;
-	int i, rc;
+	int i, rc, passwords;
 
 	if (argc < 3 || strcmp(argv[1], "build") != 0)
 		return moat_map_usage();
@@ -134,6 +189,9 @@ moat_map(const char *conf_dir, int argc, char **argv)
 	}
 	if (file == NULL)
 		return moat_map_usage();
+	passwords = moat_map_is(conf_dir, file, "smtpd_sasl_password_maps");
+	if (passwords && moat_map_check_passwords(file) != 0)
+		return 1;
 	if (format == NULL)
 		fmt = moat_map_guess(file);
 	else if (strcmp(format, "aliases") == 0)
@@ -151,6 +209,8 @@ moat_map(const char *conf_dir, int argc, char **argv)
 		moat_error("%s", buf_cstr(&err));
 	else if (geteuid() == 0 && moat_map_is(conf_dir, file, "alias_maps"))
 		moat_map_wake_rcptmap();
+	else if (passwords)
+		moat_reload_if_running(conf_dir);
 	buf_free(&err);
 	return rc == 0 ? 0 : 1;
 }

@@ -145,6 +145,8 @@ moat_setup_conf(const struct moat_setup *s, int *new_aliases)
 				     new_aliases);
 	if (rc == 0)
 		rc = moat_load_params(s->conf);
+	if (rc == 0 && new_main && s->root)
+		rc = moat_tls_demo(s->conf);
 	if (rc == 0 && s->daemon_dir != NULL &&
 	    strcmp(param_str("daemon_directory"), s->daemon_dir) != 0)
 		moat_error("warning: main.conf says daemon_directory = %s, "

@@ -4,7 +4,9 @@
  * connection to private/anvil and reports each client it accepts
  * ({op=connect, client}: anvil answers the client's simultaneous
  * connections and its connections in the current anvil_rate_time_unit
- * window) and each session that ends ({op=disconnect, client}, no reply).
+ * window) and each session that ends ({op=disconnect, client}, no reply),
+ * and each AUTH attempt ({op=auth, client}: anvil answers the client's
+ * attempts in the current window, for smtpd_client_auth_rate_limit).
  * When an smtpd's connection closes, everything it added is taken back.
  *
  * Security stance: runs as moat-anvil, a user of its own with no right to
@@ -62,19 +64,31 @@ anvil_close(struct anvil_conn *c)
 	server_client_done();
 }
 
+/* count < 0: an answer to op=auth, which has none. */
 static int
-anvil_reply(int fd, unsigned count, unsigned rate)
+anvil_reply(int fd, long long count, unsigned rate)
 {
 	struct ipc_frame r;
 	int rc;
 
 	ipc_frame_init(&r);
 	ipc_put_str(&r, IPC_STATUS, IPC_STATUS_OK);
-	ipc_put_int(&r, IPC_COUNT, count);
+	if (count >= 0)
+		ipc_put_int(&r, IPC_COUNT, count);
 	ipc_put_int(&r, IPC_RATE, rate);
 	rc = ipc_send(fd, &r, -1, ANVIL_SEND_TIMEOUT);
 	ipc_frame_free(&r);
 	return rc;
+}
+
+static void
+anvil_full(void)
+{
+	if (!anvil_full_logged)
+		log_warn("client table full (%d addresses); new clients are "
+			 "not limited",
+			 ANVIL_CLIENTS_MAX);
+	anvil_full_logged = 1;
 }
 
 static int
@@ -84,20 +98,30 @@ anvil_on_connect(struct anvil_conn *c, const char *client)
 
 	if (anvil_table_connect(anvil_clients, &c->peer, client, event_now_ms(),
 				&count, &rate) != 0) {
-		if (!anvil_full_logged)
-			log_warn("client table full (%d addresses); new "
-				 "clients are not limited",
-				 ANVIL_CLIENTS_MAX);
-		anvil_full_logged = 1;
+		anvil_full();
 		count = rate = 0;
 	}
 	return anvil_reply(c->fd, count, rate);
 }
 
+static int
+anvil_on_auth(struct anvil_conn *c, const char *client)
+{
+	unsigned rate = 0;
+
+	if (anvil_table_auth(anvil_clients, client, event_now_ms(), &rate) !=
+	    0) {
+		anvil_full();
+		rate = 0;
+	}
+	return anvil_reply(c->fd, -1, rate);
+}
+
 /* One request; -1 with *why for anything we do not understand. */
 static int
-anvil_request(struct anvil_conn *c, const struct ipc_frame *f, const char **why)
+anvil_request(void *ctx, const struct ipc_frame *f, const char **why)
 {
+	struct anvil_conn *c = ctx;
 	const char *op = ipc_get_str(f, IPC_OP);
 	const char *client = ipc_get_str(f, IPC_CLIENT);
 
@@ -110,11 +134,12 @@ anvil_request(struct anvil_conn *c, const struct ipc_frame *f, const char **why)
 		anvil_table_disconnect(anvil_clients, &c->peer, client);
 		return 0;
 	}
-	if (strcmp(op, IPC_OP_CONNECT) != 0) {
+	if (strcmp(op, IPC_OP_CONNECT) != 0 && strcmp(op, IPC_OP_AUTH) != 0) {
 		*why = "not a known request";
 		return -1;
 	}
-	if (anvil_on_connect(c, client) != 0) {
+	if ((strcmp(op, IPC_OP_AUTH) == 0 ? anvil_on_auth(c, client)
+					  : anvil_on_connect(c, client)) != 0) {
 		*why = "cannot send the reply";
 		return -1;
 	}
@@ -125,25 +150,11 @@ static void
 anvil_on_read(int fd, unsigned events, void *ctx)
 {
 	struct anvil_conn *c = ctx;
-	const char *why = NULL;
-	struct ipc_frame f;
-	int r;
 
 	(void)events;
-	ipc_frame_init(&f);
-	while ((r = ipc_read_frame(fd, &c->in, ANVIL_INPUT_MAX, &f, &why)) ==
-	       1) {
-		r = anvil_request(c, &f, &why);
-		ipc_frame_reset(&f);
-		if (r != 0)
-			break;
-	}
-	ipc_frame_free(&f);
-	if (r >= 0)
-		return;
-	if (why == NULL || strcmp(why, IPC_WHY_EOF) != 0)
-		log_warn("peer fd=%d: %s; closed", fd, why ? why : "bad frame");
-	anvil_close(c);
+	if (ipc_serve_frames(fd, &c->in, ANVIL_INPUT_MAX, anvil_request, c) !=
+	    0)
+		anvil_close(c);
 }
 
 static void

@@ -20,6 +20,8 @@ struct anvil_entry {
 	unsigned count; /* simultaneous connections */
 	unsigned rate;  /* connections in the window that started at start */
 	long long start;
+	unsigned auth_rate; /* AUTH attempts in the window from auth_start */
+	long long auth_start;
 	char addr[ANVIL_ADDR_MAX];
 };
 
@@ -111,6 +113,7 @@ anvil_add(struct anvil_table *t, const char *addr, long long now_ms)
 	e = xcalloc(1, sizeof(*e));
 	(void)strlcpy(e->addr, addr, sizeof(e->addr));
 	e->start = now_ms;
+	e->auth_start = now_ms;
 	h = anvil_hash(addr);
 	e->next = t->bucket[h];
 	t->bucket[h] = e;
@@ -169,6 +172,30 @@ anvil_table_connect(struct anvil_table *t, struct anvil_peer *p,
 	return 0;
 }
 
+/* 1 when the window that started at start is over at now_ms. */
+static int
+anvil_window_over(const struct anvil_table *t, long long start,
+		  long long now_ms)
+{
+	return now_ms - start >= t->window || now_ms < start;
+}
+
+int
+anvil_table_auth(struct anvil_table *t, const char *addr, long long now_ms,
+		 unsigned *rate)
+{
+	struct anvil_entry *e = anvil_find(t, addr);
+
+	if (e == NULL && (e = anvil_add(t, addr, now_ms)) == NULL)
+		return -1;
+	if (anvil_window_over(t, e->auth_start, now_ms)) {
+		e->auth_start = now_ms;
+		e->auth_rate = 0;
+	}
+	*rate = ++e->auth_rate;
+	return 0;
+}
+
 void
 anvil_table_disconnect(struct anvil_table *t, struct anvil_peer *p,
 		       const char *addr)
@@ -205,8 +232,9 @@ anvil_table_expire(struct anvil_table *t, long long now_ms)
 	for (i = 0; i < ANVIL_BUCKETS; i++) {
 		link = &t->bucket[i];
 		while ((e = *link) != NULL) {
-			if (e->count == 0 && (now_ms - e->start >= t->window ||
-					      now_ms < e->start)) {
+			if (e->count == 0 &&
+			    anvil_window_over(t, e->start, now_ms) &&
+			    anvil_window_over(t, e->auth_start, now_ms)) {
 				*link = e->next;
 				free(e);
 				t->size--;

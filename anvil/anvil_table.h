@@ -1,6 +1,7 @@
 /*
  * anvil_table: anvil's bookkeeping, without I/O: per client address the
- * number of simultaneous connections and a fixed-window connection rate,
+ * number of simultaneous connections, a fixed-window connection rate and
+ * a fixed-window rate of AUTH attempts,
  * and per peer (one smtpd process's connection to anvil) what that peer
  * added, so it can all be taken back when the peer goes away.  Addresses
  * come from smtpd over IPC: checked with anvil_addr_valid before use.
@@ -44,6 +45,12 @@ size_t anvil_table_size(const struct anvil_table *t);
 int anvil_table_connect(struct anvil_table *t, struct anvil_peer *p,
 			const char *addr, long long now_ms, unsigned *count,
 			unsigned *rate);
+/*
+ * One AUTH attempt of addr at now_ms: 0 with *rate (its attempts in the
+ * current window, this one included), or -1 when the table is full.
+ */
+int anvil_table_auth(struct anvil_table *t, const char *addr, long long now_ms,
+		     unsigned *rate);
 /* One connection of addr ended; ignored unless p connected it. */
 void anvil_table_disconnect(struct anvil_table *t, struct anvil_peer *p,
 			    const char *addr);

@@ -20,6 +20,7 @@
 #define CLEANUP_CLIENT_NAME_MAX 255
 #define CLEANUP_HELO_MAX 1024
 #define CLEANUP_AUTH_USER_MAX 512
+#define CLEANUP_TLS_MAX 128 /* "TLSv1.3 with cipher ... (256/256 bits)" */
 #define CLEANUP_SUBMIT_USER_MAX 64
 #define CLEANUP_ORIG_MAX 1024
 /* Recipients in one submission, whatever smtpd_recipient_limit says. */
@@ -51,6 +52,9 @@ struct cleanup_envelope {
 	char client_name[CLEANUP_CLIENT_NAME_MAX + 1];
 	char helo[CLEANUP_HELO_MAX + 1];
 	char auth_user[CLEANUP_AUTH_USER_MAX + 1];
+	/* smtpd's TLS, as the Received header says it; "" when none */
+	char tls[CLEANUP_TLS_MAX + 1];
+	int auth_header;      /* the Received header names auth_user */
 	long long submit_uid; /* from pickup only, else -1 */
 	int is_local;         /* from pickup or local: protocol "local" */
 	/* The submitter's login name (with submit_uid), "" when absent. */

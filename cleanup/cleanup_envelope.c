@@ -8,6 +8,7 @@
  * may claim depends on the peer's origin (cleanup.h), an input here.  Pure: no
  * I/O, no logging, no globals. Runs in cleanup.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -109,6 +110,62 @@ env_smtp_protocol(const char *p)
 	return 0;
 }
 
+/* A word of [A-Za-z0-9._-], 1 to max bytes. */
+static size_t
+env_tls_word(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max &&
+	       ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
+		(s[n] >= '0' && s[n] <= '9') || s[n] == '.' || s[n] == '_' ||
+		s[n] == '-'))
+		n++;
+	return n;
+}
+
+/* A number of 1 to 4 digits. */
+static size_t
+env_tls_bits(const char *s)
+{
+	size_t n = 0;
+
+	while (n < 4 && s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+/*
+ * smtpd's tls attribute, "VERSION CIPHER BITS ALG_BITS", into the text of
+ * the Received header's clause; -1 for anything else.
+ */
+static int
+env_tls(const char *v, char *out, size_t size, const char **why)
+{
+	size_t vl, cl, bl, al;
+	const char *c, *b, *a;
+	int n;
+
+	vl = env_tls_word(v, 16);
+	c = v + vl + 1;
+	cl = vl > 0 && v[vl] == ' ' ? env_tls_word(c, 64) : 0;
+	b = c + cl + 1;
+	bl = cl > 0 && c[cl] == ' ' ? env_tls_bits(b) : 0;
+	a = b + bl + 1;
+	al = bl > 0 && b[bl] == ' ' ? env_tls_bits(a) : 0;
+	if (al == 0 || a[al] != '\0') {
+		*why = "bad tls attribute";
+		return -1;
+	}
+	n = snprintf(out, size, "%.*s with cipher %.*s (%.*s/%.*s bits)",
+		     (int)vl, v, (int)cl, c, (int)bl, b, (int)al, a);
+	if (n < 0 || (size_t)n >= size) {
+		*why = "tls attribute too long";
+		return -1;
+	}
+	return 0;
+}
+
 /* What the origin claims, in place of whatever the frame said. */
 static int
 env_apply_origin(struct cleanup_envelope *env, enum cleanup_origin origin,
@@ -136,6 +193,10 @@ env_apply_origin(struct cleanup_envelope *env, enum cleanup_origin origin,
 	if (origin != CLEANUP_FROM_PICKUP) {
 		env->submit_uid = -1;
 		env->submit_user[0] = '\0';
+	}
+	if (origin != CLEANUP_FROM_SMTPD) { /* TLS and AUTH are smtpd's */
+		env->tls[0] = '\0';
+		env->auth_header = 0;
 	}
 	return 0;
 }
@@ -192,8 +253,13 @@ env_optional(const struct ipc_frame *f, struct cleanup_envelope *env,
 	    env_opt_str(f, IPC_AUTH_USER, CLEANUP_AUTH_USER_MAX, env->auth_user,
 			why) < 0 ||
 	    env_opt_str(f, IPC_SUBMIT_USER, CLEANUP_SUBMIT_USER_MAX,
-			env->submit_user, why) < 0)
+			env->submit_user, why) < 0 ||
+	    env_opt_str(f, IPC_TLS, CLEANUP_TLS_MAX, env->tls, why) < 0 ||
+	    (env->tls[0] != '\0' && env_tls(ipc_get_str(f, IPC_TLS), env->tls,
+					    sizeof(env->tls), why) < 0))
 		return -1;
+	env->auth_header =
+	    env->auth_user[0] != '\0' && ipc_get(f, IPC_AUTH_HEADER) != NULL;
 	env->submit_uid = -1;
 	if (ipc_get(f, IPC_SUBMIT_UID) != NULL &&
 	    ipc_get_int(f, IPC_SUBMIT_UID, 0, 0x7fffffff, &env->submit_uid) <

@@ -126,6 +126,8 @@ struct cleanup_trace {
 	const char *date;        /* cleanup_date_format */
 	const char *from;        /* add "From: <from>" when missing; or NULL */
 	int utf8; /* SMTPUTF8: addresses may keep their UTF-8 (RFC 6532) */
+	const char *tls;         /* "TLSv1.3 with cipher ...", or NULL */
+	const char *auth_user;   /* name it as the sender, or NULL */
 };
 
 /*

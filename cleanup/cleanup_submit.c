@@ -261,6 +261,8 @@ submit_head(struct submit *s)
 	t.date = s->date;
 	t.from = s->env.is_local && s->env.sender[0] ? s->env.sender : NULL;
 	t.utf8 = s->env.smtputf8;
+	t.tls = s->env.tls[0] ? s->env.tls : NULL;
+	t.auth_user = s->env.auth_header ? s->env.auth_user : NULL;
 	cleanup_headers_emit(&s->h, &t, &head);
 	submit_write(s, head.data, head.len);
 	buf_free(&head);

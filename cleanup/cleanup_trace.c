@@ -21,6 +21,7 @@
 #define TRACE_RCPT_MAX 400 /* at least ADDR_TEXT_MAX */
 #define TRACE_ID_MAX 64
 #define TRACE_USER_MAX 64 /* a local submitter's login name */
+#define TRACE_TLS_MAX 128 /* cleanup_envelope.c made it from words */
 
 /* How trace_append treats bytes outside printable ASCII and blanks. */
 enum trace_kind {
@@ -81,6 +82,16 @@ trace_from(const struct cleanup_trace *t, struct buf *out)
 	buf_append_str(out, " [");
 	trace_append_clean(out, t->client_addr, TRACE_ADDR_MAX);
 	buf_append_str(out, "])\n\t");
+	if (trace_has(t->tls)) {
+		buf_append_str(out, "(using ");
+		trace_append_text(out, t->tls, TRACE_TLS_MAX);
+		buf_append_str(out, ")\n\t");
+	}
+	if (trace_has(t->auth_user)) {
+		buf_append_str(out, "(Authenticated sender: ");
+		trace_append_clean(out, t->auth_user, TRACE_HOST_MAX);
+		buf_append_str(out, ")\n\t");
+	}
 }
 
 void

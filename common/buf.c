@@ -2,10 +2,12 @@
  * buf: growable byte buffers and allocation helpers that exit on failure.
  * No input is interpreted here; lengths are checked against overflow.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
@@ -180,4 +182,29 @@ int
 buf_has_nul(const struct buf *b)
 {
 	return b->len > 0 && memchr(b->data, '\0', b->len) != NULL;
+}
+
+int
+buf_read_fd(struct buf *b, int fd, size_t max)
+{
+	size_t want;
+	ssize_t n;
+
+	for (;;) {
+		if (b->len > max) {
+			errno = EFBIG;
+			return -1;
+		}
+		want = max - b->len < 65536 ? max - b->len + 1 : 65536;
+		buf_reserve(b, want);
+		n = read(fd, b->data + b->len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+	}
 }

@@ -40,6 +40,12 @@ const char *buf_cstr(const struct buf *b);
 int buf_equal(const struct buf *a, const struct buf *b);
 /* 1 when the contents contain a NUL byte. */
 int buf_has_nul(const struct buf *b);
+/*
+ * Append everything fd has until its end, read straight into b (no copy
+ * elsewhere: the bytes may be a secret's); 0, or -1 with errno, EFBIG when
+ * b would hold more than max bytes (what was read stays in b).
+ */
+int buf_read_fd(struct buf *b, int fd, size_t max);
 
 /* Allocation helpers: fatal on failure, overflow-checked. */
 void *xmalloc(size_t n);

@@ -114,6 +114,18 @@ int ipc_get_int(const struct ipc_frame *f, const char *name, long long min,
 		long long max, long long *out);
 
 /*
+ * ipc_serve.c, for event servers whose peers keep a connection and send
+ * one request frame after another (anvil, tlssign): read what fd has, at
+ * most max bytes buffered in in, and hand each whole frame to fn, which
+ * answers it (0), or refuses to go on (-1 with *why).  0: the peer may
+ * send more; -1: close it (why logged, unless the peer simply closed).
+ */
+typedef int (*ipc_request_fn)(void *ctx, const struct ipc_frame *f,
+			      const char **why);
+int ipc_serve_frames(int fd, struct buf *in, size_t max, ipc_request_fn fn,
+		     void *ctx);
+
+/*
  * 1 while the peer of a stream socket (-1: none) has not closed it (a
  * delivery agent asks before it makes a delivery final).
  */

@@ -7,8 +7,8 @@
  * and local's resolver, local_resolver_user; never root), one message per
  * connection:
  *   -> {op=begin, sender, protocol, [client_addr], [client_name], [helo],
- *       [auth_user], [submit_uid], [submit_user], [smtputf8], [dsn_ret],
- *       [dsn_envid]}
+ *       [auth_user], [auth_header], [tls], [submit_uid], [submit_user],
+ *       [smtputf8], [dsn_ret], [dsn_envid]}
  *                                         sender "" is the null sender;
  *                                         what the peer is (and so the
  *                                         protocol, and whether
@@ -17,6 +17,10 @@
  *                                         from its uid, not the frame;
  *                                         smtpd's protocol must be an
  *                                         SMTP one (ESMTP, ESMTPSA, ...);
+ *                                         tls: "VERSION CIPHER BITS
+ *                                         ALG_BITS" of smtpd's session;
+ *                                         auth_header=1: the Received
+ *                                         header names auth_user;
  *                                         smtputf8=1: SMTPUTF8, and only
  *                                         then UTF-8 in addresses;
  *                                         dsn_ret FULL|HDRS, dsn_envid
@@ -113,6 +117,9 @@
  *                                  its connections in the current window
  *                                  (0 and 0: anvil's table is full)
  *   -> {op=disconnect, client}     no reply
+ *   -> {op=auth, client}           an AUTH attempt of the client
+ *   <- {status=ok, rate}           its attempts in the current window,
+ *                                  this one included
  *
  * The log service (the socket of the logd service in master.conf; peer
  * root: only the master connects).  The master opens one connection to
@@ -135,6 +142,31 @@
  *                                 exit (reload: the next logd reads the
  *                                 new configuration; stop)
  *
+ * Signatures for TLS handshakes (socket private/tlssign; peer smtpd).
+ * Each smtpd process keeps one connection; tlssign holds the private
+ * keys, smtpd only their certificates.
+ *   -> {op=sign, key, alg, data}   key: tls_key_id of the certificate's
+ *                                  public key; alg: "rsa_pkcs1" (data is
+ *                                  a DigestInfo of SHA-256/384/512),
+ *                                  "rsa_pss" (data is a whole PSS-encoded
+ *                                  block, RFC 8017 9.1.1) or "ecdsa" (data
+ *                                  is a SHA-256/384/512 digest)
+ *   <- {status=ok, sig} | {status=error, text}
+ *   -> {op=ticket, lifetime, window}
+ *                                  the session ticket key of the time
+ *                                  window floor(time / lifetime), the
+ *                                  current one or the one before only
+ *   <- {status=ok, sig} | {status=error, text}
+ *                                  sig: 16 bytes of name, 32 of AES key,
+ *                                  32 of HMAC key, the same in every
+ *                                  tlssign process (HKDF of the keys)
+ *
+ * Password checks (socket private/auth; peer smtpd), one per connection:
+ *   -> {op=auth, mech, user, pass, client_addr}
+ *   <- {status, [user], [text]}    status "ok" (user: the name the
+ *                                  backend knows), "fail" (wrong user or
+ *                                  password) or "temp" (no answer now)
+ *
  * Rebuild of the recipients map (socket private/rcptmap; peer root).  The
  * connection itself is the request: nothing is sent, rcptmap rebuilds the
  * map, answers once and closes.
@@ -150,6 +182,8 @@
 #define IPC_SOCK_ANVIL "private/anvil"
 #define IPC_SOCK_RCPTMAP "private/rcptmap"
 #define IPC_SOCK_REMOTE "private/remote"
+#define IPC_SOCK_TLSSIGN "private/tlssign"
+#define IPC_SOCK_AUTH "private/auth"
 
 #define IPC_OP "op"
 #define IPC_OP_BEGIN "begin"
@@ -223,6 +257,24 @@
 #define IPC_PID "pid"
 #define IPC_KIND_FILE "file"
 #define IPC_KIND_SYSLOG "syslog"
+
+/* TLS signatures and password checks. */
+#define IPC_TLS "tls"
+#define IPC_AUTH_HEADER "auth_header"
+#define IPC_OP_SIGN "sign"
+#define IPC_KEY "key"
+#define IPC_ALG "alg"
+#define IPC_SIG "sig"
+#define IPC_DATA "data"
+#define IPC_OP_TICKET "ticket"
+#define IPC_LIFETIME "lifetime"
+#define IPC_WINDOW "window"
+#define IPC_OP_AUTH "auth"
+#define IPC_MECH "mech"
+#define IPC_USER "user"
+#define IPC_PASS "pass"
+#define IPC_STATUS_FAIL "fail"
+#define IPC_STATUS_TEMP "temp"
 
 #define IPC_STATUS "status"
 #define IPC_CODE "code"

@@ -1,8 +1,9 @@
 /*
  * maps: compile a map source into LMDB and look keys up in it (maps.h).
  * The build refuses a source anyone but its owner can write (root when run
- * as root), writes SOURCE.lmdb.tmp, fsyncs it and renames it over
- * SOURCE.lmdb, so a reader sees the old map or the new one, never a mix.
+ * as root), writes SOURCE.lmdb.tmp (as readable as the source: a password
+ * map stays 600), fsyncs it and renames it over SOURCE.lmdb, so a reader
+ * sees the old map or the new one, never a mix.
  * Readers open the map read-only without a lock file and keep it across
  * chroot.  The source is parsed by map_parse.c; keys looked up come from
  * the network (addresses) and are only lower-cased and bounded here.
@@ -93,9 +94,7 @@ map_read_source(const char *source, struct buf *text, mode_t *mode,
 {
 	struct buf why = BUF_INIT;
 	uid_t owner = geteuid();
-	char chunk[65536];
 	struct stat st;
-	ssize_t n;
 	int fd;
 
 	fd = safe_open(AT_FDCWD, source, O_RDONLY, 0, owner,
@@ -117,23 +116,13 @@ map_read_source(const char *source, struct buf *text, mode_t *mode,
 	}
 	buf_free(&why);
 	*mode = st.st_mode & 07777;
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (text->len + (size_t)n > MAP_SOURCE_MAX) {
+	if (buf_read_fd(text, fd, MAP_SOURCE_MAX) != 0) {
+		if (errno == EFBIG)
 			buf_printf(err, "%s: larger than %d bytes", source,
 				   MAP_SOURCE_MAX);
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		buf_append(text, chunk, (size_t)n);
-	}
-	if (n < 0) {
-		buf_printf(err, "%s: read: %s", source, strerror(errno));
+		else
+			buf_printf(err, "%s: read: %s", source,
+				   strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -258,7 +247,6 @@ static int
 map_install(const char *tmp, const char *dst, mode_t mode, struct buf *err)
 {
 	char dir[PATH_MAX];
-	char *slash;
 
 	if (map_fsync_path(tmp, 0, mode, err) < 0)
 		return -1;
@@ -267,15 +255,8 @@ map_install(const char *tmp, const char *dst, mode_t mode, struct buf *err)
 			   strerror(errno));
 		return -1;
 	}
-	if (strlcpy(dir, dst, sizeof(dir)) >= sizeof(dir))
+	if (path_dirname(dst, dir, sizeof(dir)) != 0)
 		return 0;
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		strlcpy(dir, ".", sizeof(dir));
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
 	return map_fsync_path(dir, O_DIRECTORY, 0, err);
 }
 

@@ -514,3 +514,42 @@ param_raw(const char *name)
 {
 	return params_state_raw(params_global_state(), param_index(name), 0);
 }
+
+int
+params_expand(const char *text, struct buf *out, struct buf *err)
+{
+	struct params_state *st = params_global_state();
+	unsigned char *active = xcalloc(param_count, 1);
+	struct params_expansion x = {st, active, err};
+	int rc;
+
+	buf_reset(out);
+	buf_reset(err);
+	rc = params_expand_text(&x, text, out, 0);
+	free(active);
+	return rc;
+}
+
+int
+param_check_override(const char *name, const char *value, struct buf *err)
+{
+	const struct param_def *def = param_find(name);
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	int rc;
+
+	buf_reset(err);
+	if (def == NULL || strcmp(name, "config_directory") == 0) {
+		buf_printf(err, "%s: %s", name,
+			   def ? "set by -c, not as a parameter"
+			       : "no such parameter");
+		return -1;
+	}
+	rc = params_expand(value, &out, &why);
+	if (rc == 0)
+		rc = param_check_value(def, buf_cstr(&out), &why);
+	if (rc != 0)
+		buf_printf(err, "bad value for %s: %s", name, buf_cstr(&why));
+	buf_free(&out);
+	buf_free(&why);
+	return rc;
+}

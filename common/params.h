@@ -89,6 +89,18 @@ int param_is_set(const char *name);
 const char *param_raw(const char *name);
 
 /*
+ * Expand the $name references of text with the loaded parameters (a value
+ * given on a master.conf line with -o); -1 with the reason in err.
+ */
+int params_expand(const char *text, struct buf *out, struct buf *err);
+/*
+ * Check a -o name=value override as params_set would take it: a declared
+ * parameter (not config_directory) whose value, expanded, fits its type.
+ * Changes nothing; -1 with the reason in err.
+ */
+int param_check_override(const char *name, const char *value, struct buf *err);
+
+/*
  * Edit CONFDIR/main.conf in place: the line(s) setting name (with their
  * continuation lines) are replaced by "name = value", or the setting is
  * appended.  The name must be declared and the edited file must load

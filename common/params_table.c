@@ -225,6 +225,43 @@ const struct param_def param_table[] = {
 	 "time to fetch one MTA-STS policy over HTTPS"},
 	{"smtp_sasl_password_maps", PARAM_PATH, "", 0, 0,
 	 "AUTH credentials per server or next hop (root's alone); empty: none"},
+
+	/* smtpd: TLS (smtpd_tls.c; the keys are tlssign's) and AUTH. */
+	{"smtpd_tls_security_level", PARAM_STR, "none", 0, 0,
+	 "none, may (offer STARTTLS) or encrypt (require it before MAIL)"},
+	{"smtpd_tls_cert_file", PARAM_LIST, "", 0, 0,
+	 "PEM certificate files (server first, then its chain), one per key"},
+	{"smtpd_tls_key_file", PARAM_LIST, "", 0, 0,
+	 "PEM private key files, in the order of smtpd_tls_cert_file"},
+	{"smtpd_tls_wrappermode", PARAM_BOOL, "no", 0, 0,
+	 "TLS from the first byte, no STARTTLS (port 465, RFC 8314)"},
+	{"smtpd_tls_cipher_list", PARAM_STR,
+	 "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+	 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+	 0, 0, "OpenSSL cipher list for TLS 1.2 (forward secret AEAD only)"},
+	{"smtpd_tls_ciphersuites", PARAM_STR,
+	 "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+	 "TLS_AES_128_GCM_SHA256",
+	 0, 0, "OpenSSL cipher suites for TLS 1.3"},
+	{"smtpd_tls_session_cache_timeout", PARAM_TIME, "3600s", 0, DAY,
+	 "life of a session ticket key (tlssign's, shared; 0: no resumption)"},
+	{"smtpd_sasl_auth_enable", PARAM_BOOL, "no", 0, 0,
+	 "offer AUTH PLAIN and LOGIN, inside TLS only (587 and 465)"},
+	{"smtpd_sasl_type", PARAM_STR, "moat", 0, 0,
+	 "who checks passwords for auth(8): moat (a password map) or dovecot"},
+	{"smtpd_sasl_path", PARAM_STR, "private/dovecot-auth", 0, 0,
+	 "Dovecot's auth socket, relative to queue_directory (type dovecot)"},
+	{"smtpd_sasl_password_maps", PARAM_PATH, "$config_directory/sasl_passwords",
+	 0, 0, "\"user hash\" lines (crypt hashes; moat passwd) for type moat"},
+	{"smtpd_sasl_authenticated_header", PARAM_BOOL, "no", 0, 0,
+	 "name the authenticated user in the Received header"},
+	{"smtpd_sender_login_maps", PARAM_PATH, "", 0, 0,
+	 "map of sender addresses (or @domain) to the logins that own them"},
+	{"smtpd_sender_restrictions", PARAM_LIST, "", 0, 0,
+	 "checks at MAIL FROM, in order: reject_sender_login_mismatch, ..."},
+	{"smtpd_client_auth_rate_limit", PARAM_INT, "0", 0, 1000000,
+	 "AUTH attempts one client may make per anvil_rate_time_unit (0: any)"},
 };
 
 const size_t param_count = sizeof(param_table) / sizeof(param_table[0]);

@@ -108,3 +108,20 @@ safe_open(int dirfd, const char *path, int flags, mode_t mode, uid_t expect_uid,
 	}
 	return fd;
 }
+
+int
+path_dirname(const char *path, char *out, size_t size)
+{
+	char *slash;
+
+	if (strlcpy(out, path, size) >= size)
+		return -1;
+	slash = strrchr(out, '/');
+	if (slash == NULL)
+		strlcpy(out, ".", size);
+	else if (slash == out)
+		out[1] = '\0';
+	else
+		*slash = '\0';
+	return 0;
+}

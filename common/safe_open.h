@@ -27,4 +27,10 @@ int safe_open(int dirfd, const char *path, int flags, mode_t mode,
 	      uid_t expect_uid, unsigned checks, struct stat *st,
 	      struct buf *why);
 
+/*
+ * The directory part of path into out ("." for a bare name, "/" for a
+ * name in /); -1 when it does not fit.
+ */
+int path_dirname(const char *path, char *out, size_t size);
+
 #endif

@@ -130,6 +130,10 @@ static const struct sandbox_rule rules_smtpd[] = {
     ALLOW(shutdown),
     /* SIGHUP to itself: the alias map or passwd changed, wind down */
     ALLOW_IF(kill, SB_SELF),
+    /* TLS: OpenSSL's random generator (session keys, tickets, IVs) and
+     * its locks (futex, when a lock's word says so) */
+    ALLOW(getrandom),
+    ALLOW(futex),
     SANDBOX_END,
 };
 
@@ -332,6 +336,32 @@ static const struct sandbox_rule rules_remote[] = {
     SANDBOX_END,
 };
 
+/*
+ * tlssign: holds the TLS private keys, signs for smtpd over the sockets it
+ * accepted.  Opens nothing, connects nowhere.
+ */
+static const struct sandbox_rule rules_tlssign[] = {
+    /* RSA blinding and ECDSA nonces; OpenSSL's locks */
+    ALLOW(getrandom),
+    ALLOW(futex),
+    /* SIGHUP to itself: wind down */
+    ALLOW_IF(kill, SB_SELF),
+    SANDBOX_END,
+};
+
+/*
+ * auth: checks one password per connection from smtpd, against the map it
+ * opened before the drop (crypt_r: yescrypt's memory comes from mmap) or
+ * by asking Dovecot's auth socket inside the spool.
+ */
+static const struct sandbox_rule rules_auth[] = {
+    /* yescrypt's and bcrypt's working memory */
+    ALLOW(madvise),
+    /* is the password map still the one built? (fstat is base's) */
+    ALLOW_IF(kill, SB_SELF),
+    SANDBOX_END,
+};
+
 const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_NONE] = {"none", {NULL}},
     [SANDBOX_SMTPD] = {"smtpd",
@@ -363,4 +393,10 @@ const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_REMOTE] = {"remote",
 			{rules_base, rules_ipc, rules_server, rules_remote,
 			 NULL}},
+    [SANDBOX_TLSSIGN] = {"tlssign",
+			 {rules_base, rules_ipc, rules_server, rules_tlssign,
+			  NULL}},
+    [SANDBOX_AUTH] = {"auth",
+		      {rules_base, rules_ipc, rules_server, rules_client,
+		       rules_auth, NULL}},
 };

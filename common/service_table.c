@@ -326,3 +326,107 @@ service_find_command(const struct service_table *t, const char *command)
 			return &t->svc[i];
 	return NULL;
 }
+
+/*
+ * Call fn for each -o value of svc, in order; stops at the first argument
+ * that is no option, as getopt does, and when fn returns non-zero.
+ */
+static int
+svc_each_option(const struct service *svc,
+		int (*fn)(const char *opt, void *ctx), void *ctx)
+{
+	const char *a;
+	size_t i;
+	int rc;
+
+	for (i = 0; (a = svc->args[i]) != NULL; i++) {
+		if (strcmp(a, "--") == 0 || a[0] != '-')
+			break;
+		if (strcmp(a, "-o") == 0) {
+			if (svc->args[i + 1] == NULL)
+				return fn("", ctx);
+			a = svc->args[++i];
+		} else if (strncmp(a, "-o", 2) == 0) {
+			a += 2;
+		} else {
+			continue;
+		}
+		if ((rc = fn(a, ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct svc_option_find {
+	const char *name;
+	const char *value;
+};
+
+static int
+svc_option_match(const char *opt, void *ctx)
+{
+	struct svc_option_find *f = ctx;
+	size_t n = strlen(f->name);
+
+	if (strncmp(opt, f->name, n) == 0 && opt[n] == '=')
+		f->value = opt + n + 1;
+	return 0;
+}
+
+const char *
+service_option(const struct service *svc, const char *name)
+{
+	struct svc_option_find f = {name, NULL};
+
+	(void)svc_each_option(svc, svc_option_match, &f);
+	return f.value;
+}
+
+struct svc_option_check {
+	struct buf *err;
+};
+
+static int
+svc_option_check(const char *opt, void *ctx)
+{
+	struct svc_option_check *c = ctx;
+	const char *eq = strchr(opt, '=');
+	struct buf why = BUF_INIT;
+	char *name;
+	int rc;
+
+	if (eq == NULL || eq == opt) {
+		buf_printf(c->err, "-o %s: expected name=value", opt);
+		return -1;
+	}
+	name = xstrndup(opt, (size_t)(eq - opt));
+	rc = param_check_override(name, eq + 1, &why);
+	if (rc != 0)
+		buf_printf(c->err, "-o %s: %s", opt, buf_cstr(&why));
+	free(name);
+	buf_free(&why);
+	return rc;
+}
+
+int
+service_check_options(const struct service *svc, const char *filename,
+		      struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	struct svc_option_check c = {&why};
+	int rc = svc_each_option(svc, svc_option_check, &c);
+
+	if (rc != 0)
+		svc_error(err, filename, svc->lineno, "%s", buf_cstr(&why));
+	buf_free(&why);
+	return rc;
+}
+
+int
+service_param(const struct service *svc, const char *name, struct buf *out,
+	      struct buf *err)
+{
+	const char *v = svc != NULL ? service_option(svc, name) : NULL;
+
+	return params_expand(v != NULL ? v : param_raw(name), out, err);
+}

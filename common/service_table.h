@@ -50,4 +50,24 @@ void service_table_free(struct service_table *t);
 const struct service *service_find_command(const struct service_table *t,
 					   const char *command);
 
+/*
+ * The -o overrides of a service line, as the server skeleton applies them
+ * (getopt: the options before the first other argument).  The value of
+ * the last "-o name=value" for name, or NULL when the line sets none.
+ */
+const char *service_option(const struct service *svc, const char *name);
+/*
+ * Each -o of svc must name a declared parameter and give a value of its
+ * type (params.h, the loaded main.conf for $name); -1 with
+ * "FILE:LINE: -o ...: reason" in err.
+ */
+int service_check_options(const struct service *svc, const char *filename,
+			  struct buf *err);
+/*
+ * The value of parameter name for svc: its -o override, expanded, or the
+ * loaded main.conf's value; -1 with err when the override does not expand.
+ */
+int service_param(const struct service *svc, const char *name, struct buf *out,
+		  struct buf *err);
+
 #endif

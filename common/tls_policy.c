@@ -39,6 +39,13 @@ tls_level_parse(const char *name, enum tls_level *out)
 	return -1;
 }
 
+int
+tls_server_level_parse(const char *name, enum tls_level *out)
+{
+	return tls_level_parse(name, out) == 0 && *out <= TLS_LEV_ENCRYPT ? 0
+									  : -1;
+}
+
 const char *
 tls_level_name(enum tls_level level)
 {

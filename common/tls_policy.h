@@ -34,6 +34,8 @@ struct tls_policy {
 /* "may" to TLS_LEV_MAY (any case); -1 for an unknown name. */
 int tls_level_parse(const char *name, enum tls_level *out);
 const char *tls_level_name(enum tls_level level);
+/* smtpd_tls_security_level: only none, may and encrypt; else -1. */
+int tls_server_level_parse(const char *name, enum tls_level *out);
 /*
  * A policy table value: a level, then attributes.  Only match=NAME:NAME
  * (verify and secure; names are hostname, nexthop, dot-nexthop, a host

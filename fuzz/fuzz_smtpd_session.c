@@ -2,15 +2,19 @@
  * fuzz_smtpd_session: hostile client bytes into the SMTP state machine,
  * with BDAT chunks taken by their byte count as smtpd_io.c takes them
  * (smtpd_bdat.c, the DATA reader in chunked mode).  The first byte
- * chooses a trusted or untrusted client, small or default limits, and the
- * piece size of a second run; the rest is the byte stream: command lines
- * split at LF (a trailing CR removed, as smtpd does), and after a BDAT
- * command exactly the chunk's bytes.  A DATA or first-chunk go-ahead is
- * answered alternately with success and failure, and DATA with a queued
- * or refused end, so every state is reached.  Checks that every reply is
- * well formed, and that feeding the stream in pieces gives the same
- * replies and the same stored content as feeding it whole (a chunk's
- * bytes must never depend on how they arrive, nor leak into commands).
+ * chooses a trusted or untrusted client, small or default limits, whether
+ * the service offers STARTTLS (bit 4; bit 8: requires it) and AUTH, and
+ * the piece size of a second run; the rest is the byte stream: command
+ * lines split at LF (a trailing CR removed, as smtpd does), and after a
+ * BDAT command exactly the chunk's bytes.  A DATA or first-chunk go-ahead
+ * is answered alternately with success and failure, and DATA with a
+ * queued or refused end, so every state is reached; a STARTTLS answered
+ * 220 is followed by a finished handshake, an AUTH whose credentials are
+ * complete by each of auth's verdicts in turn, and MAIL FROM meets the
+ * sender restrictions.  Checks that every reply is well formed, and that
+ * feeding the stream in pieces gives the same replies and the same stored
+ * content as feeding it whole (a chunk's bytes must never depend on how
+ * they arrive, nor leak into commands).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +22,9 @@
 
 #include "smtpd_bdat.h"
 #include "smtpd_reply.h"
+#include "smtpd_security.h"
 #include "smtpd_session.h"
+#include "tls_files.h"
 
 static int
 fuzz_domain(void *ctx, const char *domain)
@@ -36,6 +42,18 @@ fuzz_user(void *ctx, const char *local)
 	if (strcmp(local, "tempfail") == 0)
 		return -1;
 	return strcmp(local, "alice") == 0 || strcmp(local, "postmaster") == 0;
+}
+
+static int
+fuzz_logins(void *ctx, const char *key, struct buf *logins)
+{
+	(void)ctx;
+	if (strcmp(key, "alice@example.com") == 0 ||
+	    strcmp(key, "@example.org") == 0) {
+		buf_append_str(logins, "alice, bob");
+		return 1;
+	}
+	return strcmp(key, "fail@example.com") == 0 ? -1 : 0;
 }
 
 /* Every reply line: three digits, then ' ' or '-', then text, CR LF. */
@@ -141,7 +159,13 @@ static void
 on_action(struct conn *c, enum smtpd_action act)
 {
 	drain(c, act);
-	if (act == SMTPD_ACT_BDAT) {
+	if (act == SMTPD_ACT_STARTTLS) {
+		smtpd_session_tls_started(&c->s, "TLSv1.3",
+					  "TLS_AES_256_GCM_SHA384", 256, 256);
+	} else if (act == SMTPD_ACT_AUTH) {
+		drain(c, smtpd_session_auth_done(
+			     &c->s, (enum smtpd_auth_result)(c->turn++ % 4)));
+	} else if (act == SMTPD_ACT_BDAT) {
 		start_chunk(c);
 	} else if (act == SMTPD_ACT_DATA) {
 		act = smtpd_session_data_started(&c->s, c->turn++ % 3 != 2);
@@ -217,8 +241,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct smtpd_config cfg = {
-	    "mx.example.com", "mx.example.com ESMTP", 10240000, 1000, 10, 20};
+	struct smtpd_config cfg = {.myhostname = "mx.example.com",
+				   .banner = "mx.example.com ESMTP",
+				   .message_size_limit = 10240000,
+				   .recipient_limit = 1000,
+				   .soft_error_limit = 10,
+				   .hard_error_limit = 20};
+	struct smtpd_security sec = {
+	    .tls_level = TLS_LEV_MAY,
+	    .tls_ready = 1,
+	    .sasl_enable = 1,
+	    .restriction = {SENDER_REJECT_LOGIN_MISMATCH,
+			    SENDER_PERMIT_SASL_AUTHENTICATED,
+			    SENDER_PERMIT_MYNETWORKS, SENDER_REJECT},
+	    .nrestrictions = 4,
+	    .sender_logins = fuzz_logins};
 	struct buf whole = BUF_INIT, pieces = BUF_INIT;
 
 	if (size == 0)
@@ -229,6 +266,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.soft_error_limit = 1;
 		cfg.hard_error_limit = 3;
 	}
+	if (data[0] & 4)
+		cfg.sec = &sec;
+	if (data[0] & 8)
+		sec.tls_level = TLS_LEV_ENCRYPT;
 	run(&cfg, data[0] & 1, (const char *)data + 1, size - 1, size, &whole);
 	run(&cfg, data[0] & 1, (const char *)data + 1, size - 1,
 	    1 + (data[0] >> 2), &pieces);

@@ -2,8 +2,10 @@
  * master_conf: read main.conf and master.conf into the snapshot the master
  * runs with, at start and on SIGHUP.  Input: root-owned files, trusted but
  * checked: the master refuses files (or a directory) that anyone but root
- * could change, every error names the file and line, and a failed reload
- * keeps the old snapshot.  Runs in the master.
+ * could change, a -o override that names no parameter or gives a bad
+ * value, and TLS certificate and key files that are not root's (a key
+ * readable by others), every error naming the file (and line); a failed
+ * reload keeps the old snapshot.  Runs in the master.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include "params.h"
 #include "privilege.h"
 #include "safe_open.h"
+#include "tls_files.h"
 
 /* A command is a plain file name inside daemon_directory. */
 static int
@@ -33,16 +36,22 @@ master_check_service(const struct master_conf *mc, const struct service *s,
 		     struct buf *err)
 {
 	char path[PATH_MAX];
+	struct buf b = BUF_INIT;
 	struct stat st;
 	uid_t uid;
 	gid_t gid;
-	int n;
+	int n, rc;
 
 	if (!master_command_ok(s->command)) {
 		buf_printf(err, "%s/master.conf:%u: bad command name \"%s\"",
 			   mc->conf_dir, s->lineno, s->command);
 		return -1;
 	}
+	buf_printf(&b, "%s/master.conf", mc->conf_dir);
+	rc = service_check_options(s, buf_cstr(&b), err);
+	buf_free(&b);
+	if (rc != 0)
+		return -1;
 	if (privilege_user_ids(s->user, &uid, &gid) != 0) {
 		buf_printf(err, "%s/master.conf:%u: unknown user %s",
 			   mc->conf_dir, s->lineno, s->user);
@@ -183,6 +192,16 @@ master_conf_owned(const char *conf_dir, struct buf *err)
 	return rc;
 }
 
+/* The first TLS problem is the one the master refuses to start with. */
+static void
+master_tls_problem(void *ctx, const char *what)
+{
+	struct buf *err = ctx;
+
+	if (err->len == 0)
+		buf_printf(err, "%s (see moat check)", what);
+}
+
 int
 master_conf_load(const char *conf_dir, struct master_conf *mc, struct buf *err)
 {
@@ -208,6 +227,8 @@ master_conf_load(const char *conf_dir, struct master_conf *mc, struct buf *err)
 	for (i = 0; i < mc->table.count; i++)
 		if (master_check_service(mc, &mc->table.svc[i], err) != 0)
 			goto fail;
+	if (tls_check_services(&mc->table, 0, master_tls_problem, err) > 0)
+		goto fail;
 	return 0;
 fail:
 	master_conf_free(mc);

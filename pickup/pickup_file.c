@@ -12,6 +12,7 @@
  * alone; each with one log line.  Runs in pickup, chrooted.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,6 @@
 #include "log.h"
 #include "pickup.h"
 
-#define PICKUP_READ_CHUNK (64 * 1024)
 #define PICKUP_SENDER_LOG_MAX 256
 /* Entries reported once and not again (directories, stuck files). */
 #define PICKUP_SEEN_MAX 256
@@ -122,29 +122,6 @@ pickup_act(const struct pickup_config *cfg, const char *name,
 	return PICKUP_DONE;
 }
 
-/* The whole file, at most limit bytes: 0, or -1 (errno EFBIG: larger). */
-static int
-pickup_read_all(int fd, unsigned long long limit, struct buf *out)
-{
-	char chunk[PICKUP_READ_CHUNK];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		if ((unsigned long long)out->len + (size_t)n > limit) {
-			errno = EFBIG;
-			return -1;
-		}
-		buf_append(out, chunk, (size_t)n);
-	}
-}
-
 static int
 pickup_newer(const struct timespec *a, const struct timespec *b)
 {
@@ -226,7 +203,9 @@ pickup_open_file(const struct pickup_config *cfg, const char *name, int fd,
 		out = pickup_act(cfg, name, &st, action, buf_cstr(&why));
 		goto done;
 	}
-	if (pickup_read_all(fd, cfg->limits.size_max, &data) < 0) {
+	if (buf_read_fd(&data, fd,
+			cfg->limits.size_max < SIZE_MAX ? cfg->limits.size_max
+							: SIZE_MAX) < 0) {
 		if (errno == EFBIG) {
 			buf_printf(&why, "file too large (over %llu bytes)",
 				   cfg->limits.size_max);

@@ -8,24 +8,32 @@
  * queue_directory, sandbox SANDBOX_SMTPD, on event_server_main with at
  * most smtpd_client_limit sessions per process; peers: anyone (an inet
  * service).  Every byte from a client is hostile.  Before the chroot, as
- * root, it only reads its parameters; after it, it can reach nothing but
+ * root, it reads its parameters, its certificate files (never a private
+ * key: tlssign(8) holds those and signs handshakes for it) and the
+ * smtpd_sender_login_maps map; after it, it can reach nothing but
  * private/cleanup, private/anvil (which counts each untrusted client's
- * connections across all smtpd processes; over
- * smtpd_client_connection_count_limit or _rate_limit: 421) and, read-only,
- * the recipients map in maps/, which it reopens in place when rcptmap
- * replaces it.  No password file, no user list, no alias map, no DNS, no
- * user files.
+ * connections and AUTH attempts across all smtpd processes; over
+ * smtpd_client_connection_count_limit or _rate_limit: 421),
+ * private/tlssign, private/auth (which checks passwords: no hash is ever
+ * here) and, read-only, the recipients map in maps/, which it reopens in
+ * place when rcptmap replaces it.  No password file, no user list, no
+ * alias map, no DNS, no user files, no key, no path to reopen one.
  */
 #include <string.h>
 
 #include "log.h"
+#include "maps.h"
 #include "params.h"
 #include "resolve.h"
 #include "server.h"
 #include "smtpd_access.h"
 #include "smtpd_io.h"
+#include "smtpd_keysign.h"
 #include "smtpd_recipients.h"
+#include "smtpd_security.h"
 #include "smtpd_session.h"
+#include "smtpd_tls.h"
+#include "tls_files.h"
 
 /* Security stance: enforced by the skeleton (server.h). */
 static const struct server_stance smtpd_stance = {
@@ -36,6 +44,8 @@ static const struct server_stance smtpd_stance = {
 };
 
 static struct smtpd_config smtpd_cfg;
+static struct smtpd_security smtpd_sec;
+static struct map *smtpd_login_map;
 static struct smtpd_io_config smtpd_io_cfg;
 static struct smtpd_net *smtpd_nets;
 
@@ -73,6 +83,98 @@ smtpd_load_networks(void)
 	smtpd_io_cfg.net_count = n;
 }
 
+/* smtpd_sender_login_maps; a rebuilt map: finish, restart with it. */
+static int
+smtpd_sender_logins(void *ctx, const char *key, struct buf *logins)
+{
+	(void)ctx;
+	if (smtpd_login_map == NULL)
+		return -1;
+	if (map_changed(smtpd_login_map))
+		server_wind_down();
+	return map_lookup(smtpd_login_map, key, logins);
+}
+
+static void
+smtpd_load_restrictions(void)
+{
+	const char *const *items;
+	size_t i, n = param_list("smtpd_sender_restrictions", &items);
+	const char *maps = param_str("smtpd_sender_login_maps");
+	struct buf err = BUF_INIT;
+	int r;
+
+	if (n > SMTPD_RESTRICTIONS_MAX)
+		log_fatal("smtpd_sender_restrictions: more than %d items",
+			  SMTPD_RESTRICTIONS_MAX);
+	for (i = 0; i < n; i++) {
+		if ((r = sender_restriction_parse(items[i])) < 0)
+			log_fatal("smtpd_sender_restrictions: unknown "
+				  "restriction %s",
+				  items[i]);
+		smtpd_sec.restriction[smtpd_sec.nrestrictions++] = r;
+	}
+	if (maps[0] == '\0')
+		return;
+	smtpd_sec.sender_logins = smtpd_sender_logins;
+	smtpd_login_map = map_open(maps, &err);
+	if (smtpd_login_map == NULL)
+		log_error("smtpd_sender_login_maps %s; its senders get 451 "
+			  "until it is built",
+			  buf_cstr(&err));
+	buf_free(&err);
+}
+
+/* The certificates, before the drop; the keys are tlssign's. */
+static void
+smtpd_load_tls(void)
+{
+	struct smtpd_tls_config tc;
+	struct tls_file_list l;
+	struct buf err = BUF_INIT;
+	enum tls_level level;
+	int required;
+
+	if (tls_server_level_parse(param_str("smtpd_tls_security_level"),
+				   &level) != 0)
+		log_fatal("smtpd_tls_security_level: expected none, may or "
+			  "encrypt, not \"%s\"",
+			  param_str("smtpd_tls_security_level"));
+	smtpd_sec.tls_level = level;
+	smtpd_io_cfg.wrapper = param_bool("smtpd_tls_wrappermode");
+	required = level == TLS_LEV_ENCRYPT || smtpd_io_cfg.wrapper;
+	if (level == TLS_LEV_NONE && !smtpd_io_cfg.wrapper)
+		return;
+	if (tls_service_files(NULL, &l, &err) != 0)
+		log_fatal("%s", buf_cstr(&err));
+	tc.cert_files = l.cert;
+	tc.ncert = l.ncert;
+	tc.cipher_list = param_str("smtpd_tls_cipher_list");
+	tc.ciphersuites = param_str("smtpd_tls_ciphersuites");
+	tc.ticket_lifetime = (int)param_int("smtpd_tls_session_cache_timeout");
+	tc.service = server_service_name();
+	if (smtpd_tls_init(&tc, &err) == 0)
+		smtpd_sec.tls_ready = 1;
+	else if (required)
+		log_fatal("TLS: %s", buf_cstr(&err));
+	else
+		log_error("TLS: %s; STARTTLS is not offered", buf_cstr(&err));
+	tls_file_list_free(&l);
+	buf_free(&err);
+}
+
+static void
+smtpd_load_security(void)
+{
+	smtpd_load_tls();
+	smtpd_sec.sasl_enable = param_bool("smtpd_sasl_auth_enable");
+	smtpd_sec.auth_header = param_bool("smtpd_sasl_authenticated_header");
+	smtpd_io_cfg.auth_rate_limit =
+	    (unsigned)param_int("smtpd_client_auth_rate_limit");
+	smtpd_load_restrictions();
+	smtpd_cfg.sec = &smtpd_sec;
+}
+
 static struct server_ops smtpd_ops;
 
 static void
@@ -106,6 +208,14 @@ smtpd_pre_drop(int argc, char **argv)
 	smtpd_io_cfg.connection_rate_limit =
 	    (unsigned)param_int("smtpd_client_connection_rate_limit");
 	smtpd_load_networks();
+	smtpd_load_security();
+}
+
+static void
+smtpd_post_drop(void)
+{
+	if (smtpd_sec.tls_ready)
+		smtpd_keysign_connect();
 }
 
 static void
@@ -119,6 +229,7 @@ main(int argc, char **argv)
 {
 	smtpd_ops.stance = &smtpd_stance;
 	smtpd_ops.pre_drop = smtpd_pre_drop;
+	smtpd_ops.post_drop = smtpd_post_drop;
 	smtpd_ops.accept_client = smtpd_accept;
 	return event_server_main(argc, argv, &smtpd_ops);
 }

@@ -71,7 +71,10 @@ anvil_send(const char *op, const char *addr)
 	return rc;
 }
 
-/* The reply to op=connect; -1 with *why when there is none or it is bad. */
+/*
+ * The reply to op=connect (count given) or op=auth (count NULL); -1 with
+ * *why when there is none or it is bad.
+ */
 static int
 anvil_read_reply(unsigned *count, unsigned *rate, const char **why)
 {
@@ -86,12 +89,14 @@ anvil_read_reply(unsigned *count, unsigned *rate, const char **why)
 			*why = "connection closed";
 	} else if ((status = ipc_get_str(&f, IPC_STATUS)) == NULL ||
 		   strcmp(status, IPC_STATUS_OK) != 0 ||
-		   ipc_get_int(&f, IPC_COUNT, 0, SMTPD_ANVIL_NUM_MAX, &c) !=
-		       0 ||
+		   (count != NULL &&
+		    ipc_get_int(&f, IPC_COUNT, 0, SMTPD_ANVIL_NUM_MAX, &c) !=
+			0) ||
 		   ipc_get_int(&f, IPC_RATE, 0, SMTPD_ANVIL_NUM_MAX, &r) != 0) {
 		*why = "malformed reply";
 	} else {
-		*count = (unsigned)c;
+		if (count != NULL)
+			*count = (unsigned)c;
 		*rate = (unsigned)r;
 		rc = 0;
 	}
@@ -114,6 +119,22 @@ smtpd_anvil_connect(const char *addr, unsigned *count, unsigned *rate,
 		return 0;
 	}
 	log_warn("%s: %s; connection limits not enforced", IPC_SOCK_ANVIL, why);
+	anvil_drop();
+	return -1;
+}
+
+int
+smtpd_anvil_auth(const char *addr, unsigned *rate)
+{
+	const char *why = NULL;
+
+	if (anvil_open() != 0)
+		return -1;
+	if (anvil_send(IPC_OP_AUTH, addr) != 0)
+		why = strerror(errno);
+	else if (anvil_read_reply(NULL, rate, &why) == 0)
+		return 0;
+	log_warn("%s: %s; AUTH rate limit not enforced", IPC_SOCK_ANVIL, why);
 	anvil_drop();
 	return -1;
 }

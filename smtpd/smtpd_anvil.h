@@ -26,6 +26,12 @@ enum smtpd_anvil_verdict smtpd_anvil_judge(unsigned count, unsigned rate,
  */
 int smtpd_anvil_connect(const char *addr, unsigned *count, unsigned *rate,
 			unsigned long *gen);
+/*
+ * Count an AUTH attempt of addr: 0 with *rate (its attempts in the
+ * current anvil_rate_time_unit, this one included), or -1 (logged; fail
+ * open: the attempt goes on).
+ */
+int smtpd_anvil_auth(const char *addr, unsigned *rate);
 /* A counted session ended; nothing if anvil's connection changed since. */
 void smtpd_anvil_disconnect(const char *addr, unsigned long gen);
 

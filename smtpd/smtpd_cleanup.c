@@ -16,6 +16,7 @@
 #include "ipc_proto.h"
 #include "log.h"
 #include "smtpd_cleanup.h"
+#include "smtpd_security.h"
 
 #define REPLY_READ_MAX 8192
 
@@ -81,13 +82,17 @@ send_envelope(struct smtpd_cleanup *c, const struct smtpd_session *s)
 	ipc_frame_init(&f);
 	ipc_put_str(&f, IPC_OP, IPC_OP_BEGIN);
 	ipc_put_str(&f, IPC_SENDER, s->sender);
-	ipc_put_str(&f, IPC_PROTOCOL,
-		    s->ext.smtputf8 ? "UTF8SMTP"
-		    : s->esmtp      ? "ESMTP"
-				    : "SMTP");
+	ipc_put_str(&f, IPC_PROTOCOL, smtpd_session_protocol(s));
 	ipc_put_str(&f, IPC_CLIENT_ADDR, s->client_addr);
 	ipc_put_str(&f, IPC_CLIENT_NAME, s->client_name);
 	ipc_put_str(&f, IPC_HELO, s->helo);
+	if (s->sec.tls)
+		ipc_put_str(&f, IPC_TLS, s->sec.tls_info);
+	if (s->sec.authenticated) {
+		ipc_put_str(&f, IPC_AUTH_USER, s->sec.auth_user);
+		if (s->cfg->sec != NULL && s->cfg->sec->auth_header)
+			ipc_put_str(&f, IPC_AUTH_HEADER, "1");
+	}
 	put_esmtp(&f, &s->ext);
 	r = send_frame(c, &f, "begin");
 	for (i = 0; r == 0 && i < s->rcpt_count; i++) {

@@ -9,6 +9,7 @@
 
 #include "queue_file.h"
 #include "smtpd_cmd.h"
+#include "smtpd_security.h"
 
 /* A HELO/EHLO argument: one word of printable ASCII, kept for the log. */
 static int
@@ -47,6 +48,7 @@ smtpd_cmd_ehlo(struct smtpd_session *s, const char *arg, size_t len)
 	smtpd_reply_put_custom(&s->reply, 250, NULL, s->cfg->myhostname, 1);
 	smtpd_reply_put_custom(&s->reply, 250, NULL, "PIPELINING", 1);
 	smtpd_reply_put_custom(&s->reply, 250, NULL, size, 1);
+	smtpd_security_ehlo(s);
 	smtpd_reply_put_custom(&s->reply, 250, NULL, "8BITMIME", 1);
 	/* RFC 6531, 3461, 3030; BINARYMIME is not offered. */
 	smtpd_reply_put_custom(&s->reply, 250, NULL, "SMTPUTF8", 1);
@@ -172,9 +174,12 @@ data_outcome(struct smtpd_session *s, const struct smtpd_data_result *r)
 
 	if (r->reject_id < 0 && r->code == 250 && r->queue_id != NULL &&
 	    queue_id_valid(r->queue_id)) {
+		smtpd_security_log_auth(s, &line);
 		smtpd_session_log(
-		    s, "%s: client=%s", r->queue_id,
-		    smtpd_session_client(s, client, sizeof(client)));
+		    s, "%s: client=%s%s", r->queue_id,
+		    smtpd_session_client(s, client, sizeof(client)),
+		    buf_cstr(&line));
+		buf_free(&line);
 		s->cmd_ok[s->ext.bdat ? SMTPD_CMD_BDAT : SMTPD_CMD_DATA]++;
 		return smtpd_session_reply(s, SMTPD_R_QUEUED, r->queue_id);
 	}

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "smtpd_cmd.h"
+#include "smtpd_security.h"
 
 #define OPTION_ECHO_MAX 64 /* bytes of an unknown option echoed back */
 
@@ -125,6 +126,8 @@ smtpd_cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 		return act;
 	if ((a.flags & ADDR_F_UTF8) && !(p.seen & SMTPD_P_SMTPUTF8))
 		return need_smtputf8(s, "MAIL");
+	if (smtpd_sender_restricted(s, text, &act))
+		return act;
 	smtpd_esmtp_mail(&s->ext, &p);
 	strlcpy(s->sender, text, sizeof(s->sender));
 	s->have_sender = 1;
@@ -167,9 +170,11 @@ rcpt_allowed(struct smtpd_session *s, const struct address *a, const char *text,
 	     enum smtpd_action *act)
 {
 	const struct smtpd_lookup *l = s->lookup;
+	/* mynetworks, or an authenticated client: relaying is theirs. */
+	int relay = s->trusted || s->sec.authenticated;
 	int r;
 
-	if ((a->flags & ADDR_F_RELAY_HACKS) && !s->trusted) {
+	if ((a->flags & ADDR_F_RELAY_HACKS) && !relay) {
 		*act = smtpd_session_reject(s, "RCPT", SMTPD_R_ROUTING_DENIED,
 					    text, text);
 		return -1;
@@ -177,12 +182,12 @@ rcpt_allowed(struct smtpd_session *s, const struct address *a, const char *text,
 	r = a->domain[0] == '\0' ? 1 : l->domain_is_local(l->ctx, a->domain);
 	if (r == 1)
 		r = l->local_user_exists(l->ctx, a->local);
-	else if (r == 0 && !s->trusted) {
+	else if (r == 0 && !relay) {
 		*act = smtpd_session_reject(s, "RCPT", SMTPD_R_RELAY_DENIED,
 					    text, text);
 		return -1;
 	} else if (r == 0) {
-		r = 1; /* a trusted client relays */
+		r = 1; /* a trusted or authenticated client relays */
 	}
 	if (r == 1)
 		return 0;

@@ -8,7 +8,10 @@
  * replies pile up
  * unread, while a delayed reply is held or while cleanup is answering, so
  * every buffer stays bounded.  Replies to pipelined commands leave in one
- * write per batch.  Run by smtpd (unprivileged, chrooted).
+ * write per batch.  After STARTTLS nothing more is read in clear text:
+ * whatever the client pipelined behind it is dropped, the 220 goes out,
+ * and the socket belongs to the TLS handshake (smtpd_io_tls.c).  Run by
+ * smtpd (unprivileged, chrooted).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,39 +29,10 @@
 #include "smtpd_bdat.h"
 #include "smtpd_cleanup.h"
 #include "smtp_data.h"
-#include "smtpd_io.h"
+#include "smtpd_conn.h"
 #include "smtpd_reply.h"
 
-#define READ_CHUNK 16384
-#define OUT_HIGH (64 * 1024) /* stop taking commands above this */
-#define CLOSE_GRACE_MS 10000 /* to deliver the last reply */
-#define LINGER_MS 2000       /* then to let the client read it */
-#define GREET_SETTLE_MS 50   /* look for early talkers this long */
-
-enum conn_mode { MODE_CMD, MODE_DATA, MODE_BDAT, MODE_WAIT_CLEANUP };
-
-struct smtpd_conn {
-	int fd;
-	const struct smtpd_io_config *cfg;
-	struct smtpd_session session;
-	struct smtp_data data;
-	struct smtpd_chunk chunk; /* MODE_BDAT: the chunk being taken */
-	struct smtpd_cleanup cleanup;
-	int cleanup_watched;
-	struct buf in, out, held, content;
-	enum conn_mode mode;
-	int discarding;    /* skipping an over-long line to its LF */
-	int paused;        /* held replies wait for the delay timer */
-	int closing;       /* close once out is sent */
-	int shut;          /* our side shut down; draining input */
-	int anvil_counted; /* anvil counts this session */
-	unsigned long anvil_gen;
-	unsigned long timer, delay_timer;
-};
-
-static void conn_after(struct smtpd_conn *c);
-
-static void
+void
 conn_drain_log(struct smtpd_conn *c)
 {
 	struct buf *log = &c->session.log;
@@ -73,14 +47,17 @@ conn_drain_log(struct smtpd_conn *c)
 	buf_reset(log);
 }
 
-static void
+void
 conn_close(struct smtpd_conn *c)
 {
 	event_timer_cancel(c->timer);
 	event_timer_cancel(c->delay_timer);
+	event_timer_cancel(c->pending_timer);
 	if (c->cleanup_watched)
 		event_remove(c->cleanup.fd);
 	smtpd_cleanup_free(&c->cleanup);
+	conn_auth_end(c);
+	smtpd_tls_free(c->tls);
 	event_remove(c->fd);
 	close(c->fd);
 	if (c->anvil_counted)
@@ -96,9 +73,16 @@ conn_close(struct smtpd_conn *c)
 	server_client_done();
 }
 
+int
+conn_reading(const struct smtpd_conn *c)
+{
+	return c->mode != MODE_WAIT_CLEANUP && c->mode != MODE_WAIT_AUTH &&
+	       !c->tls_starting && !c->handshaking;
+}
+
 static void conn_on_timer(void *ctx);
 
-static void
+void
 conn_arm_timer(struct smtpd_conn *c)
 {
 	const struct smtpd_io_config *cfg = c->cfg;
@@ -106,7 +90,7 @@ conn_arm_timer(struct smtpd_conn *c)
 
 	if (c->mode == MODE_DATA || c->mode == MODE_BDAT)
 		secs = cfg->data_timeout;
-	else if (c->mode == MODE_WAIT_CLEANUP)
+	else if (c->mode == MODE_WAIT_CLEANUP || c->mode == MODE_WAIT_AUTH)
 		secs = cfg->ipc_timeout;
 	else if (server_client_count() * 5 >= cfg->client_limit * 4)
 		secs = cfg->stress_timeout;
@@ -131,17 +115,17 @@ static void conn_start_data(struct smtpd_conn *c);
 static void conn_start_bdat(struct smtpd_conn *c);
 
 /* Pass on what the session produced: log lines, the reply, the action. */
-static void
+void
 conn_emit(struct smtpd_conn *c, enum smtpd_action act)
 {
 	struct smtpd_session *s = &c->session;
 
 	conn_drain_log(c);
 	if (s->reply.len > 0) {
-		if (s->delay && c->cfg->error_sleep > 0 && !c->paused) {
+		if (s->delay > 0 && c->cfg->error_sleep > 0 && !c->paused) {
 			c->paused = 1;
 			c->delay_timer = event_timer_add(
-			    (long long)c->cfg->error_sleep * 1000,
+			    (long long)c->cfg->error_sleep * 1000 * s->delay,
 			    conn_on_delay, c);
 		}
 		buf_append(c->paused ? &c->held : &c->out, s->reply.data,
@@ -155,6 +139,10 @@ conn_emit(struct smtpd_conn *c, enum smtpd_action act)
 		conn_start_data(c);
 	} else if (act == SMTPD_ACT_BDAT) {
 		conn_start_bdat(c);
+	} else if (act == SMTPD_ACT_STARTTLS) {
+		conn_starttls(c);
+	} else if (act == SMTPD_ACT_AUTH) {
+		conn_auth_start(c);
 	}
 }
 
@@ -364,8 +352,8 @@ conn_process(struct smtpd_conn *c)
 {
 	int progress = 1;
 
-	while (progress && !c->closing && !c->paused &&
-	       c->mode != MODE_WAIT_CLEANUP && c->out.len < OUT_HIGH)
+	while (progress && !c->closing && !c->paused && conn_reading(c) &&
+	       c->out.len < OUT_HIGH)
 		progress = c->mode == MODE_DATA   ? conn_data(c)
 			   : c->mode == MODE_BDAT ? conn_bdat(c)
 						  : conn_command(c);
@@ -377,6 +365,8 @@ conn_flush(struct smtpd_conn *c)
 {
 	ssize_t n;
 
+	if (c->tls != NULL)
+		return conn_tls_flush(c);
 	while (c->out.len > 0) {
 		n = send(c->fd, c->out.data, c->out.len,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -393,7 +383,7 @@ conn_flush(struct smtpd_conn *c)
 	return 0;
 }
 
-static void
+void
 conn_lost(struct smtpd_conn *c)
 {
 	char client[SMTPD_ADDR_TEXT + SMTPD_NAME_TEXT + 2];
@@ -401,14 +391,12 @@ conn_lost(struct smtpd_conn *c)
 	if (!c->closing)
 		log_info(
 		    "lost connection after %s from %s",
-		    c->mode == MODE_CMD    ? c->session.last_cmd
+		    c->mode == MODE_DATA   ? "DATA"
 		    : c->mode == MODE_BDAT ? "BDAT"
-					   : "DATA",
+					   : c->session.last_cmd,
 		    smtpd_session_client(&c->session, client, sizeof(client)));
 	conn_close(c);
 }
-
-static void conn_on_client(int fd, unsigned events, void *ctx);
 
 /*
  * The last reply is written: send FIN and read (and drop) what the client
@@ -420,6 +408,9 @@ conn_linger(struct smtpd_conn *c)
 {
 	if (!c->shut) {
 		c->shut = 1;
+		/* close_notify first, then TLS is over: the rest is drained. */
+		smtpd_tls_free(c->tls);
+		c->tls = NULL;
 		if (shutdown(c->fd, SHUT_WR) != 0) {
 			conn_close(c);
 			return;
@@ -444,17 +435,20 @@ conn_batch_pending(struct smtpd_conn *c)
 
 	if (c->mode == MODE_WAIT_CLEANUP)
 		return c->out.len < OUT_HIGH;
-	return !c->closing && !c->paused && c->out.len < OUT_HIGH &&
-	       c->in.len <= c->cfg->command_line_limit + 1 &&
-	       recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+	if (c->closing || c->paused || !conn_reading(c) ||
+	    c->out.len >= OUT_HIGH || c->in.len > c->cfg->command_line_limit + 1)
+		return 0;
+	/* Under TLS: records decrypted already, or more on the socket. */
+	if (c->tls != NULL && smtpd_tls_pending(c->tls))
+		return 1;
+	return recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 /* After any event: process, write, then watch what we need next. */
-static void
+void
 conn_after(struct smtpd_conn *c)
 {
-	unsigned want = 0;
-	int batch;
+	int want_read, batch;
 
 	conn_process(c);
 	batch = c->out.len > 0 && conn_batch_pending(c);
@@ -466,13 +460,21 @@ conn_after(struct smtpd_conn *c)
 		conn_linger(c);
 		return;
 	}
-	if (!c->closing && !c->paused && c->mode != MODE_WAIT_CLEANUP &&
-	    c->out.len < OUT_HIGH &&
-	    c->in.len <= c->cfg->command_line_limit + 1)
-		want |= EVENT_READ;
-	if (c->out.len > 0 && !batch)
-		want |= EVENT_WRITE;
-	event_set(c->fd, want, conn_on_client, c);
+	if (c->tls_starting && c->out.len == 0 && !c->paused) {
+		conn_tls_begin(c); /* the 220 is out: the handshake's turn */
+		return;
+	}
+	want_read = !c->closing && !c->paused && conn_reading(c) &&
+		    c->out.len < OUT_HIGH &&
+		    c->in.len <= c->cfg->command_line_limit + 1;
+	if (c->tls != NULL) {
+		conn_tls_watch(c, want_read, c->out.len > 0 && !batch);
+		return;
+	}
+	event_set(c->fd,
+		  (want_read ? EVENT_READ : 0) |
+		      (c->out.len > 0 && !batch ? EVENT_WRITE : 0),
+		  conn_on_client, c);
 }
 
 static void
@@ -485,6 +487,14 @@ conn_on_timer(void *ctx)
 	c->timer = 0;
 	if (c->closing) {
 		conn_close(c);
+		return;
+	}
+	if (c->handshaking) {
+		conn_tls_timeout(c);
+		return;
+	}
+	if (c->mode == MODE_WAIT_AUTH) {
+		conn_auth_timeout(c);
 		return;
 	}
 	if (c->mode == MODE_WAIT_CLEANUP) {
@@ -505,17 +515,38 @@ conn_on_timer(void *ctx)
 	conn_after(c);
 }
 
-static void
+/* Read once: the bytes (> 0), 0 at the end, -1 on an error, -2 later. */
+static ssize_t
+conn_recv(struct smtpd_conn *c, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls != NULL)
+		return conn_tls_recv(c, buf, len);
+	n = recv(c->fd, buf, len, MSG_DONTWAIT);
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return -2;
+	return n;
+}
+
+void
 conn_on_client(int fd, unsigned events, void *ctx)
 {
 	struct smtpd_conn *c = ctx;
 	char tmp[READ_CHUNK];
 	ssize_t n;
 
-	if (events & EVENT_READ) {
-		n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN &&
-			       errno != EWOULDBLOCK && errno != EINTR)) {
+	(void)fd;
+	if (c->handshaking) {
+		conn_tls_handshake(c);
+		return;
+	}
+	if ((events & EVENT_READ) ||
+	    (c->tls != NULL && c->tls_read_wants_write &&
+	     (events & EVENT_WRITE))) {
+		n = conn_recv(c, tmp, sizeof(tmp));
+		if (n == 0 || n == -1) {
 			conn_lost(c);
 			return;
 		}
@@ -523,6 +554,7 @@ conn_on_client(int fd, unsigned events, void *ctx)
 			buf_append(&c->in, tmp, (size_t)n);
 			conn_arm_timer(c);
 		}
+		explicit_bzero(tmp, n > 0 ? (size_t)n : 0);
 	} else if (events & EVENT_ERROR) {
 		conn_lost(c);
 		return;
@@ -559,15 +591,23 @@ peer_address(int fd, char *out, size_t size)
  * are looked for at accept time and once more a moment later, so one that
  * writes the instant it connects is caught even when we accepted first.
  */
+static int
+conn_talked(struct smtpd_conn *c)
+{
+	char peek;
+
+	return recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0 ||
+	       (c->tls != NULL && smtpd_tls_pending(c->tls));
+}
+
 static void
 conn_greet(void *ctx)
 {
 	struct smtpd_conn *c = ctx;
-	char peek;
 
 	c->delay_timer = 0;
 	c->paused = 0;
-	if (recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+	if (conn_talked(c)) {
 		conn_emit(c, smtpd_session_pregreet(&c->session));
 	} else {
 		smtpd_session_greeting(&c->session);
@@ -617,15 +657,30 @@ conn_limited(struct smtpd_conn *c)
 }
 
 void
+conn_settle(struct smtpd_conn *c)
+{
+	if (conn_talked(c)) {
+		conn_greet(c);
+		return;
+	}
+	/* Nothing read or answered until the greeting is out. */
+	c->paused = 1;
+	c->delay_timer = event_timer_add(GREET_SETTLE_MS, conn_greet, c);
+	conn_drain_log(c);
+	conn_after(c);
+}
+
+void
 smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 {
 	struct smtpd_conn *c = xcalloc(1, sizeof(*c));
-	char addr[SMTPD_ADDR_TEXT], peek;
+	char addr[SMTPD_ADDR_TEXT];
 	struct smtpd_net net;
 	int trusted;
 
 	c->fd = fd;
 	c->cfg = cfg;
+	c->auth_fd = -1;
 	peer_address(fd, addr, sizeof(addr));
 	trusted = smtpd_access_parse_addr(addr, &net) == 0 &&
 		  smtpd_access_match(cfg->nets, cfg->net_count, &net);
@@ -635,17 +690,16 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 	smtpd_cleanup_init(&c->cleanup, cfg->ipc_timeout);
 	conn_arm_timer(c);
 	if (!trusted && conn_limited(c)) {
+		if (cfg->wrapper) /* no clear text before TLS on 465 */
+			buf_reset(&c->out);
 		conn_drain_log(c);
 		conn_after(c);
 		return;
 	}
-	if (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
-		conn_greet(c);
+	if (cfg->wrapper) { /* the client speaks first: its ClientHello */
+		conn_drain_log(c);
+		conn_tls_begin(c);
 		return;
 	}
-	/* Nothing read or answered until the greeting is out. */
-	c->paused = 1;
-	c->delay_timer = event_timer_add(GREET_SETTLE_MS, conn_greet, c);
-	conn_drain_log(c);
-	conn_after(c);
+	conn_settle(c);
 }

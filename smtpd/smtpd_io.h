@@ -2,8 +2,9 @@
  * smtpd_io: one SMTP connection driven by the event loop (event.h): a
  * non-blocking socket, a read buffer bounded by the line limits, an output
  * buffer flushed once per batch of pipelined commands, one timer per
- * connection, and the DATA path from the data reader to cleanup.  Every
- * byte read is hostile.  Run by smtpd.
+ * connection, the DATA path from the data reader to cleanup, TLS
+ * (smtpd_tls.h) after STARTTLS or from the start, and the wait for
+ * auth(8)'s verdict on AUTH.  Every byte read is hostile.  Run by smtpd.
  */
 #ifndef MOAT_SMTPD_IO_H
 #define MOAT_SMTPD_IO_H
@@ -28,6 +29,8 @@ struct smtpd_io_config {
 	unsigned client_limit;
 	unsigned connection_count_limit; /* per client, all processes */
 	unsigned connection_rate_limit;  /* per anvil_rate_time_unit */
+	int wrapper;                     /* TLS from the start (465) */
+	unsigned auth_rate_limit;        /* AUTH per anvil_rate_time_unit */
 };
 
 /* Serve a new client (accepted non-blocking); takes ownership of fd. */

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "smtpd_cmd.h"
+#include "smtpd_security.h"
 
 #define VERB_MAX 16 /* longer is no command of ours */
 
@@ -25,6 +26,8 @@ struct smtpd_cmd {
 static const struct smtpd_cmd smtpd_cmds[] = {
     {"EHLO", SMTPD_CMD_EHLO, smtpd_cmd_ehlo},
     {"HELO", SMTPD_CMD_HELO, smtpd_cmd_helo},
+    {"STARTTLS", SMTPD_CMD_STARTTLS, smtpd_cmd_starttls},
+    {"AUTH", SMTPD_CMD_AUTH, smtpd_cmd_auth},
     {"MAIL", SMTPD_CMD_MAIL, smtpd_cmd_mail},
     {"RCPT", SMTPD_CMD_RCPT, smtpd_cmd_rcpt},
     {"DATA", SMTPD_CMD_DATA, smtpd_cmd_data},
@@ -40,8 +43,8 @@ static const struct smtpd_cmd smtpd_cmds[] = {
 
 /* Names in the "disconnect" line, by enum smtpd_cmd_id. */
 static const char *const smtpd_cmd_names[SMTPD_CMD_COUNT] = {
-    "ehlo", "helo", "mail", "rcpt", "data", "bdat", "rset",
-    "noop", "vrfy", "expn", "etrn", "help", "quit", "unknown",
+    "ehlo", "helo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
+    "rset", "noop", "vrfy",     "expn", "etrn", "help", "quit", "unknown",
 };
 
 void
@@ -68,6 +71,7 @@ smtpd_session_init(struct smtpd_session *s, const struct smtpd_config *cfg,
 void
 smtpd_session_free(struct smtpd_session *s)
 {
+	smtpd_session_auth_forget(s);
 	smtpd_session_reset(s);
 	smtpd_esmtp_free(&s->ext);
 	free(s->rcpt);
@@ -239,6 +243,8 @@ smtpd_session_input_line(struct smtpd_session *s, const char *line, size_t len)
 	/* The caller feeds DATA to the data reader, not here. */
 	if (s->state == SMTPD_ST_QUIT || s->state == SMTPD_ST_DATA)
 		return SMTPD_ACT_CLOSE;
+	if (s->sec.auth_step != 0) /* an answer to AUTH's 334 */
+		return smtpd_auth_continue(s, line, len);
 	if (memchr(line, '\0', len) != NULL) {
 		s->cmd_total[SMTPD_CMD_UNKNOWN]++;
 		return smtpd_session_reply(s, SMTPD_R_BAD_SYNTAX, NULL);
@@ -256,9 +262,12 @@ smtpd_session_input_line(struct smtpd_session *s, const char *line, size_t len)
 		e--;
 	s->last_cmd = cmd->name;
 	s->cmd_total[cmd->id]++;
+	if (smtpd_security_gate(s, cmd->id, &act))
+		return act;
 	act = cmd->fn(s, line + a, e - a);
-	/* DATA and BDAT count when their message or chunk is answered. */
+	/* DATA, BDAT and AUTH count when their outcome is known. */
 	if (cmd->id != SMTPD_CMD_DATA && cmd->id != SMTPD_CMD_BDAT &&
+	    cmd->id != SMTPD_CMD_AUTH &&
 	    s->last_code < 400)
 		s->cmd_ok[cmd->id]++;
 	return act;

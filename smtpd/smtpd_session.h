@@ -20,6 +20,21 @@
 #define SMTPD_HELO_MAX 255  /* longest HELO/EHLO argument kept */
 #define SMTPD_ADDR_TEXT 64  /* client address text, with brackets */
 #define SMTPD_NAME_TEXT 256 /* client host name */
+#define SMTPD_TLS_INFO 128  /* "TLSv1.3 TLS_AES_256_GCM_SHA384 256 256" */
+#define SMTPD_AUTH_USER_MAX 255
+#define SMTPD_AUTH_PASS_MAX 1024
+
+/* What a session knows of its TLS and AUTH (smtpd_cmd_tls.c, _auth.c). */
+struct smtpd_sec_state {
+	int tls;                       /* TLS is active */
+	char tls_info[SMTPD_TLS_INFO]; /* version cipher bits alg_bits */
+	int auth_step;                 /* the next line answers a 334 */
+	int auth_mech;                 /* enum smtpd_sasl_mech */
+	int authenticated;
+	unsigned auth_failures;
+	char auth_user[SMTPD_AUTH_USER_MAX + 1];
+	char auth_pass[SMTPD_AUTH_PASS_MAX + 1]; /* wiped once used */
+};
 
 enum smtpd_state {
 	SMTPD_ST_GREETED, /* 220 sent, no HELO/EHLO yet */
@@ -32,12 +47,18 @@ enum smtpd_state {
 
 /* What the caller does after sending session->reply. */
 enum smtpd_action {
-	SMTPD_ACT_REPLY, /* send the reply, read the next command */
-	SMTPD_ACT_DATA,  /* open the queue transaction, then call
-			    smtpd_session_data_started() */
-	SMTPD_ACT_CLOSE, /* send the reply, then close */
-	SMTPD_ACT_BDAT,  /* take the BDAT chunk's bytes (smtpd_bdat.h) */
+	SMTPD_ACT_REPLY,    /* send the reply, read the next command */
+	SMTPD_ACT_DATA,     /* open the queue transaction, then call
+			       smtpd_session_data_started() */
+	SMTPD_ACT_CLOSE,    /* send the reply, then close */
+	SMTPD_ACT_BDAT,     /* take the BDAT chunk's bytes (smtpd_bdat.h) */
+	SMTPD_ACT_STARTTLS, /* send the reply, then the TLS handshake and
+			       smtpd_session_tls_started() */
+	SMTPD_ACT_AUTH,     /* ask auth(8) about s->sec.auth_user and
+			       auth_pass, then smtpd_session_auth_done() */
 };
+
+struct smtpd_security;
 
 struct smtpd_config {
 	const char *myhostname;
@@ -46,6 +67,8 @@ struct smtpd_config {
 	unsigned recipient_limit;
 	unsigned soft_error_limit;
 	unsigned hard_error_limit;
+	/* TLS and AUTH (smtpd_security.h); NULL: neither is offered. */
+	const struct smtpd_security *sec;
 };
 
 /* Answers: 1 yes, 0 no, -1 temporary failure. */
@@ -60,6 +83,8 @@ struct smtpd_lookup {
 enum smtpd_cmd_id {
 	SMTPD_CMD_EHLO,
 	SMTPD_CMD_HELO,
+	SMTPD_CMD_STARTTLS,
+	SMTPD_CMD_AUTH,
 	SMTPD_CMD_MAIL,
 	SMTPD_CMD_RCPT,
 	SMTPD_CMD_DATA,
@@ -90,6 +115,7 @@ struct smtpd_session {
 	char **rcpt;
 	size_t rcpt_count, rcpt_cap;
 	struct smtpd_esmtp ext; /* SMTPUTF8, DSN, BDAT (smtpd_esmtp.h) */
+	struct smtpd_sec_state sec;
 	/* Accounting. */
 	unsigned errors;
 	const char *last_cmd; /* for "timeout after X" */
@@ -98,7 +124,8 @@ struct smtpd_session {
 	/* Output of the last call. */
 	struct buf reply;     /* reply lines with CR LF; caller drains */
 	struct buf log;       /* log lines, each ending in '\n' */
-	int delay;            /* 1: hold this reply smtpd_error_sleep_time */
+	int delay;            /* hold this reply this many times
+				 smtpd_error_sleep_time (0: not at all) */
 	int last_code;        /* code of the last reply */
 	unsigned rcpt_excess; /* RCPTs refused for the recipient limit */
 };
@@ -151,6 +178,31 @@ enum smtpd_action smtpd_session_timeout(struct smtpd_session *s);
 enum smtpd_action smtpd_session_pregreet(struct smtpd_session *s);
 /* Put the "disconnect from ..." line in log. */
 void smtpd_session_disconnect(struct smtpd_session *s);
+
+/*
+ * After SMTPD_ACT_STARTTLS (or, in wrapper mode, before the greeting):
+ * the handshake is done.  Everything said before it is forgotten (the
+ * client says EHLO again) and the TLS details go to the log line and to
+ * cleanup for the Received header.
+ */
+void smtpd_session_tls_started(struct smtpd_session *s, const char *version,
+			       const char *cipher, int bits, int alg_bits);
+
+/* auth(8)'s answer, or why it was not asked. */
+enum smtpd_auth_result {
+	SMTPD_AUTH_OK,
+	SMTPD_AUTH_FAIL, /* wrong user or password */
+	SMTPD_AUTH_TEMP, /* auth(8) or its backend is not available */
+	SMTPD_AUTH_RATE, /* over smtpd_client_auth_rate_limit */
+};
+/* After SMTPD_ACT_AUTH: reply 235, 535 (delayed, growing), 454 or 450. */
+enum smtpd_action smtpd_session_auth_done(struct smtpd_session *s,
+					  enum smtpd_auth_result r);
+/* Wipe the password once it has been passed on. */
+void smtpd_session_auth_forget(struct smtpd_session *s);
+
+/* RFC 3848's word for Received: SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA. */
+const char *smtpd_session_protocol(const struct smtpd_session *s);
 
 /* "name[addr]" as in every log line about this client. */
 const char *smtpd_session_client(const struct smtpd_session *s, char *out,

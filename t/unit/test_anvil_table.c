@@ -112,10 +112,31 @@ test_addr_valid(void)
 	   "longest address accepted");
 }
 
+/* AUTH attempts: their own window, and an entry kept while it runs. */
+static void
+test_auth(void)
+{
+	struct anvil_table *t = anvil_table_new(10, 1000);
+	unsigned rate = 0, i;
+
+	for (i = 1; i <= 3; i++)
+		ok(anvil_table_auth(t, "192.0.2.9", 100, &rate) == 0 &&
+		       rate == i,
+		   "AUTH attempt %u counted", i);
+	anvil_table_expire(t, 500);
+	is_int(anvil_table_size(t), 1, "kept while its window runs");
+	ok(anvil_table_auth(t, "192.0.2.9", 1100, &rate) == 0 && rate == 1,
+	   "a new window starts at 1");
+	anvil_table_expire(t, 2200);
+	is_int(anvil_table_size(t), 0, "forgotten when the window is over");
+	anvil_table_free(t);
+}
+
 int
 main(void)
 {
 	test_counts();
+	test_auth();
 	test_window();
 	test_full();
 	test_addr_valid();

@@ -287,11 +287,54 @@ test_esmtp(void)
 	       "an ORCPT without a type");
 }
 
+/* smtpd's tls attribute, strictly; and what only smtpd may claim. */
+static void
+test_tls(void)
+{
+	static const char *const bad[] = {
+	    "TLSv1.3 TLS_AES_256_GCM_SHA384 256",
+	    "TLSv1.3 TLS_AES_256_GCM_SHA384 256 256 x",
+	    "TLSv1.3  TLS_AES_256_GCM_SHA384 256 256",
+	    "TLSv1.3 TLS(AES) 256 256",
+	    "TLSv1.3 X 12345 256",
+	};
+	struct cleanup_envelope env;
+	const char *why = "";
+	size_t i;
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@example.org");
+	ipc_put_str(&f, IPC_PROTOCOL, "ESMTPSA");
+	ipc_put_str(&f, IPC_TLS, "TLSv1.3 TLS_AES_256_GCM_SHA384 256 256");
+	ipc_put_str(&f, IPC_AUTH_USER, "alice");
+	ipc_put_str(&f, IPC_AUTH_HEADER, "1");
+	is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why), CLEANUP_FRAME_OK,
+	       "smtpd's TLS and AUTH attributes");
+	is_str(env.tls,
+	       "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+	       "the Received header's text, made here from words");
+	ok(env.auth_header && strcmp(env.auth_user, "alice") == 0,
+	   "the user, to be named");
+	is_int(begin_from(CLEANUP_FROM_PICKUP, &env, &why), CLEANUP_FRAME_OK,
+	       "the same frame from pickup");
+	ok(env.tls[0] == '\0' && !env.auth_header,
+	   "claims no TLS and names no one: they are smtpd's alone");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		frame(IPC_OP_BEGIN);
+		ipc_put_str(&f, IPC_SENDER, "a@example.org");
+		ipc_put_str(&f, IPC_PROTOCOL, "ESMTPS");
+		ipc_put_str(&f, IPC_TLS, bad[i]);
+		is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why),
+		       CLEANUP_FRAME_MALFORMED, bad[i]);
+	}
+}
+
 int
 main(void)
 {
 	ipc_frame_init(&f);
 	test_begin();
+	test_tls();
 	test_rcpt();
 	test_esmtp();
 	ipc_frame_free(&f);

@@ -437,10 +437,44 @@ test_date(void)
 	tzset();
 }
 
+/* smtpd's TLS and an authenticated sender, as the Received header says. */
+static void
+test_tls_trace(void)
+{
+	struct cleanup_trace t = smtp_trace;
+	struct buf out = BUF_INIT;
+
+	t.protocol = "ESMTPSA";
+	t.tls = "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)";
+	cleanup_received_format(&t, &out);
+	is_str(buf_cstr(&out),
+	       "Received: from client.example.net (mail.example.net "
+	       "[192.0.2.1])\n\t(using TLSv1.3 with cipher "
+	       "TLS_AES_256_GCM_SHA384 (256/256 bits))\n\tby mx.example.org "
+	       "with ESMTPSA id 0123456789ABCDEF0\n\tfor "
+	       "<bob@example.net>; " TEST_DATE "\n",
+	       "TLS: a using clause; AUTH: ESMTPSA, the user not named");
+	buf_reset(&out);
+	t.auth_user = "alice";
+	cleanup_received_format(&t, &out);
+	ok(strstr(buf_cstr(&out),
+		  "(256/256 bits))\n\t(Authenticated sender: alice)\n\tby ") !=
+	       NULL,
+	   "smtpd_sasl_authenticated_header: the user named");
+	buf_reset(&out);
+	t.auth_user = "a) (b\nX-Evil: 1";
+	cleanup_received_format(&t, &out);
+	ok(strstr(buf_cstr(&out), "(Authenticated sender: a???b?X-Evil:?1)") !=
+	       NULL,
+	   "a hostile user name cannot leave its comment or line");
+	buf_free(&out);
+}
+
 int
 main(void)
 {
 	golden_all();
+	test_tls_trace();
 	test_many_to_lines();
 	test_tiny_lines();
 	test_message_id();

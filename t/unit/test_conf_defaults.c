@@ -120,9 +120,9 @@ master_conf_parses(void)
 		printf("#   %s\n", buf_cstr(&err));
 		return;
 	}
-	is_int(t.count, 9,
-	       "nine services: smtpd, cleanup, qmgr, local, pickup, anvil, "
-	       "logd, rcptmap, remote");
+	is_int(t.count, 11,
+	       "eleven services: smtpd, cleanup, qmgr, local, pickup, anvil, "
+	       "logd, rcptmap, remote, tlssign, auth");
 	s = service_find_command(&t, "smtpd");
 	ok(s != NULL && strcmp(s->name, CONF_DEFAULT_LISTEN) == 0 &&
 	       s->type == SERVICE_INET,

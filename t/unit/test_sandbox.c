@@ -320,9 +320,10 @@ struct profile_case {
 
 static const struct profile_case cases[] = {
     {SANDBOX_SMTPD,
-     "unix connect accept epoll pipe mmap sleep kill-self open-read",
+     "unix connect accept epoll pipe mmap sleep kill-self open-read "
+     "getrandom",
      ALWAYS_KILLS " kill-other open-rw open-new open-creat open-trunc "
-		  "open-append getdents rename unlink fsync getrandom"},
+		  "open-append getdents rename unlink fsync"},
     {SANDBOX_CLEANUP,
      "unix connect accept pipe open-read open-dir open-new "
      "pwrite fsync rename unlink",
@@ -361,6 +362,14 @@ static const struct profile_case cases[] = {
     {SANDBOX_LOGD, "accept epoll pipe kill-self",
      ALWAYS_KILLS " unix connect open-read open-shadow open-new rename "
 		  "unlink fsync kill-other"},
+    /* tlssign: signs with keys it has; opens and connects to nothing */
+    {SANDBOX_TLSSIGN, "accept epoll pipe mmap getrandom kill-self",
+     ALWAYS_KILLS " unix connect open-read open-shadow open-new rename "
+		  "unlink fsync kill-other"},
+    /* auth: a map opened before, Dovecot's socket; no file, no write */
+    {SANDBOX_AUTH, "unix connect accept pipe mmap kill-self",
+     ALWAYS_KILLS " open-read open-shadow open-new rename unlink fsync "
+		  "pwrite getdents kill-other"},
 };
 
 static void

@@ -169,10 +169,66 @@ test_load(void)
 	buf_free(&err);
 }
 
+/* -o overrides as the skeleton takes them, checked like main.conf. */
+static void
+test_options(void)
+{
+	static const char table[] =
+	    "127.0.0.1:587 inet moat-smtpd y 10 smtpd -o "
+	    "smtpd_tls_security_level=encrypt -osmtpd_sasl_auth_enable=yes "
+	    "-o message_size_limit=$message_size_limit\n"
+	    "127.0.0.1:465 inet moat-smtpd y 10 smtpd -o nosuch_param=1\n"
+	    "127.0.0.1:466 inet moat-smtpd y 10 smtpd -o "
+	    "smtpd_tls_wrappermode=maybe\n"
+	    "127.0.0.1:467 inet moat-smtpd y 10 smtpd extra -o "
+	    "smtpd_tls_wrappermode=yes\n"
+	    "127.0.0.1:468 inet moat-smtpd y 10 smtpd -o smtpd_tls_wrappermode"
+	    "\n";
+	struct service_table t;
+	struct buf err = BUF_INIT, v = BUF_INIT;
+
+	if (service_table_parse(table, strlen(table), "master.conf", &t,
+				&err) != 0) {
+		ok(0, "the table parses: %s", buf_cstr(&err));
+		return;
+	}
+	is_str(service_option(&t.svc[0], "smtpd_tls_security_level"), "encrypt",
+	       "-o name=value");
+	is_str(service_option(&t.svc[0], "smtpd_sasl_auth_enable"), "yes",
+	       "-oname=value, as getopt takes it too");
+	ok(service_option(&t.svc[0], "smtpd_tls_wrappermode") == NULL,
+	   "a parameter the line does not set");
+	ok(service_check_options(&t.svc[0], "master.conf", &err) == 0,
+	   "known parameters with good values pass (%s)", buf_cstr(&err));
+	ok(service_param(&t.svc[0], "message_size_limit", &v, &err) == 0 &&
+	       strcmp(buf_cstr(&v), "10240000") == 0,
+	   "an override's $name is expanded");
+	ok(service_param(&t.svc[1], "smtpd_tls_security_level", &v, &err) ==
+		   0 &&
+	       strcmp(buf_cstr(&v), "none") == 0,
+	   "without an override, main.conf's value");
+	ok(service_check_options(&t.svc[1], "master.conf", &err) != 0 &&
+	       strstr(buf_cstr(&err), "master.conf:2: -o nosuch_param=1: ") !=
+		   NULL,
+	   "an unknown parameter names the file and line (%s)", buf_cstr(&err));
+	ok(service_check_options(&t.svc[2], "master.conf", &err) != 0 &&
+	       strstr(buf_cstr(&err), "expected yes or no") != NULL,
+	   "a value of the wrong type (%s)", buf_cstr(&err));
+	ok(service_option(&t.svc[3], "smtpd_tls_wrappermode") == NULL,
+	   "after another argument, -o is no option (getopt stops there)");
+	ok(service_check_options(&t.svc[4], "master.conf", &err) != 0 &&
+	       strstr(buf_cstr(&err), "expected name=value") != NULL,
+	   "-o without =");
+	service_table_free(&t);
+	buf_free(&err);
+	buf_free(&v);
+}
+
 int
 main(void)
 {
 	test_default();
+	test_options();
 	test_fields();
 	test_load();
 	return done_testing();

@@ -1,0 +1,97 @@
+/*
+ * smtpd_conn: one SMTP connection as smtpd's event-driven files share it:
+ * smtpd_io.c (commands, DATA and BDAT, replies, timers), smtpd_io_tls.c (STARTTLS,
+ * the handshake, reading and writing through TLS) and smtpd_io_auth.c
+ * (the wait for auth(8)).  Private to those files.  Run by smtpd.
+ */
+#ifndef MOAT_SMTPD_CONN_H
+#define MOAT_SMTPD_CONN_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "smtp_data.h"
+#include "smtpd_bdat.h"
+#include "smtpd_cleanup.h"
+#include "smtpd_io.h"
+#include "smtpd_session.h"
+#include "smtpd_tls.h"
+
+#define READ_CHUNK 16384
+#define OUT_HIGH (64 * 1024) /* stop taking commands above this */
+#define CLOSE_GRACE_MS 10000 /* to deliver the last reply */
+#define LINGER_MS 2000       /* then to let the client read it */
+#define GREET_SETTLE_MS 50   /* look for early talkers this long */
+
+enum conn_mode {
+	MODE_CMD,
+	MODE_DATA,
+	MODE_BDAT,
+	MODE_WAIT_CLEANUP,
+	MODE_WAIT_AUTH
+};
+
+struct smtpd_conn {
+	int fd;
+	const struct smtpd_io_config *cfg;
+	struct smtpd_session session;
+	struct smtp_data data;
+	struct smtpd_chunk chunk; /* MODE_BDAT: the chunk being taken */
+	struct smtpd_cleanup cleanup;
+	int cleanup_watched;
+	struct buf in, out, held, content;
+	enum conn_mode mode;
+	int discarding;    /* skipping an over-long line to its LF */
+	int paused;        /* held replies wait for the delay timer */
+	int closing;       /* close once out is sent */
+	int shut;          /* our side shut down; draining input */
+	int anvil_counted; /* anvil counts this session */
+	unsigned long anvil_gen;
+	unsigned long timer, delay_timer;
+	/* TLS (smtpd_io_tls.c) */
+	struct smtpd_tls_conn *tls; /* NULL: clear text */
+	int tls_starting;           /* STARTTLS said: the 220 goes out */
+	int handshaking;
+	int tls_read_wants_write;    /* the last read waits for writability */
+	int tls_write_wants_read;    /* the last write waits for readability */
+	unsigned long pending_timer; /* bytes decrypted, not yet taken */
+	/* AUTH (smtpd_io_auth.c) */
+	int auth_fd; /* -1: not asking auth(8) */
+	struct buf auth_in;
+};
+
+/* smtpd_io.c */
+void conn_drain_log(struct smtpd_conn *c);
+void conn_close(struct smtpd_conn *c);
+void conn_lost(struct smtpd_conn *c);
+void conn_arm_timer(struct smtpd_conn *c);
+void conn_emit(struct smtpd_conn *c, enum smtpd_action act);
+void conn_after(struct smtpd_conn *c);
+void conn_on_client(int fd, unsigned events, void *ctx);
+/* The 50 ms look for early talkers, then the greeting. */
+void conn_settle(struct smtpd_conn *c);
+/* 1 while commands may be read (no handshake or verdict awaited). */
+int conn_reading(const struct smtpd_conn *c);
+
+/* smtpd_io_tls.c */
+/* SMTPD_ACT_STARTTLS: drop what was pipelined, send 220, then TLS. */
+void conn_starttls(struct smtpd_conn *c);
+/* Start the handshake (after the 220, or at once on a wrapper port). */
+void conn_tls_begin(struct smtpd_conn *c);
+void conn_tls_handshake(struct smtpd_conn *c);
+void conn_tls_timeout(struct smtpd_conn *c);
+/*
+ * Watch the socket for what TLS needs (conn_after's last step); want_write
+ * is 0 while replies wait for the rest of a pipelined batch.
+ */
+void conn_tls_watch(struct smtpd_conn *c, int want_read, int want_write);
+int conn_tls_flush(struct smtpd_conn *c);
+ssize_t conn_tls_recv(struct smtpd_conn *c, char *buf, size_t len);
+
+/* smtpd_io_auth.c */
+/* SMTPD_ACT_AUTH: the rate limit, then the question to auth(8). */
+void conn_auth_start(struct smtpd_conn *c);
+void conn_auth_end(struct smtpd_conn *c);
+void conn_auth_timeout(struct smtpd_conn *c);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * smtpd_io_auth: a session waiting for auth(8).  When the session has a
+ * user and password (SMTPD_ACT_AUTH), an untrusted client's attempt is
+ * first counted by anvil (over smtpd_client_auth_rate_limit: 450 and no
+ * question asked); then the credentials go to auth(8) and the session
+ * reads nothing until the verdict comes, while every other session of
+ * the process goes on.  No verdict within ipc_timeout is a temporary
+ * failure.  Input: auth's answer (smtpd_auth.c checks it).  Run by smtpd.
+ */
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "server.h"
+#include "smtpd_anvil.h"
+#include "smtpd_auth.h"
+#include "smtpd_conn.h"
+
+/* 1 when the client made too many AUTH attempts (the warning logged). */
+static int
+conn_auth_limited(struct smtpd_conn *c)
+{
+	char client[SMTPD_ADDR_TEXT + SMTPD_NAME_TEXT + 2];
+	unsigned limit = c->cfg->auth_rate_limit, rate = 0;
+
+	if (limit == 0 || c->session.trusted ||
+	    smtpd_anvil_auth(c->session.client_addr, &rate) != 0 ||
+	    rate <= limit)
+		return 0;
+	log_warn("AUTH command rate limit exceeded: %u from %s for service %s",
+		 rate,
+		 smtpd_session_client(&c->session, client, sizeof(client)),
+		 server_service_name());
+	return 1;
+}
+
+/* The verdict is in (or will not come): the session answers. */
+static void
+conn_auth_done(struct smtpd_conn *c, enum smtpd_auth_result r)
+{
+	conn_auth_end(c);
+	c->mode = MODE_CMD;
+	conn_emit(c, smtpd_session_auth_done(&c->session, r));
+	conn_arm_timer(c);
+}
+
+static void
+conn_on_auth(int fd, unsigned events, void *ctx)
+{
+	struct smtpd_conn *c = ctx;
+	enum smtpd_auth_result r;
+
+	(void)events;
+	if (smtpd_auth_read(fd, &c->auth_in, &r) == 0)
+		return;
+	conn_auth_done(c, r);
+	conn_after(c);
+}
+
+void
+conn_auth_start(struct smtpd_conn *c)
+{
+	if (conn_auth_limited(c)) {
+		smtpd_session_auth_forget(&c->session);
+		conn_emit(
+		    c, smtpd_session_auth_done(&c->session, SMTPD_AUTH_RATE));
+		return;
+	}
+	c->auth_fd = smtpd_auth_send(&c->session, c->cfg->ipc_timeout);
+	if (c->auth_fd < 0) {
+		conn_emit(
+		    c, smtpd_session_auth_done(&c->session, SMTPD_AUTH_TEMP));
+		return;
+	}
+	buf_reset(&c->auth_in);
+	c->mode = MODE_WAIT_AUTH;
+	event_set(c->auth_fd, EVENT_READ, conn_on_auth, c);
+	conn_arm_timer(c);
+}
+
+void
+conn_auth_end(struct smtpd_conn *c)
+{
+	if (c->auth_fd >= 0) {
+		event_remove(c->auth_fd);
+		close(c->auth_fd);
+	}
+	c->auth_fd = -1;
+	buf_free(&c->auth_in);
+}
+
+void
+conn_auth_timeout(struct smtpd_conn *c)
+{
+	log_warn("%s: no answer within %d s", "private/auth",
+		 c->cfg->ipc_timeout);
+	conn_auth_done(c, SMTPD_AUTH_TEMP);
+	conn_after(c);
+}
