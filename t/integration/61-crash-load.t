@@ -109,7 +109,9 @@ acc = accepted("L") + accepted("R")
 t.ok(len(accepted("L")) > 100 and (not sink or len(accepted("R")) > 50),
      "messages were accepted under the kills (%d local, %d relayed)"
      % (len(accepted("L")), len(accepted("R"))))
-wait_for(lambda: all(tok in delivered() for tok in acc), 30, 0.5)
+# The backlog local still has to deliver after the load: generous on a
+# busy 2-core machine (deferred retries come every 2-4 s here).
+wait_for(lambda: all(tok in delivered() for tok in acc), 120, 0.5)
 got = delivered()
 missing = [tok for tok in acc if tok not in got]
 t.ok(not missing, "every accepted message delivered (%d)" % len(acc), missing[:20])
@@ -130,9 +132,14 @@ if dups:
 t.ok(not unexplained, "no message delivered twice outside the window "
      "(%d copies inside it)" % (len(dups) - len(unexplained)), unexplained[:20])
 t.ok(wait_for(lambda: not inst.queue_files("active") and
-              not inst.queue_files("deferred") and
-              not inst.queue_files("incoming"), 30),
+              not inst.queue_files("deferred"), 30),
      "the queue drained")
+# A cleanup killed mid-message leaves its unfinished incoming/ file, which
+# no client was told was queued; qmgr removes such files after an hour.
+left = inst.queue_files("incoming")
+cleanup_kills = sum(1 for _, v in kills if v == "cleanup")
+t.ok(len(left) <= cleanup_kills, "incoming/ holds only leftovers of killed "
+     "cleanups (%d files, %d kills)" % (len(left), cleanup_kills), left)
 inst.destroy()
 if sink:
     sink.stop()
