@@ -113,6 +113,9 @@ cleanup_pre_drop(int argc, char **argv)
 	cleanup_cfg.myhostname = param_str("myhostname");
 	cleanup_cfg.myorigin = param_str("myorigin");
 	cleanup_cfg.timeout = (int)param_int("ipc_timeout");
+	cleanup_cfg.time_limit = param_int("cleanup_submission_time_limit");
+	cleanup_cfg.min_rate =
+	    (unsigned long long)param_int("cleanup_submission_min_rate");
 	cleanup_cfg.message_size_limit =
 	    (size_t)param_int("message_size_limit");
 	cleanup_cfg.header_size_limit = (size_t)param_int("header_size_limit");

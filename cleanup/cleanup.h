@@ -115,6 +115,13 @@ struct cleanup_config {
 	uid_t origin_uid[CLEANUP_FROM_UNKNOWN];
 	int origin_known[CLEANUP_FROM_UNKNOWN];
 	int timeout; /* ipc_timeout, seconds */
+	/*
+	 * A whole submission may take time_limit seconds, plus one second
+	 * for each min_rate bytes of content received: a peer trickling its
+	 * message cannot hold a cleanup process for long.
+	 */
+	long long time_limit;
+	unsigned long long min_rate;
 	size_t message_size_limit;
 	size_t header_size_limit;
 	size_t header_count_limit;

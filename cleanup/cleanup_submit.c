@@ -5,7 +5,10 @@
  * fsyncs, renames the file into active/, fsyncs active/, and only then
  * says "queued".  The peer (smtpd, pickup, local, qmgr) is hostile: every
  * frame is validated and every length bounded; a malformed frame, a
- * timeout or EOF aborts with nothing queued.  A message refused for its
+ * timeout or EOF aborts with nothing queued, and so does a submission
+ * past its deadline (cleanup_submission_time_limit, plus a second per
+ * cleanup_submission_min_rate bytes of content), so that no peer holds a
+ * cleanup process by trickling its message.  A message refused for its
  * content is still read to op=end so the peer gets a clean reply.  A
  * crash at any moment leaves nothing in active/ or a complete file there
  * (leftovers in incoming/ are qmgr's to remove).  Runs in cleanup.
@@ -45,6 +48,7 @@ struct submit {
 	int too_big;
 	char date[HDR_DATE_MAX];
 	struct ipc_frame f;
+	struct timespec start; /* CLOCK_MONOTONIC */
 };
 
 static const char *
@@ -93,19 +97,45 @@ submit_reject(struct submit *s, int code, const char *dsn, const char *text,
 	submit_reply(s, IPC_STATUS_REJECT, code, dsn, text);
 }
 
+/* Seconds left before the submission's deadline (<= 0: past it). */
+static long long
+submit_time_left(const struct submit *s)
+{
+	struct timespec now;
+	long long allowed = s->cfg->time_limit;
+
+	if (s->cfg->min_rate > 0)
+		allowed += (long long)(s->drained / s->cfg->min_rate);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return allowed - (long long)(now.tv_sec - s->start.tv_sec);
+}
+
 /* 1: a frame; 0: the conversation is over (logged). */
 static int
 submit_recv(struct submit *s)
 {
 	const char *why = "connection closed";
-	int r = ipc_recv(s->sock, &s->f, s->cfg->timeout, &why);
+	long long left = submit_time_left(s);
+	int timeout = s->cfg->timeout, r;
 
+	if (left <= 0) {
+		log_warn("%s: peer uid=%lu: submission deadline passed after "
+			 "%llu bytes; nothing queued",
+			 submit_tag(s), (unsigned long)s->peer_uid,
+			 s->content_bytes);
+		submit_reply(s, IPC_STATUS_DEFER, 451, "4.4.2",
+			     "Error: timeout exceeded");
+		return 0;
+	}
+	if (left < timeout)
+		timeout = (int)left;
+	r = ipc_recv(s->sock, &s->f, timeout, &why);
 	if (r == 1 && s->f.fd < 0)
 		return 1;
 	if (r == 1)
 		why = "unexpected file descriptor";
 	else if (r < 0 && errno == ETIMEDOUT)
-		why = "timeout";
+		why = submit_time_left(s) <= 0 ? "submission deadline" : "timeout";
 	log_warn("%s: peer uid=%lu: %s before the end of the submission; "
 		 "nothing queued",
 		 submit_tag(s), (unsigned long)s->peer_uid, why);
@@ -451,6 +481,7 @@ cleanup_submit(int sock, const struct cleanup_config *cfg)
 	s.sock = sock;
 	s.peer_uid = server_peer_uid(sock);
 	s.origin = cleanup_origin_of(cfg, s.peer_uid);
+	clock_gettime(CLOCK_MONOTONIC, &s.start);
 	ipc_frame_init(&s.f);
 	cleanup_headers_init(&s.h, cfg->header_size_limit,
 			     cfg->header_count_limit, cfg->hopcount_limit);

@@ -132,6 +132,10 @@ const struct param_def param_table[] = {
 	 "age after which an SMTP session is not reused"},
 	{"hopcount_limit", PARAM_INT, "50", 5, 1000,
 	 "Received headers after which a message is bounced as a loop"},
+	{"cleanup_submission_time_limit", PARAM_TIME, "100s", 1, DAY,
+	 "time cleanup gives one submission, plus its min_rate allowance"},
+	{"cleanup_submission_min_rate", PARAM_SIZE, "8k", 0, 1 * GB,
+	 "bytes a second a submission must average past the time limit"},
 
 	/* Queue administration (qmgr's socket, `moat queue`, mailq). */
 	{"restrict_mailq", PARAM_BOOL, "yes", 0, 0,
