@@ -66,7 +66,7 @@ const struct param_def param_table[] = {
 	 "longest message line accepted, without CRLF (longer: rejected)"},
 	{"message_size_limit", PARAM_SIZE, "10240000", 1024, 2 * GB - 1,
 	 "largest message accepted, in bytes"},
-	{"smtpd_recipient_limit", PARAM_INT, "1000", 1, 100000,
+	{"smtpd_recipient_limit", PARAM_INT, "100", 1, 100000,
 	 "recipients accepted per message; more get 452 4.5.3"},
 	{"header_count_limit", PARAM_INT, "1000", 10, 100000,
 	 "most header lines in a message (more: rejected with 552 5.3.4)"},

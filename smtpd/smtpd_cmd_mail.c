@@ -217,6 +217,7 @@ smtpd_cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 	enum smtpd_action act;
 	char text[ADDR_TEXT_MAX];
 	size_t off, end;
+	int bare;
 
 	if (!s->have_sender)
 		return smtpd_session_reply(s, SMTPD_R_NEED_MAIL, NULL);
@@ -234,11 +235,17 @@ smtpd_cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 		return act;
 	if (s->rcpt_count >= s->cfg->recipient_limit)
 		return too_many(s);
-	if (a.domain[0] == '\0') /* the bare postmaster */
+	/*
+	 * The bare postmaster (RFC 5321 4.5.1) is always taken, whatever
+	 * mydestination and the recipient tables hold: a sender must be
+	 * able to reach the person in charge of this host.
+	 */
+	bare = a.domain[0] == '\0';
+	if (bare)
 		strlcpy(a.domain, s->cfg->myhostname, sizeof(a.domain));
 	if (address_format(&a, text, sizeof(text)) < 0)
 		return smtpd_session_reply(s, SMTPD_R_BAD_RCPT, NULL);
-	if (rcpt_allowed(s, &a, text, &act) != 0)
+	if (!bare && rcpt_allowed(s, &a, text, &act) != 0)
 		return act;
 	smtpd_session_add_rcpt(s, text);
 	smtpd_esmtp_rcpt(&s->ext, &p);

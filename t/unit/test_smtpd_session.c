@@ -48,6 +48,22 @@ fake_user(void *ctx, const char *local)
 	return 0;
 }
 
+static int
+no_domain(void *ctx, const char *domain)
+{
+	(void)ctx;
+	(void)domain;
+	return 0;
+}
+
+static int
+no_user(void *ctx, const char *local)
+{
+	(void)ctx;
+	(void)local;
+	return 0;
+}
+
 static const struct smtpd_lookup lookup = {NULL, fake_domain, fake_user};
 
 static struct smtpd_session S;
@@ -204,6 +220,20 @@ rcpt_local(void)
 	is_str(S.rcpt[S.rcpt_count - 1], "postmaster@mx.example.com",
 	       "bare postmaster is ours");
 	R("RCPT TO:<PostMaster>", "250 2.1.5 Ok", "any case");
+	{
+		/* A host whose mydestination and tables know no postmaster. */
+		static const struct smtpd_lookup none = {NULL, no_domain,
+							 no_user};
+		const struct smtpd_lookup *was = S.lookup;
+
+		S.lookup = &none;
+		R("RCPT TO:<Postmaster>", "250 2.1.5 Ok",
+		  "bare <Postmaster> taken whatever mydestination holds");
+		R("RCPT TO:<postmaster@mx.example.com>",
+		  "554 5.7.1 <postmaster@mx.example.com>: Relay access denied",
+		  "(the same address with a domain is checked as any other)");
+		S.lookup = was;
+	}
 	R("RCPT TO:<alice>",
 	  "504 5.5.2 <alice>: Recipient address rejected: need "
 	  "fully-qualified address",
