@@ -191,6 +191,8 @@ smtpd_pre_drop(int argc, char **argv)
 	    (unsigned)param_int("smtpd_soft_error_limit");
 	smtpd_cfg.hard_error_limit =
 	    (unsigned)param_int("smtpd_hard_error_limit");
+	smtpd_cfg.stress_error_limit =
+	    (unsigned)param_int("smtpd_stress_error_limit");
 	smtpd_io_cfg.session = &smtpd_cfg;
 	smtpd_io_cfg.lookup = &smtpd_lookup;
 	smtpd_io_cfg.command_line_limit =

@@ -32,6 +32,7 @@ enum conn_mode {
 };
 
 struct smtpd_conn {
+	struct smtpd_conn *prev, *next; /* every connection of the process */
 	int fd;
 	const struct smtpd_io_config *cfg;
 	struct smtpd_session session;

@@ -47,9 +47,40 @@ conn_drain_log(struct smtpd_conn *c)
 	buf_reset(log);
 }
 
+/*
+ * Stress mode: while the process serves 80% or more of smtpd_client_limit
+ * sessions, idle clients get smtpd_stress_timeout instead of smtpd_timeout
+ * (those already waiting too) and a client's errors end its session at
+ * smtpd_stress_error_limit; it ends below 60%, so that it does not flap.
+ */
+static struct smtpd_conn *conns;
+static int stress;
+
+static void
+conn_stress_check(const struct smtpd_io_config *cfg)
+{
+	unsigned n = server_client_count();
+	struct smtpd_conn *c;
+
+	if (!stress && n * 5 >= cfg->client_limit * 4) {
+		stress = 1;
+		log_info("entering stress mode: %u of %u sessions", n,
+			 cfg->client_limit);
+		for (c = conns; c != NULL; c = c->next)
+			if (c->mode == MODE_CMD && !c->closing && !c->paused)
+				conn_arm_timer(c);
+	} else if (stress && n * 5 < cfg->client_limit * 3) {
+		stress = 0;
+		log_info("leaving stress mode: %u of %u sessions", n,
+			 cfg->client_limit);
+	}
+}
+
 void
 conn_close(struct smtpd_conn *c)
 {
+	const struct smtpd_io_config *cfg = c->cfg;
+
 	event_timer_cancel(c->timer);
 	event_timer_cancel(c->delay_timer);
 	event_timer_cancel(c->pending_timer);
@@ -69,8 +100,15 @@ conn_close(struct smtpd_conn *c)
 	buf_free(&c->out);
 	buf_free(&c->held);
 	buf_free(&c->content);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	free(c);
 	server_client_done();
+	conn_stress_check(cfg);
 }
 
 int
@@ -92,7 +130,7 @@ conn_arm_timer(struct smtpd_conn *c)
 		secs = cfg->data_timeout;
 	else if (c->mode == MODE_WAIT_CLEANUP || c->mode == MODE_WAIT_AUTH)
 		secs = cfg->ipc_timeout;
-	else if (server_client_count() * 5 >= cfg->client_limit * 4)
+	else if (stress)
 		secs = cfg->stress_timeout;
 	event_timer_cancel(c->timer);
 	c->timer = event_timer_add(c->closing ? CLOSE_GRACE_MS : secs * 1000,
@@ -337,6 +375,7 @@ conn_command(struct smtpd_conn *c)
 	len = (size_t)(lf - c->in.data);
 	if (len > 0 && c->in.data[len - 1] == '\r')
 		len--;
+	c->session.stress = stress;
 	if (len > limit)
 		act = smtpd_session_line_too_long(&c->session);
 	else
@@ -681,6 +720,11 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 	c->fd = fd;
 	c->cfg = cfg;
 	c->auth_fd = -1;
+	c->next = conns;
+	if (conns != NULL)
+		conns->prev = c;
+	conns = c;
+	conn_stress_check(cfg);
 	peer_address(fd, addr, sizeof(addr));
 	trusted = smtpd_access_parse_addr(addr, &net) == 0 &&
 		  smtpd_access_match(cfg->nets, cfg->net_count, &net);

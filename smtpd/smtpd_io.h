@@ -23,7 +23,7 @@ struct smtpd_io_config {
 	size_t line_length_limit;
 	int timeout; /* seconds: smtpd_timeout */
 	int data_timeout;
-	int stress_timeout;
+	int stress_timeout; /* smtpd_timeout in stress mode */
 	int error_sleep; /* smtpd_error_sleep_time */
 	int ipc_timeout;
 	unsigned client_limit;

@@ -142,7 +142,8 @@ count_error(struct smtpd_session *s)
 	s->errors++;
 	if (s->errors > 0 && s->errors >= s->cfg->soft_error_limit)
 		s->delay = 1;
-	if (s->errors < s->cfg->hard_error_limit)
+	if (s->errors < (s->stress ? s->cfg->stress_error_limit
+				   : s->cfg->hard_error_limit))
 		return SMTPD_ACT_REPLY;
 	smtpd_reply_put(&s->reply, SMTPD_R_TOO_MANY_ERRORS, NULL);
 	smtpd_session_log(s, "too many errors after %s from %s", s->last_cmd,

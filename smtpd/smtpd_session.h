@@ -67,6 +67,7 @@ struct smtpd_config {
 	unsigned recipient_limit;
 	unsigned soft_error_limit;
 	unsigned hard_error_limit;
+	unsigned stress_error_limit; /* hard_error_limit in stress mode */
 	/* TLS and AUTH (smtpd_security.h); NULL: neither is offered. */
 	const struct smtpd_security *sec;
 };
@@ -118,6 +119,7 @@ struct smtpd_session {
 	struct smtpd_sec_state sec;
 	/* Accounting. */
 	unsigned errors;
+	int stress; /* set by smtpd_io: stress_error_limit applies */
 	const char *last_cmd; /* for "timeout after X" */
 	unsigned cmd_ok[SMTPD_CMD_COUNT];
 	unsigned cmd_total[SMTPD_CMD_COUNT];
