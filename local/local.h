@@ -41,6 +41,7 @@ struct local_source_handle; /* below */
 #define LOCAL_LOCK_STALE 300    /* seconds before a dot-lock is stale */
 #define LOCAL_LOCK_WAIT 60      /* seconds to wait for a mailbox lock */
 #define LOCAL_CHUNK (64 * 1024) /* message bytes read at a time */
+#define LOCAL_QUEUE_ID_MAX 64   /* a queue ID from qmgr */
 
 /*
  * Frames to local's root parent (ipc.h) from a delivery child and from the
@@ -114,6 +115,8 @@ struct local_user {
  */
 void local_abort_arm(pid_t parent);
 int local_aborted(void);
+/* 1 when id is a queue ID as qmgr makes them: 1-64 letters and digits. */
+int local_queue_id_ok(const char *id);
 /* Set r to the deferral of an interrupted delivery; returns -1. */
 int local_abort_result(struct local_result *r);
 /*
@@ -341,10 +344,17 @@ int local_child_run(const struct local_job *job, const struct local_msg *msg,
 		    struct local_result *r, struct local_items *items);
 /*
  * The pieces a kept child shares with a one-shot one (local_child.c).  In
- * the child: Landlock for the job's kind (0, or -1 with errno), the job
+ * the child: Landlock for the job's kind (0, or -1 logged, with the
+ * deferral in r), the job
  * itself (the source handle opened for it), the result frame.
  */
-int local_child_landlock(const struct local_job *job);
+int local_child_landlock(const struct local_job *job, struct local_result *r);
+/*
+ * In a new child: signals, the drop to user (never root: the caller
+ * checked), the death signal, the commit socket, umask, chdir home.
+ */
+void local_child_become(const struct local_user *user, int sock,
+			gid_t extra_gid, pid_t parent);
 void local_child_work(const struct local_job *job, const struct local_msg *msg,
 		      struct local_source_handle *h, struct local_result *r,
 		      struct local_items *items);

@@ -55,8 +55,23 @@
  * Landlock: where this job may write.  Commands get none: the allowed
  * programs decide where they write, as their user.
  */
-int
-local_child_landlock(const struct local_job *job)
+void
+local_child_become(const struct local_user *user, int sock, gid_t extra_gid,
+		   pid_t parent)
+{
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);  /* a reload must not cut a delivery short */
+	signal(SIGPIPE, SIG_IGN); /* a command may stop reading its input */
+	privilege_drop_ids(user->uid, user->gid, extra_gid);
+	local_abort_arm(parent);
+	local_commit_arm(sock);
+	umask(077);
+	if (chdir(user->home) != 0 && chdir("/") != 0)
+		_exit(1);
+}
+
+static int
+child_landlock(const struct local_job *job)
 {
 	struct landlock_path paths[1];
 	char dir[PATH_MAX];
@@ -78,6 +93,19 @@ local_child_landlock(const struct local_job *job)
 		paths[n++] = (struct landlock_path){dir, LANDLOCK_GRANT_WRITE};
 	}
 	return landlock_confine(paths, n) < 0 ? -1 : 0;
+}
+
+int
+local_child_landlock(const struct local_job *job, struct local_result *r)
+{
+	if (child_landlock(job) == 0)
+		return 0;
+	log_warn("delivery process for %s: Landlock: %s", job->user.name,
+		 strerror(errno));
+	local_result_set(r, LOCAL_DEFER, "4.3.0",
+			 "cannot confine the delivery process: %s",
+			 strerror(errno));
+	return -1;
 }
 
 void
@@ -175,23 +203,10 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 
 	local_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd, -1);
 	local_child_begin(job);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_IGN);  /* a reload must not cut a delivery short */
-	signal(SIGPIPE, SIG_IGN); /* a command may stop reading its input */
-	privilege_drop_ids(job->user.uid, job->user.gid, extra_gid);
-	local_abort_arm(parent);
-	local_commit_arm(sock);
-	umask(077);
-	if (chdir(job->user.home) != 0 && chdir("/") != 0)
-		_exit(1);
+	local_child_become(&job->user, sock, extra_gid, parent);
 	local_source_open(job, &h);
 	local_result_set(&r, LOCAL_DEFER, "4.3.0", "unknown job");
-	if (local_child_landlock(job) != 0) {
-		log_warn("delivery process for %s: Landlock: %s",
-			 job->user.name, strerror(errno));
-		local_result_set(&r, LOCAL_DEFER, "4.3.0",
-				 "cannot confine the delivery process: %s",
-				 strerror(errno));
+	if (local_child_landlock(job, &r) != 0) {
 		local_child_reply(sock, &r, NULL);
 		_exit(0);
 	}

@@ -37,7 +37,6 @@
 #include "local.h"
 #include "log.h"
 #include "params.h"
-#include "privilege.h"
 
 #define KEPT_MAX 8                    /* kept children of one root parent */
 #define KEPT_QUEUE_ID_MAX 64          /* as local.c checks qmgr's */
@@ -70,16 +69,6 @@ local_kept_serves(const struct local_job *job)
 
 /* --- the kept child ---------------------------------------------------- */
 
-static int
-kept_queue_id_ok(const char *id)
-{
-	size_t n = id != NULL ? strlen(id) : 0;
-
-	return n > 0 && n <= KEPT_QUEUE_ID_MAX &&
-	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			  "0123456789") == n;
-}
-
 /* A job frame from the parent into job and msg (pointing into f); 0/-1. */
 static int
 kept_job_parse(const struct ipc_frame *f, struct local_job *job,
@@ -103,7 +92,7 @@ kept_job_parse(const struct ipc_frame *f, struct local_job *job,
 	msg->sender = ipc_get_str(f, IPC_SENDER);
 	if (job->rcpt == NULL || strlen(job->rcpt) >= ADDR_TEXT_MAX ||
 	    msg->sender == NULL || strlen(msg->sender) >= ADDR_TEXT_MAX ||
-	    !kept_queue_id_ok(msg->queue_id) ||
+	    !local_queue_id_ok(msg->queue_id) ||
 	    ipc_get_int(f, IPC_CONTENT_OFFSET, 0, 1LL << 40, &off) != 0 ||
 	    ipc_get_int(f, IPC_CONTENT_LENGTH, 0, 1LL << 40, &len) != 0 ||
 	    ipc_get_int(f, IPC_ARRIVAL, 0, 1LL << 40, &arrival) != 0 ||
@@ -155,23 +144,9 @@ kept_main(const struct local_job *base, int sock, gid_t extra_gid, pid_t parent)
 	const char *why;
 
 	local_close_fds(sock, -1, -1);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	privilege_drop_ids(base->user.uid, base->user.gid, extra_gid);
-	local_abort_arm(parent);
-	local_commit_arm(sock);
-	umask(077);
-	if (chdir(base->user.home) != 0 && chdir("/") != 0)
-		_exit(1);
-	if (local_child_landlock(base) != 0) {
-		log_warn("delivery process for %s: Landlock: %s",
-			 base->user.name, strerror(errno));
-		local_result_set(&failed, LOCAL_DEFER, "4.3.0",
-				 "cannot confine the delivery process: %s",
-				 strerror(errno));
+	local_child_become(&base->user, sock, extra_gid, parent);
+	if (local_child_landlock(base, &failed) != 0)
 		fail = &failed;
-	}
 	local_child_filter(SANDBOX_LOCAL_CHILD);
 	local_child_confine();
 	ipc_frame_init(&f);

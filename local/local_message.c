@@ -107,6 +107,16 @@ local_client_alive(int fd)
 }
 
 int
+local_queue_id_ok(const char *id)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	return n > 0 && n <= LOCAL_QUEUE_ID_MAX &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789") == n;
+}
+
+int
 local_abort_result(struct local_result *r)
 {
 	local_result_set(r, LOCAL_DEFER, "4.3.0",

@@ -266,22 +266,30 @@ t.ok(not bad and len(sm_tokens) == 5,
      "sendmail: each maildrop file is removed only after its queue file "
      "and directory entry are on disk", bad)
 
+def maildir_tmp(tok):
+    """The Maildir/tmp path local first wrote tok to, or None."""
+    mw = by("local", ("write", "writev"),
+            lambda c: "/Maildir/tmp/" in c.path and token_in(c, tok))
+    return mw[0].path if mw else None
+
+
+def renames_of(name):
+    return [c for c in by("local", RENAMES, lambda c: True)
+            if (rename_parts(c) or ("",) * 4)[1] == name]
+
+
 bad = []
 for tok in tokens:
     qid = qid_of.get(tok)
-    mw = by("local", ("write", "writev"),
-            lambda c: "/Maildir/tmp/" in c.path and token_in(c, tok))
-    if not mw or qid is None:
+    tmp = maildir_tmp(tok)
+    if tmp is None or qid is None:
         bad.append((tok, "no write of it into Maildir/tmp by local"))
         continue
-    tmp = mw[0].path
     name = base(tmp)
     last = max(c.end for c in by("local", ("write", "writev"),
                                  lambda c: c.path == tmp))
     fsync_file = by("local", SYNCS, lambda c: c.path == tmp and c.start >= last)
-    moved = [c for c in by("local", RENAMES, lambda c: True)
-             if (rename_parts(c) or ("",) * 4)[1] == name and
-             rename_parts(c)[2] == "new"]
+    moved = [c for c in renames_of(name) if rename_parts(c)[2] == "new"]
     if not fsync_file or not moved:
         bad.append((tok, "no fsync of the Maildir file or no rename into new/"))
         continue
@@ -328,14 +336,10 @@ t.ok(not bad and len(qid_of) == 25,
 # says it delivered) follows the rename into new/.
 bad = []
 for tok in tokens:
-    qid = qid_of.get(tok)
-    mw = by("local", ("write", "writev"),
-            lambda c: "/Maildir/tmp/" in c.path and token_in(c, tok))
-    if qid is None or not mw:
+    qid, tmp = qid_of.get(tok), maildir_tmp(tok)
+    if qid is None or tmp is None:
         continue
-    name = base(mw[0].path)
-    moved = [c for c in by("local", RENAMES, lambda c: True)
-             if (rename_parts(c) or ("",) * 4)[1] == name]
+    moved = renames_of(base(tmp))
     jw = by("local", ("write",), lambda c: c.path.endswith("/local.journal")
             and qid in c.args)
     if not moved or not jw or jw[0].start < moved[0].end:
