@@ -15,6 +15,8 @@
 #define GB (1024LL * 1024 * 1024)
 #define DAY (24LL * 3600)
 
+/* Two lines an entry, as written here: */
+/* clang-format off */
 const struct param_def param_table[] = {
 	/* Paths and identity. */
 	{"config_directory", PARAM_PATH, "/etc/moat", 0, 0,
@@ -172,6 +174,10 @@ const struct param_def param_table[] = {
 	{"local_resolver_user", PARAM_STR, "moat-local", 0, 0,
 	 "local's unprivileged resolver (aliases, .forward, forwarding) runs "
 	 "as this user"},
+	{"local_child_idle_time", PARAM_TIME, "10s", 1, 3600,
+	 "a kept local delivery process is retired after this long unused"},
+	{"local_child_max_use", PARAM_INT, "100", 1, 100000,
+	 "a kept local delivery process is retired after this many jobs"},
 
 	/* DNS (common/dns*.c: remote delivery, later smtpd's screening). */
 	{"smtp_dns_resolver_address", PARAM_LIST, "", 0, 0,
@@ -269,5 +275,6 @@ const struct param_def param_table[] = {
 	{"smtpd_client_auth_rate_limit", PARAM_INT, "0", 0, 1000000,
 	 "AUTH attempts one client may make per anvil_rate_time_unit (0: any)"},
 };
+/* clang-format on */
 
 const size_t param_count = sizeof(param_table) / sizeof(param_table[0]);

@@ -443,9 +443,9 @@ queue_file_read(int fd, struct queue_env *env, struct buf *err)
 	return r;
 }
 
-/* Overwrite the byte at off (ok: the value is allowed) and fsync. */
+/* Overwrite the byte at off (ok: the value is allowed); sync: fdatasync. */
 static int
-qf_set_byte(int fd, off_t off, char value, int ok)
+qf_set_byte(int fd, off_t off, char value, int ok, int sync)
 {
 	if (!ok || off < 0) {
 		errno = EINVAL;
@@ -456,20 +456,33 @@ qf_set_byte(int fd, off_t off, char value, int ok)
 			errno = EIO;
 		return -1;
 	}
-	return fdatasync(fd);
+	return sync ? fdatasync(fd) : 0;
+}
+
+static int
+qf_status_ok(char status)
+{
+	return status == QRCPT_TODO || status == QRCPT_DONE ||
+	       status == QRCPT_BOUNCED;
 }
 
 int
 queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status)
 {
 	return qf_set_byte(fd, rcpt->status_offset, status,
-			   status == QRCPT_TODO || status == QRCPT_DONE ||
-			       status == QRCPT_BOUNCED);
+			   qf_status_ok(status), 1);
+}
+
+int
+queue_file_write_status(int fd, const struct queue_rcpt *rcpt, char status)
+{
+	return qf_set_byte(fd, rcpt->status_offset, status,
+			   qf_status_ok(status), 0);
 }
 
 int
 queue_file_set_warn(int fd, const struct queue_env *env, char status)
 {
 	return qf_set_byte(fd, env->warn_offset, status,
-			   status == QWARN_DUE || status == QWARN_SENT);
+			   status == QWARN_DUE || status == QWARN_SENT, 1);
 }

@@ -112,6 +112,11 @@ int queue_file_read(int fd, struct queue_env *env, struct buf *err);
 
 /* Overwrite one recipient's status byte and fsync the file. */
 int queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status);
+/*
+ * The same without the sync: the caller makes several status bytes
+ * durable with one fdatasync(fd) (qmgr, at the end of a delivery).
+ */
+int queue_file_write_status(int fd, const struct queue_rcpt *rcpt, char status);
 /* Overwrite the W record's byte (the file must have one) and fsync. */
 int queue_file_set_warn(int fd, const struct queue_env *env, char status);
 

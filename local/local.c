@@ -41,8 +41,6 @@
 #include "privilege.h"
 #include "server.h"
 
-#define LOCAL_QUEUE_ID_MAX 64
-
 /* Security stance: enforced by the skeleton (server.h). */
 static const char *const local_peers[] = {"qmgr", NULL};
 static const struct server_stance local_stance = {
@@ -91,16 +89,6 @@ local_valid_address(const char *s, int allow_null)
 				      (allow_null ? ADDR_ALLOW_NULL : 0));
 }
 
-static int
-local_valid_queue_id(const char *id)
-{
-	size_t n = id != NULL ? strlen(id) : 0;
-
-	return n > 0 && n <= LOCAL_QUEUE_ID_MAX &&
-	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			  "0123456789") == n;
-}
-
 /* Fill m from a request frame; NULL, or the reason it is malformed. */
 static const char *
 local_request(struct ipc_frame *f, struct local_msg *m)
@@ -114,7 +102,7 @@ local_request(struct ipc_frame *f, struct local_msg *m)
 	m->orig_rcpt = ipc_get_str(f, IPC_ORIG_RCPT);
 	if (op == NULL || strcmp(op, IPC_OP_DELIVER) != 0)
 		return "not a delivery request";
-	if (!local_valid_queue_id(m->queue_id))
+	if (!local_queue_id_ok(m->queue_id))
 		return "bad queue_id";
 	if (m->sender == NULL || m->rcpt == NULL ||
 	    strlen(m->sender) >= ADDR_TEXT_MAX ||

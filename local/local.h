@@ -21,8 +21,10 @@
 #include "address.h"
 #include "buf.h"
 #include "ipc.h"
+#include "sandbox.h"
 
-struct map; /* maps.h */
+struct map;                 /* maps.h */
+struct local_source_handle; /* below */
 
 #define LOCAL_TEXT_MAX 4608           /* a reason (fits command output) */
 #define LOCAL_TARGETS_MAX 256         /* targets in one alias or .forward */
@@ -39,12 +41,15 @@ struct map; /* maps.h */
 #define LOCAL_LOCK_STALE 300    /* seconds before a dot-lock is stale */
 #define LOCAL_LOCK_WAIT 60      /* seconds to wait for a mailbox lock */
 #define LOCAL_CHUNK (64 * 1024) /* message bytes read at a time */
+#define LOCAL_QUEUE_ID_MAX 64   /* a queue ID from qmgr */
 
 /*
  * Frames to local's root parent (ipc.h) from a delivery child and from the
  * resolver, each on a socket pair of its own:
  *   child, resolver -> {op=commit}            may I make it final?
  *                   <- {go=yes|no}            yes while qmgr waits
+ *   child          -> {op=delivered}          the destination has it: the
+ *                                             parent journals it (no reply)
  *   child          -> {status, dsn, text, [target]...}   the outcome; a
  *                                             .forward job adds its items
  *   resolver -> {op=job, job, user, rcpt, [target], [extension],
@@ -58,6 +63,7 @@ struct map; /* maps.h */
  * key whose value names the target) or "forward" (user's own .forward).
  */
 #define LOCAL_OP_COMMIT "commit"
+#define LOCAL_OP_DELIVERED "delivered"
 #define LOCAL_OP_JOB "job"
 #define LOCAL_OP_FORWARDED "forwarded"
 #define LOCAL_OP_DONE "done"
@@ -109,6 +115,8 @@ struct local_user {
  */
 void local_abort_arm(pid_t parent);
 int local_aborted(void);
+/* 1 when id is a queue ID as qmgr makes them: 1-64 letters and digits. */
+int local_queue_id_ok(const char *id);
 /* Set r to the deferral of an interrupted delivery; returns -1. */
 int local_abort_result(struct local_result *r);
 /*
@@ -121,6 +129,8 @@ int local_abort_result(struct local_result *r);
  */
 void local_commit_arm(int sock);
 int local_commit_ok(void);
+/* Tell the parent (no answer) that the destination has the message. */
+void local_commit_delivered(void);
 /* The parent's side: 1 while qmgr (fd, or -1 for none) is connected. */
 int local_client_alive(int fd);
 void local_result_set(struct local_result *r, enum local_status status,
@@ -314,7 +324,7 @@ struct local_job {
 	const char *extension;
 	enum local_source source;
 	const char *alias; /* SOURCE_ALIAS: the alias key */
-	int journal_fd;    /* the child records its success here, or -1 */
+	int journal_fd;    /* the parent journals the delivery here, or -1 */
 	const char *journal_key;
 };
 
@@ -325,12 +335,52 @@ void local_file_deliver(const struct local_job *job,
 			const struct local_msg *msg, struct local_result *r);
 
 /*
- * Run a job in a child that drops to the job's user.  0 with the outcome
- * in r (for JOB_FORWARD: status sent with items filled, possibly none), or
- * -1 with a defer in r when the child failed or misbehaved.
+ * Run a job in a child that drops to the job's user (a kept one for a
+ * mailbox job: local_kept.c).  0 with the outcome in r (for JOB_FORWARD:
+ * status sent with items filled, possibly none), or -1 with a defer in r
+ * when the child failed or misbehaved.
  */
 int local_child_run(const struct local_job *job, const struct local_msg *msg,
 		    struct local_result *r, struct local_items *items);
+/*
+ * The pieces a kept child shares with a one-shot one (local_child.c).  In
+ * the child: Landlock for the job's kind (0, or -1 logged, with the
+ * deferral in r), the job
+ * itself (the source handle opened for it), the result frame.
+ */
+int local_child_landlock(const struct local_job *job, struct local_result *r);
+/*
+ * In a new child: signals, the drop to user (never root: the caller
+ * checked), the death signal, the commit socket, umask, chdir home.
+ */
+void local_child_become(const struct local_user *user, int sock,
+			gid_t extra_gid, pid_t parent);
+void local_child_work(const struct local_job *job, const struct local_msg *msg,
+		      struct local_source_handle *h, struct local_result *r,
+		      struct local_items *items);
+void local_child_reply(int sock, const struct local_result *r,
+		       const struct local_items *items);
+/* The group of a group-writable mail spool, for mbox jobs there. */
+gid_t local_child_extra_gid(const struct local_job *job);
+/* In the parent: the child's frames up to its result; ipc_recv's 1/0/-1. */
+int local_child_talk(int sock, const struct local_job *job,
+		     const struct local_msg *msg, struct local_result *r,
+		     struct local_items *items, const char **why);
+/* In the parent: log a child that failed (reaped) and defer in r. */
+void local_child_failed(pid_t pid, int rc, int status,
+			const struct local_job *job, const char *why,
+			struct local_result *r, struct local_items *items);
+
+/*
+ * local_kept.c: delivery children kept for a batch of jobs, one per
+ * account, each serving up to local_child_max_use jobs and retired after
+ * local_child_idle_time without one.  local_kept_serves: 1 for the jobs a
+ * kept child runs (a mailbox; a .forward when home_mailbox puts the
+ * mailbox, and so the child's Landlock grant, in the home directory).
+ */
+int local_kept_serves(const struct local_job *job);
+int local_kept_run(const struct local_job *job, const struct local_msg *msg,
+		   struct local_result *r, struct local_items *items);
 /*
  * local_source.c, in a child, as the job's user: open what the job reads
  * before Landlock closes the file system (~/.forward, the aliases map);
@@ -432,7 +482,7 @@ void local_resolve_deliver(const struct local_msg *msg,
 			   struct local_result *r);
 
 /*
- * local_journal.c, in the root parent (and a delivery child's one write):
+ * local_journal.c, in the root parent:
  * the destinations that already took a message, so that a retry (after
  * qmgr or local died before the result was recorded, or after another
  * destination of the same recipient deferred) delivers to each
@@ -442,8 +492,15 @@ int local_journal_seen(const struct local_msg *m, const char *key);
 int local_journal_open(void);
 void local_journal_write(int fd, const struct local_msg *m, const char *key);
 void local_journal_close(int fd);
-/* In a delivery child: the destination has the message; journal it now. */
+/*
+ * In a delivery child: the job whose delivery local_child_delivered
+ * reports (once); the destination has the message: tell the parent, which
+ * journals it now.
+ */
+void local_child_begin(const struct local_job *job);
 void local_child_delivered(void);
+/* The seccomp profile local_child_confine enters. */
+void local_child_filter(enum sandbox_profile p);
 /*
  * In a delivery child: enter its seccomp filter now, once (a |command job
  * does it right after forking the command, the others at once).  Does

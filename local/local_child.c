@@ -1,8 +1,10 @@
 /*
- * local_child: every job runs in a child of local's root parent.  The
- * child closes all but the descriptors it needs, drops to the job's user
- * with privilege_drop_ids (never uid 0), opens what the job reads
- * (local_source.c: ~/.forward, the aliases map), confines itself with
+ * local_child: every job runs in a child of local's root parent: a
+ * mailbox job (and a .forward job with home_mailbox) in one kept for a
+ * batch of jobs of that account (local_kept.c), any other in a child of
+ * its own, made here.  The child closes all but the descriptors it needs, drops
+ * to the job's user with privilege_drop_ids (never uid 0), opens what the job
+ * reads (local_source.c: ~/.forward, the aliases map), confines itself with
  * Landlock, enters SANDBOX_LOCAL_CHILD, and only then reads or writes what
  * the user controls.  For a |command it forks the command first and enters
  * SANDBOX_LOCAL_COMMAND right after, so that only the command's process
@@ -13,15 +15,18 @@
  * line and checks the program (local_command.c).
  * Landlock: a mailbox job may open files only below the home directory
  * (home_mailbox) or the mail spool, a /file job only in that file's
- * directory, a .forward job nowhere; a command is not confined, since the
+ * directory, a .forward job nowhere (in a kept child: where its mailbox
+ * is, the home directory); a command is not confined, since the
  * programs of allowed_commands_directory write where their user may (a
  * filter's own files, /tmp, ...).  A command or file job first checks
  * that its source (the alias the resolver named, or the user's own
  * .forward) names the target: a lying resolver cannot make it run or
- * write anything else.  The child reports one small ipc frame back over a
- * socket pair: {status, dsn, text} and, for a .forward, one "target" per
- * item.  The parent treats that frame as hostile: bounded in size and
- * time, every field validated, a child that misbehaves yields a deferral.
+ * write anything else.  The child says {op=delivered} as soon as the
+ * destination has the message (the parent journals it) and reports one
+ * small ipc frame back over a socket pair: {status, dsn, text} and, for a
+ * .forward, one "target" per item.  The parent treats that frame as hostile:
+ * bounded in size and time, every field validated, a child that misbehaves
+ * yields a deferral.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,8 +55,23 @@
  * Landlock: where this job may write.  Commands get none: the allowed
  * programs decide where they write, as their user.
  */
+void
+local_child_become(const struct local_user *user, int sock, gid_t extra_gid,
+		   pid_t parent)
+{
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);  /* a reload must not cut a delivery short */
+	signal(SIGPIPE, SIG_IGN); /* a command may stop reading its input */
+	privilege_drop_ids(user->uid, user->gid, extra_gid);
+	local_abort_arm(parent);
+	local_commit_arm(sock);
+	umask(077);
+	if (chdir(user->home) != 0 && chdir("/") != 0)
+		_exit(1);
+}
+
 static int
-child_confine(const struct local_job *job)
+child_landlock(const struct local_job *job)
 {
 	struct landlock_path paths[1];
 	char dir[PATH_MAX];
@@ -75,9 +95,22 @@ child_confine(const struct local_job *job)
 	return landlock_confine(paths, n) < 0 ? -1 : 0;
 }
 
-static void
-child_reply(int sock, const struct local_result *r,
-	    const struct local_items *items)
+int
+local_child_landlock(const struct local_job *job, struct local_result *r)
+{
+	if (child_landlock(job) == 0)
+		return 0;
+	log_warn("delivery process for %s: Landlock: %s", job->user.name,
+		 strerror(errno));
+	local_result_set(r, LOCAL_DEFER, "4.3.0",
+			 "cannot confine the delivery process: %s",
+			 strerror(errno));
+	return -1;
+}
+
+void
+local_child_reply(int sock, const struct local_result *r,
+		  const struct local_items *items)
 {
 	struct ipc_frame f;
 
@@ -89,11 +122,16 @@ child_reply(int sock, const struct local_result *r,
 	ipc_frame_free(&f);
 }
 
-/* What the child journals once its destination has the message. */
+/* The job whose delivery the parent still has to hear of (once). */
 static const struct local_job *child_job;
-static const struct local_msg *child_msg;
 /* The filter the child still has to enter; none outside a child. */
 static enum sandbox_profile child_profile = SANDBOX_NONE;
+
+void
+local_child_filter(enum sandbox_profile p)
+{
+	child_profile = p;
+}
 
 void
 local_child_confine(void)
@@ -114,20 +152,24 @@ local_child_confine(void)
 }
 
 void
-local_child_delivered(void)
+local_child_begin(const struct local_job *job)
 {
-	if (child_job == NULL || child_job->journal_key == NULL)
-		return;
-	local_journal_write(child_job->journal_fd, child_msg,
-			    child_job->journal_key);
-	child_job = NULL; /* once */
+	child_job = job;
 }
 
-/* The job itself, in the confined child; r is what the parent hears. */
-static void
-child_work(const struct local_job *job, const struct local_msg *msg,
-	   struct local_source_handle *h, struct local_result *r,
-	   struct local_items *items)
+void
+local_child_delivered(void)
+{
+	if (child_job == NULL)
+		return;
+	child_job = NULL; /* once */
+	local_commit_delivered();
+}
+
+void
+local_child_work(const struct local_job *job, const struct local_msg *msg,
+		 struct local_source_handle *h, struct local_result *r,
+		 struct local_items *items)
 {
 	if (job->type == JOB_FORWARD) {
 		if (h->failed)
@@ -159,28 +201,13 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	struct local_result r;
 	struct local_items items;
 
-	local_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd,
-			job->journal_fd);
-	child_job = job;
-	child_msg = msg;
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_IGN);  /* a reload must not cut a delivery short */
-	signal(SIGPIPE, SIG_IGN); /* a command may stop reading its input */
-	privilege_drop_ids(job->user.uid, job->user.gid, extra_gid);
-	local_abort_arm(parent);
-	local_commit_arm(sock);
-	umask(077);
-	if (chdir(job->user.home) != 0 && chdir("/") != 0)
-		_exit(1);
+	local_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd, -1);
+	local_child_begin(job);
+	local_child_become(&job->user, sock, extra_gid, parent);
 	local_source_open(job, &h);
 	local_result_set(&r, LOCAL_DEFER, "4.3.0", "unknown job");
-	if (child_confine(job) != 0) {
-		log_warn("delivery process for %s: Landlock: %s",
-			 job->user.name, strerror(errno));
-		local_result_set(&r, LOCAL_DEFER, "4.3.0",
-				 "cannot confine the delivery process: %s",
-				 strerror(errno));
-		child_reply(sock, &r, NULL);
+	if (local_child_landlock(job, &r) != 0) {
+		local_child_reply(sock, &r, NULL);
 		_exit(0);
 	}
 	/* A |command child enters its filter once it forked the command. */
@@ -189,17 +216,16 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	if (job->type != JOB_COMMAND)
 		local_child_confine();
 	local_items_init(&items);
-	child_work(job, msg, &h, &r, &items);
+	local_child_work(job, msg, &h, &r, &items);
 	local_child_confine(); /* no-op once a command was forked */
 	if (r.status == LOCAL_SENT)
 		local_child_delivered();
-	child_reply(sock, &r, &items);
+	local_child_reply(sock, &r, &items);
 	_exit(0);
 }
 
-/* The group of a group-writable mail spool, for mbox jobs there. */
-static gid_t
-child_extra_gid(const struct local_job *job)
+gid_t
+local_child_extra_gid(const struct local_job *job)
 {
 	struct stat st;
 
@@ -229,14 +255,14 @@ child_parse_reply(const struct ipc_frame *f, struct local_result *r,
 	return 0;
 }
 
-/* A child's question: {op=commit} and nothing else. */
+/* A child's question or notice: {op=NAME} and nothing else. */
 static int
-child_is_commit(const struct ipc_frame *f)
+child_is_op(const struct ipc_frame *f, const char *name)
 {
 	const char *op = ipc_get_str(f, IPC_OP);
 
 	return f->count == 1 && f->fd < 0 && op != NULL &&
-	       strcmp(op, LOCAL_OP_COMMIT) == 0;
+	       strcmp(op, name) == 0;
 }
 
 /* Go ahead only while qmgr still waits for the answer. */
@@ -252,48 +278,55 @@ child_answer_commit(int sock, int client_fd)
 	ipc_frame_free(&f);
 }
 
-/*
- * Answer the child's commit questions, then take its one result frame;
- * kill it when it is late or sends anything else.
- */
-static int
-child_collect(pid_t pid, int sock, const struct local_job *job,
-	      time_t msg_deadline, int client_fd, struct local_result *r,
-	      struct local_items *items)
+int
+local_child_talk(int sock, const struct local_job *job,
+		 const struct local_msg *msg, struct local_result *r,
+		 struct local_items *items, const char **why)
 {
 	long long timeout = job->type == JOB_COMMAND
 				? param_int("command_time_limit") + 30
 				: CHILD_TIMEOUT;
 	time_t until = time(NULL) + timeout;
-	const char *why = "no result";
-	int rc, status = 0, commits = 0;
+	int rc, commits = 0, delivered = 0;
 	struct ipc_frame f;
 
-	if (until > msg_deadline)
-		until = msg_deadline;
+	*why = "no result";
+	if (until > msg->deadline)
+		until = msg->deadline;
 	ipc_frame_init(&f);
 	for (;;) {
 		timeout = until - time(NULL);
-		rc = timeout > 0 ? ipc_recv(sock, &f, (int)timeout, &why) : -1;
+		rc = timeout > 0 ? ipc_recv(sock, &f, (int)timeout, why) : -1;
 		if (rc == -1 && timeout <= 0)
-			why = "the time for this recipient ran out";
-		if (rc != 1 || !child_is_commit(&f) ||
-		    ++commits > CHILD_COMMITS_MAX)
+			*why = "the time for this recipient ran out";
+		if (rc != 1)
 			break;
-		child_answer_commit(sock, client_fd);
+		if (child_is_op(&f, LOCAL_OP_COMMIT) &&
+		    ++commits <= CHILD_COMMITS_MAX)
+			child_answer_commit(sock, msg->client_fd);
+		else if (child_is_op(&f, LOCAL_OP_DELIVERED) &&
+			 delivered++ == 0) {
+			/* The destination has it: a retry must skip it. */
+			if (job->journal_key != NULL)
+				local_journal_write(job->journal_fd, msg,
+						    job->journal_key);
+		} else
+			break;
 		ipc_frame_reset(&f);
 	}
 	if (rc == 1 && (f.fd >= 0 || child_parse_reply(&f, r, items) != 0)) {
 		rc = -1;
-		why = "malformed result";
+		*why = "malformed result";
 	}
-	if (rc != 1)
-		(void)kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	ipc_frame_free(&f);
-	if (rc == 1)
-		return 0;
+	return rc;
+}
+
+void
+local_child_failed(pid_t pid, int rc, int status, const struct local_job *job,
+		   const char *why, struct local_result *r,
+		   struct local_items *items)
+{
 	if (items != NULL)
 		local_items_reset(items);
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
@@ -306,6 +339,28 @@ child_collect(pid_t pid, int sock, const struct local_job *job,
 	local_result_set(r, LOCAL_DEFER, "4.3.0",
 			 "delivery process for %s failed: %s", job->user.name,
 			 rc == 0 ? "exited without a result" : why);
+}
+
+/*
+ * Answer the child's commit questions and journal its delivery, then
+ * take its one result frame; kill it when it is late or sends anything
+ * else.
+ */
+static int
+child_collect(pid_t pid, int sock, const struct local_job *job,
+	      const struct local_msg *msg, struct local_result *r,
+	      struct local_items *items)
+{
+	const char *why;
+	int rc = local_child_talk(sock, job, msg, r, items, &why), status = 0;
+
+	if (rc != 1)
+		(void)kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc == 1)
+		return 0;
+	local_child_failed(pid, rc, status, job, why, r, items);
 	return -1;
 }
 
@@ -313,7 +368,7 @@ int
 local_child_run(const struct local_job *job, const struct local_msg *msg,
 		struct local_result *r, struct local_items *items)
 {
-	gid_t extra_gid = child_extra_gid(job);
+	gid_t extra_gid = local_child_extra_gid(job);
 	int sv[2], rc;
 	pid_t pid, parent;
 
@@ -327,6 +382,8 @@ local_child_run(const struct local_job *job, const struct local_msg *msg,
 				 "refusing to deliver as uid 0");
 		return -1;
 	}
+	if (local_kept_serves(job))
+		return local_kept_run(job, msg, r, items);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		local_result_set(r, LOCAL_DEFER, "4.3.0", "socketpair: %s",
 				 strerror(errno));
@@ -345,8 +402,7 @@ local_child_run(const struct local_job *job, const struct local_msg *msg,
 				 strerror(errno));
 		return -1;
 	}
-	rc = child_collect(pid, sv[0], job, msg->deadline, msg->client_fd, r,
-			   items);
+	rc = child_collect(pid, sv[0], job, msg, r, items);
 	close(sv[0]);
 	return rc;
 }

@@ -4,8 +4,8 @@
  * delivery but before qmgr recorded the result, and the one where a
  * recipient is retried because another destination of its expansion
  * deferred.  The delivery child, right after its mailbox write, file write
- * or command succeeded, appends "QUEUEID<TAB>KEY" to state/local.journal
- * through a descriptor root opened before the fork (one O_APPEND write:
+ * or command succeeded, says so ({op=delivered}), and the root parent
+ * appends "QUEUEID<TAB>KEY" to state/local.journal (one O_APPEND write:
  * atomic among processes; no fsync: it guards against a process crash, not
  * a power loss).  Before delivering to a destination, local's parent looks
  * for its line and, when found, records it as sent without delivering
@@ -15,7 +15,7 @@
  * old at-least-once rule holds.  Queue IDs are unique, so an old line
  * never matches a new message.  The file is root's, 0600; the lines are
  * built from validated queue IDs and keys, never read as anything but
- * bytes to compare.  Runs in local's parent and delivery children.
+ * bytes to compare.  Runs in local's root parent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,10 +114,7 @@ local_journal_open(void)
 	return fd;
 }
 
-/*
- * One write(2) of one line: atomic with O_APPEND, and possible from the
- * delivery child, which inherits fd (opened by root) across the drop.
- */
+/* One write(2) of one line: atomic with O_APPEND. */
 void
 local_journal_write(int fd, const struct local_msg *m, const char *key)
 {

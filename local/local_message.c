@@ -87,10 +87,33 @@ local_commit_ok(void)
 	return yes && !local_aborted();
 }
 
+void
+local_commit_delivered(void)
+{
+	struct ipc_frame f;
+
+	if (message_commit_sock < 0)
+		return;
+	ipc_frame_init(&f);
+	ipc_put_str(&f, IPC_OP, LOCAL_OP_DELIVERED);
+	(void)ipc_send(message_commit_sock, &f, -1, 60);
+	ipc_frame_free(&f);
+}
+
 int
 local_client_alive(int fd)
 {
 	return ipc_peer_alive(fd);
+}
+
+int
+local_queue_id_ok(const char *id)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	return n > 0 && n <= LOCAL_QUEUE_ID_MAX &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789") == n;
 }
 
 int

@@ -3,8 +3,9 @@
  * the resolver (a child that drops to local_resolver_user before it reads
  * anything: local_resolver.c) and then only answers it: a job request is
  * checked (local_job.c), looked up in the journal, and run in a delivery
- * child as the account the parent itself found (local_child.c), with the
- * journal's descriptor, which only root can open; a commit question is
+ * child as the account the parent itself found (local_child.c), which
+ * says when the destination has it, for the parent to journal (only root
+ * can open the journal); a commit question is
  * answered from qmgr's connection; "forwarded" is journalled; "done"
  * carries the recipient's result.  The parent never reads the message,
  * the aliases or a .forward, and never speaks to cleanup.  Everything the

@@ -75,6 +75,7 @@ struct qmgr_message {
 	int fd_ro;            /* passed to agents, -1 when closed */
 	int fd_rw;            /* status updates, -1 when closed */
 	unsigned fd_users;    /* deliveries holding the fds */
+	int unsynced;         /* status bytes written since the last sync */
 	int hold;             /* to hold/ at the end of this pass */
 	uid_t hold_uid;       /* who asked for that */
 };
@@ -98,9 +99,21 @@ void qmgr_message_free(struct qmgr_message *msg);
 /* Open the read-only and the status fds (counted); 0 or -1 with why. */
 int qmgr_message_hold_fds(struct qmgr_message *msg, struct buf *why);
 void qmgr_message_release_fds(struct qmgr_message *msg);
-/* Record a final status (fsync'd); remembered in memory if that fails. */
+/*
+ * Record a final status; remembered in memory if that fails.  The byte is
+ * written at once and made durable by qmgr_message_sync, which the end of
+ * each delivery (qmgr_message_release_fds) calls: one fdatasync for all
+ * the statuses of a job.
+ */
 void qmgr_message_set_status(struct qmgr_message *msg, size_t rcpt,
 			     char status);
+void qmgr_message_sync(struct qmgr_message *msg);
+/*
+ * A recipient delivered in this pass whose status was not written, because
+ * the message was removed at once (the unlink records it): write them now,
+ * when the removal failed.
+ */
+void qmgr_message_write_sent(struct qmgr_message *msg);
 enum qmgr_result { QMGR_SENT, QMGR_DEFER, QMGR_BOUNCE };
 /*
  * A recipient's result.  held: the caller holds the fds (a delivery) and

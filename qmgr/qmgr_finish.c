@@ -6,9 +6,10 @@
  * NOTIFY leaves out FAILURE); they are marked bounced only after
  * cleanup accepted the DSN.  Success notices and delay warnings follow
  * (qmgr_notify.c).  Then the message is removed when nothing is
- * left to do, or moved to deferred/ with its next-try time as mtime (to
- * hold/ instead when the administrator held it during the pass).
- * Input: the message's own state, already validated.  Runs in qmgr.
+ * left to do (the unlink records the last recipients, whose statuses
+ * qmgr_message_result did not write), or moved to deferred/ with its next-try
+ * time as mtime (to hold/ instead when the administrator held it during the
+ * pass). Input: the message's own state, already validated.  Runs in qmgr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -257,11 +258,13 @@ qmgr_finish_all_done(const struct qmgr_message *msg)
 }
 
 static void
-qmgr_finish_remove(const struct qmgr_message *msg, const char *path)
+qmgr_finish_remove(struct qmgr_message *msg, const char *path)
 {
 	if (unlink(path) != 0) {
 		log_warn("%s: cannot remove %s: %s", msg->id, path,
 			 strerror(errno));
+		/* It stays: its last statuses must be on disk after all. */
+		qmgr_message_write_sent(msg);
 		return;
 	}
 	qmgr_unrecorded_clear(msg->id);

@@ -4,9 +4,12 @@
  * and trusts nothing until queue_file_read has validated every record; a
  * file that fails is moved to corrupt/ and never delivered.  The pass
  * sends each recipient still to do to its transport; results are written
- * into the file's status bytes (fsync'd).  The descriptors are open only
- * while deliveries run: a read-only one for the agents, a read-write one
- * for the statuses.  Runs in qmgr.
+ * into the file's status bytes, all those of one delivery made durable by
+ * one fdatasync when it ends.  The last recipient of a message that is
+ * then done writes no status at all: the message is removed at once, and
+ * the unlink is the record (written only if the unlink fails).  The
+ * descriptors are open only while deliveries run: a read-only one for the
+ * agents, a read-write one for the statuses.  Runs in qmgr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -181,6 +184,7 @@ qmgr_message_hold_fds(struct qmgr_message *msg, struct buf *why)
 void
 qmgr_message_release_fds(struct qmgr_message *msg)
 {
+	qmgr_message_sync(msg);
 	if (msg->fd_users == 0 || --msg->fd_users > 0)
 		return;
 	close(msg->fd_ro);
@@ -194,7 +198,7 @@ qmgr_message_set_status(struct qmgr_message *msg, size_t rcpt, char status)
 	struct queue_rcpt *r = &msg->env.rcpt[rcpt];
 
 	if (msg->fd_rw < 0 ||
-	    queue_file_set_status(msg->fd_rw, r, status) != 0) {
+	    queue_file_write_status(msg->fd_rw, r, status) != 0) {
 		log_error("%s: cannot record the status of <%s>: %s", msg->id,
 			  r->addr,
 			  msg->fd_rw < 0 ? "file not open" : strerror(errno));
@@ -202,6 +206,59 @@ qmgr_message_set_status(struct qmgr_message *msg, size_t rcpt, char status)
 		return;
 	}
 	r->status = status;
+	msg->unsynced = 1;
+}
+
+void
+qmgr_message_sync(struct qmgr_message *msg)
+{
+	const struct queue_rcpt *r;
+
+	if (!msg->unsynced || msg->fd_rw < 0)
+		return;
+	msg->unsynced = 0;
+	if (fdatasync(msg->fd_rw) == 0)
+		return;
+	log_error("%s: cannot sync the recipients' statuses: %s", msg->id,
+		  strerror(errno));
+	/* Which bytes reached the disk is unknown: remember them all. */
+	for (size_t i = 0; i < msg->env.rcpt_count; i++) {
+		r = &msg->env.rcpt[i];
+		if (r->status != QRCPT_TODO)
+			qmgr_unrecorded_add(msg->id, r->status_offset,
+					    r->status);
+	}
+}
+
+void
+qmgr_message_write_sent(struct qmgr_message *msg)
+{
+	struct buf why = BUF_INIT;
+	int held = qmgr_message_hold_fds(msg, &why) == 0;
+
+	for (size_t i = 0; i < msg->env.rcpt_count; i++)
+		if (msg->res[i].state == QMGR_RCPT_SENT &&
+		    msg->env.rcpt[i].status == QRCPT_TODO)
+			qmgr_message_set_status(msg, i, QRCPT_DONE);
+	if (held)
+		qmgr_message_release_fds(msg);
+	buf_free(&why);
+}
+
+/*
+ * 1 when rcpt is the last recipient in flight and every other one is done:
+ * the message will be removed as soon as rcpt's result is in.
+ */
+static int
+qmgr_message_ends_done(const struct qmgr_message *msg, size_t rcpt)
+{
+	if (msg->unfinished != 1)
+		return 0;
+	for (size_t i = 0; i < msg->env.rcpt_count; i++)
+		if (i != rcpt && msg->res[i].state != QMGR_RCPT_FINAL &&
+		    msg->res[i].state != QMGR_RCPT_SENT)
+			return 0;
+	return 1;
 }
 
 static void
@@ -224,8 +281,10 @@ qmgr_message_result(struct qmgr_message *msg, size_t rcpt,
 
 	switch (result) {
 	case QMGR_SENT:
+		/* The unlink that follows records it (else write_sent). */
+		if (!qmgr_message_ends_done(msg, rcpt))
+			qmgr_message_set_status(msg, rcpt, QRCPT_DONE);
 		res->state = QMGR_RCPT_SENT;
-		qmgr_message_set_status(msg, rcpt, QRCPT_DONE);
 		/* For the success notice, when the sender asked for one. */
 		if (msg->env.rcpt[rcpt].dsn_notify & DSN_NOTIFY_SUCCESS)
 			qmgr_message_keep_reason(res, dsn, reason);

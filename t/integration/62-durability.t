@@ -12,7 +12,10 @@ and for every delivery:
     Maildir/new after the rename into it, both before qmgr began to
     record the recipient's status in the queue file (pwrite), and qmgr
     made that status durable (fdatasync or fsync of the queue file after
-    the pwrite) or removed the file.
+    the pwrite) or removed the file;
+  - local journalled the delivery after the rename into new/;
+  - a message whose one recipient is delivered is removed with no status
+    write or sync before the unlink (the unlink is the record).
 Times are strace's (-ttt with -T): a call ends at its start plus its
 duration, and "before" means it ended before the other began."""
 import os
@@ -263,22 +266,30 @@ t.ok(not bad and len(sm_tokens) == 5,
      "sendmail: each maildrop file is removed only after its queue file "
      "and directory entry are on disk", bad)
 
+def maildir_tmp(tok):
+    """The Maildir/tmp path local first wrote tok to, or None."""
+    mw = by("local", ("write", "writev"),
+            lambda c: "/Maildir/tmp/" in c.path and token_in(c, tok))
+    return mw[0].path if mw else None
+
+
+def renames_of(name):
+    return [c for c in by("local", RENAMES, lambda c: True)
+            if (rename_parts(c) or ("",) * 4)[1] == name]
+
+
 bad = []
 for tok in tokens:
     qid = qid_of.get(tok)
-    mw = by("local", ("write", "writev"),
-            lambda c: "/Maildir/tmp/" in c.path and token_in(c, tok))
-    if not mw or qid is None:
+    tmp = maildir_tmp(tok)
+    if tmp is None or qid is None:
         bad.append((tok, "no write of it into Maildir/tmp by local"))
         continue
-    tmp = mw[0].path
     name = base(tmp)
     last = max(c.end for c in by("local", ("write", "writev"),
                                  lambda c: c.path == tmp))
     fsync_file = by("local", SYNCS, lambda c: c.path == tmp and c.start >= last)
-    moved = [c for c in by("local", RENAMES, lambda c: True)
-             if (rename_parts(c) or ("",) * 4)[1] == name and
-             rename_parts(c)[2] == "new"]
+    moved = [c for c in renames_of(name) if rename_parts(c)[2] == "new"]
     if not fsync_file or not moved:
         bad.append((tok, "no fsync of the Maildir file or no rename into new/"))
         continue
@@ -301,5 +312,40 @@ for tok in tokens:
 t.ok(not bad and len(tokens) == 25,
      "delivery: each status is recorded only after the Maildir file and "
      "new/ are on disk, and the status itself is synced", bad)
+
+# One recipient each: once it is delivered the message is done, and the
+# unlink is its record; qmgr writes and syncs no status before it.
+bad = []
+for tok in tokens:
+    qid = qid_of.get(tok)
+    if qid is None:
+        continue
+    removed = [c for c in calls if c.prog == "qmgr" and
+               c.name in ("unlink", "unlinkat") and qid in c.args]
+    touched = [c for c in calls if c.prog == "qmgr" and
+               c.name in ("pwrite64", "fdatasync", "fsync") and
+               c.path.endswith("/" + qid)]
+    if not removed or touched:
+        bad.append((tok, "removed" if removed else "not removed",
+                    [c.name for c in touched]))
+t.ok(not bad and len(qid_of) == 25,
+     "qmgr removes each delivered single-recipient message without "
+     "writing or syncing a status first", bad)
+
+# The journal line (written by local's root parent when the delivery child
+# says it delivered) follows the rename into new/.
+bad = []
+for tok in tokens:
+    qid, tmp = qid_of.get(tok), maildir_tmp(tok)
+    if qid is None or tmp is None:
+        continue
+    moved = renames_of(base(tmp))
+    jw = by("local", ("write",), lambda c: c.path.endswith("/local.journal")
+            and qid in c.args)
+    if not moved or not jw or jw[0].start < moved[0].end:
+        bad.append((tok, "renamed" if moved else "not renamed",
+                    "journalled" if jw else "not journalled"))
+t.ok(not bad and len(qid_of) == 25,
+     "local journals each delivery after its rename into new/", bad)
 inst.destroy()
 t.done()

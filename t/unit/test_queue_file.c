@@ -206,6 +206,16 @@ test_writer(const char *dir)
 	is_int(queue_file_read(fd, &env, &err), 0, "re-read after set_status");
 	is_int(env.rcpt[1].status, QRCPT_DONE, "second recipient now 'D'");
 	is_int(env.rcpt[0].status, QRCPT_TODO, "first still '-'");
+	is_int(queue_file_write_status(fd, &env.rcpt[0], QRCPT_BOUNCED), 0,
+	       "write_status (no sync)");
+	is_int(queue_file_write_status(fd, &env.rcpt[0], 'x'), -1,
+	       "write_status refuses a bad status");
+	queue_env_free(&env);
+	is_int(queue_file_read(fd, &env, &err), 0,
+	       "re-read after write_status");
+	is_int(env.rcpt[0].status, QRCPT_BOUNCED, "first recipient now 'B'");
+	is_int(queue_file_set_status(fd, &env.rcpt[0], QRCPT_TODO), 0,
+	       "and back to '-'");
 	queue_env_free(&env);
 	slurp(fd, &file);
 	test_truncations(&file);

@@ -1,0 +1,332 @@
+/*
+ * local_kept: delivery children kept for a batch of mailbox deliveries,
+ * so that a message costs no fork, no privilege drop and no seccomp
+ * filter load.  The root parent keeps at most KEPT_MAX of them, one per
+ * account (uid, gid, name, home, extra group): it forks one the first
+ * time a mailbox job for that account comes, exactly as for a one-shot
+ * child (local_child.c: close every other descriptor, privilege_drop_ids
+ * to the user, never uid 0, the death signal, chdir home, Landlock for
+ * the mailbox, SANDBOX_LOCAL_CHILD), and from then on sends it each job
+ * as one frame with qmgr's read-only descriptor of the message.  A kept
+ * child runs only what its confinement was made for: mailbox jobs, and
+ * .forward jobs when home_mailbox puts the mailbox (and so its Landlock
+ * grant) in the home directory; there it opens ~/.forward itself with
+ * safe_open (no link, owned by the user, not group-writable), as the
+ * one-shot child does.  The same commit question, the same {op=delivered}
+ * notice that the parent journals, the same result frame; a child that
+ * dies, lies or runs late is killed and the job deferred, as before.
+ * The parent retires a child after local_child_max_use jobs or when it
+ * finds it idle for local_child_idle_time; the child itself leaves a few
+ * seconds after that (so it never leaves while the parent may still send
+ * it a job), and when the parent dies.  Hostile: in the parent, the
+ * child's frames (local_child_talk); in the child, nothing new: the job
+ * frame comes from root, and is still checked.  Runs in local's root
+ * parent and in the kept children (the user's uid).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "ipc_proto.h"
+#include "local.h"
+#include "log.h"
+#include "params.h"
+
+#define KEPT_MAX 8                    /* kept children of one root parent */
+#define KEPT_QUEUE_ID_MAX 64          /* as local.c checks qmgr's */
+#define KEPT_GRACE 5                  /* seconds a child outlives its idle */
+#define KEPT_ATTR_DEADLINE "deadline" /* parent -> kept child */
+
+struct kept {
+	pid_t pid; /* 0: a free slot */
+	int sock;
+	struct local_user user;
+	gid_t extra_gid;
+	unsigned uses;
+	time_t last; /* the end of its last job */
+};
+
+static struct kept kept_pool[KEPT_MAX];
+
+static int
+kept_home_mailbox(void)
+{
+	return param_str("home_mailbox")[0] != '\0';
+}
+
+int
+local_kept_serves(const struct local_job *job)
+{
+	return job->type == JOB_MAILBOX ||
+	       (job->type == JOB_FORWARD && kept_home_mailbox());
+}
+
+/* --- the kept child ---------------------------------------------------- */
+
+/* A job frame from the parent into job and msg (pointing into f); 0/-1. */
+static int
+kept_job_parse(const struct ipc_frame *f, struct local_job *job,
+	       struct local_msg *msg)
+{
+	const char *op = ipc_get_str(f, IPC_OP);
+	const char *type = ipc_get_str(f, LOCAL_ATTR_JOB);
+	long long off, len, arrival, deadline;
+
+	if (op == NULL || strcmp(op, LOCAL_OP_JOB) != 0 || type == NULL ||
+	    f->fd < 0)
+		return -1;
+	if (strcmp(type, "mailbox") == 0)
+		job->type = JOB_MAILBOX;
+	else if (strcmp(type, "forward") == 0 && kept_home_mailbox())
+		job->type = JOB_FORWARD;
+	else
+		return -1;
+	job->rcpt = ipc_get_str(f, IPC_RCPT);
+	msg->queue_id = ipc_get_str(f, IPC_QUEUE_ID);
+	msg->sender = ipc_get_str(f, IPC_SENDER);
+	if (job->rcpt == NULL || strlen(job->rcpt) >= ADDR_TEXT_MAX ||
+	    msg->sender == NULL || strlen(msg->sender) >= ADDR_TEXT_MAX ||
+	    !local_queue_id_ok(msg->queue_id) ||
+	    ipc_get_int(f, IPC_CONTENT_OFFSET, 0, 1LL << 40, &off) != 0 ||
+	    ipc_get_int(f, IPC_CONTENT_LENGTH, 0, 1LL << 40, &len) != 0 ||
+	    ipc_get_int(f, IPC_ARRIVAL, 0, 1LL << 40, &arrival) != 0 ||
+	    ipc_get_int(f, KEPT_ATTR_DEADLINE, 0, 1LL << 40, &deadline) != 0)
+		return -1;
+	msg->fd = f->fd;
+	msg->offset = (off_t)off;
+	msg->length = (off_t)len;
+	msg->rcpt = msg->orig_rcpt = job->rcpt;
+	msg->arrival = (time_t)arrival;
+	msg->deadline = (time_t)deadline;
+	msg->client_fd = -1;
+	return 0;
+}
+
+/* One job, confined already (or not: then failed says why). */
+static void
+kept_job_run(int sock, const struct local_job *job, const struct local_msg *msg,
+	     const struct local_result *failed)
+{
+	struct local_source_handle h;
+	struct local_result r;
+	struct local_items items;
+
+	local_items_init(&items);
+	local_child_begin(job);
+	if (failed != NULL)
+		r = *failed;
+	else {
+		local_source_open(job, &h);
+		local_child_work(job, msg, &h, &r, &items);
+		if (h.forward_fd >= 0)
+			close(h.forward_fd);
+	}
+	if (r.status == LOCAL_SENT)
+		local_child_delivered();
+	local_child_reply(sock, &r, &items);
+	local_items_free(&items);
+}
+
+static void __attribute__((noreturn))
+kept_main(const struct local_job *base, int sock, gid_t extra_gid, pid_t parent)
+{
+	int idle = (int)param_int("local_child_idle_time") + KEPT_GRACE;
+	struct local_result failed, *fail = NULL;
+	struct local_job job;
+	struct local_msg msg;
+	struct ipc_frame f;
+	const char *why;
+
+	local_close_fds(sock, -1, -1);
+	local_child_become(&base->user, sock, extra_gid, parent);
+	if (local_child_landlock(base, &failed) != 0)
+		fail = &failed;
+	local_child_filter(SANDBOX_LOCAL_CHILD);
+	local_child_confine();
+	ipc_frame_init(&f);
+	while (!local_aborted() && ipc_recv(sock, &f, idle, &why) == 1) {
+		job = *base;
+		if (kept_job_parse(&f, &job, &msg) != 0)
+			_exit(1); /* the parent defers the job */
+		kept_job_run(sock, &job, &msg, fail);
+		ipc_frame_reset(&f); /* closes the message's descriptor */
+	}
+	_exit(0);
+}
+
+/* --- the parent's side -------------------------------------------------- */
+
+static void
+kept_retire(struct kept *k)
+{
+	int status;
+
+	(void)kill(k->pid, SIGKILL);
+	while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(k->sock);
+	k->pid = 0;
+	k->sock = -1;
+}
+
+/* Retire the children idle too long. */
+static void
+kept_sweep(void)
+{
+	time_t now = time(NULL);
+	long long idle = param_int("local_child_idle_time");
+
+	for (size_t i = 0; i < KEPT_MAX; i++)
+		if (kept_pool[i].pid > 0 && now - kept_pool[i].last >= idle)
+			kept_retire(&kept_pool[i]);
+}
+
+static int
+kept_same(const struct kept *k, const struct local_user *u, gid_t extra_gid)
+{
+	return k->pid > 0 && k->user.uid == u->uid && k->user.gid == u->gid &&
+	       k->extra_gid == extra_gid &&
+	       strcmp(k->user.name, u->name) == 0 &&
+	       strcmp(k->user.home, u->home) == 0;
+}
+
+/* A new child for job's account in slot k; 0, or -1 with errno. */
+static int
+kept_start(struct kept *k, const struct local_job *job, gid_t extra_gid)
+{
+	struct local_job base = {.type = JOB_MAILBOX,
+				 .user = job->user,
+				 .source = SOURCE_NONE,
+				 .journal_fd = -1};
+	pid_t parent = getpid();
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	k->pid = fork();
+	if (k->pid == 0) {
+		close(sv[0]);
+		kept_main(&base, sv[1], extra_gid, parent);
+	}
+	close(sv[1]);
+	if (k->pid < 0) {
+		k->pid = 0;
+		close(sv[0]);
+		return -1;
+	}
+	k->sock = sv[0];
+	k->user = job->user;
+	k->extra_gid = extra_gid;
+	k->uses = 0;
+	k->last = time(NULL);
+	return 0;
+}
+
+/* The kept child for job's account, started when there is none. */
+static struct kept *
+kept_find(const struct local_job *job, gid_t extra_gid, int *fresh)
+{
+	struct kept *k = NULL, *free_slot = NULL, *oldest = NULL;
+
+	kept_sweep();
+	for (size_t i = 0; i < KEPT_MAX; i++) {
+		struct kept *c = &kept_pool[i];
+		if (kept_same(c, &job->user, extra_gid))
+			k = c;
+		else if (c->pid == 0 && free_slot == NULL)
+			free_slot = c;
+		else if (c->pid > 0 &&
+			 (oldest == NULL || c->last < oldest->last))
+			oldest = c;
+	}
+	*fresh = k == NULL;
+	if (k != NULL)
+		return k;
+	k = free_slot != NULL ? free_slot : oldest;
+	if (k->pid > 0)
+		kept_retire(k);
+	return kept_start(k, job, extra_gid) == 0 ? k : NULL;
+}
+
+static void
+kept_put_job(struct ipc_frame *f, const struct local_job *job,
+	     const struct local_msg *msg)
+{
+	ipc_put_str(f, IPC_OP, LOCAL_OP_JOB);
+	ipc_put_str(f, LOCAL_ATTR_JOB,
+		    job->type == JOB_FORWARD ? "forward" : "mailbox");
+	ipc_put_str(f, IPC_RCPT, job->rcpt);
+	ipc_put_str(f, IPC_QUEUE_ID, msg->queue_id);
+	ipc_put_str(f, IPC_SENDER, msg->sender);
+	ipc_put_int(f, IPC_CONTENT_OFFSET, (long long)msg->offset);
+	ipc_put_int(f, IPC_CONTENT_LENGTH, (long long)msg->length);
+	ipc_put_int(f, IPC_ARRIVAL, (long long)msg->arrival);
+	ipc_put_int(f, KEPT_ATTR_DEADLINE, (long long)msg->deadline);
+}
+
+/*
+ * Hand the job to k; 0 when the frame went out.  A child that left (its
+ * own idle time, a crash) before the frame could be sent never saw it.
+ */
+static int
+kept_send(struct kept *k, const struct local_job *job,
+	  const struct local_msg *msg)
+{
+	struct ipc_frame f;
+	int rc;
+
+	ipc_frame_init(&f);
+	kept_put_job(&f, job, msg);
+	rc = ipc_send(k->sock, &f, msg->fd, (int)param_int("ipc_timeout"));
+	ipc_frame_free(&f);
+	return rc;
+}
+
+int
+local_kept_run(const struct local_job *job, const struct local_msg *msg,
+	       struct local_result *r, struct local_items *items)
+{
+	gid_t extra_gid = local_child_extra_gid(job);
+	struct kept *k;
+	const char *why;
+	int fresh, rc, err, status = 0;
+
+	k = kept_find(job, extra_gid, &fresh);
+	if (k != NULL && kept_send(k, job, msg) != 0) {
+		/* It never saw the job; a kept one may just have left. */
+		kept_retire(k);
+		k = fresh ? NULL : kept_find(job, extra_gid, &fresh);
+		if (k != NULL && kept_send(k, job, msg) != 0) {
+			kept_retire(k);
+			k = NULL;
+		}
+	}
+	if (k == NULL) {
+		err = errno;
+		local_result_set(r, LOCAL_DEFER, "4.3.0",
+				 "cannot start the delivery process: %s",
+				 strerror(err));
+		return -1;
+	}
+	rc = local_child_talk(k->sock, job, msg, r, items, &why);
+	if (rc == 1) {
+		k->last = time(NULL);
+		if (++k->uses >= (unsigned)param_int("local_child_max_use"))
+			kept_retire(k);
+		return 0;
+	}
+	(void)kill(k->pid, SIGKILL);
+	while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	local_child_failed(k->pid, rc, status, job, why, r, items);
+	close(k->sock);
+	k->pid = 0;
+	k->sock = -1;
+	return -1;
+}
