@@ -94,13 +94,20 @@
  *
  * Connection accounting (socket private/anvil; peer smtpd).  Each smtpd
  * process keeps one connection open; anvil takes back every count a
- * connection added when it closes.
+ * connection added when it closes.  anvil counts by client_key.h's key
+ * (an IPv4 address, an IPv6 network of smtpd_client_ipv6_prefix_length).
  *   -> {op=connect, client}        client: the numeric address
  *   <- {status=ok, count, rate}    count: simultaneous connections of the
  *                                  client now, this one included; rate:
  *                                  its connections in the current window
- *                                  (0 and 0: anvil's table is full)
+ *   <- {status=full}               the table is full of clients that all
+ *                                  hold connections: nothing counted
  *   -> {op=disconnect, client}     no reply
+ *   -> {op=restore, client, count} no reply: count sessions of client
+ *                                  this smtpd serves already (sent after
+ *                                  it connects to a restarted anvil, so
+ *                                  the limits hold across the restart);
+ *                                  client may be a key ("2001:db8::/64")
  *
  * The log service (the socket of the logd service in master.conf; peer
  * root: only the master connects).  The master opens one connection to
@@ -198,6 +205,7 @@
 /* Connection accounting. */
 #define IPC_OP_CONNECT "connect"
 #define IPC_OP_DISCONNECT "disconnect"
+#define IPC_OP_RESTORE "restore"
 #define IPC_CLIENT "client"
 #define IPC_RATE "rate"
 
@@ -223,6 +231,7 @@
 #define IPC_STATUS_BOUNCE "bounce"
 #define IPC_STATUS_DENIED "denied"
 #define IPC_STATUS_ERROR "error"
+#define IPC_STATUS_FULL "full"
 
 /* Largest chunk in one op=data frame. */
 #define IPC_CHUNK_MAX (64 * 1024)

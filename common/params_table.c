@@ -92,6 +92,8 @@ const struct param_def param_table[] = {
 	/* anvil (connection accounting for smtpd). */
 	{"anvil_rate_time_unit", PARAM_TIME, "60s", 1, DAY,
 	 "the window in which a client's connection rate is counted"},
+	{"smtpd_client_ipv6_prefix_length", PARAM_INT, "64", 0, 128,
+	 "IPv6 clients are counted per network of this many bits"},
 
 	/* Queue and scheduling. */
 	{"queue_run_delay", PARAM_TIME, "300s", 1, DAY,
