@@ -5,9 +5,9 @@
  * and groups it needs; it makes daemon_directory/postdrop setgid
  * moat-drop, so local users can submit mail.  The files are the defaults
  * of conf_defaults.h (conf/, compiled in) with this instance's paths and
- * listening addresses filled in.  Input: the administrator's arguments (root only), checked
- * before anything is created; never overwrites an existing configuration.
- * Runs in the moat command.
+ * listening addresses filled in.  Input: the administrator's arguments (root
+ * only), checked before anything is created; never overwrites an existing
+ * configuration. Runs in the moat command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,7 +76,7 @@ moat_init_parse(int argc, char **argv, struct moat_init_args *a)
 }
 
 /*
- * master.conf: the default table with its smtpd line repeated once per
+ * master.conf: the default table with its screen line repeated once per
  * listening address.  The result is parsed, so a bad address is refused
  * with the parser's own words before anything is written.
  */

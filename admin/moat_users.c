@@ -100,7 +100,7 @@ int
 moat_ensure_system_users(const char *conf)
 {
 	static const char *const users[] = {"moat-queue", "moat-smtpd",
-					    "moat-rcptmap"};
+					    "moat-rcptmap", "moat-screen"};
 	static const char *const groups[] = {"moat-drop", "moat-admin"};
 	struct service_table t = {NULL, 0};
 	struct buf err = BUF_INIT;
@@ -109,7 +109,7 @@ moat_ensure_system_users(const char *conf)
 
 	for (i = 0; i < 2 && rc == 0; i++)
 		rc = moat_ensure_group(groups[i]);
-	for (i = 0; i < 3 && rc == 0; i++)
+	for (i = 0; i < sizeof(users) / sizeof(users[0]) && rc == 0; i++)
 		rc = moat_ensure_user(users[i]);
 	if (rc == 0)
 		rc = moat_ensure_user(param_str("mail_owner"));

@@ -130,6 +130,20 @@
  *                                 exit (reload: the next logd reads the
  *                                 new configuration; stop)
  *
+ * Passing a client (a pass service's socket, private/smtpd; peers: the
+ * stance's pass_peers, the screen; server.h pass mode), one client per
+ * connection, after the passer accepted and screened it:
+ *   -> {op=pass, client_addr, client_port, [trusted=1]}
+ *                                  trusted: the client is in mynetworks
+ *                                  (it may use the receiver's reserve)
+ *   <- {status=ok}                 room for it: hand it over
+ *   <- {status=busy}               no room now; the connection closes
+ *   -> {op=client} + fd            the client's TCP socket, not a byte of
+ *                                  it read; its peer must be the address
+ *                                  and port announced.  No reply: both
+ *                                  sides close, and the receiver serves
+ *                                  the client as if it had accepted it.
+ *
  * Rebuild of the recipients map (socket private/rcptmap; peer root).  The
  * connection itself is the request: nothing is sent, rcptmap rebuilds the
  * map, answers once and closes.
@@ -206,6 +220,10 @@
 #define IPC_OP_CONNECT "connect"
 #define IPC_OP_DISCONNECT "disconnect"
 #define IPC_OP_RESTORE "restore"
+#define IPC_OP_PASS "pass"
+#define IPC_OP_CLIENT "client"
+#define IPC_CLIENT_PORT "client_port"
+#define IPC_TRUSTED "trusted"
 #define IPC_CLIENT "client"
 #define IPC_RATE "rate"
 
@@ -232,6 +250,7 @@
 #define IPC_STATUS_DENIED "denied"
 #define IPC_STATUS_ERROR "error"
 #define IPC_STATUS_FULL "full"
+#define IPC_STATUS_BUSY "busy"
 
 /* Largest chunk in one op=data frame. */
 #define IPC_CHUNK_MAX (64 * 1024)

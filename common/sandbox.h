@@ -28,6 +28,7 @@ enum sandbox_profile {
 	SANDBOX_LOCAL_RESOLVER, /* local's resolver, as moat-local */
 	SANDBOX_RCPTMAP,
 	SANDBOX_REMOTE,
+	SANDBOX_SCREEN,
 	/* New profiles go here, at the end (see sandbox_profiles.c). */
 	SANDBOX_PROFILE_COUNT
 };

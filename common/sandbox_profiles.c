@@ -322,6 +322,56 @@ static const struct sandbox_rule rules_remote[] = {
     SANDBOX_END,
 };
 
+/*
+ * screen: holds the SMTP port, peeks at early talkers, hands clients to
+ * smtpd over private/smtpd (rules_client, SCM_RIGHTS), keeps its cache of
+ * clients that passed in screen/cache.lmdb (LMDB, read-write, with its
+ * lock file), and, with postscreen_dnsbl_sites, asks DNS lists through
+ * libunbound's resolver thread.
+ * XXX the DNS calls (IP sockets, a thread) are there even when no list is
+ * set: one profile per daemon.
+ */
+static const struct sandbox_rule rules_screen[] = {
+    /* clients: who they are, closing our side */
+    ALLOW(getpeername),
+    ALLOW(shutdown),
+    /* the cache: created if missing, never truncated; LMDB maps it,
+     * writes pages, checks the kernel's version, locks its lock file */
+    ALLOW_IF(openat, SB_OPEN_NOTRUNC),
+    ALLOW(pread64),
+    ALLOW(pwrite64),
+    ALLOW(pwritev),
+    ALLOW(fdatasync),
+    ALLOW(fsync),
+    ALLOW(msync),
+    ALLOW(madvise),
+    ALLOW(fstatfs),
+    ALLOW(lseek),
+    ALLOW(uname),
+    ALLOW(ftruncate), /* LMDB sizes its lock file */
+    ALLOW_IF(fcntl, SB_FCNTL_LOCK),
+    ALLOW(unlink),  /* a cache LMDB cannot open is replaced */
+    ALLOW(geteuid), /* the cache must be our own file */
+    /* DNS lists: libunbound's sockets and its thread */
+    ALLOW_IF(socket, SB_INET),
+    ALLOW(bind),
+    ALLOW(setsockopt),
+    ALLOW_IF(clone3, SB_ENOSYS),
+    ALLOW_IF(clone, SB_THREAD),
+    ALLOW(rt_sigaction),
+    ALLOW(futex),
+    ALLOW(set_robust_list),
+    ALLOW(rseq),
+    ALLOW(exit),
+    ALLOW(epoll_create1),
+    ALLOW(pipe2),
+    ALLOW(getrandom),
+    ALLOW(getuid),
+    ALLOW(getgid),
+    ALLOW(getegid),
+    SANDBOX_END,
+};
+
 const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_NONE] = {"none", {NULL}},
     [SANDBOX_SMTPD] = {"smtpd",
@@ -353,4 +403,7 @@ const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_REMOTE] = {"remote",
 			{rules_base, rules_ipc, rules_server, rules_remote,
 			 NULL}},
+    [SANDBOX_SCREEN] = {"screen",
+			{rules_base, rules_ipc, rules_server, rules_client,
+			 rules_screen, NULL}},
 };

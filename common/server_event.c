@@ -66,7 +66,10 @@ server_on_listener(int fd, unsigned events, void *ctx)
 		server_clients++;
 		server_accepted++;
 		server_status(SERVER_STATUS_BUSY);
-		server_ops->accept_client(client);
+		if (server_pass_mode)
+			server_pass_begin(client);
+		else
+			server_ops->accept_client(client);
 	}
 	server_update_accept();
 }

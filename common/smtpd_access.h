@@ -4,7 +4,8 @@
  * (brackets optional around either family).  IPv4 clients that reach an
  * IPv6 socket as ::ffff:a.b.c.d match IPv4 networks.  Pure: the list comes
  * from a root-owned parameter, the address from the kernel, but both are
- * parsed with bounds.  Run by smtpd.
+ * parsed with bounds.  Run by smtpd, and by screen (mynetworks clients
+ * skip the screen), so it lives in common/.
  */
 #ifndef MOAT_SMTPD_ACCESS_H
 #define MOAT_SMTPD_ACCESS_H

@@ -1,7 +1,8 @@
 /*
  * smtpd_access: mynetworks matching for smtpd's relay decision.  The
  * network list is the administrator's, the address the kernel's, yet both
- * are parsed as text with bounds and no assumption.  Pure; run by smtpd.
+ * are parsed as text with bounds and no assumption.  Pure; run by smtpd
+ * and screen.
  */
 #include <arpa/inet.h>
 #include <string.h>
