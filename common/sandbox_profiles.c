@@ -341,6 +341,7 @@ static const struct sandbox_rule rules_screen[] = {
     ALLOW(pread64),
     ALLOW(pwrite64),
     ALLOW(pwritev),
+    ALLOW(writev),
     ALLOW(fdatasync),
     ALLOW(fsync),
     ALLOW(msync),

@@ -20,16 +20,18 @@
 
 static struct dns_ctx *dnsbl_ctx;
 
-/* One query in flight: which client, which domain (or the TXT). */
+/* One query in flight: which client, which list, A or TXT. */
 struct dnsbl_query {
 	struct screen_dnsbl_run *run;
 	unsigned long id;
-	const char *domain; /* a site's; NULL for the TXT query */
+	const char *domain; /* the list's (a site's string) */
+	int type;
 };
 
 struct screen_dnsbl_run {
 	struct screen_conn *conn;
-	struct dnsbl_query q[SCREEN_DNSBL_SITES_MAX + 1]; /* + the TXT */
+	/* an A query per list, a TXT query per list that led the score */
+	struct dnsbl_query q[2 * SCREEN_DNSBL_SITES_MAX];
 	size_t nq;
 	unsigned pending;
 	const struct screen_dnsbl_site *top; /* listed it with most weight */
@@ -57,6 +59,7 @@ dnsbl_ask(struct screen_dnsbl_run *run, const char *domain, int type,
 		return -1;
 	q->run = run;
 	q->domain = domain;
+	q->type = type;
 	q->id = dns_query_start(dnsbl_ctx, name, type, dnsbl_on_answer, q);
 	run->nq++;
 	run->pending++;
@@ -71,7 +74,7 @@ dnsbl_start_txt(struct screen_dnsbl_run *run)
 
 	if (dns_addr_parse(run->conn->addr, &a) == 0 &&
 	    dns_reverse_name(&a, run->top->domain, name, sizeof(name)) == 0)
-		(void)dnsbl_ask(run, NULL, DNS_T_TXT, name);
+		(void)dnsbl_ask(run, run->top->domain, DNS_T_TXT, name);
 }
 
 static void
@@ -90,8 +93,10 @@ dnsbl_on_a(struct dnsbl_query *q, const struct dns_result *r)
 	run->conn->score +=
 	    screen_dnsbl_score(screen_cfg.sites, screen_cfg.site_count,
 			       q->domain, addrs, n, &run->top);
-	if (top == NULL && run->top != NULL)
+	if (run->top != top) { /* a new leader: its text for the reply */
+		run->text[0] = '\0';
 		dnsbl_start_txt(run);
+	}
 }
 
 static void
@@ -102,10 +107,11 @@ dnsbl_on_answer(struct dns_result *r, void *arg)
 
 	q->id = 0;
 	run->pending--;
-	if (q->domain != NULL)
+	if (q->type == DNS_T_A)
 		dnsbl_on_a(q, r);
 	else if (r->status == DNS_FOUND && r->count > 0 &&
-		 r->rr[0].type == DNS_T_TXT)
+		 r->rr[0].type == DNS_T_TXT && run->top != NULL &&
+		 strcmp(q->domain, run->top->domain) == 0)
 		screen_dnsbl_text(r->rr[0].data, r->rr[0].len, run->text,
 				  sizeof(run->text));
 	if (run->pending == 0)

@@ -9,11 +9,15 @@
  * full, the limits apply to these counts instead (per process: weaker than
  * anvil's, but never off), with a modest rate limit even when none is set.
  * When a new connection to anvil is made (anvil was restarted), the
- * sessions counted here are restored there first ({op=restore}), so a
- * flood gains nothing from a killed anvil.  Run by smtpd.
+ * sessions counted here are restored there first ({op=restore}); the
+ * connection is watched in the event loop, so a process that serves
+ * clients reconnects and restores them as soon as anvil is back, not at
+ * its next client.  A flood gains nothing from a killed anvil.  Run by
+ * smtpd.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "anvil_table.h"
@@ -32,6 +36,7 @@
 
 static int anvil_fd = -1;
 static long long anvil_retry_at;
+static unsigned long anvil_retry_timer;
 static struct anvil_table *local_table;
 static struct anvil_peer local_peer;
 static unsigned local_v6_prefix;
@@ -67,13 +72,21 @@ local_init(void)
 				      param_int("anvil_rate_time_unit") * 1000);
 }
 
+static void anvil_on_retry(void *ctx);
+
+/* Lost: try again soon by itself while this process holds sessions. */
 static void
 anvil_drop(void)
 {
-	if (anvil_fd >= 0)
+	if (anvil_fd >= 0) {
+		event_remove(anvil_fd);
 		close(anvil_fd);
+	}
 	anvil_fd = -1;
 	anvil_retry_at = event_now_ms() + SMTPD_ANVIL_RETRY_MS;
+	if (anvil_retry_timer == 0 && local_peer.len > 0)
+		anvil_retry_timer =
+		    event_timer_add(SMTPD_ANVIL_RETRY_MS, anvil_on_retry, NULL);
 }
 
 static int
@@ -106,6 +119,23 @@ anvil_restore(void)
 	return 0;
 }
 
+/* anvil never speaks first: readable between requests is its end. */
+static void
+anvil_on_readable(int fd, unsigned events, void *ctx)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	(void)events;
+	(void)ctx;
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	log_warn("%s: %s; counting on our own until it is back", IPC_SOCK_ANVIL,
+		 n == 0 ? "connection closed" : "unexpected bytes");
+	anvil_drop();
+}
+
 static int
 anvil_open(const char **why)
 {
@@ -121,7 +151,20 @@ anvil_open(const char **why)
 		anvil_drop();
 		return -1;
 	}
+	event_set(anvil_fd, EVENT_READ, anvil_on_readable, NULL);
 	return 0;
+}
+
+static void
+anvil_on_retry(void *ctx)
+{
+	const char *why = NULL;
+
+	(void)ctx;
+	anvil_retry_timer = 0;
+	if (anvil_fd < 0 && local_peer.len > 0 && anvil_open(&why) == 0)
+		log_info("%s: reconnected; %zu clients' sessions restored",
+			 IPC_SOCK_ANVIL, local_peer.len);
 }
 
 /*
