@@ -18,15 +18,22 @@ screen_smtp_init(struct screen_smtp *s)
 	s->command_limit = 20;
 }
 
-/* The verb of a line: its first word, upper case, in out (8 bytes). */
+/* The verb of a line: its first word, upper case, letters only, or "". */
 static void
 smtp_verb(const char *line, size_t len, char *out)
 {
 	size_t i;
 
-	for (i = 0; i < len && i < 7 && line[i] != ' '; i++)
-		out[i] = line[i] >= 'a' && line[i] <= 'z' ? (char)(line[i] - 32)
-							  : line[i];
+	for (i = 0; i < len && i < 7 && line[i] != ' '; i++) {
+		char ch = line[i];
+		if (ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 32);
+		if (ch < 'A' || ch > 'Z') {
+			out[0] = '\0';
+			return;
+		}
+		out[i] = ch;
+	}
 	out[i] = '\0';
 	if (i == 7 && i < len && line[i] != ' ')
 		out[0] = '\0'; /* longer than any verb */
