@@ -127,7 +127,8 @@ struct server_ops {
 	 * event_server in pass mode: of max_clients, this many sessions are
 	 * kept for clients the passer marks trusted (the screen: clients in
 	 * mynetworks, which it passes first); a process that serves
-	 * max_clients - pass_reserve already answers "busy" for others.
+	 * max_clients - pass_reserve already, or has taken max_use clients,
+	 * answers "busy" for others (server_pass.c).
 	 */
 	unsigned pass_reserve;
 };

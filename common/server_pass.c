@@ -7,11 +7,16 @@
  *   <- {status=ok} or {status=busy}
  *   -> {op=client} + the client's socket
  *
- * "busy" when the process has no room for the client: an untrusted one
- * must leave ops->pass_reserve sessions free.  The socket received must be
- * a connected TCP socket whose peer is the address and port offered; it
- * is made non-blocking and given to accept_client, and the pass
- * connection closes.  Hostile input: the frames and the descriptor, from
+ * "busy" when the process has no room for the client: every client needs
+ * a session of max_clients; an untrusted one must also leave
+ * ops->pass_reserve sessions free and may not come after max_use clients
+ * (a trusted one may: the process is only draining).  The listener stays
+ * open while fewer than SERVER_PASS_PENDING_MAX offers are pending, so
+ * every offer gets its answer at once, even from a full process, and the
+ * passer never waits in the backlog for a session that is not coming.  The
+ * socket received must be a connected TCP socket whose peer is the address and
+ * port offered; it is made non-blocking and given to accept_client, and the
+ * pass connection closes.  Hostile input: the frames and the descriptor, from
  * a passer that may be compromised: the frames are bounded
  * (SERVER_PASS_INPUT_MAX) and parsed by the pure functions below (fuzzed),
  * a conversation gets SERVER_PASS_TIMEOUT_MS, and nothing ever blocks.
@@ -149,9 +154,18 @@ server_pass_check_socket(int fd, const struct server_pass_offer *o,
 	return 0;
 }
 
+static unsigned server_pass_npending;
+
+unsigned
+server_pass_pending(void)
+{
+	return server_pass_npending;
+}
+
 static void
 server_pass_close(struct server_pass_conn *c)
 {
+	server_pass_npending--;
 	event_timer_cancel(c->timer);
 	event_remove(c->fd);
 	close(c->fd);
@@ -179,13 +193,17 @@ server_pass_room(const struct server_pass_offer *o)
 {
 	unsigned max = server_ops->max_clients,
 		 reserve = server_ops->pass_reserve;
+	unsigned now = server_client_count(); /* this pending one included */
 
-	if (max == 0 || o->trusted)
+	if (o->trusted)
+		return max == 0 || now <= max;
+	if (!server_use_left())
+		return 0;
+	if (max == 0)
 		return 1;
 	if (reserve >= max)
 		reserve = max - 1;
-	/* server_client_count() counts this pending client already. */
-	return server_client_count() <= max - reserve;
+	return now <= max - reserve;
 }
 
 static int
@@ -216,6 +234,7 @@ server_pass_deliver(struct server_pass_conn *c)
 	}
 	c->client_fd = -1;
 	server_pass_close(c);
+	server_client_taken();
 	server_ops->accept_client(fd);
 }
 
@@ -288,6 +307,7 @@ server_pass_begin(int conn_fd)
 
 	c->fd = conn_fd;
 	c->client_fd = -1;
+	server_pass_npending++;
 	buf_init(&c->in);
 	c->timer =
 	    event_timer_add(SERVER_PASS_TIMEOUT_MS, server_pass_on_timeout, c);

@@ -31,6 +31,13 @@ int server_accept(int flags);
  * connection counts as a client from its accept on.
  */
 void server_pass_begin(int conn_fd);
+/* Pass connections accepted whose client is not yet handed over. */
+unsigned server_pass_pending(void);
+#define SERVER_PASS_PENDING_MAX 16
+/* server_event.c: a passed client was taken (it counts for max_use). */
+void server_client_taken(void);
+/* 0 once max_use clients were taken (persistent daemons: never). */
+int server_use_left(void);
 
 /* server_stance.c: fatal when the stance is not met. */
 struct stat;

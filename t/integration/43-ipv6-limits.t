@@ -14,11 +14,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import dnsworld  # noqa: E402
 from moattest import Instance, Tap, free_port, require_root, wait_for  # noqa: E402
+from peers import enter_netns  # noqa: E402
 
 require_root()
-dnsworld.enter_netns(dns=False)
+enter_netns()
 t = Tap()
 NET_A = "2001:db8:1:2::"
 NET_B = "2001:db8:1:3::"

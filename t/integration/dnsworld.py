@@ -67,15 +67,13 @@ def skip(reason):
     sys.exit(0)
 
 
-def enter_netns(dns=True):
+def enter_netns():
     """Run the rest of this test in a new network namespace with lo up.
     Re-executes the script under `unshare -n` the first time; SKIPs when
-    that is impossible (not root, no tools; with dns=False only unshare
-    and ip are needed: a namespace of loopback addresses, no DNS)."""
+    that is impossible (not root, no tools)."""
     if os.geteuid() != 0:
         skip("needs root: a network namespace and DNS servers on port 53")
-    missing = missing_tools() if dns else [
-        t for t in ("ip", "unshare") if shutil.which(t) is None]
+    missing = missing_tools()
     if missing:
         skip("the DNS world needs %s (make dnsworld; apt-get install "
              "ldnsutils iproute2)" % ", ".join(missing))
