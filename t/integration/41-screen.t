@@ -222,5 +222,15 @@ t.like(rest, r"^220 ", "once the session ends, smtpd greets the waiting client "
        "(%.2fs later)" % (time.monotonic() - t0))
 t.like(second.cmd("EHLO late.example"), r"^250", "and serves it")
 second.close()
+
+with open(path) as f:
+    text = f.read()
+with open(path, "w") as f:
+    f.write(re.sub(r"(?m)^(127\.0\.0\.1:\d+\s+inet\s+moat-screen\s+y\s+1\s+screen)$",
+                   r"\1 private/nothing", text))
+r = inst.moat("check", check=False)
+t.like(r.stdout + r.stderr, r"master\.conf line \d+: screen hands clients to "
+       r"private/nothing, which is no pass service",
+       "moat check: a screen must hand its clients to a pass service")
 inst.destroy()
 t.done()
