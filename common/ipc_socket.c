@@ -95,14 +95,12 @@ ipc_sendmsg(int sock, struct iovec *iov, size_t iovcnt, int fd_to_pass)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-int
-ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
+/* A frame as two pieces: its header (filled in) and its payload. */
+static int
+ipc_frame_iov(const struct ipc_frame *f, unsigned char *header,
+	      struct iovec *iov)
 {
-	unsigned char header[IPC_HEADER_LEN];
-	size_t len = f->raw.len, iovcnt = 2;
-	long long deadline = ipc_deadline(timeout);
-	struct iovec iov[2], *next = iov;
-	ssize_t n;
+	size_t len = f->raw.len;
 
 	if (len == 0 || len > IPC_FRAME_MAX) {
 		errno = EMSGSIZE;
@@ -113,9 +111,23 @@ ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
 	header[2] = (unsigned char)(len >> 8);
 	header[3] = (unsigned char)len;
 	iov[0].iov_base = header;
-	iov[0].iov_len = sizeof(header);
+	iov[0].iov_len = IPC_HEADER_LEN;
 	iov[1].iov_base = f->raw.data;
 	iov[1].iov_len = len;
+	return 0;
+}
+
+int
+ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
+{
+	unsigned char header[IPC_HEADER_LEN];
+	size_t iovcnt = 2;
+	long long deadline = ipc_deadline(timeout);
+	struct iovec iov[2], *next = iov;
+	ssize_t n;
+
+	if (ipc_frame_iov(f, header, iov) != 0)
+		return -1;
 	while (iovcnt > 0) {
 		if (ipc_wait(sock, POLLOUT, deadline) < 0)
 			return -1;
@@ -294,23 +306,30 @@ ipc_peer_cred(int sock, uid_t *uid, pid_t *pid)
  * non-blocking during connect so that case (EAGAIN) is retried until the
  * timeout instead of hanging; with timeout 0 it is retried for ever.
  */
+/* A non-blocking UNIX stream socket, and the address of path in sun. */
+static int
+ipc_unix_socket(const char *path, struct sockaddr_un *sun)
+{
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, len);
+	return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
 int
 ipc_connect(const char *path, int timeout)
 {
 	long long deadline = ipc_deadline(timeout);
 	struct sockaddr_un sun;
-	size_t len = strlen(path);
 	int sock, saved, flags;
 
-	if (len == 0 || len >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, len);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (sock < 0)
+	if ((sock = ipc_unix_socket(path, &sun)) < 0)
 		return -1;
 	while (connect(sock, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		if (errno == EINTR)
@@ -405,26 +424,15 @@ int
 ipc_send_nowait(int sock, const struct ipc_frame *f, int fd_to_pass)
 {
 	unsigned char header[IPC_HEADER_LEN];
-	size_t len = f->raw.len;
 	struct iovec iov[2];
 	ssize_t n;
 
-	if (len == 0 || len > IPC_FRAME_MAX) {
-		errno = EMSGSIZE;
+	if (ipc_frame_iov(f, header, iov) != 0)
 		return -1;
-	}
-	header[0] = (unsigned char)(len >> 24);
-	header[1] = (unsigned char)(len >> 16);
-	header[2] = (unsigned char)(len >> 8);
-	header[3] = (unsigned char)len;
-	iov[0].iov_base = header;
-	iov[0].iov_len = sizeof(header);
-	iov[1].iov_base = f->raw.data;
-	iov[1].iov_len = len;
 	do
 		n = ipc_sendmsg(sock, iov, 2, fd_to_pass);
 	while (n < 0 && errno == EINTR);
-	if (n >= 0 && (size_t)n != len + sizeof(header)) {
+	if (n >= 0 && (size_t)n != f->raw.len + sizeof(header)) {
 		errno = EAGAIN; /* only part went: the caller gives up */
 		return -1;
 	}
@@ -435,18 +443,9 @@ int
 ipc_connect_nowait(const char *path)
 {
 	struct sockaddr_un sun;
-	size_t len = strlen(path);
 	int sock, saved;
 
-	if (len == 0 || len >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, len);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (sock < 0)
+	if ((sock = ipc_unix_socket(path, &sun)) < 0)
 		return -1;
 	if (connect(sock, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 		return sock;

@@ -24,9 +24,10 @@
  *     "killed by seccomp": the master names the missing call.
  * Never allow execve, execveat, ptrace, process_vm_*, mount, bpf, keyctl,
  * the set*id family or socket families a daemon does not use.  The SMTP
- * client (remote) is the one that needs the network: its table takes
+ * client (remote) is the one that needs the network: rules_resolver takes
  * ALLOW_IF(socket, SB_INET) (AF_INET and AF_INET6 only) where the others
- * have rules_client, and threads (SB_THREAD) for libunbound; a TLS or auth
+ * have rules_client, and threads (SB_THREAD) for libunbound (the screen
+ * has it too, for DNS lists); a TLS or auth
  * helper needs little beyond rules_base and rules_ipc.
  */
 #include <seccomp.h>
@@ -290,16 +291,28 @@ static const struct sandbox_rule rules_rcptmap[] = {
  * creates no process.
  */
 static const struct sandbox_rule rules_remote[] = {
-    /* mail servers and DNS resolvers; libunbound binds a random port */
-    ALLOW_IF(socket, SB_INET),
-    ALLOW(connect),
-    ALLOW(bind),
-    ALLOW(setsockopt),
+    /* mail servers (their sockets: rules_resolver) */
     ALLOW(getpeername),
     ALLOW(shutdown),
     /* the message */
     ALLOW(pread64),
     ALLOW(madvise),
+    /* SIGHUP to itself: wind down */
+    ALLOW_IF(kill, SB_SELF),
+    SANDBOX_END,
+};
+
+/*
+ * DNS through libunbound (common/dns.h), for remote and screen: IP sockets
+ * to the resolvers (remote's mail servers use them too) and libunbound's
+ * resolver thread.
+ */
+static const struct sandbox_rule rules_resolver[] = {
+    /* libunbound binds a random port */
+    ALLOW_IF(socket, SB_INET),
+    ALLOW(connect),
+    ALLOW(bind),
+    ALLOW(setsockopt),
     /* libunbound's thread and its event loop: a thread, not a process */
     ALLOW_IF(clone3, SB_ENOSYS),
     ALLOW_IF(clone, SB_THREAD),
@@ -317,8 +330,6 @@ static const struct sandbox_rule rules_remote[] = {
     ALLOW(geteuid),
     ALLOW(getgid),
     ALLOW(getegid),
-    /* SIGHUP to itself: wind down */
-    ALLOW_IF(kill, SB_SELF),
     SANDBOX_END,
 };
 
@@ -327,7 +338,7 @@ static const struct sandbox_rule rules_remote[] = {
  * smtpd over private/smtpd (rules_client, SCM_RIGHTS), keeps its cache of
  * clients that passed in screen/cache.lmdb (LMDB, read-write, with its
  * lock file), and, with postscreen_dnsbl_sites, asks DNS lists through
- * libunbound's resolver thread.
+ * libunbound's resolver thread (rules_resolver).
  * XXX the DNS calls (IP sockets, a thread) are there even when no list is
  * set: one profile per daemon.
  */
@@ -351,25 +362,8 @@ static const struct sandbox_rule rules_screen[] = {
     ALLOW(uname),
     ALLOW(ftruncate), /* LMDB sizes its lock file */
     ALLOW_IF(fcntl, SB_FCNTL_LOCK),
-    ALLOW(unlink),  /* a cache LMDB cannot open is replaced */
-    ALLOW(geteuid), /* the cache must be our own file */
-    /* DNS lists: libunbound's sockets and its thread */
-    ALLOW_IF(socket, SB_INET),
-    ALLOW(bind),
-    ALLOW(setsockopt),
-    ALLOW_IF(clone3, SB_ENOSYS),
-    ALLOW_IF(clone, SB_THREAD),
-    ALLOW(rt_sigaction),
-    ALLOW(futex),
-    ALLOW(set_robust_list),
-    ALLOW(rseq),
-    ALLOW(exit),
-    ALLOW(epoll_create1),
-    ALLOW(pipe2),
-    ALLOW(getrandom),
-    ALLOW(getuid),
-    ALLOW(getgid),
-    ALLOW(getegid),
+    ALLOW(unlink), /* a cache LMDB cannot open is replaced */
+    /* the cache must be our own file: geteuid (in rules_resolver) */
     SANDBOX_END,
 };
 
@@ -403,8 +397,8 @@ const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
 			  rules_rcptmap, NULL}},
     [SANDBOX_REMOTE] = {"remote",
 			{rules_base, rules_ipc, rules_server, rules_remote,
-			 NULL}},
+			 rules_resolver, NULL}},
     [SANDBOX_SCREEN] = {"screen",
 			{rules_base, rules_ipc, rules_server, rules_client,
-			 rules_screen, NULL}},
+			 rules_screen, rules_resolver, NULL}},
 };

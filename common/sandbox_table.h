@@ -36,7 +36,7 @@ struct sandbox_rule {
 	enum sandbox_arg arg;
 };
 
-#define SANDBOX_GROUPS_MAX 6
+#define SANDBOX_GROUPS_MAX 7
 
 /* A profile: its name and the tables (groups of rules) it allows. */
 struct sandbox_def {

@@ -17,7 +17,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Smtp, Tap, proc_ids, require_root, wait_for
+from moattest import (Instance, Smtp, Tap, proc_ids, require_root,
+                      set_maxproc, wait_for)
 
 require_root()
 t = Tap()
@@ -169,12 +170,7 @@ inst = Instance("screen2", {"mynetworks": "127.0.0.1/32",
                             "postscreen_client_connection_count_limit": "2",
                             "smtpd_client_limit": "2",
                             "smtpd_trusted_client_reserve": "1"})
-path = os.path.join(inst.conf, "master.conf")
-with open(path) as f:
-    text = f.read()
-with open(path, "w") as f:
-    f.write(re.sub(r"(?m)^(private/smtpd\s+pass\s+moat-smtpd\s+y\s+)\d+",
-                   r"\g<1>1", text))
+set_maxproc(inst, "private/smtpd", 1)
 inst.start()
 c = Smtp(inst.port, source="127.0.0.3")
 c.send("EHLO bot\r\n")
@@ -223,6 +219,7 @@ t.like(rest, r"^220 ", "once the session ends, smtpd greets the waiting client "
 t.like(second.cmd("EHLO late.example"), r"^250", "and serves it")
 second.close()
 
+path = os.path.join(inst.conf, "master.conf")
 with open(path) as f:
     text = f.read()
 with open(path, "w") as f:
