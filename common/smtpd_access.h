@@ -25,5 +25,11 @@ int smtpd_access_parse_addr(const char *s, struct smtpd_net *out);
 /* 1 when addr lies in one of the n networks. */
 int smtpd_access_match(const struct smtpd_net *nets, size_t n,
 		       const struct smtpd_net *addr);
+/*
+ * Start-up, not pure: the networks of the mynetworks parameter (*count of
+ * them, in a new array); fatal, naming the entry, on one that is not a
+ * network.
+ */
+struct smtpd_net *smtpd_access_load_mynetworks(size_t *count);
 
 #endif

@@ -85,23 +85,6 @@ screen_load_sites(void)
 	screen_cfg.site_count = n;
 }
 
-static void
-screen_load_networks(void)
-{
-	const char *const *items;
-	size_t i, n = param_list("mynetworks", &items);
-	struct smtpd_net *nets = xcalloc(n ? n : 1, sizeof(*nets));
-
-	for (i = 0; i < n; i++)
-		if (smtpd_access_parse_net(items[i], strlen(items[i]),
-					   &nets[i]) != 0)
-			log_fatal("mynetworks: \"%s\" is not a network address "
-				  "or CIDR block",
-				  items[i]);
-	screen_cfg.nets = nets;
-	screen_cfg.net_count = n;
-}
-
 /* A relative socket path in the spool, as master.conf names them. */
 static const char *
 screen_pass_service(int argc, char **argv)
@@ -145,7 +128,7 @@ screen_params(void)
 	c->cache_cleanup_ms =
 	    param_int("postscreen_cache_cleanup_interval") * 1000;
 	screen_load_sites();
-	screen_load_networks();
+	c->nets = smtpd_access_load_mynetworks(&c->net_count);
 }
 
 /*

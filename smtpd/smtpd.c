@@ -67,18 +67,8 @@ static const struct smtpd_lookup smtpd_lookup = {NULL, smtpd_domain_is_local,
 static void
 smtpd_load_networks(void)
 {
-	const char *const *items;
-	size_t i, n = param_list("mynetworks", &items);
-
-	smtpd_nets = xcalloc(n ? n : 1, sizeof(*smtpd_nets));
-	for (i = 0; i < n; i++)
-		if (smtpd_access_parse_net(items[i], strlen(items[i]),
-					   &smtpd_nets[i]) != 0)
-			log_fatal("mynetworks: \"%s\" is not a network address "
-				  "or CIDR block",
-				  items[i]);
+	smtpd_nets = smtpd_access_load_mynetworks(&smtpd_io_cfg.net_count);
 	smtpd_io_cfg.nets = smtpd_nets;
-	smtpd_io_cfg.net_count = n;
 }
 
 static struct server_ops smtpd_ops;
