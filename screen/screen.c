@@ -180,6 +180,14 @@ screen_pre_drop(int argc, char **argv)
 	buf_free(&err);
 }
 
+/* After each loop turn: a reload asked us to stop. */
+static void
+screen_tick(void)
+{
+	if (!screen_stopping && server_stopping())
+		screen_conn_stop();
+}
+
 static void
 screen_post_drop(void)
 {
@@ -197,6 +205,7 @@ main(int argc, char **argv)
 	    .pre_drop = screen_pre_drop,
 	    .post_drop = screen_post_drop,
 	    .accept_client = screen_conn_accept,
+	    .tick = screen_tick,
 	};
 
 	return event_server_main(argc, argv, &ops);

@@ -47,6 +47,10 @@ struct screen_config {
 
 extern struct screen_config screen_cfg;
 
+/* What a client gets when the screen stops (a reload) before its end. */
+#define SCREEN_STOP_REPLY "421 4.3.2 Service shutting down"
+#define SCREEN_STOP_GRACE_MS 5000 /* to hand the queue over */
+
 /* What a client gets when the screen or every smtpd is full. */
 #define SCREEN_BUSY_REPLY                                                      \
 	"421 4.3.2 Service temporarily unavailable; all server ports are "     \
@@ -105,6 +109,8 @@ void screen_dlist_add(struct screen_dlist *l, struct screen_conn *c);
 /* Onto l, keeping its own deadline (which must not be past l's tail's). */
 void screen_dlist_add_at(struct screen_dlist *l, struct screen_conn *c,
 			 long long deadline);
+/* Bring every deadline of l forward to at most deadline. */
+void screen_dlist_cap(struct screen_dlist *l, long long deadline);
 /* Back to the head of l, with its deadline (a client taken from it). */
 void screen_dlist_push_front(struct screen_dlist *l, struct screen_conn *c);
 void screen_dlist_remove(struct screen_conn *c);
@@ -123,6 +129,13 @@ const char *screen_conn_age(const struct screen_conn *c);
 /* "[addr]:port" for log lines (a static buffer). */
 const char *screen_conn_name(const struct screen_conn *c);
 void screen_conn_init(void);
+/*
+ * The screen stops (SIGHUP, a reload: the master starts the next one once
+ * this one is gone): tests end now, rejected clients get 421, and the
+ * queue has SCREEN_STOP_GRACE_MS to be handed over.
+ */
+void screen_conn_stop(void);
+extern int screen_stopping;
 /* Pure helpers (screen_text.c): log text of client bytes, of a delay. */
 void screen_escape(const char *data, size_t len, char *out, size_t size);
 void screen_delay_text(long long us, char *out, size_t size);
@@ -132,6 +145,7 @@ void screen_pass_init(void);
 void screen_pass_enqueue(struct screen_conn *c);
 /* Take c off the queue (it closed while waiting). */
 void screen_pass_dequeue(struct screen_conn *c);
+void screen_pass_stop(void);
 size_t screen_pass_waiting(void);
 
 /* screen_cache.c: the LMDB cache of clients that passed. */
@@ -146,5 +160,6 @@ void screen_cache_put(const char *addr, const struct screen_cache_entry *e);
 /* screen_smtp_conn.c: the SMTP engine of an enforced rejection. */
 void screen_smtp_start(struct screen_conn *c);
 void screen_smtp_free(struct screen_conn *c);
+void screen_smtp_stop(void);
 
 #endif

@@ -41,6 +41,7 @@
 #define SCREEN_PEEK_MAX 100 /* early bytes shown in a PREGREET line */
 
 struct screen_config screen_cfg;
+int screen_stopping;
 static struct screen_dlist greet_list, dnsbl_list;
 static struct anvil_table *conn_clients; /* per-client counts */
 static struct anvil_peer conn_peer;
@@ -375,7 +376,9 @@ conn_decide(struct screen_conn *c)
 		    xstrdup(act == SCREEN_DROP ? "521 5.5.1 Protocol error"
 					       : "550 5.5.1 Protocol error");
 	screen_dnsbl_end(c);
-	if (c->reject != NULL && act == SCREEN_DROP) {
+	if (c->reject != NULL && screen_stopping) {
+		screen_conn_reply_close(c, SCREEN_STOP_REPLY);
+	} else if (c->reject != NULL && act == SCREEN_DROP) {
 		log_info("DISCONNECT %s", screen_conn_name(c));
 		screen_conn_reply_close(c, c->reject);
 	} else if (c->reject != NULL) {
@@ -433,4 +436,24 @@ conn_dnsbl_over(struct screen_conn *c)
 		 screen_conn_name(c), screen_cfg.dnsbl_timeout_ms / 1000);
 	screen_dnsbl_cancel(c);
 	conn_check(c);
+}
+
+void
+screen_conn_stop(void)
+{
+	struct screen_conn *c;
+
+	screen_stopping = 1;
+	while ((c = greet_list.head) != NULL) {
+		screen_dlist_remove(c);
+		c->flags &= ~SCREEN_F_GREET; /* cut short: not a pass to keep */
+		conn_check(c);
+	}
+	while ((c = dnsbl_list.head) != NULL) {
+		screen_dlist_remove(c);
+		screen_dnsbl_cancel(c);
+		conn_check(c);
+	}
+	screen_smtp_stop();
+	screen_pass_stop();
 }

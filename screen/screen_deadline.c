@@ -103,6 +103,17 @@ screen_dlist_push_front(struct screen_dlist *l, struct screen_conn *c)
 }
 
 void
+screen_dlist_cap(struct screen_dlist *l, long long deadline)
+{
+	struct screen_conn *c;
+
+	for (c = l->head; c != NULL; c = c->dl_next)
+		if (c->deadline > deadline)
+			c->deadline = deadline; /* the order stays */
+	dlist_arm(l);
+}
+
+void
 screen_dlist_add(struct screen_dlist *l, struct screen_conn *c)
 {
 	screen_dlist_add_at(l, c, event_now_ms() + l->timeout_ms);

@@ -325,3 +325,12 @@ pass_pump(void)
 		pass_pump_timer =
 		    event_timer_add(wake - now, pass_on_pump_timer, NULL);
 }
+
+void
+screen_pass_stop(void)
+{
+	long long by = event_now_ms() + SCREEN_STOP_GRACE_MS;
+
+	screen_dlist_cap(&queue_trusted, by);
+	screen_dlist_cap(&queue_others, by);
+}

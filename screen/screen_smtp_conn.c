@@ -135,3 +135,14 @@ screen_smtp_free(struct screen_conn *c)
 	free(c->smtp);
 	c->smtp = NULL;
 }
+
+void
+screen_smtp_stop(void)
+{
+	struct screen_conn *c;
+
+	while (smtp_list_ready && (c = smtp_list.head) != NULL) {
+		screen_dlist_remove(c);
+		screen_conn_reply_close(c, SCREEN_STOP_REPLY);
+	}
+}

@@ -219,6 +219,24 @@ t.like(rest, r"^220 ", "once the session ends, smtpd greets the waiting client "
 t.like(second.cmd("EHLO late.example"), r"^250", "and serves it")
 second.close()
 
+# A reload: the screen ends its tests, hands over its queue and goes; the
+# next one takes the port.
+c = Smtp(inst.port, source="127.0.0.8")
+time.sleep(0.2)
+inst.moat("reload")
+t0 = time.monotonic()
+g = c.reply()
+t.like(g, r"^220-\S+ ESMTP\n220 ", "a reload while a client is in the pause: it "
+       "is passed on (%.2fs)" % (time.monotonic() - t0))
+c.close()
+t.ok(wait_for(lambda: len(inst.pids_of("screen")) == 1 and
+              inst.wait_log(r"screen\[\d+\]: CONNECT from \[127\.0\.0\.8\]", 1), 10),
+     "the old screen is gone")
+g, took, c = greet(inst.port, "127.0.0.9")
+c.close()
+t.like(g, r"^220-", "after the reload a new screen serves the port")
+t.ok(took < 5, "at once (%.2fs)" % took)
+
 path = os.path.join(inst.conf, "master.conf")
 with open(path) as f:
     text = f.read()
