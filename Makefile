@@ -3,8 +3,9 @@
 #   make            build/bin (moat) and build/libexec (the daemons)
 #   make check      dependencies, build, unit tests (plain and under ASan and
 #                   UBSan), integration tests; all through prove
-#   make postfix-peer  Postfix's smtp-sink unpacked into build/postfix, a
-#                   peer for the relay tests (never installed)
+#   make postfix-peer  Debian's postfix unpacked into build/postfix: smtp-sink
+#                   for the relay tests, the whole MTA for bench/compare.py's
+#                   private Postfix instance (never installed)
 #   make run        a demo instance under ./run listening on 127.0.0.1:2525
 #   make install    PREFIX, DESTDIR, SYSCONFDIR (see INSTALL); also
 #                   uninstall, install-sendmail, uninstall-sendmail
@@ -26,7 +27,7 @@ DEB_PKGS := build-essential pkg-config libssl-dev libbsd-dev liblmdb-dev \
 	    util-linux \
 	    libunbound-dev nettle-dev libevent-dev dns-root-data ldnsutils \
 	    iproute2 libevent-2.1-7 libfstrm0 libprotobuf-c1 libnghttp2-14 \
-	    libpython3.11 pflogsumm fail2ban
+	    libpython3.11 pflogsumm fail2ban ca-certificates openssl strace
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
@@ -75,8 +76,11 @@ UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
 
 # Programs the integration tests drive (not installed).
 TEST_PROGS := $(BUILD)/t/dnsquery
+# The benchmark's load generator and queue filler (bench/compare.py).
+BENCH_PROGS := $(BUILD)/bench/smtpload $(BUILD)/bench/qfill
 
 all: $(DAEMONS:%=$(BUILD)/libexec/%) $(COMMANDS:%=$(BUILD)/bin/%) $(TEST_PROGS) \
+	$(BENCH_PROGS) \
 	$(if $(wildcard sendmail/postdrop.c),$(BUILD)/libexec/postdrop) \
 	$(if $(wildcard sendmail/sendmail.c),$(BUILD)/bin/mailq $(BUILD)/bin/newaliases)
 
@@ -159,6 +163,10 @@ $(TEST_PROGS): $(BUILD)/t/%: t/%.c $(LIBMOAT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMOAT) $(LDLIBS)
 
+$(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c $(LIBMOAT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMOAT) $(LDLIBS) -lpthread
+
 # --- fuzz targets (libFuzzer) ----------------------------------------------
 # The library and the programs' modules are built once with clang and the
 # fuzzer's coverage instrumentation (BUILD=build/fuzz SAN=fuzz), then each
@@ -182,8 +190,11 @@ deps:
 	    ! command -v swaks >/dev/null || ! command -v clang >/dev/null || \
 	    ! command -v mail >/dev/null || ! command -v pflogsumm >/dev/null || \
 	    ! command -v fail2ban-regex >/dev/null || \
+	    ! command -v openssl >/dev/null || \
+	    ! command -v strace >/dev/null || \
 	    ! command -v ldns-signzone >/dev/null || ! command -v ip >/dev/null || \
 	    [ ! -e /usr/share/dns/root.key ] || \
+	    [ ! -e /etc/ssl/certs/ca-certificates.crt ] || \
 	    ! dpkg-query -W libfstrm0 libprotobuf-c1 libnghttp2-14 \
 		libpython3.11 >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
@@ -214,17 +225,20 @@ $(DNSWORLD)/usr/sbin/%:
 	@touch $@
 
 # --- a peer no one here wrote ------------------------------------------------
-# Postfix's smtp-sink for the relay tests and bench/relay.py: Debian's
+# Postfix's smtp-sink for the relay tests and bench/relay.py, and the
+# whole of Postfix for bench/compare.py (bench/pfinstance.py runs a private
+# instance: its own config and queue directories, master -c): Debian's
 # postfix package unpacked into the build tree, never installed (that would
 # replace the host's MTA); it runs with LD_LIBRARY_PATH at its private
 # libraries.  Failing to fetch it is not an error: those checks skip.
 POSTFIX_DIR := build/postfix
 postfix-peer:
-	@if [ ! -x $(POSTFIX_DIR)/usr/sbin/smtp-sink ]; then \
+	@if [ ! -x $(POSTFIX_DIR)/usr/sbin/smtp-sink ] || \
+	    [ ! -x $(POSTFIX_DIR)/usr/lib/postfix/sbin/master ]; then \
 		rm -rf $(POSTFIX_DIR)/deb && mkdir -p $(POSTFIX_DIR)/deb && \
 		(cd $(POSTFIX_DIR)/deb && apt-get download postfix >/dev/null 2>&1) && \
 		dpkg -x $(POSTFIX_DIR)/deb/postfix_*.deb $(POSTFIX_DIR) && \
-		echo "unpacked Postfix's smtp-sink into $(POSTFIX_DIR)" || \
+		echo "unpacked Debian's postfix into $(POSTFIX_DIR)" || \
 		echo "could not fetch Debian's postfix package: relay tests with smtp-sink will skip"; \
 	fi
 

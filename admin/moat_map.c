@@ -6,7 +6,9 @@
  * owner (root) can write it; errors name the file and line.  When root
  * builds the alias map of a running instance, rcptmap is asked to rebuild
  * the recipients map and the command waits for it, so smtpd accepts the
- * new aliases as soon as it returns.  Runs in the moat command.
+ * new aliases as soon as it returns.  The instance's smtp_tls_policy_maps
+ * is built only when every value is a TLS policy remote can use.  Runs in
+ * the moat command.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "maps.h"
 #include "moat.h"
 #include "params.h"
+#include "tls_policy.h"
 
 #define MOAT_RCPTMAP_WAIT 10 /* seconds for rcptmap's rebuild */
 
@@ -37,20 +40,38 @@ moat_map_guess(const char *path)
 	return strncmp(base, "aliases", 7) == 0 ? MAP_ALIASES : MAP_TABLE;
 }
 
-/* 1 when file is the instance's alias map (conf_dir "": no instance). */
+/*
+ * 1 when file is the map the instance's parameter names (conf_dir "": no
+ * instance).
+ */
 static int
-moat_map_is_aliases(const char *conf_dir, const char *file)
+moat_map_is(const char *conf_dir, const char *file, const char *param)
 {
-	char built[PATH_MAX], aliases[PATH_MAX];
+	char built[PATH_MAX], named[PATH_MAX];
 	struct buf err = BUF_INIT;
 	int rc = conf_dir[0] != '\0' && params_load(conf_dir, &err) == 0 &&
-		 param_str("alias_maps")[0] != '\0' &&
-		 realpath(file, built) != NULL &&
-		 realpath(param_str("alias_maps"), aliases) != NULL &&
-		 strcmp(built, aliases) == 0;
+		 param_str(param)[0] != '\0' && realpath(file, built) != NULL &&
+		 realpath(param_str(param), named) != NULL &&
+		 strcmp(built, named) == 0;
 
 	buf_free(&err);
 	return rc;
+}
+
+/* An entry of smtp_tls_policy_maps must be a policy remote can use. */
+static int
+moat_map_check_tls(const char *key, const char *value, unsigned lineno,
+		   void *ctx, struct buf *err)
+{
+	struct tls_policy p;
+	const char *why;
+
+	(void)lineno;
+	(void)ctx;
+	if (tls_policy_parse(value, &p, &why) == 0)
+		return 0;
+	buf_printf(err, "%s: not a TLS policy: %s", key, why);
+	return -1;
 }
 
 /*
@@ -121,10 +142,14 @@ moat_map(const char *conf_dir, int argc, char **argv)
 		fmt = MAP_TABLE;
 	else
 		return moat_map_usage();
-	rc = map_build(file, fmt, &err);
+	if (moat_map_is(conf_dir, file, "smtp_tls_policy_maps"))
+		rc = map_build_checked(file, fmt, moat_map_check_tls, NULL,
+				       &err);
+	else
+		rc = map_build(file, fmt, &err);
 	if (rc != 0)
 		moat_error("%s", buf_cstr(&err));
-	else if (geteuid() == 0 && moat_map_is_aliases(conf_dir, file))
+	else if (geteuid() == 0 && moat_map_is(conf_dir, file, "alias_maps"))
 		moat_map_wake_rcptmap();
 	buf_free(&err);
 	return rc == 0 ? 0 : 1;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "ipc_proto.h"
 #include "moat.h"
 #include "queue_file.h"
@@ -58,6 +59,31 @@ moat_show_status(char status)
 	return " (unknown status)";
 }
 
+/* A recipient's DSN requests, when the client gave any. */
+static void
+moat_show_rcpt_dsn(const struct queue_rcpt *r)
+{
+	char notify[DSN_NOTIFY_TEXT_MAX];
+
+	if (r->dsn_notify != 0) {
+		dsn_notify_format(r->dsn_notify, notify);
+		printf("notify: %s\n", notify);
+	}
+	moat_show_field("original_recipient_dsn", r->dsn_orcpt);
+}
+
+/* SMTPUTF8, RET, ENVID and the delay warning, when there are. */
+static void
+moat_show_message_dsn(const struct queue_env *env)
+{
+	if (env->smtputf8)
+		printf("smtputf8: yes\n");
+	moat_show_field("ret", dsn_ret_name(env->dsn_ret));
+	moat_show_field("envid", env->dsn_envid);
+	if (env->warn == QWARN_SENT)
+		printf("delay_warning: sent\n");
+}
+
 static void
 moat_show_envelope(const char *id, const char *queue,
 		   const struct queue_env *env)
@@ -78,6 +104,7 @@ moat_show_envelope(const char *id, const char *queue,
 		if (env->rcpt[i].orig != NULL)
 			moat_show_address("original_recipient",
 					  env->rcpt[i].orig, "");
+		moat_show_rcpt_dsn(&env->rcpt[i]);
 	}
 	moat_show_field("client_name", env->client_name);
 	moat_show_field("client_address", env->client_addr);
@@ -86,6 +113,7 @@ moat_show_envelope(const char *id, const char *queue,
 	moat_show_field("auth_user", env->auth_user);
 	if (env->submit_uid >= 0)
 		printf("submit_uid: %lld\n", env->submit_uid);
+	moat_show_message_dsn(env);
 }
 
 /* Control bytes but tab and newline as '?', unless raw. */

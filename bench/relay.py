@@ -9,9 +9,9 @@ ones that exited included).  The sink is Postfix's smtp-sink when `make
 postfix-peer` unpacked it, else a small asyncio sink in this file (slower;
 the figure then says so).  Nothing is asserted: figures, not a test.
 
-The same run through a private Postfix instance (Debian's package
-unpacked, relayhost to the same sink) is the next step; until then there
-is no peer figure to print beside Moat's.
+bench/compare.py's S2 runs the same kind of load through a private
+Postfix instance too (Debian's package unpacked, relayhost to the same
+kind of sink) and prints both figures with their ratio.
 
     sudo bench/relay.py [-n 2000] [-c 8] [--size 2000]
 """
@@ -129,8 +129,8 @@ def main():
     print("cpu:      %.2f ms per message, Moat's whole process tree (%.0f ms in all)"
           % (cpu_ms / max(got, 1), cpu_ms))
     print("sessions: %d SMTP sessions to the sink for %d messages" % (sessions, got))
-    print("target:   2x Postfix's relay rate at equal durability; the Postfix run "
-          "(a private instance from Debian's package) is not built yet")
+    print("target:   2x Postfix's relay rate at equal durability; bench/compare.py "
+          "--only S2 measures both")
     inst.destroy()
     if sink is not None:
         sink.kill()

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "address.h"
+#include "dsn.h"
 #include "ipc.h"
 
 /* Bounds on the optional attributes of op=begin (bytes, without NUL). */
@@ -54,12 +55,18 @@ struct cleanup_envelope {
 	int is_local;         /* from pickup or local: protocol "local" */
 	/* The submitter's login name (with submit_uid), "" when absent. */
 	char submit_user[CLEANUP_SUBMIT_USER_MAX + 1];
+	/* SMTPUTF8 (RFC 6531): UTF-8 addresses are accepted only with it. */
+	int smtputf8;
+	enum dsn_ret dsn_ret;              /* RFC 3461 RET */
+	char dsn_envid[DSN_ENVID_MAX + 1]; /* ENVID, "" when none */
 };
 
 /* One op=rcpt, checked. */
 struct cleanup_rcpt {
 	char addr[ADDR_TEXT_MAX];
-	char orig[CLEANUP_ORIG_MAX + 1]; /* "" when none */
+	char orig[CLEANUP_ORIG_MAX + 1];   /* "" when none */
+	unsigned dsn_notify;               /* DSN_NOTIFY_* bits, 0: none */
+	char dsn_orcpt[DSN_ORCPT_MAX + 1]; /* "type;address", "" when none */
 };
 
 enum cleanup_frame_result {
@@ -74,16 +81,23 @@ enum cleanup_frame_result {
  * the frame says; from smtpd it must be one of the SMTP protocol names.
  * submit_uid and submit_user count from pickup only.  A sender without a
  * domain is completed with myorigin for a local submission and refused
- * otherwise.  *why says what was wrong.  Pure.
+ * otherwise.  smtputf8, dsn_ret and dsn_envid count from every origin
+ * (qmgr's bounces to a UTF-8 sender need the first).  *why says what was
+ * wrong.  Pure.
  */
 enum cleanup_frame_result cleanup_begin_parse(const struct ipc_frame *f,
 					      enum cleanup_origin origin,
 					      const char *myorigin,
 					      struct cleanup_envelope *env,
 					      const char **why);
-/* Check op=rcpt the same way (is_local: the envelope's protocol). */
+/*
+ * Check op=rcpt the same way, for the envelope env (a local submission
+ * qualifies bare names, SMTPUTF8 allows UTF-8); with dsn_notify and
+ * dsn_orcpt checked by dsn.c's rules.
+ */
 enum cleanup_frame_result cleanup_rcpt_parse(const struct ipc_frame *f,
-					     int is_local, const char *myorigin,
+					     const struct cleanup_envelope *env,
+					     const char *myorigin,
 					     struct cleanup_rcpt *rcpt,
 					     const char **why);
 

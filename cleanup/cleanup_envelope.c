@@ -4,9 +4,9 @@
  * qmgr) and are hostile: every attribute is bounded, text attributes must
  * be printable ASCII (so nothing reaches a queue record, a Received header
  * or a log line that could split it), and addresses go through the one
- * address parser.  What the frame may claim depends on the peer's origin
- * (cleanup.h), an input here.  Pure: no I/O, no logging, no globals.
- * Runs in cleanup.
+ * address parser (UTF-8 in them only for an SMTPUTF8 envelope).  What the frame
+ * may claim depends on the peer's origin (cleanup.h), an input here.  Pure: no
+ * I/O, no logging, no globals. Runs in cleanup.
  */
 #include <string.h>
 
@@ -57,18 +57,21 @@ env_opt_str(const struct ipc_frame *f, const char *name, size_t max, char *out,
 
 /*
  * Parse an address attribute; a missing domain is myorigin's when
- * no_domain_ok (local submissions).  The canonical text goes to out.
+ * no_domain_ok (local submissions); UTF-8 only with utf8 (SMTPUTF8).
+ * The canonical text goes to out.
  */
 static enum cleanup_frame_result
-env_address(const struct ipc_attr *a, int no_domain_ok, const char *myorigin,
-	    char out[ADDR_TEXT_MAX], const char **why)
+env_address(const struct ipc_attr *a, int no_domain_ok, int utf8,
+	    const char *myorigin, char out[ADDR_TEXT_MAX], const char **why)
 {
 	struct address addr;
 	enum addr_error e;
 	size_t i, olen = strlen(myorigin);
 
 	e = address_parse(a->value, a->value_len,
-			  no_domain_ok ? ADDR_ALLOW_NO_DOMAIN : 0, &addr);
+			  (no_domain_ok ? ADDR_ALLOW_NO_DOMAIN : 0) |
+			      (utf8 ? ADDR_ALLOW_UTF8 : 0),
+			  &addr);
 	if (e != ADDR_OK) {
 		*why = address_strerror(e);
 		return CLEANUP_FRAME_BAD_ADDRESS;
@@ -137,6 +140,44 @@ env_apply_origin(struct cleanup_envelope *env, enum cleanup_origin origin,
 	return 0;
 }
 
+/*
+ * An optional DSN attribute that dsn.c's rule ok must pass, copied into
+ * out (which holds the rule's largest value and a NUL); "" when absent.
+ */
+static int
+env_dsn_str(const struct ipc_frame *f, const char *name,
+	    int (*ok)(const char *, size_t), char *out, const char **why)
+{
+	const struct ipc_attr *a = ipc_get(f, name);
+
+	out[0] = '\0';
+	if (a == NULL)
+		return 0;
+	if (!ok(a->value, a->value_len)) {
+		*why = name;
+		return -1;
+	}
+	memcpy(out, a->value, a->value_len);
+	out[a->value_len] = '\0';
+	return 0;
+}
+
+/* SMTPUTF8, RET and ENVID of op=begin. */
+static int
+env_esmtp(const struct ipc_frame *f, struct cleanup_envelope *env,
+	  const char **why)
+{
+	const struct ipc_attr *ret = ipc_get(f, IPC_DSN_RET);
+
+	env->smtputf8 = ipc_get(f, IPC_SMTPUTF8) != NULL;
+	if (ret != NULL && (env->dsn_ret = dsn_ret_parse(
+				ret->value, ret->value_len)) == DSN_RET_NONE) {
+		*why = "bad dsn_ret";
+		return -1;
+	}
+	return env_dsn_str(f, IPC_DSN_ENVID, dsn_envid_ok, env->dsn_envid, why);
+}
+
 static int
 env_optional(const struct ipc_frame *f, struct cleanup_envelope *env,
 	     const char **why)
@@ -176,7 +217,7 @@ cleanup_begin_parse(const struct ipc_frame *f, enum cleanup_origin origin,
 		*why = "expected op=begin";
 		return CLEANUP_FRAME_MALFORMED;
 	}
-	if (env_optional(f, env, why) < 0 ||
+	if (env_optional(f, env, why) < 0 || env_esmtp(f, env, why) < 0 ||
 	    env_apply_origin(env, origin, why) < 0)
 		return CLEANUP_FRAME_MALFORMED;
 	sender = ipc_get(f, IPC_SENDER);
@@ -186,13 +227,30 @@ cleanup_begin_parse(const struct ipc_frame *f, enum cleanup_origin origin,
 	}
 	if (sender->value_len == 0)
 		return CLEANUP_FRAME_OK; /* the null sender */
-	return env_address(sender, env->is_local, myorigin, env->sender, why);
+	return env_address(sender, env->is_local, env->smtputf8, myorigin,
+			   env->sender, why);
+}
+
+/* NOTIFY and ORCPT of op=rcpt. */
+static int
+env_rcpt_dsn(const struct ipc_frame *f, struct cleanup_rcpt *rcpt,
+	     const char **why)
+{
+	const struct ipc_attr *notify = ipc_get(f, IPC_DSN_NOTIFY);
+
+	if (notify != NULL && dsn_notify_parse(notify->value, notify->value_len,
+					       &rcpt->dsn_notify) != 0) {
+		*why = "bad dsn_notify";
+		return -1;
+	}
+	return env_dsn_str(f, IPC_DSN_ORCPT, dsn_orcpt_ok, rcpt->dsn_orcpt,
+			   why);
 }
 
 enum cleanup_frame_result
-cleanup_rcpt_parse(const struct ipc_frame *f, int is_local,
-		   const char *myorigin, struct cleanup_rcpt *rcpt,
-		   const char **why)
+cleanup_rcpt_parse(const struct ipc_frame *f,
+		   const struct cleanup_envelope *env, const char *myorigin,
+		   struct cleanup_rcpt *rcpt, const char **why)
 {
 	const struct ipc_attr *addr;
 
@@ -201,14 +259,16 @@ cleanup_rcpt_parse(const struct ipc_frame *f, int is_local,
 		*why = "expected op=rcpt";
 		return CLEANUP_FRAME_MALFORMED;
 	}
-	if (env_opt_str(f, IPC_ORIG, CLEANUP_ORIG_MAX, rcpt->orig, why) < 0)
+	if (env_opt_str(f, IPC_ORIG, CLEANUP_ORIG_MAX, rcpt->orig, why) < 0 ||
+	    env_rcpt_dsn(f, rcpt, why) < 0)
 		return CLEANUP_FRAME_MALFORMED;
 	addr = ipc_get(f, IPC_ADDR);
 	if (addr == NULL) {
 		*why = "no addr";
 		return CLEANUP_FRAME_MALFORMED;
 	}
-	return env_address(addr, is_local, myorigin, rcpt->addr, why);
+	return env_address(addr, env->is_local, env->smtputf8, myorigin,
+			   rcpt->addr, why);
 }
 
 enum cleanup_origin

@@ -125,12 +125,14 @@ struct cleanup_trace {
 	const char *user;        /* its login name (with uid only), or NULL */
 	const char *date;        /* cleanup_date_format */
 	const char *from;        /* add "From: <from>" when missing; or NULL */
+	int utf8; /* SMTPUTF8: addresses may keep their UTF-8 (RFC 6532) */
 };
 
 /*
  * The Received: header cleanup puts first, folded so no line exceeds
  * HDR_LINE_MAX.  Values from peers are reduced to printable ASCII ('?'
- * for anything else) and cut to a bounded length.
+ * for anything else; with utf8, valid UTF-8 in addresses is kept) and
+ * cut to a bounded length.
  */
 void cleanup_received_format(const struct cleanup_trace *t, struct buf *out);
 /*

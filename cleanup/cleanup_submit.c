@@ -154,6 +154,13 @@ submit_envelope(struct submit *s, time_t arrival)
 		snprintf(num, sizeof(num), "%lld", s->env.submit_uid);
 		submit_record(s, QREC_SUBMIT_UID, num);
 	}
+	if (s->env.smtputf8)
+		(void)queue_writer_record(&s->w, QREC_SMTPUTF8, "", 0);
+	if (dsn_ret_name(s->env.dsn_ret) != NULL)
+		submit_record(s, QREC_DSN_RET, dsn_ret_name(s->env.dsn_ret));
+	submit_record(s, QREC_DSN_ENVID, s->env.dsn_envid);
+	/* qmgr overwrites it once the delay warning went (or is moot). */
+	(void)queue_writer_record(&s->w, QREC_WARN, "-", 1);
 }
 
 /* op=begin: 0 to go on, -1 when the conversation is over. */
@@ -204,8 +211,8 @@ submit_rcpt(struct submit *s)
 			      NULL);
 		return -1;
 	}
-	switch (cleanup_rcpt_parse(&s->f, s->env.is_local, s->cfg->myorigin,
-				   &rcpt, &why)) {
+	switch (
+	    cleanup_rcpt_parse(&s->f, &s->env, s->cfg->myorigin, &rcpt, &why)) {
 	case CLEANUP_FRAME_OK:
 		break;
 	case CLEANUP_FRAME_BAD_ADDRESS:
@@ -219,8 +226,9 @@ submit_rcpt(struct submit *s)
 	if (s->nrcpt++ == 0)
 		strlcpy(s->first_rcpt, rcpt.addr, sizeof(s->first_rcpt));
 	if (s->writing)
-		(void)queue_writer_rcpt(&s->w, rcpt.addr,
-					rcpt.orig[0] ? rcpt.orig : NULL);
+		(void)queue_writer_rcpt_dsn(
+		    &s->w, rcpt.addr, rcpt.orig[0] ? rcpt.orig : NULL,
+		    rcpt.dsn_notify, rcpt.dsn_orcpt[0] ? rcpt.dsn_orcpt : NULL);
 	return 0;
 }
 
@@ -252,6 +260,7 @@ submit_head(struct submit *s)
 	t.user = s->env.submit_user[0] ? s->env.submit_user : NULL;
 	t.date = s->date;
 	t.from = s->env.is_local && s->env.sender[0] ? s->env.sender : NULL;
+	t.utf8 = s->env.smtputf8;
 	cleanup_headers_emit(&s->h, &t, &head);
 	submit_write(s, head.data, head.len);
 	buf_free(&head);

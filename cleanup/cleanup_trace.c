@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cleanup_headers.h"
+#include "utf8.h"
 
 #define TRACE_HOST_MAX 255 /* helo, client name, myhostname */
 #define TRACE_ADDR_MAX 64  /* client address */
@@ -21,39 +22,40 @@
 #define TRACE_ID_MAX 64
 #define TRACE_USER_MAX 64 /* a local submitter's login name */
 
+/* How trace_append treats bytes outside printable ASCII and blanks. */
+enum trace_kind {
+	TRACE_WORD, /* host names, ids: no blanks, no comment delimiters */
+	TRACE_TEXT, /* the date, addresses: blanks kept */
+	TRACE_UTF8, /* an address of an SMTPUTF8 message: valid UTF-8 kept */
+};
+
 /*
  * Append s cut to max bytes, each byte outside printable ASCII replaced by
- * '?'.  A word (host names, ids) loses its spaces and the comment
- * delimiters too, which could unbalance the trace; text (addresses, the
- * date) keeps spaces.
+ * '?' (but a valid UTF-8 sequence, for TRACE_UTF8: an SMTPUTF8 message's
+ * header may hold UTF-8, RFC 6532).  A word loses its spaces and the
+ * comment delimiters too, which could unbalance the trace.
  */
 static void
-trace_append(struct buf *out, const char *s, size_t max, int word)
+trace_append(struct buf *out, const char *s, size_t max, enum trace_kind kind)
 {
-	size_t i;
+	size_t len = s != NULL ? strnlen(s, max) : 0;
 
-	for (i = 0; s != NULL && s[i] != '\0' && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 32 || c >= 127 ||
-		    (word && (c == ' ' || c == '(' || c == ')')))
-			c = '?';
-		buf_append_char(out, (char)c);
-	}
-	if (i == 0 && word)
+	utf8_clean(out, s, len, kind == TRACE_UTF8,
+		   kind == TRACE_WORD ? " ()" : "");
+	if (len == 0 && kind == TRACE_WORD)
 		buf_append_str(out, "unknown");
 }
 
 static void
 trace_append_clean(struct buf *out, const char *s, size_t max)
 {
-	trace_append(out, s, max, 1);
+	trace_append(out, s, max, TRACE_WORD);
 }
 
 static void
 trace_append_text(struct buf *out, const char *s, size_t max)
 {
-	trace_append(out, s, max, 0);
+	trace_append(out, s, max, TRACE_TEXT);
 }
 
 static int
@@ -103,7 +105,8 @@ cleanup_received_format(const struct cleanup_trace *t, struct buf *out)
 	}
 	if (t->rcpt != NULL) {
 		buf_append_str(out, "\n\tfor <");
-		trace_append_text(out, t->rcpt, TRACE_RCPT_MAX);
+		trace_append(out, t->rcpt, TRACE_RCPT_MAX,
+			     t->utf8 ? TRACE_UTF8 : TRACE_TEXT);
 		buf_append_str(out, ">; ");
 	} else {
 		buf_append_str(out, ";\n\t");

@@ -1,23 +1,30 @@
 /*
  * address: the one RFC 5321 address parser.  Every byte is hostile: the
  * input is length-counted (NULs included), never copied before its length
- * is known to fit, and anything outside printable ASCII is refused.  Strict
- * by default; the relaying tricks are reported as flags for the caller to
- * judge.  Pure: no I/O, no logging, no globals.  Runs in smtpd, cleanup,
- * local, pickup and the moat command (aliases, .forward, envelopes).
+ * is known to fit, and anything outside printable ASCII is refused, but
+ * for well-formed UTF-8 (no overlong form, surrogate, C0 or C1 control)
+ * when the caller allows it (SMTPUTF8, RFC 6531: UTF-8 in local parts,
+ * quoted strings and domain labels).  Strict by default; the relaying
+ * tricks are reported as flags for the caller to judge.  Pure: no I/O, no
+ * logging, no globals.  Runs in smtpd, cleanup, local, pickup and the moat
+ * command (aliases, .forward, envelopes).
  */
 #include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
 #include "address.h"
+#include "utf8.h"
 
-/* RFC 5322 atext: letters, digits and these. */
+/*
+ * RFC 5322 atext: letters, digits and these; with utf8 (RFC 6531) any
+ * byte of a UTF-8 sequence too, once addr_bytes_ok has checked them.
+ */
 static int
-addr_atext(unsigned char c)
+addr_atext(unsigned char c, int utf8)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') ||
+	return (utf8 && c >= 0x80) || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
@@ -34,10 +41,15 @@ addr_lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
 }
 
-/* NUL, controls, DEL and 8-bit bytes are never part of an address. */
+/*
+ * NUL, controls and DEL are never part of an address; 8-bit bytes only
+ * as well-formed UTF-8 without C1 controls, and only with utf8.
+ */
 static int
-addr_bytes_ok(const char *s, size_t len)
+addr_bytes_ok(const char *s, size_t len, int utf8)
 {
+	if (utf8)
+		return utf8_text_ok(s, len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c >= 0x7f)
@@ -48,13 +60,13 @@ addr_bytes_ok(const char *s, size_t len)
 
 /* A dot-atom: atoms of atext separated by single dots. */
 static int
-addr_dot_atom(const char *s, size_t n)
+addr_dot_atom(const char *s, size_t n, int utf8)
 {
 	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '.' ? s[i + 1] == '.'
-				: !addr_atext((unsigned char)s[i]))
+				: !addr_atext((unsigned char)s[i], utf8))
 			return 0;
 	}
 	return 1;
@@ -98,7 +110,8 @@ addr_quoted(const char *s, size_t len, size_t *end, struct address *out)
 }
 
 static enum addr_error
-addr_local(const char *s, size_t len, size_t *end, struct address *out)
+addr_local(const char *s, size_t len, size_t *end, struct address *out,
+	   int utf8)
 {
 	enum addr_error e;
 	size_t n;
@@ -110,9 +123,9 @@ addr_local(const char *s, size_t len, size_t *end, struct address *out)
 		return ADDR_OK;
 	}
 	for (n = 0; n < len && s[n] != '@'; n++)
-		if (s[n] != '.' && !addr_atext((unsigned char)s[n]))
+		if (s[n] != '.' && !addr_atext((unsigned char)s[n], utf8))
 			return ADDR_ERR_SYNTAX;
-	if (!addr_dot_atom(s, n))
+	if (!addr_dot_atom(s, n, utf8))
 		return ADDR_ERR_SYNTAX;
 	if (n > ADDR_LOCAL_MAX)
 		return ADDR_ERR_TOO_LONG;
@@ -123,9 +136,12 @@ addr_local(const char *s, size_t len, size_t *end, struct address *out)
 	return ADDR_OK;
 }
 
-/* Labels of letters, digits and inner hyphens, 1..63 each. */
+/*
+ * Labels of letters, digits and inner hyphens, 1..63 bytes each; with
+ * utf8, UTF-8 letters too (U-labels, not checked against IDNA2008).
+ */
 static enum addr_error
-addr_labels(const char *s, size_t len)
+addr_labels(const char *s, size_t len, int utf8)
 {
 	size_t start = 0;
 
@@ -133,7 +149,8 @@ addr_labels(const char *s, size_t len)
 		return ADDR_ERR_TOO_LONG;
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && s[i] != '.') {
-			if (!addr_let_dig((unsigned char)s[i]) && s[i] != '-')
+			if (!addr_let_dig((unsigned char)s[i]) && s[i] != '-' &&
+			    !(utf8 && (unsigned char)s[i] >= 0x80))
 				return ADDR_ERR_SYNTAX;
 			continue;
 		}
@@ -180,7 +197,8 @@ addr_literal(const char *s, size_t len, char *out)
 }
 
 static enum addr_error
-addr_domain(const char *s, size_t len, int allow_literal, struct address *out)
+addr_domain(const char *s, size_t len, int allow_literal, int utf8,
+	    struct address *out)
 {
 	enum addr_error e;
 
@@ -191,7 +209,7 @@ addr_domain(const char *s, size_t len, int allow_literal, struct address *out)
 			out->flags |= ADDR_F_LITERAL;
 		return e;
 	}
-	if ((e = addr_labels(s, len)) != ADDR_OK)
+	if ((e = addr_labels(s, len, utf8)) != ADDR_OK)
 		return e;
 	for (size_t i = 0; i < len; i++)
 		out->domain[i] = (char)addr_lower((unsigned char)s[i]);
@@ -202,17 +220,20 @@ addr_domain(const char *s, size_t len, int allow_literal, struct address *out)
 enum addr_error
 address_parse(const char *s, size_t len, unsigned opts, struct address *out)
 {
+	int utf8 = (opts & ADDR_ALLOW_UTF8) != 0;
 	enum addr_error e;
 	size_t end = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!addr_bytes_ok(s, len))
+	if (!addr_bytes_ok(s, len, utf8))
 		return ADDR_ERR_8BIT;
 	if (len == 0)
 		return ADDR_ERR_SYNTAX;
 	if (len > ADDR_LOCAL_MAX + 1 + ADDR_DOMAIN_MAX)
 		return ADDR_ERR_TOO_LONG;
-	if ((e = addr_local(s, len, &end, out)) != ADDR_OK)
+	if (utf8 && utf8_has_8bit(s, len))
+		out->flags |= ADDR_F_UTF8;
+	if ((e = addr_local(s, len, &end, out, utf8)) != ADDR_OK)
 		goto fail;
 	if (end == len) {
 		if (opts & ADDR_ALLOW_NO_DOMAIN)
@@ -228,7 +249,7 @@ address_parse(const char *s, size_t len, unsigned opts, struct address *out)
 		e = ADDR_ERR_MULTI_AT;
 		goto fail;
 	}
-	if ((e = addr_domain(s + end, len - end, 1, out)) == ADDR_OK)
+	if ((e = addr_domain(s + end, len - end, 1, utf8, out)) == ADDR_OK)
 		return ADDR_OK;
 fail:
 	memset(out, 0, sizeof(*out));
@@ -253,7 +274,7 @@ addr_route(const char *s, size_t len, size_t *end)
 		if (s[i] != '@')
 			return ADDR_ERR_SYNTAX;
 		memset(&scratch, 0, sizeof(scratch));
-		e = addr_domain(s + i + 1, next - i - 1, 0, &scratch);
+		e = addr_domain(s + i + 1, next - i - 1, 0, 0, &scratch);
 		if (e != ADDR_OK)
 			return e;
 		i = next + 1;
@@ -272,7 +293,7 @@ address_parse_path(const char *s, size_t len, unsigned opts,
 	size_t start = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!addr_bytes_ok(s, len))
+	if (!addr_bytes_ok(s, len, (opts & ADDR_ALLOW_UTF8) != 0))
 		return ADDR_ERR_8BIT;
 	if (len > ADDR_PATH_MAX)
 		return ADDR_ERR_TOO_LONG;
@@ -318,7 +339,8 @@ address_format(const struct address *a, char *out, size_t size)
 {
 	char text[ADDR_TEXT_MAX];
 	size_t n = 0, llen = strnlen(a->local, sizeof(a->local));
-	int quote = !addr_dot_atom(a->local, llen);
+	/* 8-bit bytes are in a local part only as checked UTF-8. */
+	int quote = !addr_dot_atom(a->local, llen, 1);
 
 	if (size == 0)
 		return -1;

@@ -7,7 +7,8 @@
  * and local's resolver, local_resolver_user; never root), one message per
  * connection:
  *   -> {op=begin, sender, protocol, [client_addr], [client_name], [helo],
- *       [auth_user], [submit_uid], [submit_user]}
+ *       [auth_user], [submit_uid], [submit_user], [smtputf8], [dsn_ret],
+ *       [dsn_envid]}
  *                                         sender "" is the null sender;
  *                                         what the peer is (and so the
  *                                         protocol, and whether
@@ -15,8 +16,16 @@
  *                                         count: from pickup only) comes
  *                                         from its uid, not the frame;
  *                                         smtpd's protocol must be an
- *                                         SMTP one (ESMTP, ESMTPSA, ...)
- *   -> {op=rcpt, addr, [orig]}            once per recipient, at least one
+ *                                         SMTP one (ESMTP, ESMTPSA, ...);
+ *                                         smtputf8=1: SMTPUTF8, and only
+ *                                         then UTF-8 in addresses;
+ *                                         dsn_ret FULL|HDRS, dsn_envid
+ *                                         decoded (RFC 3461)
+ *   -> {op=rcpt, addr, [orig], [dsn_notify], [dsn_orcpt]}
+ *                                         once per recipient, at least one;
+ *                                         dsn_notify "NEVER" or a list of
+ *                                         SUCCESS,FAILURE,DELAY; dsn_orcpt
+ *                                         "type;address", decoded
  *   -> {op=data, chunk}                   content in canonical form: LF line
  *                                         ends, dot-unstuffed; any number
  *   -> {op=end}
@@ -83,13 +92,16 @@
  *      or "[host]:port" in Postfix's forms; time_*: wall-clock
  *      milliseconds of the arrival, of entering qmgr's active set and of
  *      this hand-off, for the delays= of the log line remote writes.
- *   <- {rcpt_index, status, dsn, text, [diag], [remote_mta], [close]}
+ *   <- {rcpt_index, status, dsn, text, [diag], [remote_mta], [dsn_passed],
+ *       [close]}
  *      one frame per recipient (rcpt_index: its place in the request),
  *      in any order, once it is final.  status: "sent", "defer",
  *      "bounce"; text: for the log and the DSN ("host mx[192.0.2.1] said:
  *      550 5.1.1 ... (in reply to RCPT TO command)"); diag: the remote
  *      reply itself (Diagnostic-Code: smtp; ...); remote_mta: the server's
- *      name (Remote-MTA: dns; ...); close=1: remote ends the connection
+ *      name (Remote-MTA: dns; ...); dsn_passed=1: sent to a server that
+ *      offered DSN, so it took NOTIFY and ORCPT and notifies by itself
+ *      (RFC 3461 "relayed" otherwise); close=1: remote ends the connection
  *      after this request (it is stopping), so qmgr sends no more on it.
  *
  * Connection accounting (socket private/anvil; peer smtpd).  Each smtpd
@@ -215,6 +227,7 @@
 #define IPC_DIAG "diag"
 #define IPC_REMOTE_MTA "remote_mta"
 #define IPC_CLOSE "close"
+#define IPC_DSN_PASSED "dsn_passed"
 
 /* Connection accounting. */
 #define IPC_OP_CONNECT "connect"

@@ -37,8 +37,10 @@ struct map {
 struct map_build_ctx {
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	const char *name; /* the source, for error messages */
-	int rc;           /* first LMDB error, 0 when none */
+	const char *name;   /* the source, for error messages */
+	int rc;             /* first LMDB error, 0 when none */
+	map_entry_cb check; /* map_build_checked's, or NULL */
+	void *check_ctx;
 };
 
 /* What a map is made from: a source text to parse, or entries. */
@@ -48,7 +50,9 @@ struct map_source {
 	enum map_format fmt;
 	const struct map_entry *entries; /* when text is NULL */
 	size_t count;
-	mode_t mode; /* of the file, from its creation on */
+	mode_t mode;        /* of the file, from its creation on */
+	map_entry_cb check; /* a check of every entry, or NULL */
+	void *check_ctx;
 };
 
 static int
@@ -79,18 +83,23 @@ map_lower_key(char *dst, const char *src, size_t len)
 
 /* --- building ---------------------------------------------------------- */
 
-/* Only the owner may write the source: root, or the caller when not root. */
+/*
+ * Only the owner may write the source: root, or the caller when not root.
+ * *mode: the source's permission bits (the map gets its read bits).
+ */
 static int
-map_read_source(const char *source, struct buf *text, struct buf *err)
+map_read_source(const char *source, struct buf *text, mode_t *mode,
+		struct buf *err)
 {
 	struct buf why = BUF_INIT;
 	uid_t owner = geteuid();
 	char chunk[65536];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	fd = safe_open(AT_FDCWD, source, O_RDONLY, 0, owner,
-		       SAFE_NOT_GROUP_WRITABLE, NULL, &why);
+		       SAFE_NOT_GROUP_WRITABLE, &st, &why);
 	if (fd < 0) {
 		if (errno == EPERM)
 			buf_printf(err,
@@ -107,6 +116,7 @@ map_read_source(const char *source, struct buf *text, struct buf *err)
 		return -1;
 	}
 	buf_free(&why);
+	*mode = st.st_mode & 07777;
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -136,9 +146,18 @@ map_put(const char *key, const char *value, unsigned lineno, void *ctx,
 	struct buf *err)
 {
 	struct map_build_ctx *bc = ctx;
+	struct buf why = BUF_INIT;
 	MDB_val k, v;
 	int rc;
 
+	if (bc->check != NULL &&
+	    bc->check(key, value, lineno, bc->check_ctx, &why) < 0) {
+		buf_reset(err);
+		buf_printf(err, "%s:%u: %s", bc->name, lineno, buf_cstr(&why));
+		buf_free(&why);
+		return -1;
+	}
+	buf_free(&why);
 	k.mv_data = (void *)key;
 	k.mv_size = strlen(key);
 	v.mv_data = (void *)value;
@@ -183,7 +202,9 @@ static int
 map_write_lmdb(const char *tmp, const struct map_source *src, size_t mapsize,
 	       struct buf *err)
 {
-	struct map_build_ctx bc = {NULL, 0, src->name, 0};
+	struct map_build_ctx bc = {.name = src->name,
+				   .check = src->check,
+				   .check_ctx = src->check_ctx};
 	MDB_env *env = NULL;
 	int rc;
 
@@ -304,16 +325,26 @@ map_compile(const char *path, const struct map_source *src, size_t size_hint,
 int
 map_build(const char *source_path, enum map_format fmt, struct buf *err)
 {
+	return map_build_checked(source_path, fmt, NULL, NULL, err);
+}
+
+int
+map_build_checked(const char *source_path, enum map_format fmt,
+		  map_entry_cb check, void *ctx, struct buf *err)
+{
 	struct buf text = BUF_INIT;
 	struct map_source src = {
-	    map_basename(source_path), &text, fmt, NULL, 0, 0644};
+	    map_basename(source_path), &text, fmt, NULL, 0, 0644, check, ctx};
+	mode_t mode = 0644;
 	int r;
 
 	buf_reset(err);
-	if (map_read_source(source_path, &text, err) < 0) {
+	if (map_read_source(source_path, &text, &mode, err) < 0) {
 		buf_free(&text);
 		return -1;
 	}
+	/* A source no one else may read (passwords) gives such a map. */
+	src.mode = 0600 | (mode & 0044);
 	r = map_compile(source_path, &src, text.len * 4, err);
 	buf_free(&text);
 	return r;
@@ -323,8 +354,11 @@ int
 map_write(const char *path, const struct map_entry *entries, size_t count,
 	  mode_t mode, struct buf *err)
 {
-	struct map_source src = {
-	    map_basename(path), NULL, MAP_TABLE, entries, count, mode};
+	struct map_source src = {.name = map_basename(path),
+				 .fmt = MAP_TABLE,
+				 .entries = entries,
+				 .count = count,
+				 .mode = mode};
 	size_t bytes = 0, i;
 
 	buf_reset(err);

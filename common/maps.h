@@ -2,7 +2,9 @@
  * maps: lookup tables compiled into LMDB files.  The source is a text file
  * written by root; `moat map build FILE` (and newaliases) compiles it into
  * FILE.lmdb by writing FILE.lmdb.tmp and renaming it over the old map, so a
- * reader never sees a half-built map.  Readers open the map read-only with
+ * reader never sees a half-built map.  The map is 0644, or 0600 (0640)
+ * when the source is not readable by others (smtp_sasl_password_maps
+ * holds passwords).  Readers open the map read-only with
  * MDB_NOLOCK | MDB_NOSUBDIR | MDB_RDONLY: no lock file, nothing written.
  * A daemon opens its maps before chroot and may ask map_changed() whether
  * the file was replaced, to exit and be restarted with it: the open file's
@@ -43,6 +45,13 @@ int map_parse(const char *text, size_t len, enum map_format fmt,
 
 /* Compile source_path into source_path.lmdb atomically. */
 int map_build(const char *source_path, enum map_format fmt, struct buf *err);
+/*
+ * The same, with check called for every entry first: when it returns -1
+ * with a reason in its err, the build fails with "FILE:LINE: reason" and
+ * the old map stays (a table whose values must parse).
+ */
+int map_build_checked(const char *source_path, enum map_format fmt,
+		      map_entry_cb check, void *ctx, struct buf *err);
 
 /* One entry of a map written from memory. */
 struct map_entry {

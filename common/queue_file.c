@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "queue_file.h"
 
 #define QUEUE_ID_LEN (QUEUE_ID_SIZE - 1)
@@ -70,6 +71,7 @@ queue_env_init(struct queue_env *env)
 	env->arrival = -1;
 	env->submit_uid = -1;
 	env->content_offset = -1;
+	env->warn_offset = -1;
 }
 
 void
@@ -80,6 +82,7 @@ queue_env_free(struct queue_env *env)
 	for (i = 0; i < env->rcpt_count; i++) {
 		free(env->rcpt[i].addr);
 		free(env->rcpt[i].orig);
+		free(env->rcpt[i].dsn_orcpt);
 	}
 	free(env->rcpt);
 	free(env->sender);
@@ -88,6 +91,7 @@ queue_env_free(struct queue_env *env)
 	free(env->helo);
 	free(env->protocol);
 	free(env->auth_user);
+	free(env->dsn_envid);
 	queue_env_init(env);
 }
 
@@ -153,9 +157,25 @@ qf_string(char **slot, const char *p, size_t len)
 	return NULL;
 }
 
+/* The records that belong to the next R record. */
+struct qf_pending {
+	char *orig;
+	char *orcpt;
+	unsigned notify;
+	int have_notify;
+};
+
+static void
+qf_pending_free(struct qf_pending *pend)
+{
+	free(pend->orig);
+	free(pend->orcpt);
+	memset(pend, 0, sizeof(*pend));
+}
+
 static const char *
-qf_rcpt(struct queue_env *env, char **orig, const char *p, size_t len,
-	size_t off)
+qf_rcpt(struct queue_env *env, struct qf_pending *pend, const char *p,
+	size_t len, size_t off)
 {
 	struct queue_rcpt *r;
 
@@ -169,16 +189,75 @@ qf_rcpt(struct queue_env *env, char **orig, const char *p, size_t len,
 	    xreallocarray(env->rcpt, env->rcpt_count + 1, sizeof(*env->rcpt));
 	r = &env->rcpt[env->rcpt_count++];
 	r->addr = xstrndup(p + 1, len - 1);
-	r->orig = *orig;
-	*orig = NULL;
+	r->orig = pend->orig;
+	r->dsn_orcpt = pend->orcpt;
+	r->dsn_notify = pend->notify;
+	memset(pend, 0, sizeof(*pend));
 	r->status = p[0];
 	r->status_offset = (off_t)off;
 	return NULL;
 }
 
+/* n and o: the DSN parameters of the next recipient. */
 static const char *
-qf_envelope_record(struct queue_env *env, char **orig, int type, const char *p,
-		   size_t len, size_t off)
+qf_rcpt_dsn(struct qf_pending *pend, int type, const char *p, size_t len)
+{
+	if (type == QREC_DSN_NOTIFY) {
+		if (pend->have_notify)
+			return "two NOTIFY records for one recipient";
+		if (dsn_notify_parse(p, len, &pend->notify) != 0)
+			return "bad NOTIFY record";
+		pend->have_notify = 1;
+		return NULL;
+	}
+	if (pend->orcpt != NULL)
+		return "two ORCPT records for one recipient";
+	if (!dsn_orcpt_ok(p, len))
+		return "bad ORCPT record";
+	pend->orcpt = xstrndup(p, len);
+	return NULL;
+}
+
+/* 8, r, i and W: what SMTPUTF8 and DSN keep per message. */
+static const char *
+qf_message_dsn(struct queue_env *env, int type, const char *p, size_t len,
+	       size_t off)
+{
+	switch (type) {
+	case QREC_SMTPUTF8:
+		if (env->smtputf8)
+			return "duplicate record";
+		if (len != 0)
+			return "SMTPUTF8 record not empty";
+		env->smtputf8 = 1;
+		return NULL;
+	case QREC_DSN_RET:
+		if (env->dsn_ret != DSN_RET_NONE)
+			return "duplicate record";
+		if ((env->dsn_ret = dsn_ret_parse(p, len)) == DSN_RET_NONE)
+			return "bad RET record";
+		return NULL;
+	case QREC_DSN_ENVID:
+		if (env->dsn_envid != NULL)
+			return "duplicate record";
+		if (!dsn_envid_ok(p, len))
+			return "bad ENVID record";
+		env->dsn_envid = xstrndup(p, len);
+		return NULL;
+	default: /* QREC_WARN */
+		if (env->warn != 0)
+			return "duplicate record";
+		if (len != 1 || (p[0] != QWARN_DUE && p[0] != QWARN_SENT))
+			return "bad delay warning record";
+		env->warn = p[0];
+		env->warn_offset = (off_t)off;
+		return NULL;
+	}
+}
+
+static const char *
+qf_envelope_record(struct queue_env *env, struct qf_pending *pend, int type,
+		   const char *p, size_t len, size_t off)
 {
 	long long v;
 
@@ -195,14 +274,22 @@ qf_envelope_record(struct queue_env *env, char **orig, int type, const char *p,
 	case QREC_SENDER:
 		return qf_string(&env->sender, p, len);
 	case QREC_ORIG_RCPT:
-		if (*orig != NULL)
+		if (pend->orig != NULL)
 			return "two original recipients for one recipient";
 		if (len == 0 || !qf_clean_string(p, len))
 			return "bad original recipient";
-		*orig = xstrndup(p, len);
+		pend->orig = xstrndup(p, len);
 		return NULL;
 	case QREC_RCPT:
-		return qf_rcpt(env, orig, p, len, off);
+		return qf_rcpt(env, pend, p, len, off);
+	case QREC_DSN_NOTIFY:
+	case QREC_DSN_ORCPT:
+		return qf_rcpt_dsn(pend, type, p, len);
+	case QREC_SMTPUTF8:
+	case QREC_DSN_RET:
+	case QREC_DSN_ENVID:
+	case QREC_WARN:
+		return qf_message_dsn(env, type, p, len, off);
 	case QREC_CLIENT_ADDR:
 		return qf_string(&env->client_addr, p, len);
 	case QREC_CLIENT_NAME:
@@ -246,10 +333,12 @@ qf_content(struct queue_env *env, const char *file, size_t len, size_t off,
 }
 
 static const char *
-qf_check_complete(const struct queue_env *env, const char *orig)
+qf_check_complete(const struct queue_env *env, const struct qf_pending *pend)
 {
-	if (orig != NULL)
+	if (pend->orig != NULL)
 		return "original recipient without a recipient";
+	if (pend->orcpt != NULL || pend->have_notify)
+		return "DSN record without a recipient";
 	if (env->arrival < 0)
 		return "no arrival time";
 	if (env->sender == NULL)
@@ -266,9 +355,10 @@ queue_env_parse(const char *file, size_t len, struct queue_env *env,
 	const unsigned char *u = (const unsigned char *)file;
 	size_t off = 0, dlen, envelope = 0;
 	const char *why = NULL;
-	char *orig = NULL;
+	struct qf_pending pend;
 	int type;
 
+	memset(&pend, 0, sizeof(pend));
 	queue_env_init(env);
 	for (;;) {
 		if (len - off < QREC_HEADER_LEN) {
@@ -284,7 +374,7 @@ queue_env_parse(const char *file, size_t len, struct queue_env *env,
 			break;
 		}
 		if (type == QREC_CONTENT) {
-			why = qf_check_complete(env, orig);
+			why = qf_check_complete(env, &pend);
 			if (why == NULL)
 				why = qf_content(env, file, len, off, dlen);
 			if (why == NULL &&
@@ -303,14 +393,14 @@ queue_env_parse(const char *file, size_t len, struct queue_env *env,
 				  ? "not a version 1 queue file"
 				  : NULL;
 		else
-			why = qf_envelope_record(env, &orig, type,
+			why = qf_envelope_record(env, &pend, type,
 						 file + off + QREC_HEADER_LEN,
 						 dlen, off + QREC_HEADER_LEN);
 		if (why != NULL)
 			break;
 		off += QREC_HEADER_LEN + dlen;
 	}
-	free(orig);
+	qf_pending_free(&pend);
 	if (why == NULL)
 		return 0;
 	qf_error(err, off, why);
@@ -353,18 +443,33 @@ queue_file_read(int fd, struct queue_env *env, struct buf *err)
 	return r;
 }
 
-int
-queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status)
+/* Overwrite the byte at off (ok: the value is allowed) and fsync. */
+static int
+qf_set_byte(int fd, off_t off, char value, int ok)
 {
-	if (status != QRCPT_TODO && status != QRCPT_DONE &&
-	    status != QRCPT_BOUNCED) {
+	if (!ok || off < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (pwrite(fd, &status, 1, rcpt->status_offset) != 1) {
+	if (pwrite(fd, &value, 1, off) != 1) {
 		if (errno == 0)
 			errno = EIO;
 		return -1;
 	}
 	return fdatasync(fd);
+}
+
+int
+queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status)
+{
+	return qf_set_byte(fd, rcpt->status_offset, status,
+			   status == QRCPT_TODO || status == QRCPT_DONE ||
+			       status == QRCPT_BOUNCED);
+}
+
+int
+queue_file_set_warn(int fd, const struct queue_env *env, char status)
+{
+	return qf_set_byte(fd, env->warn_offset, status,
+			   status == QWARN_DUE || status == QWARN_SENT);
 }

@@ -9,7 +9,11 @@
  * lines, so no address can inject a field.
  *
  * A recipient record's data is one status byte followed by the address; the
- * status is overwritten in place (queue_file_set_status) and fsync'd.
+ * status is overwritten in place (queue_file_set_status) and fsync'd.  The
+ * records O, n and o before an R record belong to it (each at most once).
+ * The W record's one byte says whether the delay warning went out; it too
+ * is overwritten in place (queue_file_set_warn).  Files written before a
+ * record type existed simply lack it: each has a neutral default.
  *
  * Writers: cleanup (incoming/ID, then rename to active/ID).  Readers: qmgr
  * (which trusts its own queue but still validates every length).
@@ -23,30 +27,40 @@
 #include "buf.h"
 
 /* Record types. */
-#define QREC_VERSION 'V'	/* "1" */
-#define QREC_ARRIVAL 'T'	/* decimal seconds since the epoch */
-#define QREC_SENDER 'S'		/* "" for the null sender */
-#define QREC_ORIG_RCPT 'O'	/* original recipient of the next R record */
-#define QREC_RCPT 'R'		/* status byte + address */
+#define QREC_VERSION 'V'   /* "1" */
+#define QREC_ARRIVAL 'T'   /* decimal seconds since the epoch */
+#define QREC_SENDER 'S'    /* "" for the null sender */
+#define QREC_ORIG_RCPT 'O' /* original recipient of the next R record */
+#define QREC_RCPT 'R'      /* status byte + address */
 #define QREC_CLIENT_ADDR 'C'
 #define QREC_CLIENT_NAME 'N'
 #define QREC_HELO 'H'
 #define QREC_PROTOCOL 'P'
 #define QREC_AUTH_USER 'A'
-#define QREC_SUBMIT_UID 'U'	/* decimal uid of a local submitter */
+#define QREC_SUBMIT_UID 'U' /* decimal uid of a local submitter */
+#define QREC_SMTPUTF8 '8'   /* empty: SMTPUTF8 requested (RFC 6531) */
+#define QREC_DSN_RET 'r'    /* "FULL" or "HDRS" (RFC 3461 RET) */
+#define QREC_DSN_ENVID 'i'  /* the decoded ENVID (dsn_envid_ok) */
+#define QREC_DSN_NOTIFY 'n' /* NOTIFY of the next R record, canonical */
+#define QREC_DSN_ORCPT 'o'  /* ORCPT of the next R record, "type;addr" */
+#define QREC_WARN 'W'       /* one byte: QWARN_DUE or QWARN_SENT */
 #define QREC_CONTENT 'M'
-#define QREC_END 'E'		/* empty */
+#define QREC_END 'E' /* empty */
 
 #define QREC_HEADER_LEN 5
-#define QREC_ENVELOPE_MAX (8 * 1024 * 1024)	/* all records but M */
-#define QREC_FIELD_MAX 4096			/* one envelope record */
+#define QREC_ENVELOPE_MAX (8 * 1024 * 1024) /* all records but M */
+#define QREC_FIELD_MAX 4096                 /* one envelope record */
 
 /* Recipient status bytes. */
-#define QRCPT_TODO '-'		/* not yet delivered */
-#define QRCPT_DONE 'D'		/* delivered */
-#define QRCPT_BOUNCED 'B'	/* failed permanently, DSN sent (or none due) */
+#define QRCPT_TODO '-'    /* not yet delivered */
+#define QRCPT_DONE 'D'    /* delivered */
+#define QRCPT_BOUNCED 'B' /* failed permanently, DSN sent (or none due) */
 
-#define QUEUE_ID_SIZE 24	/* with the NUL */
+/* The delay warning (the W record). */
+#define QWARN_DUE '-'  /* not sent yet */
+#define QWARN_SENT 'D' /* sent, or no longer due */
+
+#define QUEUE_ID_SIZE 24 /* with the NUL */
 
 /*
  * A fresh queue ID: time-ordered, unique among this host's processes,
@@ -58,16 +72,23 @@ int queue_id_valid(const char *s);
 
 struct queue_rcpt {
 	char *addr;
-	char *orig;		/* NULL when none */
+	char *orig;          /* NULL when none */
+	unsigned dsn_notify; /* DSN_NOTIFY_* bits, 0 when none given */
+	char *dsn_orcpt;     /* "type;address", NULL when none */
 	char status;
-	off_t status_offset;	/* file offset of the status byte */
+	off_t status_offset; /* file offset of the status byte */
 };
 
 struct queue_env {
 	long long arrival;
 	char *sender;
 	char *client_addr, *client_name, *helo, *protocol, *auth_user;
-	long long submit_uid;	/* -1 when none */
+	long long submit_uid; /* -1 when none */
+	int smtputf8;         /* the 8 record: SMTPUTF8 requested */
+	int dsn_ret;          /* enum dsn_ret, DSN_RET_NONE when none */
+	char *dsn_envid;      /* NULL when none */
+	char warn;            /* QWARN_*, or 0: the file has no W record */
+	off_t warn_offset;    /* file offset of the W byte */
 	struct queue_rcpt *rcpt;
 	size_t rcpt_count;
 	off_t content_offset;
@@ -91,6 +112,8 @@ int queue_file_read(int fd, struct queue_env *env, struct buf *err);
 
 /* Overwrite one recipient's status byte and fsync the file. */
 int queue_file_set_status(int fd, const struct queue_rcpt *rcpt, char status);
+/* Overwrite the W record's byte (the file must have one) and fsync. */
+int queue_file_set_warn(int fd, const struct queue_env *env, char status);
 
 /*
  * Writer.  queue_writer_open creates name (O_CREAT|O_EXCL, 0600) relative
@@ -107,10 +130,10 @@ struct queue_writer {
 	int dirfd;
 	char name[64];
 	struct buf out;
-	off_t pos;		/* bytes written to the file so far */
-	off_t content_header;	/* offset of the M record, or -1 */
+	off_t pos;            /* bytes written to the file so far */
+	off_t content_header; /* offset of the M record, or -1 */
 	size_t content_length;
-	int error;		/* first errno, 0 when fine */
+	int error; /* first errno, 0 when fine */
 };
 
 int queue_writer_open(struct queue_writer *w, int dirfd, const char *name);
@@ -118,8 +141,10 @@ int queue_writer_record(struct queue_writer *w, int type, const void *data,
 			size_t len);
 int queue_writer_rcpt(struct queue_writer *w, const char *addr,
 		      const char *orig);
-int queue_writer_content(struct queue_writer *w, const void *data,
-			 size_t len);
+/* A recipient with its DSN NOTIFY bits (0: none) and ORCPT (NULL: none). */
+int queue_writer_rcpt_dsn(struct queue_writer *w, const char *addr,
+			  const char *orig, unsigned notify, const char *orcpt);
+int queue_writer_content(struct queue_writer *w, const void *data, size_t len);
 int queue_writer_finish(struct queue_writer *w);
 void queue_writer_abort(struct queue_writer *w);
 

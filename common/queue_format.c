@@ -9,37 +9,10 @@
 #include <time.h>
 
 #include "queue_format.h"
+#include "utf8.h"
 
 #define MAILQ_ID_WIDTH 23      /* a queue ID */
 #define MAILQ_SENDER_COLUMN 54 /* ID, flag, size, arrival before it */
-
-/* The length of a valid UTF-8 sequence at s (1 to 4), or 0. */
-static size_t
-queue_format_utf8_len(const unsigned char *s)
-{
-	unsigned cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0; /* also stops at the NUL */
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0; /* overlong, too large, or a surrogate */
-	return n;
-}
 
 void
 queue_format_json_string(struct buf *out, const char *s)
@@ -60,7 +33,8 @@ queue_format_json_string(struct buf *out, const char *s)
 			p++;
 		} else if (*p < 0x20 || *p == 0x7F) {
 			buf_printf(out, "\\u%04x", *p++);
-		} else if ((n = queue_format_utf8_len(p)) == 0) {
+		} else if ((n = utf8_seq_len(p, strnlen((const char *)p, 4))) ==
+			   0) {
 			buf_append_str(out, "\\ufffd");
 			p++;
 		} else {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "queue_file.h"
 
 #define QWRITER_FLUSH (64 * 1024)
@@ -155,6 +156,23 @@ queue_writer_record(struct queue_writer *w, int type, const void *data,
 		if (len == 0)
 			return qw_fail(w, EINVAL);
 		break;
+	case QREC_SMTPUTF8:
+		if (len != 0)
+			return qw_fail(w, EINVAL);
+		break;
+	case QREC_DSN_RET:
+		if (dsn_ret_parse(data, len) == DSN_RET_NONE)
+			return qw_fail(w, EINVAL);
+		break;
+	case QREC_DSN_ENVID:
+		if (!dsn_envid_ok(data, len))
+			return qw_fail(w, EINVAL);
+		break;
+	case QREC_WARN:
+		if (len != 1 || (*(const char *)data != QWARN_DUE &&
+				 *(const char *)data != QWARN_SENT))
+			return qw_fail(w, EINVAL);
+		break;
 	case QREC_SENDER:
 	case QREC_CLIENT_ADDR:
 	case QREC_CLIENT_NAME:
@@ -162,7 +180,7 @@ queue_writer_record(struct queue_writer *w, int type, const void *data,
 	case QREC_PROTOCOL:
 	case QREC_AUTH_USER:
 		break;
-	default: /* M, E, R and O have their own calls */
+	default: /* M, E, and R with O, n, o have their own calls */
 		return qw_fail(w, EINVAL);
 	}
 	if (!qw_clean(data, len))
@@ -172,6 +190,36 @@ queue_writer_record(struct queue_writer *w, int type, const void *data,
 
 int
 queue_writer_rcpt(struct queue_writer *w, const char *addr, const char *orig)
+{
+	return queue_writer_rcpt_dsn(w, addr, orig, 0, NULL);
+}
+
+/* The n and o records of the next recipient, when it has them. */
+static int
+qw_rcpt_dsn(struct queue_writer *w, unsigned notify, const char *orcpt)
+{
+	char text[DSN_NOTIFY_TEXT_MAX];
+	unsigned again;
+
+	if (notify != 0) {
+		dsn_notify_format(notify, text);
+		if (dsn_notify_parse(text, strlen(text), &again) != 0 ||
+		    again != notify)
+			return qw_fail(w, EINVAL);
+		if (qw_record(w, QREC_DSN_NOTIFY, "", 0, text, strlen(text)) <
+		    0)
+			return -1;
+	}
+	if (orcpt == NULL)
+		return 0;
+	if (!dsn_orcpt_ok(orcpt, strlen(orcpt)))
+		return qw_fail(w, EINVAL);
+	return qw_record(w, QREC_DSN_ORCPT, "", 0, orcpt, strlen(orcpt));
+}
+
+int
+queue_writer_rcpt_dsn(struct queue_writer *w, const char *addr,
+		      const char *orig, unsigned notify, const char *orcpt)
 {
 	size_t len = strlen(addr);
 	char status = QRCPT_TODO;
@@ -184,6 +232,8 @@ queue_writer_rcpt(struct queue_writer *w, const char *addr, const char *orig)
 		if (qw_record(w, QREC_ORIG_RCPT, "", 0, orig, strlen(orig)) < 0)
 			return -1;
 	}
+	if (qw_rcpt_dsn(w, notify, orcpt) < 0)
+		return -1;
 	return qw_record(w, QREC_RCPT, &status, 1, addr, len);
 }
 

@@ -285,10 +285,13 @@ static const struct sandbox_rule rules_rcptmap[] = {
 };
 
 /*
- * remote: the SMTP client.  Connects to mail servers over IPv4 and IPv6,
- * streams the message from qmgr's read-only descriptor; libunbound's
- * resolver thread asks the DNS resolvers over UDP and TCP.  Opens no file,
- * creates no process.
+ * remote: the SMTP client.  Connects to mail servers (and MTA-STS policy
+ * servers) over IPv4 and IPv6, with TLS (OpenSSL: all in memory, the CA
+ * store loaded before the chroot), streams the message from qmgr's
+ * read-only descriptor; libunbound's resolver thread asks the DNS
+ * resolvers over UDP and TCP.  The only files it opens are those of its
+ * MTA-STS cache (mta-sts/, its own): read, or a new one renamed into
+ * place.  Creates no process.
  */
 static const struct sandbox_rule rules_remote[] = {
     /* mail servers (their sockets: rules_resolver) */
@@ -299,6 +302,13 @@ static const struct sandbox_rule rules_remote[] = {
     ALLOW(madvise),
     /* SIGHUP to itself: wind down */
     ALLOW_IF(kill, SB_SELF),
+    /* the MTA-STS cache: read a policy; write a new file, sync it,
+     * rename it over the old one (or remove it after a failure) */
+    ALLOW_IF(openat, SB_OPEN_READ),
+    ALLOW_IF(openat, SB_OPEN_NEW),
+    ALLOW(fsync),
+    ALLOW(renameat),
+    ALLOW(unlinkat),
     SANDBOX_END,
 };
 

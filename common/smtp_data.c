@@ -1,8 +1,9 @@
 /*
  * smtp_data: the byte-level DATA state machine.  Input is hostile client
  * bytes; the states below decide what a CR, an LF or a '.' means where it
- * stands, so no sequence but CR LF "." CR LF can end the message.  Pure;
- * run by smtpd, sendmail -bs, unit tests and the fuzz target.
+ * stands, so no sequence but CR LF "." CR LF can end the message (and in
+ * chunked mode, for BDAT, none at all).  Pure; run by smtpd, sendmail
+ * -bs, unit tests and the fuzz target.
  */
 #include <string.h>
 
@@ -23,6 +24,14 @@ smtp_data_init(struct smtp_data *d, size_t line_limit, size_t size_limit)
 	d->state = S_BOL;
 	d->line_limit = line_limit;
 	d->size_limit = size_limit;
+}
+
+void
+smtp_data_init_chunked(struct smtp_data *d, size_t line_limit,
+		       size_t size_limit)
+{
+	smtp_data_init(d, line_limit, size_limit);
+	d->chunked = 1;
 }
 
 static void
@@ -76,7 +85,7 @@ step(struct smtp_data *d, char c, struct buf *out)
 	switch (d->state) {
 	case S_BOL:
 	case S_TEXT:
-		if (c == '.' && d->state == S_BOL) {
+		if (c == '.' && d->state == S_BOL && !d->chunked) {
 			d->state = S_DOT;
 		} else if (c == '\r') {
 			d->state = S_CR;
@@ -123,6 +132,13 @@ step(struct smtp_data *d, char c, struct buf *out)
 		}
 		break;
 	}
+}
+
+void
+smtp_data_end_chunked(struct smtp_data *d)
+{
+	if (d->state == S_CR)
+		fail(d, SMTP_DATA_BARE_EOL);
 }
 
 int

@@ -8,6 +8,13 @@
  * over-long line or an over-large message is rejected, never cut: once a
  * message is rejected nothing more is output.  Run by smtpd and by
  * sendmail -bs (one DATA reader for both).
+ *
+ * The same machine reads BDAT chunks (RFC 3030) in chunked mode: no
+ * dot-stuffing and no end marker (the chunk sizes end the message), but
+ * the same line-end rules, so CR LF becomes LF, a bare CR or LF rejects
+ * the message as in DATA (smuggling, header injection), and over-long
+ * lines and sizes are refused alike.  The state carries across chunks, so
+ * a CR LF split between two chunks is one line end.
  */
 #ifndef MOAT_SMTP_DATA_H
 #define MOAT_SMTP_DATA_H
@@ -31,9 +38,15 @@ struct smtp_data {
 	size_t size_limit;
 	enum smtp_data_error error; /* the first error seen */
 	int done;
+	int chunked; /* BDAT: '.' is plain text, there is no end marker */
 };
 
 void smtp_data_init(struct smtp_data *d, size_t line_limit, size_t size_limit);
+/* For BDAT content: smtp_data_input then takes every byte it is given. */
+void smtp_data_init_chunked(struct smtp_data *d, size_t line_limit,
+			    size_t size_limit);
+/* After the LAST chunk: a CR still waiting for its LF is a bare CR. */
+void smtp_data_end_chunked(struct smtp_data *d);
 
 /*
  * Feed len bytes.  Canonical content is appended to out (never more than

@@ -3,13 +3,16 @@
  * hostile bytes.  The first byte picks the options.  Every accepted address
  * must format, and parsing the formatted text must give the same local
  * part, domain and flags (less the route, which formatting drops, and
- * "quoted", which needless quotes do not survive).
+ * "quoted", which needless quotes do not survive).  The text is
+ * printable ASCII, or with ADDR_ALLOW_UTF8 valid UTF-8 without controls,
+ * and ADDR_F_UTF8 is set exactly when it holds a byte above 0x7f.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,9 +36,16 @@ round_trip(const struct address *a, unsigned opts)
 	    strcmp(a->domain, b.domain) != 0 ||
 	    (a->flags & keep) != (b.flags & keep))
 		abort();
-	for (const char *p = text; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			abort();
+	if (!(opts & ADDR_ALLOW_UTF8)) {
+		for (const char *p = text; *p; p++)
+			if ((unsigned char)*p < 0x20 ||
+			    (unsigned char)*p >= 0x7f)
+				abort();
+	} else if (!utf8_text_ok(text, (size_t)n) ||
+		   utf8_has_8bit(text, (size_t)n) !=
+		       ((a->flags & ADDR_F_UTF8) != 0)) {
+		abort();
+	}
 }
 
 int
@@ -48,7 +58,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	opts = data[0] & (ADDR_ALLOW_NULL | ADDR_ALLOW_NO_DOMAIN);
+	opts = data[0] &
+	       (ADDR_ALLOW_NULL | ADDR_ALLOW_NO_DOMAIN | ADDR_ALLOW_UTF8);
 	size--;
 	if (address_parse_path(s, size, opts, &a) == ADDR_OK)
 		round_trip(&a, opts);

@@ -42,8 +42,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_text(env.helo, CLEANUP_HELO_MAX);
 			check_text(env.client_name, CLEANUP_CLIENT_NAME_MAX);
 		}
-		if (cleanup_rcpt_parse(&f, size & 1, "origin.example", &rcpt,
-				       &why) == CLEANUP_FRAME_OK) {
+		if (cleanup_rcpt_parse(
+			&f,
+			&(struct cleanup_envelope){.is_local = (int)(size & 1),
+						   .smtputf8 = (int)(size & 2)},
+			"origin.example", &rcpt, &why) == CLEANUP_FRAME_OK) {
 			check_text(rcpt.addr, ADDR_TEXT_MAX - 1);
 			check_text(rcpt.orig, CLEANUP_ORIG_MAX);
 			if (rcpt.addr[0] == '\0')

@@ -18,7 +18,8 @@ check(const struct logd_request *r)
 	if (r->op == LOGD_OP_CHANNEL &&
 	    (!logd_program_ok(r->program) || r->pid < 1))
 		abort();
-	if (r->op != LOGD_OP_CHANNEL && r->op != LOGD_OP_SINK)
+	if (r->op != LOGD_OP_CHANNEL && r->op != LOGD_OP_SINK &&
+	    r->op != LOGD_OP_STOP)
 		abort();
 }
 

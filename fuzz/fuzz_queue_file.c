@@ -1,7 +1,8 @@
 /*
  * fuzz_queue_file: arbitrary bytes as a queue file into queue_env_parse.
  * An accepted file must locate its content inside the input and every
- * recipient's status byte at a valid status.
+ * recipient's status byte at a valid status, and the delay warning's
+ * byte too when it has one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    data[o] != (uint8_t)env.rcpt[i].status)
 				abort();
 		}
+		if (env.warn != 0 &&
+		    (env.warn_offset < 0 || (size_t)env.warn_offset >= size ||
+		     data[env.warn_offset] != (uint8_t)env.warn))
+			abort();
 		queue_env_free(&env);
 	} else if (err.len == 0 || env.rcpt != NULL) {
 		abort();

@@ -87,7 +87,7 @@ local_pre_drop(int argc, char **argv)
 static int
 local_valid_address(const char *s, int allow_null)
 {
-	return address_text_ok(s, ADDR_ALLOW_NO_DOMAIN |
+	return address_text_ok(s, ADDR_ALLOW_NO_DOMAIN | ADDR_ALLOW_UTF8 |
 				      (allow_null ? ADDR_ALLOW_NULL : 0));
 }
 

@@ -96,6 +96,16 @@ job_printable(unsigned char c)
 	return c >= 0x20 && c < 0x7f;
 }
 
+/*
+ * Recipients and alias names: printable ASCII or UTF-8 bytes, which the
+ * address parser then checks (a UTF-8 local part names an alias).
+ */
+static int
+job_addr_byte(unsigned char c)
+{
+	return c >= 0x20 && c != 0x7f;
+}
+
 /* Targets: what local_target_classify accepts (8-bit paths, tabs). */
 static int
 job_target_byte(unsigned char c)
@@ -125,7 +135,7 @@ job_source(const struct ipc_frame *f, struct local_job_req *req)
 	has_source = job_text(f, LOCAL_ATTR_SOURCE, source, sizeof(source),
 			      job_printable);
 	has_alias = job_text(f, LOCAL_ATTR_ALIAS, req->alias,
-			     sizeof(req->alias), job_printable);
+			     sizeof(req->alias), job_addr_byte);
 	req->source = SOURCE_NONE;
 	if (has_source < 0 || has_alias < 0)
 		return "bad source or alias";
@@ -195,9 +205,10 @@ local_job_parse(const struct ipc_frame *f, struct local_job_req *req,
 			  job_printable) != 0)
 		*why = "missing or bad user";
 	else if (job_text(f, IPC_RCPT, req->rcpt, sizeof(req->rcpt),
-			  job_printable) != 0 ||
+			  job_addr_byte) != 0 ||
 		 address_parse(req->rcpt, strlen(req->rcpt),
-			       ADDR_ALLOW_NO_DOMAIN, &a) != ADDR_OK)
+			       ADDR_ALLOW_NO_DOMAIN | ADDR_ALLOW_UTF8,
+			       &a) != ADDR_OK)
 		*why = "missing or bad rcpt";
 	else if ((*why = job_target(f, req)) == NULL)
 		*why = job_source(f, req);

@@ -12,8 +12,9 @@
  * "Delivered-To: ADDR" for an address on the way is a forwarding loop.
  * Whether a name is a login, and whether it is root's, the parent says
  * when it answers the job: this process does not read the password
- * database.  Runs in local's resolver (local_resolver_user), which never
- * opens a user's file and cannot run a job itself.
+ * database.  A UTF-8 local part (SMTPUTF8) may be an alias key; it is
+ * never a login name.  Runs in local's resolver (local_resolver_user),
+ * which never opens a user's file and cannot run a job itself.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "maps.h"
 #include "params.h"
 #include "resolve.h"
+#include "utf8.h"
 
 #define R_NO_ALIAS 0x1
 #define R_NO_FORWARD 0x2
@@ -175,7 +177,9 @@ static void
 resolve_user(struct local_expansion *st, const char *base, const char *to,
 	     const char *ext, int depth, unsigned flags)
 {
-	if (strlen(base) > LOCAL_NAME_MAX) {
+	/* Login names are ASCII: a UTF-8 local part is only an alias. */
+	if (strlen(base) > LOCAL_NAME_MAX ||
+	    utf8_has_8bit(base, strlen(base))) {
 		local_dest_fail(st, to, LOCAL_BOUNCE, "5.1.1",
 				"unknown user: \"%s\"", base);
 		return;
@@ -267,7 +271,9 @@ local_resolve_deliver(const struct local_msg *msg,
 
 	local_result_set(&st.worst, LOCAL_SENT, "2.0.0", "delivered");
 	buf_init(&st.header);
-	if (address_parse(msg->rcpt, strlen(msg->rcpt), ADDR_ALLOW_NO_DOMAIN,
+	/* A UTF-8 local part (SMTPUTF8) can only name an alias. */
+	if (address_parse(msg->rcpt, strlen(msg->rcpt),
+			  ADDR_ALLOW_NO_DOMAIN | ADDR_ALLOW_UTF8,
 			  &a) != ADDR_OK) {
 		local_result_set(r, LOCAL_BOUNCE, "5.1.3",
 				 "bad recipient address syntax");

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "pickup.h"
@@ -30,6 +31,7 @@ static int
 pickup_send_envelope(int sock, const struct pickup_message *m,
 		     struct ipc_frame *f)
 {
+	char notify[DSN_NOTIFY_TEXT_MAX];
 	size_t i;
 
 	ipc_put_str(f, IPC_OP, IPC_OP_BEGIN);
@@ -37,11 +39,19 @@ pickup_send_envelope(int sock, const struct pickup_message *m,
 	ipc_put_str(f, IPC_PROTOCOL, "local");
 	ipc_put_int(f, IPC_SUBMIT_UID, (long long)m->uid);
 	ipc_put_str(f, IPC_SUBMIT_USER, m->user);
+	if (dsn_ret_name(m->env->dsn_ret) != NULL)
+		ipc_put_str(f, IPC_DSN_RET, dsn_ret_name(m->env->dsn_ret));
+	if (m->env->dsn_envid != NULL)
+		ipc_put_str(f, IPC_DSN_ENVID, m->env->dsn_envid);
 	if (pickup_send(sock, f, m->timeout) < 0)
 		return -1;
 	for (i = 0; i < m->env->rcpt_count; i++) {
 		ipc_put_str(f, IPC_OP, IPC_OP_RCPT);
 		ipc_put_str(f, IPC_ADDR, m->env->rcpt[i].addr);
+		if (m->env->rcpt[i].dsn_notify != 0) {
+			dsn_notify_format(m->env->rcpt[i].dsn_notify, notify);
+			ipc_put_str(f, IPC_DSN_NOTIFY, notify);
+		}
 		if (pickup_send(sock, f, m->timeout) < 0)
 			return -1;
 	}

@@ -51,6 +51,9 @@ struct qmgr_rcpt_result {
 	char *reason; /* last failure or deferral reason */
 	char *diag;   /* the remote server's reply, for Diagnostic-Code */
 	char *mta;    /* the remote server's name, for Remote-MTA */
+	/* A success notice (NOTIFY=SUCCESS, RFC 3461) for SENT says: */
+	int relayed;   /* remote gave it to a server without DSN */
+	int no_notice; /* that server has DSN and notifies by itself */
 };
 
 /* Wall-clock milliseconds of a delivery's steps, for delay= and delays=. */
@@ -181,10 +184,22 @@ void qmgr_agent_close(struct qmgr_agent *a);
 void qmgr_job_fail(struct qmgr_job *job, const char *what);
 void qmgr_job_free(struct qmgr_job *job);
 
-/* qmgr_bounce_send.c: submit a DSN through cleanup; 0 with its ID. */
-int qmgr_bounce_send(const struct qmgr_message *msg,
+/*
+ * qmgr_bounce_send.c: submit a DSN of the given kind through cleanup;
+ * 0 with its ID.
+ */
+int qmgr_bounce_send(const struct qmgr_message *msg, enum qmgr_dsn_kind kind,
 		     const struct qmgr_bounce_rcpt *rcpt, size_t count,
 		     char new_id[QUEUE_ID_SIZE], struct buf *why);
+
+/*
+ * qmgr_notify.c, at the end of a pass: a success notice for recipients
+ * delivered in it that asked (NOTIFY=SUCCESS), unless a DSN-capable
+ * server took their NOTIFY; a delay warning, once per message, for
+ * recipients still deferred delay_warning_time after the arrival.
+ */
+void qmgr_notify_success(struct qmgr_message *msg);
+void qmgr_notify_delay(struct qmgr_message *msg, long long now);
 
 /* qmgr_log.c */
 long long qmgr_now_ms(void);

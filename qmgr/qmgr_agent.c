@@ -17,14 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "event.h"
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "log.h"
 #include "params.h"
 #include "qmgr.h"
+#include "utf8.h"
 
 #define QMGR_REPLY_MAX (64 * 1024) /* bytes buffered from an agent */
 #define QMGR_AGENT_FAILED "delivery agent failed"
@@ -179,6 +182,13 @@ qmgr_agent_frame(struct qmgr_agent *a, const struct ipc_frame *f)
 	qmgr_message_keep_remote(job->msg, job->rcpt[k],
 				 ipc_get_str(f, IPC_DIAG),
 				 ipc_get_str(f, IPC_REMOTE_MTA));
+	if (result == QMGR_SENT) {
+		int remote = qmgr_transport_table[qmgr_dest_transport(a->dest)]
+				 .service == QMGR_SERVICE_REMOTE;
+		int passed = ipc_get(f, IPC_DSN_PASSED) != NULL;
+		job->msg->res[job->rcpt[k]].relayed = remote && !passed;
+		job->msg->res[job->rcpt[k]].no_notice = remote && passed;
+	}
 	/* The agent logged the recipient's line itself. */
 	qmgr_job_result(
 	    job, (size_t)k, result, 1,
@@ -277,6 +287,27 @@ qmgr_agent_idle(struct qmgr_agent *a, long long idle_ms)
 	a->timer = event_timer_add(idle_ms, qmgr_agent_on_timeout, a);
 }
 
+/*
+ * NOTIFY and ORCPT for remote to pass on (RFC 3461 4.2); an ORCPT whose
+ * type is not rfc822, or that is not ASCII, stays here (remote writes
+ * "ORCPT=rfc822;" and takes printable ASCII).  XXX a "utf-8" ORCPT (RFC
+ * 6533) is not passed on.
+ */
+static void
+qmgr_agent_rcpt_dsn(const struct queue_rcpt *r, struct ipc_frame *f)
+{
+	char notify[DSN_NOTIFY_TEXT_MAX];
+
+	if (r->dsn_notify != 0) {
+		dsn_notify_format(r->dsn_notify, notify);
+		ipc_put_str(f, IPC_DSN_NOTIFY, notify);
+	}
+	if (r->dsn_orcpt != NULL &&
+	    strncasecmp(r->dsn_orcpt, "rfc822;", 7) == 0 &&
+	    !utf8_has_8bit(r->dsn_orcpt, strlen(r->dsn_orcpt)))
+		ipc_put_str(f, IPC_DSN_ORCPT, r->dsn_orcpt + 7);
+}
+
 static void
 qmgr_agent_request(const struct qmgr_job *job, struct ipc_frame *f)
 {
@@ -296,7 +327,8 @@ qmgr_agent_request(const struct qmgr_job *job, struct ipc_frame *f)
 		ipc_put_str(f, IPC_RCPT, r->addr);
 		if (r->orig != NULL)
 			ipc_put_str(f, IPC_ORIG_RCPT, r->orig);
-		/* XXX DSN: NOTIFY and ORCPT go here once the queue has them. */
+		if (qmgr_transport_table[tp].multi_rcpt)
+			qmgr_agent_rcpt_dsn(r, f);
 	}
 	ipc_put_int(f, IPC_CONTENT_OFFSET, (long long)msg->env.content_offset);
 	ipc_put_int(f, IPC_CONTENT_LENGTH, (long long)msg->env.content_length);
@@ -304,7 +336,14 @@ qmgr_agent_request(const struct qmgr_job *job, struct ipc_frame *f)
 	ipc_put_int(f, IPC_TIME_ARRIVAL, msg->arrival_ms);
 	ipc_put_int(f, IPC_TIME_ACTIVE, msg->active_ms);
 	ipc_put_int(f, IPC_TIME_HANDOFF, job->t.start_ms);
-	/* XXX DSN: RET, ENVID and SMTPUTF8 likewise. */
+	if (!qmgr_transport_table[tp].multi_rcpt)
+		return;
+	if (dsn_ret_name(msg->env.dsn_ret) != NULL)
+		ipc_put_str(f, IPC_DSN_RET, dsn_ret_name(msg->env.dsn_ret));
+	if (msg->env.dsn_envid != NULL)
+		ipc_put_str(f, IPC_DSN_ENVID, msg->env.dsn_envid);
+	if (msg->env.smtputf8)
+		ipc_put_str(f, IPC_SMTPUTF8, "1");
 }
 
 /* Seconds a job may take before qmgr gives up on the agent. */

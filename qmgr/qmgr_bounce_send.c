@@ -1,10 +1,12 @@
 /*
  * qmgr_bounce_send: submit a DSN through cleanup, like any other message:
- * {op=begin, sender="", protocol="bounce"}, {op=rcpt, addr=the original
- * sender}, {op=data} chunks, {op=end}, then cleanup's reply.  The DSN
- * carries the original header block only (read with pread, bounded by
- * header_size_limit), never the body.  Hostile input: cleanup's reply
- * (bounded by ipc.c) and the original headers (copied as data).
+ * {op=begin, sender="", protocol="bounce", [smtputf8]}, {op=rcpt,
+ * addr=the original sender}, {op=data} chunks, {op=end}, then cleanup's
+ * reply.  The DSN carries the original header block (read with pread,
+ * bounded by header_size_limit), or for a failure of a message sent with
+ * RET=FULL the whole message when it is within bounce_size_limit.
+ * Hostile input: cleanup's reply (bounded by ipc.c) and the original
+ * message (copied as data).
  * XXX the conversation blocks the event loop for up to ipc_timeout per
  * step; cleanup is local and answers in milliseconds.  Runs in qmgr.
  */
@@ -17,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "params.h"
@@ -34,14 +37,18 @@ qmgr_bounce_date(long long when, char *out, size_t size)
 		snprintf(out, size, "Thu, 01 Jan 1970 00:00:00 +0000");
 }
 
-/* The original header block, read from the validated queue file. */
+/*
+ * The original header block, or with full the whole content, read from
+ * the validated queue file.
+ */
 static int
-qmgr_bounce_headers(const struct qmgr_message *msg, struct buf *out,
+qmgr_bounce_headers(const struct qmgr_message *msg, int full, struct buf *out,
 		    struct buf *why)
 {
 	char path[64];
 	size_t want = msg->env.content_length;
-	size_t limit = (size_t)param_int("header_size_limit");
+	size_t limit =
+	    (size_t)param_int(full ? "bounce_size_limit" : "header_size_limit");
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -64,13 +71,23 @@ qmgr_bounce_headers(const struct qmgr_message *msg, struct buf *out,
 		buf_printf(why, "read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	out->len = qmgr_bounce_header_len(out->data, (size_t)n);
+	out->len =
+	    full ? (size_t)n : qmgr_bounce_header_len(out->data, (size_t)n);
 	out->data[out->len] = '\0';
 	return 0;
 }
 
+/* RET=FULL for a failure, when the message fits bounce_size_limit. */
 static int
-qmgr_bounce_text(const struct qmgr_message *msg,
+qmgr_bounce_full(const struct qmgr_message *msg, enum qmgr_dsn_kind kind)
+{
+	return kind == QMGR_DSN_FAILURE && msg->env.dsn_ret == DSN_RET_FULL &&
+	       msg->env.content_length <=
+		   (size_t)param_int("bounce_size_limit");
+}
+
+static int
+qmgr_bounce_text(const struct qmgr_message *msg, enum qmgr_dsn_kind kind,
 		 const struct qmgr_bounce_rcpt *rcpt, size_t count,
 		 struct buf *text, struct buf *why)
 {
@@ -80,11 +97,15 @@ qmgr_bounce_text(const struct qmgr_message *msg,
 	long long now = time(NULL);
 	int tries, r = -1;
 
-	if (qmgr_bounce_headers(msg, &headers, why) != 0)
+	memset(&in, 0, sizeof(in));
+	in.kind = kind;
+	in.full = qmgr_bounce_full(msg, kind);
+	in.envid = msg->env.dsn_envid;
+	in.utf8 = msg->env.smtputf8;
+	if (qmgr_bounce_headers(msg, in.full, &headers, why) != 0)
 		return -1;
 	qmgr_bounce_date(now, date, sizeof(date));
 	qmgr_bounce_date(msg->env.arrival, arrival, sizeof(arrival));
-	memset(&in, 0, sizeof(in));
 	in.myhostname = param_str("myhostname");
 	in.sender = msg->env.sender;
 	in.date = date;
@@ -122,8 +143,8 @@ qmgr_bounce_frame(int sock, struct ipc_frame *f, int timeout, struct buf *why)
 }
 
 static int
-qmgr_bounce_submit(int sock, const char *sender, const struct buf *text,
-		   int timeout, struct buf *why)
+qmgr_bounce_submit(int sock, const struct qmgr_message *msg,
+		   const struct buf *text, int timeout, struct buf *why)
 {
 	struct ipc_frame f;
 	size_t off, n;
@@ -133,10 +154,12 @@ qmgr_bounce_submit(int sock, const char *sender, const struct buf *text,
 	ipc_put_str(&f, IPC_OP, IPC_OP_BEGIN);
 	ipc_put_str(&f, IPC_SENDER, "");
 	ipc_put_str(&f, IPC_PROTOCOL, "bounce");
+	if (msg->env.smtputf8) /* to a UTF-8 sender, with UTF-8 inside */
+		ipc_put_str(&f, IPC_SMTPUTF8, "1");
 	r = qmgr_bounce_frame(sock, &f, timeout, why);
 	if (r == 0) {
 		ipc_put_str(&f, IPC_OP, IPC_OP_RCPT);
-		ipc_put_str(&f, IPC_ADDR, sender);
+		ipc_put_str(&f, IPC_ADDR, msg->env.sender);
 		r = qmgr_bounce_frame(sock, &f, timeout, why);
 	}
 	for (off = 0; r == 0 && off < text->len; off += n) {
@@ -186,7 +209,7 @@ out:
 }
 
 int
-qmgr_bounce_send(const struct qmgr_message *msg,
+qmgr_bounce_send(const struct qmgr_message *msg, enum qmgr_dsn_kind kind,
 		 const struct qmgr_bounce_rcpt *rcpt, size_t count,
 		 char new_id[QUEUE_ID_SIZE], struct buf *why)
 {
@@ -194,7 +217,7 @@ qmgr_bounce_send(const struct qmgr_message *msg,
 	struct buf text = BUF_INIT;
 	int sock, r = -1;
 
-	if (qmgr_bounce_text(msg, rcpt, count, &text, why) != 0)
+	if (qmgr_bounce_text(msg, kind, rcpt, count, &text, why) != 0)
 		goto out;
 	sock = ipc_connect(IPC_SOCK_CLEANUP, timeout);
 	if (sock < 0) {
@@ -202,7 +225,7 @@ qmgr_bounce_send(const struct qmgr_message *msg,
 			   strerror(errno));
 		goto out;
 	}
-	if (qmgr_bounce_submit(sock, msg->env.sender, &text, timeout, why) == 0)
+	if (qmgr_bounce_submit(sock, msg, &text, timeout, why) == 0)
 		r = qmgr_bounce_reply(sock, timeout, new_id, why);
 	close(sock);
 out:

@@ -2,8 +2,10 @@
  * qmgr_finish: the end of a message's pass.  Recipients that failed for
  * good, and those still deferred once the message outlived its queue
  * lifetime, get one DSN to the sender (never for the null sender: such a
- * message is only marked and removed); they are marked bounced only after
- * cleanup accepted the DSN.  Then the message is removed when nothing is
+ * message is only marked and removed; nor for a recipient whose DSN
+ * NOTIFY leaves out FAILURE); they are marked bounced only after
+ * cleanup accepted the DSN.  Success notices and delay warnings follow
+ * (qmgr_notify.c).  Then the message is removed when nothing is
  * left to do, or moved to deferred/ with its next-try time as mtime (to
  * hold/ instead when the administrator held it during the pass).
  * Input: the message's own state, already validated.  Runs in qmgr.
@@ -17,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "log.h"
 #include "params.h"
 #include "qmgr.h"
@@ -83,10 +86,10 @@ qmgr_unrecorded_clear(const char *id)
 /* --- DSNs -------------------------------------------------------------- */
 
 struct qmgr_failed {
-	struct qmgr_bounce_rcpt *rcpt;
-	size_t *index;
-	char **text; /* reasons written here (expiry) */
-	size_t count, expired;
+	struct qmgr_bounce_rcpt *rcpt; /* the first notify go in the DSN */
+	size_t *index;                 /* every one, to be marked */
+	char **text;                   /* reasons written here (expiry) */
+	size_t count, expired, notify;
 };
 
 static void
@@ -104,6 +107,7 @@ qmgr_failed_add(struct qmgr_failed *f, const struct qmgr_message *msg, size_t i,
 	r->reason = res->reason != NULL ? res->reason : "unknown reason";
 	r->diag = res->diag;
 	r->mta = res->mta;
+	r->orcpt = msg->env.rcpt[i].dsn_orcpt;
 	if (expired) {
 		if (lifetime > 0 &&
 		    qmgr_duration_text(lifetime, span, sizeof(span)) > 0)
@@ -176,8 +180,31 @@ qmgr_failed_mark(struct qmgr_message *msg, const struct qmgr_failed *f)
 	buf_free(&why);
 }
 
+/*
+ * Keep in the DSN only the recipients whose NOTIFY asks for failures (RFC
+ * 3461 4.1; no NOTIFY asks); the others are marked without one.  The
+ * index list keeps every recipient.  0 when none is left to notify.
+ */
+static int
+qmgr_failed_wanted(const struct qmgr_message *msg, struct qmgr_failed *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->count; i++) {
+		const struct queue_rcpt *r = &msg->env.rcpt[f->index[i]];
+		if (dsn_notify_wants(r->dsn_notify, DSN_NOTIFY_FAILURE))
+			f->rcpt[n++] = f->rcpt[i];
+		else
+			log_info("%s: to=<%s>: NOTIFY asks for no non-delivery "
+				 "notification",
+				 msg->id, r->addr);
+	}
+	f->notify = n;
+	return n > 0;
+}
+
 static void
-qmgr_finish_bounce(struct qmgr_message *msg, const struct qmgr_failed *f)
+qmgr_finish_bounce(struct qmgr_message *msg, struct qmgr_failed *f)
 {
 	const char *sender = msg->env.sender;
 	char bounce_id[QUEUE_ID_SIZE];
@@ -194,7 +221,12 @@ qmgr_finish_bounce(struct qmgr_message *msg, const struct qmgr_failed *f)
 		qmgr_failed_mark(msg, f);
 		return;
 	}
-	if (qmgr_bounce_send(msg, f->rcpt, f->count, bounce_id, &why) != 0) {
+	if (!qmgr_failed_wanted(msg, f)) {
+		qmgr_failed_mark(msg, f);
+		return;
+	}
+	if (qmgr_bounce_send(msg, QMGR_DSN_FAILURE, f->rcpt, f->notify,
+			     bounce_id, &why) != 0) {
 		log_warn("%s: cannot send the non-delivery notification: %s; "
 			 "will try again",
 			 msg->id, buf_cstr(&why));
@@ -295,6 +327,8 @@ qmgr_message_finish(struct qmgr_message *msg)
 	if (failed.count > 0)
 		qmgr_finish_bounce(msg, &failed);
 	qmgr_failed_free(&failed);
+	qmgr_notify_success(msg);
+	qmgr_notify_delay(msg, now);
 	if (snprintf(path, sizeof(path), "%s/%s", SPOOL_ACTIVE, msg->id) <
 	    (int)sizeof(path)) {
 		if (qmgr_finish_all_done(msg))

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "log.h"
 #include "params.h"
 #include "qmgr.h"
@@ -225,6 +226,9 @@ qmgr_message_result(struct qmgr_message *msg, size_t rcpt,
 	case QMGR_SENT:
 		res->state = QMGR_RCPT_SENT;
 		qmgr_message_set_status(msg, rcpt, QRCPT_DONE);
+		/* For the success notice, when the sender asked for one. */
+		if (msg->env.rcpt[rcpt].dsn_notify & DSN_NOTIFY_SUCCESS)
+			qmgr_message_keep_reason(res, dsn, reason);
 		break;
 	case QMGR_BOUNCE:
 		res->state = QMGR_RCPT_FAILED;
@@ -344,9 +348,8 @@ qmgr_message_start(struct qmgr_message *msg)
 		done = r->status == QRCPT_TODO
 			   ? qmgr_unrecorded_find(msg->id, r->status_offset)
 			   : r->status;
-		if (done == QRCPT_DONE)
-			msg->res[i].state = QMGR_RCPT_SENT;
-		else if (done != 0)
+		/* SENT is for this pass (success notices): earlier is FINAL. */
+		if (done != 0)
 			msg->res[i].state = QMGR_RCPT_FINAL;
 		else
 			todo[n++] = i;

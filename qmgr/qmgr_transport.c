@@ -189,7 +189,9 @@ qmgr_transport_route(const char *addr, qmgr_lookup_fn fn, void *ctx,
 	enum addr_error e;
 	int found = 0;
 
-	e = address_parse(addr, strlen(addr), ADDR_ALLOW_NO_DOMAIN, &a);
+	/* UTF-8 only came in with SMTPUTF8 (smtpd, cleanup checked it). */
+	e = address_parse(addr, strlen(addr),
+			  ADDR_ALLOW_NO_DOMAIN | ADDR_ALLOW_UTF8, &a);
 	if (e != ADDR_OK) {
 		memset(r, 0, sizeof(*r));
 		route_fail(r, QMGR_ROUTE_BOUNCE, "5.1.3",

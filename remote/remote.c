@@ -14,15 +14,19 @@
  *
  * Security stance: user moat-remote, chrooted in queue_directory,
  * sandbox SANDBOX_REMOTE, peers: qmgr only.  Before the drop it opens
- * libunbound (the resolvers and the DNSSEC trust anchor); its resolver
- * thread starts at the first lookup, inside the sandbox.  Hostile input:
- * every byte from remote SMTP servers (remote_reply.c parses replies
- * strictly and bounded), DNS answers (decoded by libunbound, checked by
- * dns_rdata.c), and qmgr's requests (validated field by field).  A
- * malformed request ends the conversation and is logged; qmgr then
- * defers.
- * XXX TLS (remote_engine.c, remote_io.c) plugs in later; its context is
- * opened in pre_drop then.
+ * libunbound (the resolvers and the DNSSEC trust anchor), OpenSSL (its
+ * configuration and the CA certificates: the chroot has no /etc/ssl),
+ * smtp_tls_policy_maps and smtp_sasl_password_maps (root's alone: it
+ * holds passwords); the resolver thread starts at the first lookup,
+ * inside the sandbox.  After the drop it writes only the MTA-STS cache
+ * (spool/mta-sts, its own).  A rebuilt map makes it finish the current
+ * connection from qmgr and exit, to be restarted with the new one.
+ * Hostile input: every byte from remote SMTP servers (remote_reply.c
+ * parses replies strictly and bounded; OpenSSL the handshakes), DNS
+ * answers (decoded by libunbound, checked by dns_rdata.c), MTA-STS
+ * policy servers and records (remote_mta_sts.c), and qmgr's requests
+ * (validated field by field).  A malformed request ends the conversation
+ * and is logged; qmgr then defers.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,8 +35,9 @@
 #include "ipc_proto.h"
 #include "log.h"
 #include "params.h"
-#include "remote.h"
+#include "remote_tls.h"
 #include "server.h"
+#include "utf8.h"
 
 /* Security stance: enforced by the skeleton (server.h). */
 static const char *const remote_peers[] = {"qmgr", NULL};
@@ -61,6 +66,25 @@ remote_defer_all(struct remote_req *q, const char *why)
 	}
 }
 
+/*
+ * An SMTPUTF8 message needs the extension of the next hop only when it
+ * holds UTF-8 where the server would see it (RFC 6531 3.2): in the
+ * envelope or the header block.  All-ASCII, it goes as any message.
+ */
+static int
+remote_needs_utf8(const struct remote_req *q)
+{
+	size_t i;
+
+	if (q->msg.info.eightbit_headers ||
+	    utf8_has_8bit(q->txn.sender, strlen(q->txn.sender)))
+		return 1;
+	for (i = 0; i < q->txn.rcpt_count; i++)
+		if (utf8_has_8bit(q->rcpt[i].addr, strlen(q->rcpt[i].addr)))
+			return 1;
+	return 0;
+}
+
 static void
 remote_deliver(int client, struct remote_req *q)
 {
@@ -77,6 +101,7 @@ remote_deliver(int client, struct remote_req *q)
 	} else {
 		q->txn.size = smtp_content_wire_size(&q->msg.info);
 		q->txn.eightbit = q->msg.info.eightbit;
+		q->txn.smtputf8 = q->txn.smtputf8 && remote_needs_utf8(q);
 		q->txn.require_8bitmime = param_bool("smtp_require_8bitmime");
 		remote_session_deliver(&remote_cache, q->nexthop, &q->msg,
 				       &q->txn, &o);
@@ -91,6 +116,21 @@ remote_deliver(int client, struct remote_req *q)
 			log_warn("%s: reply to qmgr: %s", q->queue_id,
 				 strerror(errno));
 	}
+}
+
+/* A rebuilt map: finish this connection, then exit for a fresh process. */
+static void
+remote_check_maps(void)
+{
+	if (server_stopping())
+		return;
+	if (remote_sasl_changed())
+		log_info("smtp_sasl_password_maps was rebuilt: restarting");
+	else if (remote_tls_plan_changed())
+		log_info("smtp_tls_policy_maps was rebuilt: restarting");
+	else
+		return;
+	server_wind_down();
 }
 
 /* One qmgr connection: requests until it closes it or we stop. */
@@ -117,9 +157,11 @@ remote_serve(int client)
 			break;
 		}
 		q.msg.client_fd = client;
+		q.msg.queue_id = q.queue_id;
 		remote_deliver(client, &q);
 		remote_request_free(&q);
 		ipc_frame_reset(&f);
+		remote_check_maps();
 		if (server_stopping())
 			break;
 	}
@@ -136,6 +178,9 @@ remote_pre_drop(int argc, char **argv)
 	(void)argv;
 	if (remote_nexthop_dns_open(&err) != 0)
 		log_fatal("DNS: %s", buf_cstr(&err));
+	if (remote_tls_init(&err) != 0 || remote_tls_plan_open(&err) != 0 ||
+	    remote_sasl_open(&err) != 0)
+		log_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
 }
 

@@ -11,7 +11,9 @@
  *   remote_nexthop.c  the seam where a destination becomes addresses
  *   remote_io.c       sockets: connect, write, read replies, with timeouts
  *   remote_session.c  runs the engine over connections: address fallback,
- *                     the cached session, the content transfer
+ *                     the cached session, STARTTLS, the content transfer
+ *   remote_tls*.c, remote_dane.c, remote_mta_sts*.c, remote_sasl.c
+ *                     TLS, DANE, MTA-STS and AUTH (remote_tls.h)
  *   remote_request.c  qmgr's request and the answers to it
  *   remote.c          main, the stance, the loop over qmgr's requests
  *
@@ -90,6 +92,9 @@ struct smtp_content_info {
 	unsigned long long bytes; /* canonical bytes */
 	unsigned long long lines; /* LF bytes: each becomes CRLF */
 	int eightbit;             /* a byte >= 0x80 */
+	int eightbit_headers;     /* one in the header block (RFC 6532) */
+	int body;                 /* the scan is past the header block */
+	int last_lf;              /* the last byte scanned was LF */
 };
 
 void smtp_content_scan(struct smtp_content_info *ci, const char *p, size_t len);
@@ -123,8 +128,8 @@ enum smtp_state {
 	SMTP_S_GREETING, /* connected, waiting for 220 */
 	SMTP_S_EHLO,     /* EHLO sent */
 	SMTP_S_HELO,     /* HELO sent after EHLO was refused with 5xx */
-	SMTP_S_STARTTLS, /* XXX TLS: STARTTLS sent (never entered yet) */
-	SMTP_S_AUTH,     /* XXX AUTH to a relayhost (never entered yet) */
+	SMTP_S_STARTTLS, /* STARTTLS sent; then the handshake */
+	SMTP_S_AUTH,     /* AUTH sent (RFC 4954), only over TLS */
 	SMTP_S_READY,    /* between transactions; usable */
 	SMTP_S_RSET,     /* RSET sent before reusing the session */
 	SMTP_S_TXN,      /* MAIL, RCPT, DATA replies pending */
@@ -140,6 +145,14 @@ enum smtp_want {
 	SMTP_WANT_CONTENT, /* write out, then the content and the dot */
 	SMTP_WANT_READY,   /* idle and usable: a transaction, RSET or QUIT */
 	SMTP_WANT_BROKEN,  /* close the connection */
+	SMTP_WANT_TLS,     /* the TLS handshake, then smtp_engine_tls_done */
+};
+
+/* What the session must do about STARTTLS (RFC 3207). */
+enum smtp_tls_need {
+	SMTP_TLS_NONE, /* never */
+	SMTP_TLS_MAY,  /* when offered; go on in clear text when it is not */
+	SMTP_TLS_MUST, /* or give the session up (4.7.4) */
 };
 
 enum smtp_rcpt_state {
@@ -181,7 +194,9 @@ struct smtp_caps {
 	int smtputf8;
 	int dsn;
 	int starttls;
-	int auth;
+	int auth;       /* AUTH offered */
+	int auth_plain; /* with the PLAIN mechanism */
+	int auth_login; /* with LOGIN */
 };
 
 /* One expected reply of a pipelined group. */
@@ -208,6 +223,14 @@ struct smtp_engine {
 	int mail_failed;  /* MAIL got an error: it decided every rcpt */
 	int closing;      /* the server said 421: no further use */
 	unsigned txns;    /* transactions made on this session */
+	/* STARTTLS and AUTH: set by the driver before the greeting. */
+	enum smtp_tls_need tls_need;
+	int tls_active; /* the handshake succeeded */
+	int tls_tried;  /* STARTTLS was sent (or refused) once */
+	int tls_failed; /* BROKEN by a failed handshake */
+	const char *auth_user, *auth_pass; /* NULL: no AUTH */
+	int auth_login;                    /* AUTH LOGIN in progress */
+	int auth_step; /* LOGIN: 0 user next, 1 password next, 2 sent */
 };
 
 void smtp_engine_init(struct smtp_engine *e, const char *helo_name,
@@ -215,6 +238,13 @@ void smtp_engine_init(struct smtp_engine *e, const char *helo_name,
 void smtp_engine_free(struct smtp_engine *e);
 /* A reply arrived for the current stage. */
 void smtp_engine_reply(struct smtp_engine *e, const struct smtp_reply *r);
+/*
+ * The handshake after STARTTLS (SMTP_WANT_TLS) is over: ok, or failed with
+ * dsn and text.  On success the engine forgets what the server said
+ * before and sends EHLO again (RFC 3207 4.2).
+ */
+void smtp_engine_tls_done(struct smtp_engine *e, int ok, const char *dsn,
+			  const char *text);
 /*
  * The connection failed while a reply or a write was pending: timeout
  * (1) or a lost connection (0).  Pending recipients are deferred; a
@@ -245,11 +275,16 @@ const char *smtp_stage_name(enum smtp_stage stage);
 
 /* One address to try. */
 struct remote_addr {
-	char host[REMOTE_HOST_MAX]; /* the name for logs and Remote-MTA */
+	char host[REMOTE_HOST_MAX];  /* the name for logs and Remote-MTA */
+	char canon[REMOTE_HOST_MAX]; /* host after CNAMEs ("" for literals) */
 	char ip[INET6_ADDRSTRLEN];
 	int port;
 	struct sockaddr_storage sa;
 	socklen_t salen;
+	char nexthop[REMOTE_HOST_MAX + 16]; /* where it came from */
+	int via_mx;         /* found through an MX lookup of the next hop */
+	int literal;        /* the next hop was an address literal */
+	unsigned dns_flags; /* DNS_TARGET_* of dns_mx.h */
 };
 
 struct remote_addr_list {
@@ -288,6 +323,8 @@ struct remote_resolve_error {
  * smtp_dns_resolver_address, the trust anchor) for names; -1 with err.
  */
 int remote_nexthop_dns_open(struct buf *err);
+/* That context (DANE and MTA-STS lookups), or NULL. */
+struct dns_ctx *remote_nexthop_dns_ctx(void);
 int remote_nexthop_resolve(const char *nexthop, size_t limit,
 			   const char *const *fallback, size_t nfallback,
 			   struct remote_addr_list *out,
@@ -295,8 +332,12 @@ int remote_nexthop_resolve(const char *nexthop, size_t limit,
 
 /* --- remote_io.c: the socket ------------------------------------------ */
 
+struct ssl_st;
+
 struct remote_conn {
-	int fd; /* -1: none */
+	int fd;             /* -1: none */
+	struct ssl_st *tls; /* after STARTTLS; NULL: clear text */
+	int tls_cut;        /* TLS ended without close_notify */
 	struct buf in;
 	struct remote_addr addr;
 	char nexthop[REMOTE_HOST_MAX + 16]; /* the destination it serves */
@@ -313,6 +354,12 @@ void remote_conn_close(struct remote_conn *c);
 int remote_conn_write(struct remote_conn *c, const char *p, size_t n,
 		      int timeout);
 /*
+ * Read what is there (up to n bytes), waiting until deadline (ipc.h's
+ * milliseconds): > 0 bytes, 0 at the end, -1 with errno (ETIMEDOUT).
+ */
+ssize_t remote_conn_read(struct remote_conn *c, char *p, size_t n,
+			 long long deadline);
+/*
  * Read one reply within timeout seconds: 1, or -1 with errno
  * (ETIMEDOUT, EPROTO for a malformed reply, ECONNRESET for end of file)
  * and *why.
@@ -324,11 +371,15 @@ int remote_conn_reply(struct remote_conn *c, struct smtp_reply *r, int timeout,
 
 /* The message as qmgr handed it over. */
 struct remote_msg {
-	int fd;        /* read-only queue file */
-	int client_fd; /* qmgr's connection, or -1 */
+	const char *queue_id; /* for the log lines of the session */
+	int fd;               /* read-only queue file */
+	int client_fd;        /* qmgr's connection, or -1 */
 	off_t offset, length;
 	struct smtp_content_info info;
 };
+
+struct remote_tls_plan;
+struct sasl_creds;
 
 /* The SMTP session kept between requests of one qmgr connection. */
 struct remote_cache {
@@ -336,6 +387,9 @@ struct remote_cache {
 	struct smtp_engine engine;
 	int open;      /* conn and engine hold a usable session */
 	unsigned uses; /* transactions made on it */
+	struct remote_tls_plan *plan; /* TLS of the connection being made */
+	struct sasl_creds *creds;     /* AUTH of it; cleared once ready */
+	const char *queue_id;         /* of the request making it (logs) */
 };
 
 /* How one request went, for the log lines. */
@@ -343,6 +397,7 @@ struct remote_outcome {
 	char relay[REMOTE_PEER_MAX + 8]; /* "host[address]:port" or "none" */
 	char mta[REMOTE_HOST_MAX];       /* Remote-MTA, "" when none */
 	unsigned conn_use;               /* 1: a new session */
+	int dsn;                         /* the server offered DSN */
 	long long ready_ms; /* wall clock: session ready (or gave up) */
 	long long done_ms;  /* wall clock: the transaction ended */
 };

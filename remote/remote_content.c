@@ -2,7 +2,8 @@
  * remote_content: the message on the wire.  The queue holds the content
  * in canonical form (LF line ends, not dot-stuffed); DATA needs CRLF line
  * ends, a '.' doubled at the start of a line, and "." alone to end.  The
- * scan finds what MAIL FROM must say (SIZE=, BODY=8BITMIME).  xtext
+ * scan finds what MAIL FROM must say (SIZE=, BODY=8BITMIME) and whether
+ * the header block holds 8-bit bytes (UTF-8 headers need SMTPUTF8).  xtext
  * encodes DSN parameters.  The content is hostile but only copied; every
  * function is pure and incremental where it takes chunks.  Runs in remote.
  */
@@ -59,10 +60,17 @@ smtp_content_scan(struct smtp_content_info *ci, const char *p, size_t len)
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
-		if (c == '\n')
+		if (c == '\n') {
 			ci->lines++;
-		else if (c >= 0x80)
+			/* An empty line ends the header block. */
+			if (ci->last_lf || ci->bytes + i == 0)
+				ci->body = 1;
+		} else if (c >= 0x80) {
 			ci->eightbit = 1;
+			if (!ci->body)
+				ci->eightbit_headers = 1;
+		}
+		ci->last_lf = c == '\n';
 	}
 	ci->bytes += len;
 }

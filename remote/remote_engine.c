@@ -4,7 +4,8 @@
  * it replies and connection errors, and writes what it puts in e->out.
  * So a unit test drives it with scripted replies.
  *
- *   GREETING -220-> EHLO -250-> [STARTTLS] -> [AUTH] -> READY
+ *   GREETING -220-> EHLO -250-> [STARTTLS -220-> handshake -> EHLO -250->]
+ *                               [AUTH -235->] READY
  *                        -5xx-> HELO -250-> READY
  *   READY -begin-> TXN (MAIL, RCPT..., DATA; pipelined when offered)
  *         -354-> CONTENT -dot-> DOT -reply-> READY
@@ -16,6 +17,17 @@
  * (greeting, EHLO, HELO) leaves fail_text, and the driver tries the next
  * address.  The replies are hostile but arrive parsed and bounded
  * (remote_reply.c); texts built here are cut to their buffers.
+ *
+ * STARTTLS (RFC 3207) is sent once, when the server offers it and the
+ * driver's tls_need is not NONE; the driver does the handshake
+ * (SMTP_WANT_TLS) and reports it, and the engine then forgets the first
+ * EHLO's answer and asks again.  A server that does not offer it, or
+ * refuses it, is given up when TLS is required (4.7.4).  AUTH (RFC 4954,
+ * PLAIN or LOGIN) is sent only when the driver gave credentials and only
+ * over TLS: without TLS the session is given up, never the password sent
+ * in clear text; a refusal (535) gives the session up with the server's
+ * text, as a temporary failure.  The credentials stay the driver's; the
+ * engine writes them, base64-encoded, into out only.
  * Runs in remote and in t/unit/test_remote_engine.c.
  */
 #include <stdint.h>
@@ -23,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/evp.h>
 
 #include "remote.h"
 
@@ -185,15 +199,37 @@ engine_ready(struct smtp_engine *e)
 			 "host %s closed the session", e->peer);
 }
 
+static void engine_auth_start(struct smtp_engine *e);
+
 /*
- * After EHLO or HELO.  XXX TLS: here STARTTLS is sent when the server
- * offers it and the policy (smtp_tls_security_level) wants it, then the
- * handshake and a second EHLO; today TLS is never used.  XXX AUTH: then,
- * for a relayhost with credentials, AUTH (only over TLS); never used yet.
+ * After EHLO or HELO: STARTTLS when wanted and offered (once), then AUTH
+ * when there are credentials and TLS is on, then ready.
  */
 static void
 engine_after_hello(struct smtp_engine *e)
 {
+	char text[REMOTE_TEXT_MAX];
+
+	if (!e->tls_active && !e->tls_tried && e->tls_need != SMTP_TLS_NONE &&
+	    e->caps.starttls) {
+		e->tls_tried = 1;
+		engine_send(e, SMTP_S_STARTTLS, SMTP_STAGE_STARTTLS, "STARTTLS",
+			    "");
+		return;
+	}
+	if (!e->tls_active &&
+	    (e->tls_need == SMTP_TLS_MUST || e->auth_user != NULL)) {
+		snprintf(text, sizeof(text),
+			 "TLS is required%s, but was not offered by host %s",
+			 e->auth_user != NULL ? " for SASL authentication" : "",
+			 e->peer);
+		engine_broken(e, "4.7.4", text);
+		return;
+	}
+	if (e->auth_user != NULL && e->caps.auth) {
+		engine_auth_start(e);
+		return;
+	}
 	engine_ready(e);
 }
 
@@ -247,6 +283,131 @@ engine_on_hello(struct smtp_engine *e, const struct smtp_reply *r)
 	}
 }
 
+/* --- STARTTLS and AUTH -----------------------------------------------------
+ */
+
+/* A refusal's enhanced code as a temporary one, or 4.<fallback>. */
+static void
+engine_soft_dsn(const struct smtp_reply *r, const char *fallback, char *code,
+		size_t size)
+{
+	snprintf(code, size, "4.%s", r->dsn[0] ? r->dsn + 2 : fallback);
+}
+
+static void
+engine_on_starttls(struct smtp_engine *e, const struct smtp_reply *r)
+{
+	char one[REMOTE_REPLY_TEXT_MAX], code[16], text[REMOTE_TEXT_MAX];
+
+	if (r->code == 220) {
+		e->want = SMTP_WANT_TLS;
+		return;
+	}
+	if (r->code == 421) {
+		engine_refused(e, r, SMTP_STAGE_STARTTLS);
+		return;
+	}
+	if (e->tls_need == SMTP_TLS_MUST || e->auth_user != NULL) {
+		smtp_reply_oneline(r, one, sizeof(one));
+		snprintf(text, sizeof(text),
+			 "TLS is required%s, but host %s refused to start "
+			 "TLS: %s",
+			 e->auth_user != NULL ? " for SASL authentication" : "",
+			 e->peer, one);
+		engine_soft_dsn(r, "7.4", code, sizeof(code));
+		engine_broken(e, code, text);
+		return;
+	}
+	engine_after_hello(e); /* may: on in clear text */
+}
+
+void
+smtp_engine_tls_done(struct smtp_engine *e, int ok, const char *dsn,
+		     const char *text)
+{
+	if (!ok) {
+		e->tls_failed = 1;
+		engine_broken(e, dsn, text);
+		return;
+	}
+	e->tls_active = 1;
+	memset(&e->caps, 0, sizeof(e->caps));
+	engine_send(e, SMTP_S_EHLO, SMTP_STAGE_EHLO, "EHLO ", e->helo_name);
+}
+
+/* base64 of n bytes onto out (RFC 4648, as AUTH wants it). */
+static void
+engine_base64(struct buf *out, const void *p, size_t n)
+{
+	size_t need = 4 * ((n + 2) / 3) + 1;
+
+	buf_reserve(out, need);
+	EVP_EncodeBlock((unsigned char *)out->data + out->len, p, (int)n);
+	out->len += need - 1;
+	out->data[out->len] = '\0';
+}
+
+/* AUTH PLAIN with its initial response, else AUTH LOGIN. */
+static void
+engine_auth_start(struct smtp_engine *e)
+{
+	size_t u = strnlen(e->auth_user, 255), p = strnlen(e->auth_pass, 255);
+	unsigned char plain[2 + 255 + 255];
+	char text[REMOTE_TEXT_MAX];
+
+	if (e->caps.auth_plain) {
+		plain[0] = '\0';
+		memcpy(plain + 1, e->auth_user, u);
+		plain[1 + u] = '\0';
+		memcpy(plain + 2 + u, e->auth_pass, p);
+		buf_append_str(&e->out, "AUTH PLAIN ");
+		engine_base64(&e->out, plain, 2 + u + p);
+		buf_append_str(&e->out, "\r\n");
+		explicit_bzero(plain, sizeof(plain));
+		e->auth_login = 0;
+		e->auth_step = 2;
+	} else if (e->caps.auth_login) {
+		buf_append_str(&e->out, "AUTH LOGIN\r\n");
+		e->auth_login = 1;
+		e->auth_step = 0;
+	} else {
+		snprintf(text, sizeof(text),
+			 "SASL authentication failed: host %s offers no "
+			 "mechanism Moat uses (PLAIN, LOGIN)",
+			 e->peer);
+		engine_broken(e, "4.7.0", text);
+		return;
+	}
+	e->state = SMTP_S_AUTH;
+	e->stage = SMTP_STAGE_AUTH;
+	e->want = SMTP_WANT_REPLY;
+}
+
+static void
+engine_on_auth(struct smtp_engine *e, const struct smtp_reply *r)
+{
+	char one[REMOTE_REPLY_TEXT_MAX], code[16], text[REMOTE_TEXT_MAX];
+	const char *v;
+
+	if (r->code == 235) {
+		engine_ready(e);
+		return;
+	}
+	if (r->code == 334 && e->auth_login && e->auth_step < 2) {
+		v = e->auth_step++ == 0 ? e->auth_user : e->auth_pass;
+		engine_base64(&e->out, v, strnlen(v, 255));
+		buf_append_str(&e->out, "\r\n");
+		e->want = SMTP_WANT_REPLY;
+		return;
+	}
+	smtp_reply_oneline(r, one, sizeof(one));
+	snprintf(text, sizeof(text),
+		 "SASL authentication failed; server %s said: %s", e->peer,
+		 one);
+	engine_soft_dsn(r, "7.0", code, sizeof(code));
+	engine_broken(e, code, text);
+}
+
 /* --- capabilities ------------------------------------------------------- */
 
 static int
@@ -274,6 +435,25 @@ caps_number(const char *p, const char *end)
 	return v;
 }
 
+/* "AUTH PLAIN LOGIN CRAM-MD5" (or "AUTH=..."): the mechanisms. */
+static void
+caps_auth(const char *p, const char *end, struct smtp_caps *caps)
+{
+	const char *w;
+
+	caps->auth = 1;
+	while (p < end) {
+		while (p < end && *p == ' ')
+			p++;
+		for (w = p; p < end && *p != ' '; p++)
+			;
+		if (p - w == 5 && strncasecmp(w, "PLAIN", 5) == 0)
+			caps->auth_plain = 1;
+		else if (p - w == 5 && strncasecmp(w, "LOGIN", 5) == 0)
+			caps->auth_login = 1;
+	}
+}
+
 static void
 caps_line(const char *l, size_t len, struct smtp_caps *caps)
 {
@@ -293,7 +473,7 @@ caps_line(const char *l, size_t len, struct smtp_caps *caps)
 	else if (caps_word(l, len, "STARTTLS", &arg))
 		caps->starttls = 1;
 	else if (caps_word(l, len, "AUTH", &arg))
-		caps->auth = 1;
+		caps_auth(arg, l + len, caps);
 }
 
 void
@@ -584,8 +764,17 @@ smtp_engine_reply(struct smtp_engine *e, const struct smtp_reply *r)
 		e->state = SMTP_S_BROKEN;
 		e->want = SMTP_WANT_BROKEN;
 		break;
-	case SMTP_S_STARTTLS: /* XXX TLS: not reached yet */
-	case SMTP_S_AUTH:     /* XXX AUTH: not reached yet */
+	case SMTP_S_STARTTLS:
+		if (e->want == SMTP_WANT_REPLY) {
+			engine_on_starttls(e, r);
+			break;
+		}
+		engine_broken(e, "4.4.2",
+			      "protocol error: an unexpected reply");
+		break;
+	case SMTP_S_AUTH:
+		engine_on_auth(e, r);
+		break;
 	case SMTP_S_READY:
 	case SMTP_S_CONTENT:
 	case SMTP_S_DOT:

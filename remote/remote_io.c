@@ -3,8 +3,9 @@
  * connect bounded by smtp_connect_timeout, writes and reply reads each
  * bounded by the timeout of their stage (poll), and replies parsed by
  * remote_reply.c from a bounded input buffer.  Every byte read is
- * hostile.  XXX TLS: the read and write here are where an SSL object
- * takes over after STARTTLS.  Runs in remote.
+ * hostile.  After STARTTLS the bytes go through the connection's SSL
+ * object (remote_tls.c) on the same non-blocking socket, with the same
+ * deadlines.  Runs in remote.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@
 
 #include "event.h"
 #include "ipc.h"
-#include "remote.h"
+#include "remote_tls.h"
 
 /* Bytes buffered from the server beyond a whole reply: a few replies. */
 #define REMOTE_INPUT_MAX (REMOTE_REPLY_LINE_MAX * (REMOTE_REPLY_LINES_MAX + 4))
@@ -32,6 +33,8 @@ remote_conn_init(struct remote_conn *c)
 void
 remote_conn_close(struct remote_conn *c)
 {
+	if (c->tls != NULL)
+		remote_tls_close(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -79,10 +82,14 @@ int
 remote_conn_write(struct remote_conn *c, const char *p, size_t n, int timeout)
 {
 	long long deadline = ipc_deadline(timeout);
+	short events = POLLOUT;
 	ssize_t w;
 
 	while (n > 0) {
-		w = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (c->tls != NULL)
+			w = remote_tls_write(c, p, n, &events);
+		else
+			w = send(c->fd, p, n, MSG_NOSIGNAL);
 		if (w > 0) {
 			p += w;
 			n -= (size_t)w;
@@ -90,10 +97,30 @@ remote_conn_write(struct remote_conn *c, const char *p, size_t n, int timeout)
 		}
 		if (w < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
-		if (ipc_wait(c->fd, POLLOUT, deadline) != 0)
+		if (ipc_wait(c->fd, events, deadline) != 0)
 			return -1;
 	}
 	return 0;
+}
+
+ssize_t
+remote_conn_read(struct remote_conn *c, char *p, size_t n, long long deadline)
+{
+	short events = POLLIN;
+	ssize_t r;
+
+	for (;;) {
+		if (c->tls != NULL)
+			r = remote_tls_read(c, p, n, &events);
+		else
+			r = recv(c->fd, p, n, 0);
+		if (r >= 0)
+			return r;
+		if (errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (ipc_wait(c->fd, events, deadline) != 0)
+			return -1;
+	}
 }
 
 int
@@ -116,7 +143,7 @@ remote_conn_reply(struct remote_conn *c, struct smtp_reply *r, int timeout,
 			errno = EPROTO;
 			return -1;
 		}
-		n = recv(c->fd, chunk, sizeof(chunk), 0);
+		n = remote_conn_read(c, chunk, sizeof(chunk), deadline);
 		if (n > 0) {
 			buf_append(&c->in, chunk, (size_t)n);
 			continue;
@@ -126,13 +153,7 @@ remote_conn_reply(struct remote_conn *c, struct smtp_reply *r, int timeout,
 			errno = ECONNRESET;
 			return -1;
 		}
-		if (errno != EAGAIN && errno != EINTR) {
-			*why = strerror(errno);
-			return -1;
-		}
-		if (ipc_wait(c->fd, POLLIN, deadline) != 0) {
-			*why = "timeout";
-			return -1;
-		}
+		*why = errno == ETIMEDOUT ? "timeout" : strerror(errno);
+		return -1;
 	}
 }

@@ -180,6 +180,12 @@ nexthop_error(struct remote_resolve_error *err, int permanent, const char *dsn,
 static struct dns_ctx *nexthop_dns;
 static struct dns_mx_policy nexthop_policy;
 
+struct dns_ctx *
+remote_nexthop_dns_ctx(void)
+{
+	return nexthop_dns;
+}
+
 int
 remote_nexthop_dns_open(struct buf *err)
 {
@@ -218,6 +224,10 @@ nexthop_dns_lookup(const struct remote_nexthop *nh, size_t limit,
 			      sizeof(ip)) == NULL ||
 		    nexthop_add(out, t->host, ip, nh->port) != 0)
 			break; /* the list is full: try what we have */
+		strlcpy(out->addr[out->count - 1].canon, t->canon,
+			sizeof(out->addr[0].canon));
+		out->addr[out->count - 1].dns_flags = t->flags;
+		out->addr[out->count - 1].via_mx = nh->mx;
 	}
 	free(plan);
 	return rc;
@@ -235,6 +245,7 @@ remote_nexthop_lookup(const struct remote_nexthop *nh, size_t limit,
 				      "");
 			return -1;
 		}
+		out->addr[out->count - 1].literal = 1;
 		return 0;
 	}
 	if (nexthop_dns != NULL)
@@ -242,6 +253,15 @@ remote_nexthop_lookup(const struct remote_nexthop *nh, size_t limit,
 	nexthop_error(err, 0, "4.4.3",
 		      "DNS lookup not available: cannot look up ", nh->host);
 	return -1;
+}
+
+/* Each address added since from came from the next hop text. */
+static void
+nexthop_mark(struct remote_addr_list *out, size_t from, const char *text)
+{
+	for (; from < out->count; from++)
+		strlcpy(out->addr[from].nexthop, text,
+			sizeof(out->addr[from].nexthop));
 }
 
 int
@@ -265,11 +285,16 @@ remote_nexthop_resolve(const char *nexthop, size_t limit,
 		return -1;
 	}
 	r = remote_nexthop_lookup(&nh, limit, out, err);
+	nexthop_mark(out, 0, nexthop);
 	if (r != 0 && err->permanent)
 		return -1; /* e.g. a null MX: no fallback relay either */
 	/* Fallback relays follow, whatever happened to the destination. */
-	for (i = 0; i < nfallback; i++)
+	for (i = 0; i < nfallback; i++) {
+		size_t from = out->count;
+
 		if (remote_nexthop_parse(fallback[i], &nh, &why) == 0)
 			(void)remote_nexthop_lookup(&nh, 0, out, &ignored);
+		nexthop_mark(out, from, fallback[i]);
+	}
 	return out->count > 0 ? 0 : -1;
 }

@@ -30,11 +30,15 @@
 #include "queue_file.h"
 #include "remote.h"
 
-/* An address from qmgr: parses (with a domain), fits, no controls. */
+/*
+ * An address from qmgr: parses (with a domain), fits, no controls; UTF-8
+ * came in only with SMTPUTF8, which the transaction then asks for.
+ */
 static int
 request_address(const char *s, int allow_null)
 {
-	return address_text_ok(s, allow_null ? ADDR_ALLOW_NULL : 0);
+	return address_text_ok(s, ADDR_ALLOW_UTF8 |
+				      (allow_null ? ADDR_ALLOW_NULL : 0));
 }
 
 /* A DSN parameter value: printable ASCII, bounded. */
@@ -248,6 +252,9 @@ remote_request_answer(int sock, const struct remote_req *q, size_t i,
 		ipc_put_str(&f, IPC_DIAG, rc->diag);
 	if (o->mta[0] != '\0')
 		ipc_put_str(&f, IPC_REMOTE_MTA, o->mta);
+	/* Sent to a DSN server, which now answers for NOTIFY itself. */
+	if (rc->state == SMTP_RCPT_SENT && o->dsn)
+		ipc_put_str(&f, IPC_DSN_PASSED, "1");
 	if (close_after)
 		ipc_put_str(&f, IPC_CLOSE, "1");
 	r = ipc_send(sock, &f, -1, timeout);

@@ -1,7 +1,9 @@
 /*
  * postdrop: writes one locally submitted message into maildrop/ for pickup
- * (the contract is common/maildrop.h).  `postdrop -c CONFDIR [-v] -f
- * SENDER -- RCPT...` with the message on stdin.
+ * (the contract is common/maildrop.h).  `postdrop -c CONFDIR [-v] [-N
+ * notify] [-R ret] [-V envid] -f SENDER -- RCPT...` with the message on
+ * stdin; -N, -R and -V are sendmail's DSN requests (RFC 3461), checked
+ * here again and kept in the file's DSN records.
  *
  * Security stance: installed setgid moat-drop, runs as the invoking user;
  * the group lets it create a file in maildrop/ (root:moat-drop 1730) and
@@ -28,6 +30,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "dsn.h"
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "log.h"
@@ -44,6 +47,9 @@
 struct postdrop_args {
 	const char *conf_dir;
 	const char *sender;
+	unsigned notify;   /* -N, DSN_NOTIFY_* bits, 0: none */
+	const char *ret;   /* -R, or NULL */
+	const char *envid; /* -V, or NULL */
 	char **rcpt;
 	size_t rcpt_count;
 	int verbose;
@@ -110,8 +116,30 @@ postdrop_sanitize(void)
 
 static void __attribute__((noreturn)) postdrop_usage(void)
 {
-	postdrop_exit(EX_USAGE,
-		      "usage: postdrop -c CONFDIR [-v] -f SENDER -- RCPT...");
+	postdrop_exit(EX_USAGE, "usage: postdrop -c CONFDIR [-v] [-N notify] "
+				"[-R ret] [-V envid] -f SENDER -- RCPT...");
+}
+
+/* -N, -R or -V with a value that passes dsn.c's checks: 0, else -1. */
+static int
+postdrop_dsn(int argc, char **argv, int *i, struct postdrop_args *a)
+{
+	const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+
+	if (v == NULL)
+		return -1;
+	if (strcmp(argv[*i], "-N") == 0 &&
+	    dsn_notify_parse(v, strlen(v), &a->notify) == 0)
+		;
+	else if (strcmp(argv[*i], "-R") == 0 &&
+		 dsn_ret_parse(v, strlen(v)) != DSN_RET_NONE)
+		a->ret = dsn_ret_name(dsn_ret_parse(v, strlen(v)));
+	else if (strcmp(argv[*i], "-V") == 0 && dsn_envid_ok(v, strlen(v)))
+		a->envid = v;
+	else
+		return -1;
+	++*i;
+	return 0;
 }
 
 static void
@@ -131,7 +159,7 @@ postdrop_parse(int argc, char **argv, struct postdrop_args *a)
 			a->conf_dir = argv[++i];
 		else if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
 			a->sender = argv[++i];
-		else
+		else if (postdrop_dsn(argc, argv, &i, a) != 0)
 			postdrop_usage();
 	}
 	if (a->conf_dir == NULL || a->sender == NULL || i >= argc)
@@ -263,13 +291,19 @@ postdrop_envelope(struct queue_writer *w, const struct postdrop_args *a)
 			      why);
 	}
 	queue_writer_record(w, QREC_SENDER, addr.data, addr.len);
+	if (a->ret != NULL)
+		queue_writer_record(w, QREC_DSN_RET, a->ret, strlen(a->ret));
+	if (a->envid != NULL)
+		queue_writer_record(w, QREC_DSN_ENVID, a->envid,
+				    strlen(a->envid));
 	for (i = 0; i < a->rcpt_count; i++) {
 		if (postdrop_address(a->rcpt[i], 0, &addr, &why) != 0) {
 			queue_writer_abort(w);
 			postdrop_exit(EX_DATAERR, "bad recipient <%s>: %s",
 				      a->rcpt[i], why);
 		}
-		queue_writer_rcpt(w, buf_cstr(&addr), NULL);
+		queue_writer_rcpt_dsn(w, buf_cstr(&addr), NULL, a->notify,
+				      NULL);
 	}
 	buf_free(&addr);
 }

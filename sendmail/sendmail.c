@@ -259,6 +259,9 @@ main(int argc, char **argv)
 	if ((rc = sendmail_config(o.conf_dir, conf, sizeof(conf))) != 0)
 		return rc;
 	sendmail_ctx_init(&c, conf, o.verbose);
+	c.dsn_notify = o.dsn_notify;
+	c.dsn_ret = o.dsn_ret;
+	c.dsn_envid = o.dsn_envid;
 	rc = sendmail_run(&o, &c);
 	sendmail_opts_free(&o);
 	buf_free(&warn);

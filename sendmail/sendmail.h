@@ -29,13 +29,16 @@ enum sendmail_mode {
 
 struct sendmail_opts {
 	enum sendmail_mode mode;
-	int extract;           /* -t */
-	int ignore_dots;       /* -i, -oi */
-	int verbose;           /* -v */
-	const char *sender;    /* -f, -r; NULL: the invoking user */
-	const char *full_name; /* -F */
-	const char *conf_dir;  /* -C; NULL: $MOAT_CONFIG or the default */
-	const char **rcpt;     /* the arguments that are not options */
+	int extract;            /* -t */
+	int ignore_dots;        /* -i, -oi */
+	int verbose;            /* -v */
+	const char *sender;     /* -f, -r; NULL: the invoking user */
+	const char *full_name;  /* -F */
+	const char *conf_dir;   /* -C; NULL: $MOAT_CONFIG or the default */
+	const char *dsn_notify; /* -N (RFC 3461 NOTIFY), checked; or NULL */
+	const char *dsn_ret;    /* -R: full or hdrs; or NULL */
+	const char *dsn_envid;  /* -V: the envelope ID; or NULL */
+	const char **rcpt;      /* the arguments that are not options */
 	size_t rcpt_count;
 };
 
@@ -150,6 +153,8 @@ struct sendmail_ctx {
 	size_t line_limit;      /* line_length_limit */
 	size_t command_limit;   /* smtpd_command_line_limit */
 	int verbose;
+	/* DSN requests passed to postdrop (-N, -R, -V), or NULL. */
+	const char *dsn_notify, *dsn_ret, *dsn_envid;
 };
 
 struct sendmail_drop {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "dsn.h"
 #include "sendmail.h"
 
 enum arg_kind {
@@ -41,11 +42,11 @@ static const struct arg_def arg_table[] = {
     {'d', ARG_VALUE, "debugging"},
     {'h', ARG_VALUE, "hop count"},
     {'L', ARG_VALUE, "log label"},
-    {'N', ARG_VALUE, "delivery status notification"},
+    {'N', ARG_VALUE, NULL},
     {'O', ARG_VALUE, "option"},
     {'p', ARG_VALUE, "protocol"},
-    {'R', ARG_VALUE, "return of content in bounces"},
-    {'V', ARG_VALUE, "envelope id"},
+    {'R', ARG_VALUE, NULL},
+    {'V', ARG_VALUE, NULL},
     {'X', ARG_VALUE, "traffic log"},
     {'G', ARG_FLAG, "gateway submission"},
     {'m', ARG_FLAG, "me too"},
@@ -111,6 +112,32 @@ arg_option(struct sendmail_opts *o, const char *v, struct buf *warn,
 	return 0;
 }
 
+/* -N, -R, -V: the DSN requests (RFC 3461), checked as smtpd checks them. */
+static int
+arg_dsn(struct sendmail_opts *o, char letter, const char *v, struct buf *err)
+{
+	size_t len = strlen(v);
+	unsigned bits;
+
+	if (letter == 'N' && dsn_notify_parse(v, len, &bits) == 0)
+		o->dsn_notify = v;
+	else if (letter == 'R' && dsn_ret_parse(v, len) != DSN_RET_NONE)
+		o->dsn_ret = v;
+	else if (letter == 'V' && dsn_envid_ok(v, len))
+		o->dsn_envid = v;
+	else {
+		buf_reset(err);
+		buf_printf(err, "-%c%.40s: %s", letter, v,
+			   letter == 'N'   ? "expected never, or a list of "
+					     "success, failure and delay"
+			   : letter == 'R' ? "expected full or hdrs"
+					   : "expected 1 to 100 printable "
+					     "characters");
+		return EX_USAGE;
+	}
+	return 0;
+}
+
 static int
 arg_apply(struct sendmail_opts *o, const struct arg_def *d, const char *v,
 	  struct buf *warn, struct buf *err)
@@ -153,6 +180,10 @@ arg_apply(struct sendmail_opts *o, const struct arg_def *d, const char *v,
 	case 'v':
 		o->verbose = 1;
 		break;
+	case 'N':
+	case 'R':
+	case 'V':
+		return arg_dsn(o, d->letter, v, err);
 	}
 	return 0;
 }

@@ -35,12 +35,12 @@ sendmail_say(const char *fmt, ...)
 	fflush(stderr);
 }
 
-/* postdrop -c CONF [-v] -f SENDER -- RCPT... */
+/* postdrop -c CONF [-v] [-N notify] [-R ret] [-V envid] -f SENDER -- RCPT... */
 static char **
 drop_argv(const struct sendmail_ctx *c, const char *sender,
 	  const struct sendmail_rcpts *r)
 {
-	char **argv = xcalloc(r->count + 8, sizeof(*argv));
+	char **argv = xcalloc(r->count + 14, sizeof(*argv));
 	size_t n = 0, i;
 
 	argv[n++] = (char *)"postdrop";
@@ -48,6 +48,18 @@ drop_argv(const struct sendmail_ctx *c, const char *sender,
 	argv[n++] = (char *)c->conf_dir;
 	if (c->verbose)
 		argv[n++] = (char *)"-v";
+	if (c->dsn_notify != NULL) {
+		argv[n++] = (char *)"-N";
+		argv[n++] = (char *)c->dsn_notify;
+	}
+	if (c->dsn_ret != NULL) {
+		argv[n++] = (char *)"-R";
+		argv[n++] = (char *)c->dsn_ret;
+	}
+	if (c->dsn_envid != NULL) {
+		argv[n++] = (char *)"-V";
+		argv[n++] = (char *)c->dsn_envid;
+	}
 	argv[n++] = (char *)"-f";
 	argv[n++] = (char *)sender;
 	argv[n++] = (char *)"--";

@@ -43,6 +43,34 @@ send_frame(struct smtpd_cleanup *c, struct ipc_frame *f, const char *what)
 	return r;
 }
 
+/* SMTPUTF8 and the DSN parameters of MAIL FROM (RFC 6531, 3461). */
+static void
+put_esmtp(struct ipc_frame *f, const struct smtpd_esmtp *x)
+{
+	if (x->smtputf8)
+		ipc_put_str(f, IPC_SMTPUTF8, "1");
+	if (dsn_ret_name(x->ret) != NULL)
+		ipc_put_str(f, IPC_DSN_RET, dsn_ret_name(x->ret));
+	if (x->envid[0] != '\0')
+		ipc_put_str(f, IPC_DSN_ENVID, x->envid);
+}
+
+/* NOTIFY and ORCPT of recipient i. */
+static void
+put_rcpt_dsn(struct ipc_frame *f, const struct smtpd_esmtp *x, size_t i)
+{
+	char notify[DSN_NOTIFY_TEXT_MAX];
+
+	if (i >= x->rcpt_count)
+		return;
+	if (x->rcpt[i].notify != 0) {
+		dsn_notify_format(x->rcpt[i].notify, notify);
+		ipc_put_str(f, IPC_DSN_NOTIFY, notify);
+	}
+	if (x->rcpt[i].orcpt != NULL)
+		ipc_put_str(f, IPC_DSN_ORCPT, x->rcpt[i].orcpt);
+}
+
 static int
 send_envelope(struct smtpd_cleanup *c, const struct smtpd_session *s)
 {
@@ -53,14 +81,19 @@ send_envelope(struct smtpd_cleanup *c, const struct smtpd_session *s)
 	ipc_frame_init(&f);
 	ipc_put_str(&f, IPC_OP, IPC_OP_BEGIN);
 	ipc_put_str(&f, IPC_SENDER, s->sender);
-	ipc_put_str(&f, IPC_PROTOCOL, s->esmtp ? "ESMTP" : "SMTP");
+	ipc_put_str(&f, IPC_PROTOCOL,
+		    s->ext.smtputf8 ? "UTF8SMTP"
+		    : s->esmtp      ? "ESMTP"
+				    : "SMTP");
 	ipc_put_str(&f, IPC_CLIENT_ADDR, s->client_addr);
 	ipc_put_str(&f, IPC_CLIENT_NAME, s->client_name);
 	ipc_put_str(&f, IPC_HELO, s->helo);
+	put_esmtp(&f, &s->ext);
 	r = send_frame(c, &f, "begin");
 	for (i = 0; r == 0 && i < s->rcpt_count; i++) {
 		ipc_put_str(&f, IPC_OP, IPC_OP_RCPT);
 		ipc_put_str(&f, IPC_ADDR, s->rcpt[i]);
+		put_rcpt_dsn(&f, &s->ext, i);
 		r = send_frame(c, &f, "rcpt");
 	}
 	ipc_frame_free(&f);

@@ -48,6 +48,10 @@ smtpd_cmd_ehlo(struct smtpd_session *s, const char *arg, size_t len)
 	smtpd_reply_put_custom(&s->reply, 250, NULL, "PIPELINING", 1);
 	smtpd_reply_put_custom(&s->reply, 250, NULL, size, 1);
 	smtpd_reply_put_custom(&s->reply, 250, NULL, "8BITMIME", 1);
+	/* RFC 6531, 3461, 3030; BINARYMIME is not offered. */
+	smtpd_reply_put_custom(&s->reply, 250, NULL, "SMTPUTF8", 1);
+	smtpd_reply_put_custom(&s->reply, 250, NULL, "DSN", 1);
+	smtpd_reply_put_custom(&s->reply, 250, NULL, "CHUNKING", 1);
 	smtpd_reply_put_custom(&s->reply, 250, NULL, "ENHANCEDSTATUSCODES", 0);
 	s->last_code = 250;
 	return SMTPD_ACT_REPLY;
@@ -73,6 +77,8 @@ smtpd_cmd_data(struct smtpd_session *s, const char *arg, size_t len)
 		return smtpd_session_reply(s, SMTPD_R_NEED_RCPT, NULL);
 	if (len > 0)
 		return smtpd_session_reply(s, SMTPD_R_NOARG_SYNTAX, "DATA");
+	if (s->ext.bdat) /* RFC 3030 2: no mixing in one transaction */
+		return smtpd_session_reply(s, SMTPD_R_DATA_AFTER_BDAT, NULL);
 	return SMTPD_ACT_DATA;
 }
 
@@ -169,7 +175,7 @@ data_outcome(struct smtpd_session *s, const struct smtpd_data_result *r)
 		smtpd_session_log(
 		    s, "%s: client=%s", r->queue_id,
 		    smtpd_session_client(s, client, sizeof(client)));
-		s->cmd_ok[SMTPD_CMD_DATA]++;
+		s->cmd_ok[s->ext.bdat ? SMTPD_CMD_BDAT : SMTPD_CMD_DATA]++;
 		return smtpd_session_reply(s, SMTPD_R_QUEUED, r->queue_id);
 	}
 	if (r->reject_id >= 0 && r->reject_id < SMTPD_R_COUNT)

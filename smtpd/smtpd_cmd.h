@@ -25,6 +25,8 @@ enum smtpd_action smtpd_cmd_rcpt(struct smtpd_session *s, const char *arg,
 				 size_t len);
 enum smtpd_action smtpd_cmd_data(struct smtpd_session *s, const char *arg,
 				 size_t len);
+enum smtpd_action smtpd_cmd_bdat(struct smtpd_session *s, const char *arg,
+				 size_t len);
 enum smtpd_action smtpd_cmd_rset(struct smtpd_session *s, const char *arg,
 				 size_t len);
 enum smtpd_action smtpd_cmd_noop(struct smtpd_session *s, const char *arg,

@@ -4,7 +4,10 @@
  * ones that decide relaying: a recipient is accepted when its domain is
  * local and the user exists, or when the client is trusted.  Old routing
  * tricks (source routes, %, !, quoted @) are refused from untrusted
- * clients.  Pure; lookups go through the session's callbacks; run by smtpd.
+ * clients.  UTF-8 addresses (RFC 6531) are parsed always, and refused
+ * with 553 5.6.7 unless MAIL FROM said SMTPUTF8.  The ESMTP parameters
+ * go through smtpd_esmtp.c.  Pure; lookups go through the session's
+ * callbacks; run by smtpd.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -32,95 +35,49 @@ skip_keyword(const char *arg, size_t len, const char *kw)
 	return k;
 }
 
-static enum smtpd_action
-bad_option(struct smtpd_session *s, const char *opt, size_t len)
+/* The parameters after a path: 0, or -1 with the reply made. */
+static int
+params(struct smtpd_session *s, const char *p, size_t len, int mail,
+       struct smtpd_params *out, enum smtpd_action *act)
 {
+	struct smtpd_param_fault f;
 	char text[OPTION_ECHO_MAX + 4];
 
-	smtpd_reply_sanitize(opt, len, OPTION_ECHO_MAX, text, sizeof(text));
-	return smtpd_session_reply(s, SMTPD_R_BAD_OPTION, text);
-}
-
-/* A SIZE= value; -1 when it is not a plain decimal number. */
-static int
-parse_size(const char *v, size_t len, size_t *out)
-{
-	size_t i, n = 0;
-
-	if (len == 0 || len > 20)
+	switch (smtpd_params_parse(p, len, mail, out, &f)) {
+	case SMTPD_PARAM_OK:
+		if (!mail || !(out->seen & SMTPD_P_SIZE) ||
+		    out->size <= s->cfg->message_size_limit)
+			return 0;
+		*act = smtpd_session_reject(s, "MAIL", SMTPD_R_SIZE_EXCEEDED,
+					    NULL, NULL);
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -1;
-		if (n > (SIZE_MAX - 9) / 10)
-			n = SIZE_MAX; /* saturate: "too big" is the answer */
-		else
-			n = n * 10 + (size_t)(v[i] - '0');
-	}
-	*out = n;
-	return 0;
-}
-
-/* One MAIL parameter: 0 when fine, else -1 with the reply made. */
-static int
-mail_option(struct smtpd_session *s, const char *p, size_t n,
-	    enum smtpd_action *act)
-{
-	const char *eq = memchr(p, '=', n);
-	size_t klen = eq ? (size_t)(eq - p) : n, vlen = eq ? n - klen - 1 : 0;
-	size_t size;
-
-	if (klen == 4 && strncasecmp(p, "SIZE", 4) == 0 && eq) {
-		if (parse_size(eq + 1, vlen, &size) != 0) {
-			*act = smtpd_session_reply(s, SMTPD_R_BAD_SIZE, NULL);
-			return -1;
-		}
-		if (size > s->cfg->message_size_limit) {
-			*act = smtpd_session_reject(
-			    s, "MAIL", SMTPD_R_SIZE_EXCEEDED, NULL, NULL);
-			return -1;
-		}
-		return 0;
-	}
-	if (klen == 4 && strncasecmp(p, "BODY", 4) == 0 && eq &&
-	    ((vlen == 4 && strncasecmp(eq + 1, "7BIT", 4) == 0) ||
-	     (vlen == 8 && strncasecmp(eq + 1, "8BITMIME", 8) == 0)))
-		return 0;
-	*act = bad_option(s, p, n);
-	return -1;
-}
-
-/*
- * The ESMTP parameters after a path: nothing, or blank-separated words.
- * mail: MAIL's SIZE and BODY are known; RCPT knows none.  0: all fine.
- */
-static int
-check_options(struct smtpd_session *s, const char *p, size_t len, int mail,
-	      enum smtpd_action *act)
-{
-	size_t i = 0, start;
-
-	if (len > 0 && p[0] != ' ') {
+	case SMTPD_PARAM_SYNTAX:
 		*act = smtpd_session_reply(
 		    s, mail ? SMTPD_R_MAIL_SYNTAX : SMTPD_R_RCPT_SYNTAX, NULL);
 		return -1;
+	case SMTPD_PARAM_BAD_SIZE:
+		*act = smtpd_session_reply(s, SMTPD_R_BAD_SIZE, NULL);
+		return -1;
+	case SMTPD_PARAM_BAD_VALUE:
+		*act = smtpd_session_reply(s, SMTPD_R_BAD_PARAM, f.keyword);
+		return -1;
+	case SMTPD_PARAM_DUPLICATE:
+		*act = smtpd_session_reply(s, SMTPD_R_DUP_PARAM, f.keyword);
+		return -1;
+	case SMTPD_PARAM_UNKNOWN:
+		break;
 	}
-	while (i < len) {
-		while (i < len && p[i] == ' ')
-			i++;
-		start = i;
-		while (i < len && p[i] != ' ')
-			i++;
-		if (i == start)
-			break;
-		if (!mail) {
-			*act = bad_option(s, p + start, i - start);
-			return -1;
-		}
-		if (mail_option(s, p + start, i - start, act) != 0)
-			return -1;
-	}
-	return 0;
+	smtpd_reply_sanitize(f.param, f.param_len, OPTION_ECHO_MAX, text,
+			     sizeof(text));
+	*act = smtpd_session_reply(s, SMTPD_R_BAD_OPTION, text);
+	return -1;
+}
+
+/* A UTF-8 address in a transaction without SMTPUTF8 (RFC 6531 3.4). */
+static enum smtpd_action
+need_smtputf8(struct smtpd_session *s, const char *cmd)
+{
+	return smtpd_session_reject(s, cmd, SMTPD_R_NEED_SMTPUTF8, NULL, NULL);
 }
 
 /* The unqualified address as text, for the "need fully-qualified" reply. */
@@ -129,8 +86,9 @@ bare_text(const char *path, size_t len, char *out, size_t size)
 {
 	struct address a;
 
-	if (address_parse_path(path, len, ADDR_ALLOW_NO_DOMAIN, &a) !=
-		ADDR_OK ||
+	if (address_parse_path(path, len,
+			       ADDR_ALLOW_NO_DOMAIN | ADDR_ALLOW_UTF8,
+			       &a) != ADDR_OK ||
 	    address_format(&a, out, size) < 0)
 		snprintf(out, size, "%s", "");
 }
@@ -138,6 +96,7 @@ bare_text(const char *path, size_t len, char *out, size_t size)
 enum smtpd_action
 smtpd_cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 {
+	struct smtpd_params p;
 	struct address a;
 	enum smtpd_action act;
 	enum addr_error e;
@@ -154,15 +113,19 @@ smtpd_cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 	end = address_path_end(arg + off, len - off);
 	if (end == 0)
 		return smtpd_session_reply(s, SMTPD_R_BAD_SENDER, NULL);
-	e = address_parse_path(arg + off, end, ADDR_ALLOW_NULL, &a);
+	e = address_parse_path(arg + off, end,
+			       ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8, &a);
 	if (e == ADDR_ERR_NO_DOMAIN) {
 		bare_text(arg + off, end, text, sizeof(text));
 		return smtpd_session_reply(s, SMTPD_R_SENDER_NOT_FQDN, text);
 	}
 	if (e != ADDR_OK || address_format(&a, text, sizeof(text)) < 0)
 		return smtpd_session_reply(s, SMTPD_R_BAD_SENDER, NULL);
-	if (check_options(s, arg + off + end, len - off - end, 1, &act) != 0)
+	if (params(s, arg + off + end, len - off - end, 1, &p, &act) != 0)
 		return act;
+	if ((a.flags & ADDR_F_UTF8) && !(p.seen & SMTPD_P_SMTPUTF8))
+		return need_smtputf8(s, "MAIL");
+	smtpd_esmtp_mail(&s->ext, &p);
 	strlcpy(s->sender, text, sizeof(s->sender));
 	s->have_sender = 1;
 	s->state = SMTPD_ST_MAIL;
@@ -180,7 +143,8 @@ rcpt_path(struct smtpd_session *s, const char *p, size_t len, struct address *a,
 {
 	enum addr_error e;
 
-	e = address_parse_path(p, len, ADDR_ALLOW_NO_DOMAIN, a);
+	e = address_parse_path(p, len, ADDR_ALLOW_NO_DOMAIN | ADDR_ALLOW_UTF8,
+			       a);
 	if (e != ADDR_OK) {
 		*act = smtpd_session_reply(s, SMTPD_R_BAD_RCPT, NULL);
 		return -1;
@@ -243,6 +207,7 @@ too_many(struct smtpd_session *s)
 enum smtpd_action
 smtpd_cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 {
+	struct smtpd_params p;
 	struct address a;
 	enum smtpd_action act;
 	char text[ADDR_TEXT_MAX];
@@ -258,7 +223,9 @@ smtpd_cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 		return smtpd_session_reply(s, SMTPD_R_BAD_RCPT, NULL);
 	if (rcpt_path(s, arg + off, end, &a, &act) != 0)
 		return act;
-	if (check_options(s, arg + off + end, len - off - end, 0, &act) != 0)
+	if ((a.flags & ADDR_F_UTF8) && !s->ext.smtputf8)
+		return need_smtputf8(s, "RCPT");
+	if (params(s, arg + off + end, len - off - end, 0, &p, &act) != 0)
 		return act;
 	if (s->rcpt_count >= s->cfg->recipient_limit)
 		return too_many(s);
@@ -269,6 +236,7 @@ smtpd_cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 	if (rcpt_allowed(s, &a, text, &act) != 0)
 		return act;
 	smtpd_session_add_rcpt(s, text);
+	smtpd_esmtp_rcpt(&s->ext, &p);
 	s->state = SMTPD_ST_RCPT;
 	return smtpd_session_reply(s, SMTPD_R_RCPT_OK, NULL);
 }

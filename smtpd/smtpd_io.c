@@ -3,7 +3,9 @@
  * client are hostile: a command line is looked at only once complete and
  * within smtpd_command_line_limit (a longer one is answered once and then
  * skipped to its LF without being kept), DATA goes through the byte state
- * machine of common/smtp_data.c, and nothing is read while replies pile up
+ * machine of common/smtp_data.c, a BDAT chunk is taken by its byte count
+ * (smtpd_bdat.c) through the same machine, and nothing is read while
+ * replies pile up
  * unread, while a delayed reply is held or while cleanup is answering, so
  * every buffer stays bounded.  Replies to pipelined commands leave in one
  * write per batch.  Run by smtpd (unprivileged, chrooted).
@@ -21,6 +23,7 @@
 #include "log.h"
 #include "server.h"
 #include "smtpd_anvil.h"
+#include "smtpd_bdat.h"
 #include "smtpd_cleanup.h"
 #include "smtp_data.h"
 #include "smtpd_io.h"
@@ -32,13 +35,14 @@
 #define LINGER_MS 2000       /* then to let the client read it */
 #define GREET_SETTLE_MS 50   /* look for early talkers this long */
 
-enum conn_mode { MODE_CMD, MODE_DATA, MODE_WAIT_CLEANUP };
+enum conn_mode { MODE_CMD, MODE_DATA, MODE_BDAT, MODE_WAIT_CLEANUP };
 
 struct smtpd_conn {
 	int fd;
 	const struct smtpd_io_config *cfg;
 	struct smtpd_session session;
 	struct smtp_data data;
+	struct smtpd_chunk chunk; /* MODE_BDAT: the chunk being taken */
 	struct smtpd_cleanup cleanup;
 	int cleanup_watched;
 	struct buf in, out, held, content;
@@ -99,7 +103,7 @@ conn_arm_timer(struct smtpd_conn *c)
 	const struct smtpd_io_config *cfg = c->cfg;
 	long long secs = cfg->timeout;
 
-	if (c->mode == MODE_DATA)
+	if (c->mode == MODE_DATA || c->mode == MODE_BDAT)
 		secs = cfg->data_timeout;
 	else if (c->mode == MODE_WAIT_CLEANUP)
 		secs = cfg->ipc_timeout;
@@ -123,6 +127,7 @@ conn_on_delay(void *ctx)
 }
 
 static void conn_start_data(struct smtpd_conn *c);
+static void conn_start_bdat(struct smtpd_conn *c);
 
 /* Pass on what the session produced: log lines, the reply, the action. */
 static void
@@ -147,7 +152,43 @@ conn_emit(struct smtpd_conn *c, enum smtpd_action act)
 		conn_arm_timer(c);
 	} else if (act == SMTPD_ACT_DATA) {
 		conn_start_data(c);
+	} else if (act == SMTPD_ACT_BDAT) {
+		conn_start_bdat(c);
 	}
+}
+
+/*
+ * A BDAT chunk follows.  The first stored one of a transaction opens
+ * cleanup (then conn_emit comes back here with the chunk accepted, or
+ * refused and to be discarded); the bytes are taken in MODE_BDAT.
+ */
+static void
+conn_start_bdat(struct smtpd_conn *c)
+{
+	struct smtpd_session *s = &c->session;
+	int ok;
+
+	if (s->ext.chunk_store && !s->ext.bdat) {
+		smtpd_cleanup_close(&c->cleanup);
+		ok = smtpd_cleanup_open(&c->cleanup, s) == 0;
+		if (!ok)
+			smtpd_cleanup_close(&c->cleanup);
+		smtp_data_init_chunked(&c->data, c->cfg->line_length_limit,
+				       c->cfg->session->message_size_limit);
+		conn_emit(c, smtpd_session_bdat_started(s, ok));
+		return;
+	}
+	smtpd_chunk_start(&c->chunk, s);
+	c->mode = MODE_BDAT;
+	conn_arm_timer(c);
+}
+
+/* cleanup held for a BDAT transaction the session has since ended. */
+static void
+conn_drop_orphan(struct smtpd_conn *c)
+{
+	if (c->cleanup.fd >= 0 && c->mode == MODE_CMD && !c->session.ext.bdat)
+		smtpd_cleanup_close(&c->cleanup);
 }
 
 static void
@@ -200,22 +241,6 @@ conn_on_cleanup(int fd, unsigned events, void *ctx)
 	conn_after(c);
 }
 
-static int
-data_reject_id(enum smtp_data_error e)
-{
-	switch (e) {
-	case SMTP_DATA_BARE_EOL:
-		return SMTPD_R_BARE_EOL;
-	case SMTP_DATA_LINE_TOO_LONG:
-		return SMTPD_R_DATA_LINE_TOO_LONG;
-	case SMTP_DATA_TOO_BIG:
-		return SMTPD_R_DATA_TOO_BIG;
-	case SMTP_DATA_OK:
-		break;
-	}
-	return -1;
-}
-
 /* The end of DATA: abort, or send op=end and wait for cleanup. */
 static void
 conn_end_data(struct smtpd_conn *c)
@@ -224,7 +249,7 @@ conn_end_data(struct smtpd_conn *c)
 
 	if (c->data.error != SMTP_DATA_OK) {
 		smtpd_cleanup_close(&c->cleanup); /* nothing is queued */
-		r.reject_id = data_reject_id(c->data.error);
+		r.reject_id = smtpd_data_reject_id(c->data.error);
 		conn_finish_data(c, &r);
 		return;
 	}
@@ -260,6 +285,48 @@ conn_data(struct smtpd_conn *c)
 	return 1;
 }
 
+/* A chunk is complete: its reply, or for the LAST one the end. */
+static void
+conn_end_chunk(struct smtpd_conn *c)
+{
+	struct smtpd_session *s = &c->session;
+
+	c->mode = MODE_CMD;
+	if (c->chunk.store && s->ext.chunk_last) {
+		smtp_data_end_chunked(&c->data);
+		conn_end_data(c);
+		return;
+	}
+	if (c->chunk.store)
+		conn_emit(c, smtpd_session_bdat_chunk(
+				 s, smtpd_data_reject_id(c->data.error)));
+	conn_drop_orphan(c);
+	conn_arm_timer(c);
+}
+
+/* Take BDAT chunk bytes: exactly the chunk's count, never a line. */
+static int
+conn_bdat(struct smtpd_conn *c)
+{
+	size_t n;
+
+	if (c->chunk.left > 0) {
+		if (c->in.len == 0)
+			return 0;
+		n = smtpd_chunk_take(&c->chunk, &c->data, c->in.data, c->in.len,
+				     &c->content);
+		buf_consume(&c->in, n);
+		if (c->chunk.store && c->data.error == SMTP_DATA_OK)
+			smtpd_cleanup_data(&c->cleanup, &c->content);
+		else
+			buf_reset(&c->content);
+		if (c->chunk.left > 0)
+			return 1;
+	}
+	conn_end_chunk(c);
+	return 1;
+}
+
 /* Handle one complete command line; 1 when something was taken. */
 static int
 conn_command(struct smtpd_conn *c)
@@ -287,6 +354,7 @@ conn_command(struct smtpd_conn *c)
 		act = smtpd_session_input_line(&c->session, c->in.data, len);
 	buf_consume(&c->in, (size_t)(lf - c->in.data) + 1);
 	conn_emit(c, act);
+	conn_drop_orphan(c);
 	return 1;
 }
 
@@ -297,8 +365,9 @@ conn_process(struct smtpd_conn *c)
 
 	while (progress && !c->closing && !c->paused &&
 	       c->mode != MODE_WAIT_CLEANUP && c->out.len < OUT_HIGH)
-		progress =
-		    c->mode == MODE_DATA ? conn_data(c) : conn_command(c);
+		progress = c->mode == MODE_DATA   ? conn_data(c)
+			   : c->mode == MODE_BDAT ? conn_bdat(c)
+						  : conn_command(c);
 }
 
 /* Write what we can; -1 when the client is gone. */
@@ -331,7 +400,9 @@ conn_lost(struct smtpd_conn *c)
 	if (!c->closing)
 		log_info(
 		    "lost connection after %s from %s",
-		    c->mode == MODE_CMD ? c->session.last_cmd : "DATA",
+		    c->mode == MODE_CMD    ? c->session.last_cmd
+		    : c->mode == MODE_BDAT ? "BDAT"
+					   : "DATA",
 		    smtpd_session_client(&c->session, client, sizeof(client)));
 	conn_close(c);
 }
@@ -358,14 +429,35 @@ conn_linger(struct smtpd_conn *c)
 	event_set(c->fd, EVENT_READ, conn_on_client, c);
 }
 
+/*
+ * Replies wait while more of a pipelined batch is already there to be
+ * read, or while cleanup decides the message that ends it: they then
+ * leave together (RFC 2920), not as small writes one after another, which
+ * Nagle's algorithm holds back behind the client's delayed ACK (40 ms a
+ * message for a run of BDAT chunks, whose replies came before the last).
+ */
+static int
+conn_batch_pending(struct smtpd_conn *c)
+{
+	char peek;
+
+	if (c->mode == MODE_WAIT_CLEANUP)
+		return c->out.len < OUT_HIGH;
+	return !c->closing && !c->paused && c->out.len < OUT_HIGH &&
+	       c->in.len <= c->cfg->command_line_limit + 1 &&
+	       recv(c->fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 /* After any event: process, write, then watch what we need next. */
 static void
 conn_after(struct smtpd_conn *c)
 {
 	unsigned want = 0;
+	int batch;
 
 	conn_process(c);
-	if (conn_flush(c) != 0) {
+	batch = c->out.len > 0 && conn_batch_pending(c);
+	if (!batch && conn_flush(c) != 0) {
 		conn_lost(c);
 		return;
 	}
@@ -377,7 +469,7 @@ conn_after(struct smtpd_conn *c)
 	    c->out.len < OUT_HIGH &&
 	    c->in.len <= c->cfg->command_line_limit + 1)
 		want |= EVENT_READ;
-	if (c->out.len > 0)
+	if (c->out.len > 0 && !batch)
 		want |= EVENT_WRITE;
 	event_set(c->fd, want, conn_on_client, c);
 }

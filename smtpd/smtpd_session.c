@@ -28,6 +28,7 @@ static const struct smtpd_cmd smtpd_cmds[] = {
     {"MAIL", SMTPD_CMD_MAIL, smtpd_cmd_mail},
     {"RCPT", SMTPD_CMD_RCPT, smtpd_cmd_rcpt},
     {"DATA", SMTPD_CMD_DATA, smtpd_cmd_data},
+    {"BDAT", SMTPD_CMD_BDAT, smtpd_cmd_bdat},
     {"RSET", SMTPD_CMD_RSET, smtpd_cmd_rset},
     {"NOOP", SMTPD_CMD_NOOP, smtpd_cmd_noop},
     {"VRFY", SMTPD_CMD_VRFY, smtpd_cmd_vrfy},
@@ -39,8 +40,8 @@ static const struct smtpd_cmd smtpd_cmds[] = {
 
 /* Names in the "disconnect" line, by enum smtpd_cmd_id. */
 static const char *const smtpd_cmd_names[SMTPD_CMD_COUNT] = {
-    "ehlo", "helo", "mail", "rcpt", "data", "rset",    "noop",
-    "vrfy", "expn", "etrn", "help", "quit", "unknown",
+    "ehlo", "helo", "mail", "rcpt", "data", "bdat", "rset",
+    "noop", "vrfy", "expn", "etrn", "help", "quit", "unknown",
 };
 
 void
@@ -68,6 +69,7 @@ void
 smtpd_session_free(struct smtpd_session *s)
 {
 	smtpd_session_reset(s);
+	smtpd_esmtp_free(&s->ext);
 	free(s->rcpt);
 	s->rcpt = NULL;
 	s->rcpt_cap = 0;
@@ -111,6 +113,7 @@ smtpd_session_reset(struct smtpd_session *s)
 	s->rcpt_excess = 0;
 	s->have_sender = 0;
 	s->sender[0] = '\0';
+	smtpd_esmtp_reset(&s->ext);
 	if (s->state == SMTPD_ST_MAIL || s->state == SMTPD_ST_RCPT ||
 	    s->state == SMTPD_ST_DATA)
 		s->state = SMTPD_ST_READY;
@@ -254,7 +257,9 @@ smtpd_session_input_line(struct smtpd_session *s, const char *line, size_t len)
 	s->last_cmd = cmd->name;
 	s->cmd_total[cmd->id]++;
 	act = cmd->fn(s, line + a, e - a);
-	if (cmd->id != SMTPD_CMD_DATA && s->last_code < 400)
+	/* DATA and BDAT count when their message or chunk is answered. */
+	if (cmd->id != SMTPD_CMD_DATA && cmd->id != SMTPD_CMD_BDAT &&
+	    s->last_code < 400)
 		s->cmd_ok[cmd->id]++;
 	return act;
 }

@@ -15,6 +15,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "smtpd_esmtp.h"
 
 #define SMTPD_HELO_MAX 255  /* longest HELO/EHLO argument kept */
 #define SMTPD_ADDR_TEXT 64  /* client address text, with brackets */
@@ -35,6 +36,7 @@ enum smtpd_action {
 	SMTPD_ACT_DATA,  /* open the queue transaction, then call
 			    smtpd_session_data_started() */
 	SMTPD_ACT_CLOSE, /* send the reply, then close */
+	SMTPD_ACT_BDAT,  /* take the BDAT chunk's bytes (smtpd_bdat.h) */
 };
 
 struct smtpd_config {
@@ -61,6 +63,7 @@ enum smtpd_cmd_id {
 	SMTPD_CMD_MAIL,
 	SMTPD_CMD_RCPT,
 	SMTPD_CMD_DATA,
+	SMTPD_CMD_BDAT,
 	SMTPD_CMD_RSET,
 	SMTPD_CMD_NOOP,
 	SMTPD_CMD_VRFY,
@@ -86,6 +89,7 @@ struct smtpd_session {
 	char sender[ADDR_TEXT_MAX];
 	char **rcpt;
 	size_t rcpt_count, rcpt_cap;
+	struct smtpd_esmtp ext; /* SMTPUTF8, DSN, BDAT (smtpd_esmtp.h) */
 	/* Accounting. */
 	unsigned errors;
 	const char *last_cmd; /* for "timeout after X" */

@@ -382,16 +382,25 @@ class Smtp:
         self.s.close()
 
 
-def send_message(port, sender, rcpts, body, source="127.0.0.1", helo="client"):
-    """A whole transaction; body is bytes with CRLF line ends, not stuffed.
-    Returns the final reply text."""
+def smtp_session(port, helo="client.example"):
+    """A connection past the greeting and EHLO: (Smtp, the EHLO reply)."""
+    c = Smtp(port)
+    c.reply()
+    return c, c.cmd("EHLO " + helo)
+
+
+def send_message(port, sender, rcpts, body, source="127.0.0.1", helo="client",
+                 mail_params=""):
+    """A whole transaction; body is bytes with CRLF line ends, not stuffed;
+    mail_params follow MAIL FROM (" SMTPUTF8").  Returns the final reply
+    text."""
     c = Smtp(port, source)
     try:
         greet = c.reply()
         if not greet or not greet.startswith("220"):
             return greet
         c.cmd("EHLO " + helo)
-        r = c.cmd("MAIL FROM:<%s>" % sender)
+        r = c.cmd("MAIL FROM:<%s>%s" % (sender, mail_params))
         if not r.startswith("250"):
             return r
         for rc in rcpts:

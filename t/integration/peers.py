@@ -15,22 +15,35 @@ Three kinds of peer:
                 test chooses: 4xx, 5xx to one recipient, a hang after the
                 greeting, no PIPELINING, a small SIZE, a slow dot...
                 It records sessions, concurrency and each transaction.
+                With .tls it offers STARTTLS (Python's ssl module), with
+                .auth it offers AUTH PLAIN and LOGIN and checks the user
+                and password it was given.
+And for TLS tests:
+  TestCA        a certificate authority made at test time by openssl(1),
+                issuing server certificates for given names
+  PolicyServer  an HTTPS server (http.server and ssl) for MTA-STS
+                policies at https://mta-sts.DOMAIN/.well-known/mta-sts.txt
 
-Only the Python 3 standard library is used.
+Only the Python 3 standard library (and the openssl command) is used.
 """
 
+import atexit
+import base64
+import hashlib
+import http.server
 import os
 import pwd
 import shutil
 import socket
 import socketserver
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from moattest import TOP, Instance, wait_for
+from moattest import TOP, Instance, queued_id, send_message, wait_for
 
 SINK = os.path.join(TOP, "build", "postfix", "usr", "sbin", "smtp-sink")
 SINK_LIBS = os.path.join(TOP, "build", "postfix", "usr", "lib", "postfix")
@@ -115,12 +128,147 @@ class SmtpSink:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class TestCA:
+    """A certificate authority made now with openssl(1) in a directory of
+    its own (removed at exit); issue() makes server certificates."""
+
+    def __init__(self, name="Moat Test CA"):
+        self.dir = tempfile.mkdtemp(prefix="moat-ca-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.key = os.path.join(self.dir, "ca.key")
+        self.cert = os.path.join(self.dir, "ca.crt")
+        self.n = 0
+        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                     self.key, "-out", self.cert, "-days", "2", "-subj",
+                     "/CN=%s" % name, "-addext",
+                     "basicConstraints=critical,CA:TRUE", "-addext",
+                     "keyUsage=critical,keyCertSign,cRLSign")
+        os.chmod(self.cert, 0o644)
+        atexit.register(self.remove)
+
+    def openssl(self, *args, data=None):
+        r = subprocess.run(["openssl"] + list(args), input=data,
+                           capture_output=True)
+        if r.returncode != 0:
+            raise RuntimeError("openssl %s: %s" % (args[0], r.stderr))
+        return r.stdout
+
+    def issue(self, names, chain=False):
+        """A certificate for names (the first is the CN, all are SANs):
+        (certfile, keyfile); chain: the CA certificate follows it."""
+        self.n += 1
+        base = os.path.join(self.dir, "s%d" % self.n)
+        ext = base + ".ext"
+        with open(ext, "w") as f:
+            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
+                    "extendedKeyUsage=serverAuth\n" %
+                    ",".join("DNS:%s" % n for n in names))
+        self.openssl("req", "-new", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                     base + ".key", "-out", base + ".csr", "-subj",
+                     "/CN=%s" % names[0])
+        self.openssl("x509", "-req", "-in", base + ".csr", "-CA", self.cert,
+                     "-CAkey", self.key, "-set_serial", str(1000 + self.n),
+                     "-days", "2", "-extfile", ext, "-out", base + ".crt")
+        if chain:
+            with open(base + ".crt", "ab") as out, open(self.cert, "rb") as f:
+                out.write(f.read())
+        return base + ".crt", base + ".key"
+
+    def spki_sha256(self, certfile):
+        """TLSA 3 1 1 (or 2 1 1) data of a certificate, in hex."""
+        pem = self.openssl("x509", "-in", certfile, "-pubkey", "-noout")
+        der = self.openssl("pkey", "-pubin", "-outform", "DER", data=pem)
+        return hashlib.sha256(der).hexdigest()
+
+    def cert_sha256(self, certfile=None):
+        """TLSA x 0 1 data: the whole certificate's digest, in hex."""
+        der = self.openssl("x509", "-in", certfile or self.cert,
+                           "-outform", "DER")
+        return hashlib.sha256(der).hexdigest()
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def server_context(certkey):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certkey[0], certkey[1])
+    return ctx
+
+
+def _serve(server):
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
+def _shut(server):
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
+def send_to(inst, rcpt, body=b"Subject: test\r\n\r\nhello\r\n",
+            sender="alice@client.example"):
+    """One message for rcpt into inst over SMTP; its queue ID, or None."""
+    return queued_id(send_message(inst.port, sender, [rcpt], body))
+
+
 class _Handler(socketserver.StreamRequestHandler):
     timeout = 120
 
     def send(self, text):
         self.wfile.write(text.encode() + b"\r\n")
         self.wfile.flush()
+
+    def starttls(self, peer):
+        """STARTTLS: 220, then the handshake on the same socket."""
+        self.send("220 2.0.0 Ready to start TLS")
+        try:
+            self.request = server_context(peer.tls).wrap_socket(
+                self.request, server_side=True)
+        except (OSError, ValueError):
+            peer.count("tls_failures")
+            raise
+        self.rfile = self.request.makefile("rb")
+        self.wfile = self.request.makefile("wb")
+        peer.count("tls_sessions")
+
+    def authenticate(self, peer, cmd, tls):
+        """AUTH PLAIN (initial response or 334) and AUTH LOGIN; True when
+        the user and password are the peer's."""
+        words = cmd.split()
+        mech = words[1].upper() if len(words) > 1 else ""
+        try:
+            if mech == "PLAIN":
+                if len(words) > 2:
+                    resp = words[2]
+                else:
+                    self.send("334 ")
+                    resp = self.rfile.readline(4096).strip().decode()
+                _, user, password = base64.b64decode(resp).split(b"\0")
+            elif mech == "LOGIN":
+                self.send("334 VXNlcm5hbWU6")
+                user = base64.b64decode(self.rfile.readline(4096).strip())
+                self.send("334 UGFzc3dvcmQ6")
+                password = base64.b64decode(self.rfile.readline(4096).strip())
+            else:
+                self.send("504 5.5.4 Unrecognized authentication type")
+                return False
+        except ValueError:
+            self.send("501 5.5.2 Cannot decode response")
+            return False
+        user, password = user.decode(), password.decode()
+        peer.record_auth({"mech": mech, "user": user, "password": password,
+                          "tls": tls})
+        if peer.auth_reply is not None:
+            self.send(peer.auth_reply)
+            return peer.auth_reply.startswith("235")
+        if (user, password) == peer.auth:
+            self.send("235 2.7.0 Authentication successful")
+            return True
+        self.send("535 5.7.8 Error: authentication failed")
+        return False
 
     def handle(self):
         peer = self.server.peer
@@ -141,6 +289,7 @@ class _Handler(socketserver.StreamRequestHandler):
         if not peer.greeting.startswith("220"):
             return
         txn = None
+        tls = authed = False
         while True:
             line = self.rfile.readline(4096)
             if not line:
@@ -149,11 +298,32 @@ class _Handler(socketserver.StreamRequestHandler):
             peer.log(cmd)
             verb = cmd.split(" ", 1)[0].upper()
             if verb == "EHLO":
-                self.send(peer.ehlo_reply())
+                self.send(peer.ehlo_reply(tls))
             elif verb == "HELO":
                 self.send("250 %s" % peer.name)
+            elif verb == "STARTTLS" and peer.tls is not None and not tls:
+                if peer.starttls_reply is not None:
+                    self.send(peer.starttls_reply)
+                    continue
+                if peer.tls_garbage == "inject":
+                    self.send("220 2.0.0 Ready to start TLS\r\n"
+                              "250 injected before the handshake")
+                    return
+                if peer.tls_garbage == "late":
+                    self.send("220 2.0.0 Ready to start TLS")
+                    time.sleep(0.3)
+                    self.send("this is not a TLS handshake")
+                    peer.count("tls_failures")
+                    return
+                self.starttls(peer)
+                tls, txn = True, None
+            elif verb == "AUTH" and peer.auth_offered(tls) and not authed:
+                authed = self.authenticate(peer, cmd, tls)
+            elif verb == "MAIL" and peer.auth is not None and not authed:
+                self.send("530 5.7.0 Authentication required")
             elif verb == "MAIL":
-                txn = {"mail": cmd, "rcpt": [], "data": None}
+                txn = {"mail": cmd, "rcpt": [], "data": None, "tls": tls,
+                       "auth": authed}
                 self.send(peer.mail_reply)
             elif verb == "RCPT":
                 addr = cmd[cmd.find("<") + 1:cmd.find(">")]
@@ -219,6 +389,17 @@ class ScriptedPeer:
         self.dot_delay = 0.0        # seconds before answering the dot
         self.data_delay = 0.0       # seconds before answering DATA
         self.hang_after_greeting = None  # seconds to stay silent
+        self.tls = None             # (certfile, keyfile): offer STARTTLS
+        self.starttls_reply = None  # a refusal instead of 220
+        self.tls_garbage = None     # "late": 220, then text, not TLS;
+        #                             "inject": a line with the 220
+        self.auth = None            # (user, password): offer and want AUTH
+        self.auth_in_clear = False  # offer AUTH before STARTTLS too
+        self.auth_reply = None      # a fixed reply to AUTH (e.g. 535)
+        self.tls_sessions = 0       # handshakes that succeeded
+        self.tls_failures = 0       # and that failed
+        self.auths = []             # {"mech", "user", "password", "tls"}
+        self.auth_mechs = ["PLAIN", "LOGIN"]
         self.lock = threading.Lock()
         self.sessions = 0           # TCP sessions so far
         self.active = 0
@@ -229,7 +410,10 @@ class ScriptedPeer:
         self.commands = []
         self.server = None
 
-    def ehlo_reply(self):
+    def auth_offered(self, tls):
+        return self.auth is not None and (tls or self.auth_in_clear)
+
+    def ehlo_reply(self, tls=False):
         if self.ehlo is not None:
             return self.ehlo
         caps = list(self.extensions)
@@ -237,6 +421,10 @@ class ScriptedPeer:
             caps.append("PIPELINING")
         if self.size is not None:
             caps.append("SIZE %d" % self.size)
+        if self.tls is not None and not tls:
+            caps.append("STARTTLS")
+        if self.auth_offered(tls):
+            caps.append("AUTH %s" % " ".join(self.auth_mechs))
         lines = [self.name] + caps
         return "\r\n".join("250%s%s" % ("-" if i < len(lines) - 1 else " ", l)
                            for i, l in enumerate(lines))
@@ -267,18 +455,86 @@ class ScriptedPeer:
         with self.lock:
             self.messages.append(txn)
 
+    def record_auth(self, a):
+        with self.lock:
+            self.auths.append(a)
+
+    def count(self, attr):
+        with self.lock:
+            setattr(self, attr, getattr(self, attr) + 1)
+
+    def got(self, rcpt, timeout=20):
+        """The transactions that delivered to rcpt, once there is one or
+        timeout seconds passed (an empty list)."""
+        return wait_for(lambda: [m for m in self.messages
+                                 if rcpt in m["rcpt"]], timeout) or []
+
     def start(self):
         self.server = _Server((self.addr, self.port), _Handler)
         self.server.peer = self
-        th = threading.Thread(target=self.server.serve_forever, daemon=True)
-        th.start()
+        _serve(self.server)
         return self
 
     def stop(self):
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        _shut(self.server)
+        self.server = None
+
+
+class _PolicyHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        srv = self.server.owner
+        host = (self.headers.get("Host") or "").lower()
+        with srv.lock:
+            srv.requests.append((host, self.path))
+        body = srv.policies.get(host)
+        if self.path != "/.well-known/mta-sts.txt" or body is None:
+            self.send_error(404)
+            return
+        body = body.encode()
+        self.send_response(srv.status)
+        self.send_header("Content-Type", srv.content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+class _PolicyHttp(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class PolicyServer:
+    """HTTPS on ADDR:443 serving the MTA-STS policy of each host name in
+    policies ({"mta-sts.example.test": "version: STSv1\n..."}) with the
+    certificate certkey; it records every request as (host, path)."""
+
+    def __init__(self, addr, certkey, policies, port=443):
+        self.addr, self.port, self.certkey = addr, port, certkey
+        self.policies = dict(policies)
+        self.status = 200
+        self.content_type = "text/plain"
+        self.requests = []
+        self.lock = threading.Lock()
+        self.server = None
+
+    def fetches(self, host):
+        with self.lock:
+            return sum(1 for h, _ in self.requests if h == host)
+
+    def start(self):
+        self.server = _PolicyHttp((self.addr, self.port), _PolicyHandler)
+        self.server.owner = self
+        self.server.socket = server_context(self.certkey).wrap_socket(
+            self.server.socket, server_side=True)
+        _serve(self.server)
+        return self
+
+    def stop(self):
+        _shut(self.server)
+        self.server = None
 
 
 def maildir_of(user):

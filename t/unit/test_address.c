@@ -1,10 +1,11 @@
 /*
  * test_address: the address parser against golden files (one input per
  * line of t/unit/golden/address/NAME.in, the result per line in NAME.out;
- * lenient.in is parsed with ADDR_ALLOW_NULL | ADDR_ALLOW_NO_DOMAIN, the
- * others strictly), plus what a text file cannot hold: NUL and control
- * bytes, path splitting, formatting and round trips.  Set
- * MOAT_GOLDEN_UPDATE=1 to rewrite the .out files after a reviewed change.
+ * lenient.in is parsed with ADDR_ALLOW_NULL | ADDR_ALLOW_NO_DOMAIN,
+ * utf8.in with ADDR_ALLOW_UTF8, the others strictly), plus what a text file
+ * cannot hold: NUL and control bytes, path splitting, formatting and round
+ * trips.  Set MOAT_GOLDEN_UPDATE=1 to rewrite the .out files after a reviewed
+ * change.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -34,7 +35,8 @@ flag_names(unsigned flags, struct buf *out)
 		const char *name;
 	} f[] = {{ADDR_F_ROUTE, "route"},   {ADDR_F_PERCENT, "percent"},
 		 {ADDR_F_BANG, "bang"},     {ADDR_F_QUOTED_AT, "quoted_at"},
-		 {ADDR_F_QUOTED, "quoted"}, {ADDR_F_LITERAL, "literal"}};
+		 {ADDR_F_QUOTED, "quoted"}, {ADDR_F_LITERAL, "literal"},
+		 {ADDR_F_UTF8, "utf8"}};
 	size_t start = out->len;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -94,7 +96,8 @@ golden_file(const char *name)
 	char path[512];
 	unsigned opts = strcmp(name, "lenient") == 0
 			    ? ADDR_ALLOW_NULL | ADDR_ALLOW_NO_DOMAIN
-			    : 0;
+			: strcmp(name, "utf8") == 0 ? ADDR_ALLOW_UTF8
+						    : 0;
 	size_t pos = 0;
 
 	snprintf(path, sizeof(path), "%s/%s.in", GOLDEN_DIR, name);
@@ -225,6 +228,36 @@ test_format(void)
 	   "distinct error texts");
 }
 
+/* SMTPUTF8: the flag, round trips, and nothing 8-bit without it. */
+static void
+test_utf8(void)
+{
+	const char *path8 = "<J\xc3\xb6ran@b\xc3\xbc"
+			    "cher.example>";
+	struct address a;
+	char out[ADDR_TEXT_MAX];
+
+	is_int(path(path8, strlen(path8), 0), ADDR_ERR_8BIT,
+	       "UTF-8 refused without ADDR_ALLOW_UTF8");
+	is_int(address_parse_path(path8, strlen(path8), ADDR_ALLOW_UTF8, &a),
+	       ADDR_OK, "UTF-8 accepted with ADDR_ALLOW_UTF8");
+	ok(a.flags & ADDR_F_UTF8, "ADDR_F_UTF8 set");
+	address_format(&a, out, sizeof(out));
+	is_str(out,
+	       "J\xc3\xb6ran@b\xc3\xbc"
+	       "cher.example",
+	       "the UTF-8 local part needs no quotes");
+	ok(address_text_ok(out, ADDR_ALLOW_UTF8), "the text parses again");
+	ok(!address_text_ok(out, 0), "but not as ASCII");
+	is_int(address_parse("a@b.c", 5, ADDR_ALLOW_UTF8, &a), ADDR_OK,
+	       "ASCII with ADDR_ALLOW_UTF8");
+	ok(!(a.flags & ADDR_F_UTF8), "no ADDR_F_UTF8 for ASCII");
+	is_int(
+	    address_parse("A\xc3\x84@X\xc3\x84.org", 11, ADDR_ALLOW_UTF8, &a),
+	    ADDR_OK, "mixed case");
+	is_str(a.domain, "x\xc3\x84.org", "only ASCII letters are lower-cased");
+}
+
 int
 main(void)
 {
@@ -232,5 +265,6 @@ main(void)
 	test_bytes();
 	test_path_end();
 	test_format();
+	test_utf8();
 	return done_testing();
 }

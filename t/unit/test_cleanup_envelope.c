@@ -1,7 +1,9 @@
 /*
  * test_cleanup_envelope: cleanup's checks of the op=begin and op=rcpt
  * frames a peer sends: required and optional attributes, bounds, control
- * bytes, the null sender, and myorigin for local submissions only.
+ * bytes, the null sender, and myorigin for local submissions only; the
+ * SMTPUTF8 flag that alone lets UTF-8 addresses in, and the DSN
+ * attributes.
  */
 #include <string.h>
 
@@ -43,7 +45,8 @@ begin(struct cleanup_envelope *env, const char **why)
 }
 
 static enum cleanup_frame_result
-rcpt(int is_local, struct cleanup_rcpt *out, const char **why)
+rcpt_in(const struct cleanup_envelope *env, struct cleanup_rcpt *out,
+	const char **why)
 {
 	struct ipc_frame g;
 	enum cleanup_frame_result r;
@@ -51,9 +54,20 @@ rcpt(int is_local, struct cleanup_rcpt *out, const char **why)
 	ipc_frame_init(&g);
 	if (ipc_parse(f.raw.data, f.raw.len, &g, why) < 0)
 		return CLEANUP_FRAME_MALFORMED;
-	r = cleanup_rcpt_parse(&g, is_local, "origin.example", out, why);
+	r = cleanup_rcpt_parse(&g, env, "origin.example", out, why);
 	ipc_frame_free(&g);
 	return r;
+}
+
+/* A recipient of a local submission (is_local) or of an SMTP one. */
+static enum cleanup_frame_result
+rcpt(int is_local, struct cleanup_rcpt *out, const char **why)
+{
+	struct cleanup_envelope env;
+
+	memset(&env, 0, sizeof(env));
+	env.is_local = is_local;
+	return rcpt_in(&env, out, why);
 }
 
 static void
@@ -222,12 +236,64 @@ test_rcpt(void)
 	       "op=data is no rcpt");
 }
 
+static void
+test_esmtp(void)
+{
+	struct cleanup_envelope env;
+	struct cleanup_rcpt r;
+	const char *why = "";
+
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "j\xc3\xb6rg@example.org");
+	ipc_put_str(&f, IPC_PROTOCOL, "UTF8SMTP");
+	is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why),
+	       CLEANUP_FRAME_BAD_ADDRESS, "a UTF-8 sender without smtputf8");
+	ipc_put_str(&f, IPC_SMTPUTF8, "1");
+	ipc_put_str(&f, IPC_DSN_RET, "HDRS");
+	ipc_put_str(&f, IPC_DSN_ENVID, "QQ314159");
+	is_int(begin_from(CLEANUP_FROM_SMTPD, &env, &why), CLEANUP_FRAME_OK,
+	       "with smtputf8");
+	ok(env.smtputf8 && env.dsn_ret == DSN_RET_HDRS, "SMTPUTF8 and RET");
+	is_str(env.dsn_envid, "QQ314159", "ENVID");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@example.org");
+	ipc_put_str(&f, IPC_DSN_RET, "ALL");
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED, "a bad RET");
+	frame(IPC_OP_BEGIN);
+	ipc_put_str(&f, IPC_SENDER, "a@example.org");
+	ipc_put_str(&f, IPC_DSN_ENVID, "a\tb");
+	is_int(begin(&env, &why), CLEANUP_FRAME_MALFORMED, "a bad ENVID");
+
+	frame(IPC_OP_RCPT);
+	ipc_put_str(&f, IPC_ADDR, "j\xc3\xb6rg@example.net");
+	ipc_put_str(&f, IPC_DSN_NOTIFY, "SUCCESS,FAILURE");
+	ipc_put_str(&f, IPC_DSN_ORCPT, "rfc822;J\xc3\xb6rg@example.net");
+	memset(&env, 0, sizeof(env));
+	is_int(rcpt_in(&env, &r, &why), CLEANUP_FRAME_BAD_ADDRESS,
+	       "a UTF-8 recipient without smtputf8");
+	env.smtputf8 = 1;
+	is_int(rcpt_in(&env, &r, &why), CLEANUP_FRAME_OK, "with smtputf8");
+	is_int(r.dsn_notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE, "NOTIFY");
+	is_str(r.dsn_orcpt, "rfc822;J\xc3\xb6rg@example.net", "ORCPT");
+	frame(IPC_OP_RCPT);
+	ipc_put_str(&f, IPC_ADDR, "a@example.net");
+	ipc_put_str(&f, IPC_DSN_NOTIFY, "NEVER,DELAY");
+	is_int(rcpt_in(&env, &r, &why), CLEANUP_FRAME_MALFORMED,
+	       "a bad NOTIFY");
+	frame(IPC_OP_RCPT);
+	ipc_put_str(&f, IPC_ADDR, "a@example.net");
+	ipc_put_str(&f, IPC_DSN_ORCPT, "a@example.net");
+	is_int(rcpt_in(&env, &r, &why), CLEANUP_FRAME_MALFORMED,
+	       "an ORCPT without a type");
+}
+
 int
 main(void)
 {
 	ipc_frame_init(&f);
 	test_begin();
 	test_rcpt();
+	test_esmtp();
 	ipc_frame_free(&f);
 	return done_testing();
 }

@@ -353,6 +353,33 @@ test_write(void)
 	buf_free(&keys);
 }
 
+/* A private source gives a private map; a check refuses a value. */
+static void
+test_private_checked(void)
+{
+	char src[256], lmdb[256];
+	struct buf err = BUF_INIT;
+	struct stat st;
+	int n = 0;
+
+	snprintf(src, sizeof(src), "%s/passwd", dir);
+	snprintf(lmdb, sizeof(lmdb), "%s/passwd.lmdb", dir);
+	write_file(src, "a x\nb y\nc z\n", 0600);
+	is_int(map_build(src, MAP_TABLE, &err), 0, "a source of mode 0600");
+	ok(stat(lmdb, &st) == 0 && (st.st_mode & 07777) == 0600,
+	   "gives a map of mode 0600");
+	write_file(src, "a x\nb y\nc z\n", 0640);
+	is_int(map_build(src, MAP_TABLE, &err), 0, "a source of mode 0640");
+	ok(stat(lmdb, &st) == 0 && (st.st_mode & 07777) == 0640,
+	   "gives a map of mode 0640");
+	is_int(map_build_checked(src, MAP_TABLE, refuse_third, &n, &err), -1,
+	       "a check that refuses an entry fails the build");
+	is_str(buf_cstr(&err), "passwd:3: full", "naming the file and line");
+	unlink(src);
+	unlink(lmdb);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -365,6 +392,7 @@ main(void)
 	test_refusals();
 	test_many();
 	test_write();
+	test_private_checked();
 	snprintf(path, sizeof(path), "%s/aliases", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/aliases.lmdb", dir);

@@ -2,7 +2,10 @@
  * test_qmgr_bounce: the DSN builder's output against golden files, and the
  * header block extraction.  Each t/unit/golden/qmgr_bounce/NAME.in holds
  * test parameters ("sender: ...", "arrival: ...", "cap: N" and one
- * "rcpt: ADDR ORIG|- DSN REASON..." per recipient), a blank line, then the
+ * "rcpt: ADDR ORIG|- DSN REASON..." per recipient, each optionally
+ * followed by "remote: MTA [DIAG]", "orcpt: TYPE;ADDR" and "relayed: 1";
+ * "kind: delay|success", "envid: ...", "ret: full" (the message is
+ * attached whole) and "utf8: 1" for the report), a blank line, then the
  * original message; NAME.out is the expected DSN with the variable fields
  * (date, boundary, Message-ID) fixed.  QMGR_GOLDEN_WRITE=1 rewrites the
  * .out files (review them before committing).  Run from the top directory.
@@ -18,8 +21,10 @@
 #define MAX_RCPT 16
 
 struct golden_case {
-	char sender[256], arrival[64];
+	char sender[256], arrival[64], envid[128];
 	size_t cap;
+	enum qmgr_dsn_kind kind;
+	int full, utf8;
 	struct qmgr_bounce_rcpt rcpt[MAX_RCPT];
 	char *rcpt_line[MAX_RCPT];
 	size_t rcpt_count;
@@ -88,6 +93,20 @@ parse_case(char *text, size_t len, struct golden_case *c)
 			snprintf(c->arrival, sizeof(c->arrival), "%s", p + 9);
 		else if (strncmp(p, "cap: ", 5) == 0)
 			c->cap = strtoul(p + 5, NULL, 10);
+		else if (strncmp(p, "envid: ", 7) == 0)
+			snprintf(c->envid, sizeof(c->envid), "%s", p + 7);
+		else if (strcmp(p, "kind: delay") == 0)
+			c->kind = QMGR_DSN_DELAY;
+		else if (strcmp(p, "kind: success") == 0)
+			c->kind = QMGR_DSN_SUCCESS;
+		else if (strcmp(p, "ret: full") == 0)
+			c->full = 1;
+		else if (strcmp(p, "utf8: 1") == 0)
+			c->utf8 = 1;
+		else if (strncmp(p, "orcpt: ", 7) == 0 && c->rcpt_count > 0)
+			c->rcpt[c->rcpt_count - 1].orcpt = p + 7;
+		else if (strcmp(p, "relayed: 1") == 0 && c->rcpt_count > 0)
+			c->rcpt[c->rcpt_count - 1].relayed = 1;
 		else if (strncmp(p, "remote: ", 8) == 0 && c->rcpt_count > 0 &&
 			 strchr(p + 8, ' ') != NULL) {
 			/* "remote: MTA [DIAG]": the last rcpt's server. */
@@ -121,7 +140,12 @@ build_case(const struct golden_case *c, struct buf *out)
 	in.rcpt = c->rcpt;
 	in.rcpt_count = c->rcpt_count;
 	in.headers = c->content;
-	in.headers_len = qmgr_bounce_header_len(c->content, avail);
+	in.headers_len =
+	    c->full ? avail : qmgr_bounce_header_len(c->content, avail);
+	in.kind = c->kind;
+	in.full = c->full;
+	in.utf8 = c->utf8;
+	in.envid = c->envid[0] != '\0' ? c->envid : NULL;
 	if (qmgr_bounce_build(&in, out) != 0)
 		buf_set_str(out, "(qmgr_bounce_build failed)\n");
 }
@@ -181,8 +205,14 @@ test_header_len(void)
 static void
 test_refusals(void)
 {
-	struct qmgr_bounce_rcpt r = {"bob@example.org", NULL, "5.1.1",
-				     "unknown user",    NULL, NULL};
+	struct qmgr_bounce_rcpt r = {"bob@example.org",
+				     NULL,
+				     "5.1.1",
+				     "unknown user",
+				     NULL,
+				     NULL,
+				     NULL,
+				     0};
 	struct qmgr_bounce_input in;
 	struct buf out = BUF_INIT;
 	const char *hdr = "Subject: --B.1 inside\n";
@@ -218,9 +248,9 @@ test_refusals(void)
 int
 main(void)
 {
-	static const char *const cases[] = {"simple",  "several",
-					    "expired", "remote",
-					    "hostile", "headers_only"};
+	static const char *const cases[] = {
+	    "simple",       "several",  "expired",     "remote",    "hostile",
+	    "headers_only", "dsn_full", "dsn_success", "dsn_delay", "dsn_utf8"};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "golden.h"
 #include "queue_file.h"
 #include "tap.h"
@@ -34,6 +35,34 @@ dump_str(struct buf *out, const char *name, const char *s)
 	buf_append_str(out, ">\n");
 }
 
+/* The SMTPUTF8 and DSN records, only when the file has them. */
+static void
+dump_dsn(const struct queue_env *env, struct buf *out)
+{
+	if (env->smtputf8)
+		buf_append_str(out, "smtputf8\n");
+	if (env->dsn_ret != DSN_RET_NONE)
+		buf_printf(out, "dsn_ret %s\n", dsn_ret_name(env->dsn_ret));
+	if (env->dsn_envid != NULL)
+		dump_str(out, "dsn_envid", env->dsn_envid);
+	if (env->warn != 0)
+		buf_printf(out, "warn %c at %lld\n", env->warn,
+			   (long long)env->warn_offset);
+}
+
+static void
+dump_rcpt_dsn(const struct queue_rcpt *r, struct buf *out)
+{
+	char notify[DSN_NOTIFY_TEXT_MAX];
+
+	if (r->dsn_notify != 0) {
+		dsn_notify_format(r->dsn_notify, notify);
+		buf_printf(out, "  notify %s\n", notify);
+	}
+	if (r->dsn_orcpt != NULL)
+		dump_str(out, "  orcpt", r->dsn_orcpt);
+}
+
 static void
 dump_env(const char *file, size_t len, struct buf *out)
 {
@@ -54,12 +83,14 @@ dump_env(const char *file, size_t len, struct buf *out)
 	dump_str(out, "protocol", env.protocol);
 	dump_str(out, "auth_user", env.auth_user);
 	buf_printf(out, "submit_uid %lld\n", env.submit_uid);
+	dump_dsn(&env, out);
 	for (i = 0; i < env.rcpt_count; i++) {
 		buf_printf(out, "rcpt %zu status %c at %lld\n", i,
 			   env.rcpt[i].status,
 			   (long long)env.rcpt[i].status_offset);
 		dump_str(out, "  addr", env.rcpt[i].addr);
 		dump_str(out, "  orig", env.rcpt[i].orig);
+		dump_rcpt_dsn(&env.rcpt[i], out);
 	}
 	buf_printf(out, "content %zu bytes at %lld\n", env.content_length,
 		   (long long)env.content_offset);
@@ -191,6 +222,59 @@ test_writer(const char *dir)
 	close(dfd);
 }
 
+/* The SMTPUTF8 and DSN records through the writer and back. */
+static void
+test_writer_dsn(const char *dir)
+{
+	struct queue_writer w;
+	struct queue_env env;
+	struct buf err = BUF_INIT;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY), fd;
+
+	queue_writer_open(&w, dfd, "Q7");
+	queue_writer_record(&w, QREC_ARRIVAL, "1700000000", 10);
+	queue_writer_record(&w, QREC_SENDER, "j\xc3\xb6@example.org", 15);
+	is_int(queue_writer_record(&w, QREC_SMTPUTF8, "", 0), 0, "8 record");
+	is_int(queue_writer_record(&w, QREC_DSN_RET, "HDRS", 4), 0, "r record");
+	is_int(queue_writer_record(&w, QREC_DSN_ENVID, "QQ 314", 6), 0,
+	       "i record");
+	is_int(queue_writer_record(&w, QREC_WARN, "-", 1), 0, "W record");
+	is_int(queue_writer_record(&w, QREC_DSN_RET, "SOME", 4), -1,
+	       "a bad RET refused");
+	queue_writer_abort(&w);
+	queue_writer_open(&w, dfd, "Q7");
+	queue_writer_record(&w, QREC_ARRIVAL, "1700000000", 10);
+	queue_writer_record(&w, QREC_SENDER, "", 0);
+	queue_writer_record(&w, QREC_SMTPUTF8, "", 0);
+	queue_writer_record(&w, QREC_WARN, "-", 1);
+	queue_writer_rcpt_dsn(&w, "a@example.org", NULL,
+			      DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY,
+			      "rfc822;A@example.org");
+	queue_writer_rcpt_dsn(&w, "b@example.org", NULL, DSN_NOTIFY_NEVER,
+			      NULL);
+	queue_writer_rcpt(&w, "c@example.org", NULL);
+	is_int(queue_writer_finish(&w), 0, "a file with DSN records");
+	fd = openat(dfd, "Q7", O_RDWR);
+	is_int(queue_file_read(fd, &env, &err), 0, "is read back");
+	ok(env.smtputf8 && env.warn == QWARN_DUE, "SMTPUTF8 and W kept");
+	is_int(env.rcpt[0].dsn_notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY,
+	       "NOTIFY of the first recipient");
+	is_str(env.rcpt[0].dsn_orcpt, "rfc822;A@example.org", "its ORCPT");
+	is_int(env.rcpt[1].dsn_notify, DSN_NOTIFY_NEVER, "NEVER");
+	ok(env.rcpt[2].dsn_notify == 0 && env.rcpt[2].dsn_orcpt == NULL,
+	   "none for the third");
+	is_int(queue_file_set_warn(fd, &env, QWARN_SENT), 0, "set_warn");
+	queue_env_free(&env);
+	queue_file_read(fd, &env, &err);
+	is_int(env.warn, QWARN_SENT, "the W byte is now 'D'");
+	is_int(queue_file_set_warn(fd, &env, 'x'), -1, "a bad W status");
+	queue_env_free(&env);
+	close(fd);
+	unlinkat(dfd, "Q7", 0);
+	buf_free(&err);
+	close(dfd);
+}
+
 static void
 test_writer_errors(const char *dir)
 {
@@ -291,6 +375,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	test_writer(dir);
+	test_writer_dsn(dir);
 	test_writer_errors(dir);
 	rmdir(dir);
 	test_envelope_limits();

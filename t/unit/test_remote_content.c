@@ -80,6 +80,16 @@ test_scan(void)
 	       "RFC 1870 size: one more byte per line (CRLF)");
 	smtp_content_scan(&ci, "\xe9", 1);
 	ok(ci.eightbit, "a byte over 127 makes it 8-bit");
+	ok(ci.eightbit_headers, "  in the header block (no empty line yet)");
+	memset(&ci, 0, sizeof(ci));
+	smtp_content_scan(&ci, "Subject: x\n", 11);
+	smtp_content_scan(&ci, "\nbody caf\xc3\xa9\n", 12);
+	ok(ci.eightbit && !ci.eightbit_headers,
+	   "8-bit in the body only, with the empty line in its own chunk");
+	memset(&ci, 0, sizeof(ci));
+	smtp_content_scan(&ci, "\nSubject: caf\xc3\xa9\n", 16);
+	ok(ci.eightbit && !ci.eightbit_headers,
+	   "an empty first line: no header block at all");
 }
 
 static void

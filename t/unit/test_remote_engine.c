@@ -419,6 +419,170 @@ test_reuse(void)
 	close_script(&s);
 }
 
+/* A session whose driver wants TLS (and AUTH with user): greeting fed. */
+static void
+tls_session(struct script *s, enum smtp_tls_need need, const char *user)
+{
+	const char *const greet[] = {"220 mx.example.net ESMTP\r\n", NULL};
+
+	smtp_engine_init(&s->e, "client.example", PEER);
+	buf_init(&s->wire);
+	s->e.tls_need = need;
+	s->e.auth_user = user;
+	s->e.auth_pass = user != NULL ? "pa:ss" : NULL;
+	feed(s, greet);
+}
+
+#define CAPS_TLS "250-mx.example.net\r\n250-PIPELINING\r\n250 STARTTLS\r\n"
+#define CAPS_AUTH                                                              \
+	"250-mx.example.net\r\n250-PIPELINING\r\n250 AUTH LOGIN PLAIN\r\n"
+
+static void
+test_starttls(void)
+{
+	struct script s;
+	const char *const ehlo_tls[] = {CAPS_TLS, "220 2.0.0 go ahead\r\n",
+					NULL};
+	const char *const ehlo2[] = {CAPS_NONE, NULL};
+	const char *const refused[] = {CAPS_TLS,
+				       "454 4.7.0 TLS not available\r\n", NULL};
+	const char *const plain[] = {CAPS_NONE, NULL};
+
+	tls_session(&s, SMTP_TLS_MAY, NULL);
+	feed(&s, ehlo_tls);
+	is_str(buf_cstr(&s.wire), "EHLO client.example\r\n|STARTTLS\r\n",
+	       "may: STARTTLS when offered");
+	is_int(s.e.want, SMTP_WANT_TLS, "220: the driver's handshake next");
+	smtp_engine_tls_done(&s.e, 1, NULL, NULL);
+	ok(!s.e.caps.starttls && !s.e.caps.pipelining && s.e.tls_active,
+	   "after the handshake the first EHLO's answer is forgotten");
+	buf_reset(&s.wire);
+	feed(&s, ehlo2);
+	is_str(buf_cstr(&s.wire), "EHLO client.example\r\n",
+	       "EHLO again (RFC 3207 4.2), no second STARTTLS");
+	is_int(s.e.want, SMTP_WANT_READY, "then ready");
+	close_script(&s);
+
+	tls_session(&s, SMTP_TLS_MAY, NULL);
+	feed(&s, ehlo_tls);
+	smtp_engine_tls_done(&s.e, 0, "4.7.5", "Cannot start TLS: handshake");
+	ok(s.e.want == SMTP_WANT_BROKEN && s.e.tls_failed,
+	   "a failed handshake breaks the session, marked for a retry");
+	is_str(s.e.fail_dsn, "4.7.5", "with the driver's status");
+	close_script(&s);
+
+	tls_session(&s, SMTP_TLS_MAY, NULL);
+	feed(&s, refused);
+	is_int(s.e.want, SMTP_WANT_READY,
+	       "may: a refused STARTTLS goes on in clear text");
+	close_script(&s);
+
+	tls_session(&s, SMTP_TLS_MUST, NULL);
+	feed(&s, refused);
+	is_int(s.e.want, SMTP_WANT_BROKEN,
+	       "encrypt: a refused STARTTLS breaks");
+	is_str(s.e.fail_text,
+	       "TLS is required, but host " PEER " refused to start TLS: 454 "
+	       "4.7.0 TLS not available",
+	       "saying so");
+	is_str(s.e.fail_dsn, "4.7.0", "with the server's code");
+	close_script(&s);
+
+	tls_session(&s, SMTP_TLS_MUST, NULL);
+	feed(&s, plain);
+	is_str(s.e.fail_text,
+	       "TLS is required, but was not offered by host " PEER,
+	       "encrypt: no STARTTLS offered breaks the session");
+	is_str(s.e.fail_dsn, "4.7.4", "with 4.7.4");
+	close_script(&s);
+
+	tls_session(&s, SMTP_TLS_NONE, NULL);
+	feed(&s, (const char *const[]){CAPS_TLS, NULL});
+	ok(s.e.want == SMTP_WANT_READY &&
+	       strstr(s.wire.data, "STARTTLS") == NULL,
+	   "none: no STARTTLS even when offered");
+	close_script(&s);
+}
+
+/* A session over TLS that has credentials, its wire emptied. */
+static void
+auth_session(struct script *s)
+{
+	const char *const tls[] = {CAPS_TLS, "220 go\r\n", NULL};
+
+	tls_session(s, SMTP_TLS_MUST, "u@example.net");
+	feed(s, tls);
+	smtp_engine_tls_done(&s->e, 1, NULL, NULL);
+	buf_reset(&s->wire);
+}
+
+static void
+test_auth(void)
+{
+	struct script s;
+	const char *const plain_ok[] = {CAPS_AUTH, "235 2.7.0 ok\r\n", NULL};
+	const char *const login[] = {
+	    "250-x\r\n250 AUTH=LOGIN\r\n", "334 VXNlcm5hbWU6\r\n",
+	    "334 UGFzc3dvcmQ6\r\n", "235 2.7.0 ok\r\n", NULL};
+	const char *const refused[] = {
+	    CAPS_AUTH, "535 5.7.8 Error: authentication failed\r\n", NULL};
+	const char *const cram[] = {"250-x\r\n250 AUTH CRAM-MD5\r\n", NULL};
+
+	auth_session(&s);
+	feed(&s, plain_ok);
+	is_str(buf_cstr(&s.wire),
+	       "EHLO client.example\r\n|AUTH PLAIN AHVAZXhhbXBsZS5uZXQAcGE6c3M="
+	       "\r\n",
+	       "over TLS: AUTH PLAIN with the initial response");
+	is_int(s.e.want, SMTP_WANT_READY, "235: ready");
+	close_script(&s);
+
+	auth_session(&s);
+	feed(&s, login);
+	is_str(buf_cstr(&s.wire),
+	       "EHLO client.example\r\n|AUTH LOGIN\r\n|dUBleGFtcGxlLm5ldA==\r\n"
+	       "|cGE6c3M=\r\n",
+	       "LOGIN only (AUTH=): user, then password, after each 334");
+	is_int(s.e.want, SMTP_WANT_READY, "235: ready");
+	close_script(&s);
+
+	auth_session(&s);
+	feed(&s, refused);
+	is_int(s.e.want, SMTP_WANT_BROKEN, "535 breaks the session");
+	is_str(s.e.fail_text,
+	       "SASL authentication failed; server " PEER " said: 535 5.7.8 "
+	       "Error: authentication failed",
+	       "with the server's reply kept");
+	is_str(s.e.fail_dsn, "4.7.8", "as a temporary failure");
+	close_script(&s);
+
+	tls_session(&s, SMTP_TLS_MAY, "u@example.net");
+	feed(&s, (const char *const[]){CAPS_AUTH, NULL});
+	is_int(s.e.want, SMTP_WANT_BROKEN,
+	       "credentials, AUTH offered, no STARTTLS: broken");
+	ok(strstr(buf_cstr(&s.wire), "AUTH") == NULL,
+	   "and no AUTH was sent in clear text");
+	is_str(s.e.fail_text,
+	       "TLS is required for SASL authentication, but was not offered "
+	       "by host " PEER,
+	       "saying why");
+	close_script(&s);
+
+	auth_session(&s);
+	feed(&s, cram);
+	is_str(s.e.fail_text,
+	       "SASL authentication failed: host " PEER " offers no mechanism "
+	       "Moat uses (PLAIN, LOGIN)",
+	       "no common mechanism: broken, nothing sent");
+	close_script(&s);
+
+	auth_session(&s);
+	feed(&s, (const char *const[]){CAPS_NONE, NULL});
+	is_int(s.e.want, SMTP_WANT_READY,
+	       "a server that offers no AUTH is used without it");
+	close_script(&s);
+}
+
 static void
 test_stages(void)
 {
@@ -438,6 +602,8 @@ main(void)
 	test_dsn_params();
 	test_failures();
 	test_reuse();
+	test_starttls();
+	test_auth();
 	test_stages();
 	return done_testing();
 }

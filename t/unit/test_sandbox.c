@@ -352,10 +352,12 @@ static const struct profile_case cases[] = {
      "unix connect accept epoll open-read open-new open-creat rename "
      "unlink fsync kill-self",
      ALWAYS_KILLS " kill-other getdents"},
-    {SANDBOX_REMOTE, "inet inet6 accept epoll pipe thread kill-self",
+    {SANDBOX_REMOTE,
+     "inet inet6 accept epoll pipe thread kill-self getrandom open-read "
+     "open-new fsync rename unlink",
      "unix netlink socketpair mmap-exec execve execveat fork ptrace vm-read "
-     "setuid mount bpf keyctl prctl-set chdir open-read open-shadow "
-     "open-new rename unlink kill-other"},
+     "setuid mount bpf keyctl prctl-set chdir open-rw open-creat open-trunc "
+     "open-append getdents mkdir kill-other"},
     {SANDBOX_SCREEN,
      "unix connect accept epoll pipe inet inet6 thread getrandom open-read "
      "open-rw open-creat open-new pwrite fsync fdatasync ftruncate lock",

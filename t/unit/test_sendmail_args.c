@@ -176,8 +176,19 @@ ignored(void)
 		     "hdrs", "-V", "id1", "-X", "/tmp/log", "-d0.1", "r", NULL),
 	       0, "-B -N -R -V -X -d accepted");
 	is_int(o.rcpt_count, 1, "their values are not taken as recipients");
+	ok(o.dsn_notify && strcmp(o.dsn_notify, "never") == 0 && o.dsn_ret &&
+	       strcmp(o.dsn_ret, "hdrs") == 0 && o.dsn_envid &&
+	       strcmp(o.dsn_envid, "id1") == 0,
+	   "-N, -R and -V are kept for postdrop");
+	ok(strstr(buf_cstr(&w), "-N") == NULL, "and not warned about");
 	ok(strstr(buf_cstr(&w), "-X/tmp/log (traffic log) ignored") != NULL,
 	   "-X is warned about (no log file is ever written)");
+	sendmail_opts_free(&o);
+	is_int(parse(&o, &w, &e, "sendmail", "-N", "sometimes", "r", NULL),
+	       EX_USAGE, "-N with a bad value");
+	sendmail_opts_free(&o);
+	is_int(parse(&o, &w, &e, "sendmail", "-Rall", "r", NULL), EX_USAGE,
+	       "-R with a bad value");
 	sendmail_opts_free(&o);
 	is_int(parse(&o, &w, &e, "sendmail", "-Z", NULL), EX_USAGE,
 	       "an unknown letter is an error");
