@@ -7,7 +7,8 @@ second.  Then every message answered 250 must be delivered, and a message
 delivered twice only inside the documented window: a delivery agent
 (local, remote) or qmgr was killed between its first and its last copy
 (the crash between a delivery and its status write).  Bounded: the load
-is stopped after LOAD_SECONDS, the whole test takes well under a minute."""
+is stopped after LOAD_SECONDS, the whole test takes about a minute (more
+only when the master holds back a service killed too often)."""
 import os
 import random
 import re
@@ -109,7 +110,10 @@ acc = accepted("L") + accepted("R")
 t.ok(len(accepted("L")) > 100 and (not sink or len(accepted("R")) > 50),
      "messages were accepted under the kills (%d local, %d relayed)"
      % (len(accepted("L")), len(accepted("R"))))
-wait_for(lambda: all(tok in delivered() for tok in acc), 30, 0.5)
+# A service killed again soon after each start waits up to the master's
+# longest backoff (MASTER_BACKOFF_MAX, 60 s) for its next one.
+SETTLE = 30 + 60
+wait_for(lambda: all(tok in delivered() for tok in acc), SETTLE, 0.5)
 got = delivered()
 missing = [tok for tok in acc if tok not in got]
 t.ok(not missing, "every accepted message delivered (%d)" % len(acc), missing[:20])
@@ -129,10 +133,14 @@ if dups:
            % " ".join(sorted(dups)))
 t.ok(not unexplained, "no message delivered twice outside the window "
      "(%d copies inside it)" % (len(dups) - len(unexplained)), unexplained[:20])
+# incoming/ may keep one file per kill of cleanup: a submission it never
+# finished, which qmgr removes after an hour (QMGR_INCOMING_MAX_AGE).
+cleanup_kills = sum(1 for _, v in kills if v == "cleanup")
 t.ok(wait_for(lambda: not inst.queue_files("active") and
               not inst.queue_files("deferred") and
-              not inst.queue_files("incoming"), 30),
-     "the queue drained")
+              len(inst.queue_files("incoming")) <= cleanup_kills, SETTLE),
+     "the queue drained (%d of %d cleanup kills left a file in incoming/)"
+     % (len(inst.queue_files("incoming")), cleanup_kills))
 inst.destroy()
 if sink:
     sink.stop()
