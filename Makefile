@@ -62,7 +62,7 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SANLD)
 LDLIBS   += $(PKG_LIBS)
 
 DAEMONS  := master smtpd cleanup qmgr local anvil remote $(if $(wildcard pickup/pickup.c),pickup) \
-	    logd rcptmap tlssign auth
+	    logd rcptmap tlssign auth screen
 COMMANDS := moat $(if $(wildcard sendmail/sendmail.c),sendmail)
 # sendmail/ holds two programs: sendmail (also mailq and newaliases, by the
 # name it is called with) and postdrop (setgid moat-drop, in libexec).

@@ -45,8 +45,9 @@ struct audit_stance {
 	char resolved[64]; /* the account it means here */
 	int chroot;
 	char sandbox[32];
-	char peers[256]; /* commands, comma-separated; "*": anyone */
-	int known;       /* 0: the program did not answer -S */
+	char peers[256];      /* commands, comma-separated; "*": anyone */
+	char pass_peers[256]; /* who may pass it clients; "": nobody */
+	int known;            /* 0: the program did not answer -S */
 };
 
 struct audit_proc {

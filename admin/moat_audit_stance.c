@@ -37,6 +37,8 @@ audit_stance_field(struct audit_stance *st, const char *name, const char *value)
 		strlcpy(st->sandbox, value, sizeof(st->sandbox));
 	else if (strcmp(name, "peers") == 0)
 		strlcpy(st->peers, value, sizeof(st->peers));
+	else if (strcmp(name, "pass_peers") == 0)
+		strlcpy(st->pass_peers, value, sizeof(st->pass_peers));
 }
 
 /* The account "$param" stands for, or the name itself. */
@@ -99,20 +101,23 @@ audit_stance_of(const char *program)
 	return st;
 }
 
-/* "smtpd(moat-smtpd) root": the users behind a stance's peer commands. */
+/*
+ * "smtpd(moat-smtpd) root": the users behind a stance's list of peer
+ * commands (its peers, or its pass_peers for a pass service).
+ */
 static void
-audit_peer_users(const struct audit_stance *st, const struct service_table *t,
-		 char *out, size_t size)
+audit_peer_users(const char *list, const struct service_table *t, char *out,
+		 size_t size)
 {
-	char peers[sizeof(st->peers)], *cmd, *save = NULL;
+	char peers[256], *cmd, *save = NULL;
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	if (strcmp(st->peers, "*") == 0 || st->peers[0] == '\0') {
-		strlcpy(out, st->peers[0] ? "* (anyone)" : "-", size);
+	if (strcmp(list, "*") == 0 || list[0] == '\0') {
+		strlcpy(out, list[0] ? "* (anyone)" : "-", size);
 		return;
 	}
-	strlcpy(peers, st->peers, sizeof(peers));
+	strlcpy(peers, list, sizeof(peers));
 	for (cmd = strtok_r(peers, ",", &save); cmd != NULL;
 	     cmd = strtok_r(NULL, ",", &save)) {
 		if (strcmp(cmd, "root") == 0) {
@@ -162,6 +167,17 @@ audit_socket_stat(struct audit_world *w, struct audit_socket *s)
 				path, s->mode, s->owner);
 }
 
+static void
+audit_no_pass_peers(struct audit_world *w, const struct service *svc,
+		    struct audit_socket *s)
+{
+	strlcpy(s->peers, "-", sizeof(s->peers));
+	audit_deviation(w,
+			"master.conf line %u: %s is a pass service, but %s "
+			"takes no passed clients",
+			svc->lineno, svc->name, svc->command);
+}
+
 int
 audit_sockets(struct audit_world *w, const char *conf_dir)
 {
@@ -179,15 +195,21 @@ audit_sockets(struct audit_world *w, const char *conf_dir)
 	for (i = 0; i < t.count; i++) {
 		struct audit_socket *s = &w->sock[w->nsock++];
 		strlcpy(s->name, t.svc[i].name, sizeof(s->name));
-		s->is_unix = t.svc[i].type == SERVICE_UNIX;
+		s->is_unix = SERVICE_IS_SOCKET_PATH(t.svc[i].type);
 		strlcpy(s->mode, "-", sizeof(s->mode));
 		if (s->is_unix)
 			audit_socket_stat(w, s);
 		st = audit_stance_of(t.svc[i].command);
-		if (st != NULL && st->known)
-			audit_peer_users(st, &t, s->peers, sizeof(s->peers));
-		else
+		if (st == NULL || !st->known)
 			strlcpy(s->peers, "?", sizeof(s->peers));
+		else if (t.svc[i].type != SERVICE_PASS)
+			audit_peer_users(st->peers, &t, s->peers,
+					 sizeof(s->peers));
+		else if (st->pass_peers[0] != '\0')
+			audit_peer_users(st->pass_peers, &t, s->peers,
+					 sizeof(s->peers));
+		else
+			audit_no_pass_peers(w, &t.svc[i], s);
 	}
 	service_table_free(&t);
 	return 0;

@@ -3,8 +3,8 @@
  * configuration, map sources, allowed commands and daemon programs that
  * anyone but root could change; parameters and master.conf that would not
  * load, -o overrides included; an smtpd without the rcptmap that keeps
- * its recipients map; TLS and AUTH settings and files (moat_check_tls.c);
- * the
+ * its recipients map; a screen without the pass service it hands its
+ * clients to; TLS and AUTH settings and files (moat_check_tls.c); the
  * spool tree against spool.h; a stale or incomplete aliases map; a
  * postdrop that is not setgid moat-drop or that others could change.  It
  * prints nothing and exits 0 when all is well.  It only reports, it
@@ -183,6 +183,33 @@ moat_check_postdrop(void)
 	buf_free(&b);
 }
 
+/* Every screen must have a pass service to hand its clients to. */
+static void
+moat_check_screens(const struct service_table *t)
+{
+	const char *target;
+	size_t i, k;
+
+	for (i = 0; i < t->count; i++) {
+		if (strcmp(t->svc[i].command, "screen") != 0)
+			continue;
+		target = t->svc[i].args[0] != NULL ? t->svc[i].args[0]
+						   : "private/smtpd";
+		for (k = 0; k < t->count; k++)
+			if (strcmp(t->svc[k].name, target) == 0 &&
+			    t->svc[k].type == SERVICE_PASS)
+				break;
+		if (k == t->count)
+			moat_problem(
+			    "master.conf line %u: screen hands clients "
+			    "to %s, which is no pass service: they "
+			    "would wait and get 421; add "
+			    "\"private/smtpd pass moat-smtpd y 10 "
+			    "smtpd\"",
+			    t->svc[i].lineno, target);
+	}
+}
+
 static void
 moat_check_services(const char *conf_dir)
 {
@@ -213,6 +240,7 @@ moat_check_services(const char *conf_dir)
 			moat_problem("%s", buf_cstr(&err));
 	}
 	moat_check_security(&t);
+	moat_check_screens(&t);
 	if (service_find_command(&t, "smtpd") != NULL &&
 	    service_find_command(&t, "rcptmap") == NULL)
 		moat_problem("master.conf runs smtpd but no rcptmap: every "

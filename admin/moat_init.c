@@ -77,7 +77,7 @@ moat_init_parse(int argc, char **argv, struct moat_init_args *a)
 }
 
 /*
- * master.conf: the default table with its smtpd line repeated once per
+ * master.conf: the default table with its screen line repeated once per
  * listening address.  The result is parsed, so a bad address is refused
  * with the parser's own words before anything is written.
  */

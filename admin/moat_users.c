@@ -100,7 +100,8 @@ int
 moat_ensure_system_users(const char *conf)
 {
 	static const char *const users[] = {"moat-queue", "moat-smtpd",
-					    "moat-rcptmap", "moat-remote"};
+					    "moat-rcptmap", "moat-remote",
+					    "moat-screen"};
 	static const char *const groups[] = {"moat-drop", "moat-admin"};
 	struct service_table t = {NULL, 0};
 	struct buf err = BUF_INIT;

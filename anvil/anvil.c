@@ -8,6 +8,13 @@
  * and each AUTH attempt ({op=auth, client}: anvil answers the client's
  * attempts in the current window, for smtpd_client_auth_rate_limit).
  * When an smtpd's connection closes, everything it added is taken back.
+ * Clients are counted by client_key.h's key: an IPv4 address, or an IPv6
+ * network of smtpd_client_ipv6_prefix_length bits (a /64), so a host that
+ * walks its subnet is still one client.  The table holds ANVIL_CLIENTS_MAX
+ * clients; when it is full the least recently seen client without
+ * connections is forgotten (anvil_table.h), so a flood of new addresses
+ * never switches the limits off.  An smtpd that finds a restarted anvil
+ * tells it what it serves ({op=restore}), so the counts survive a restart.
  *
  * Security stance: runs as moat-anvil, a user of its own with no right to
  * the queue, chrooted in queue_directory, sandbox SANDBOX_ANVIL,
@@ -15,14 +22,16 @@
  * only (SO_PEERCRED, by the skeleton).  Hostile input: every frame (bounded by
  * ANVIL_INPUT_MAX, the address checked by anvil_addr_valid).  It opens no file
  * after start-up.
- * XXX the counts live in memory only: an anvil restart forgets them (the
- * smtpd connections close with it, and smtpd fails open meanwhile).
+ * The counts live in memory only; while anvil is away each smtpd process
+ * applies the limits to its own clients (smtpd_anvil.c), and restores
+ * them here when anvil is back.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "anvil_table.h"
+#include "client_key.h"
 #include "event.h"
 #include "ipc.h"
 #include "ipc_proto.h"
@@ -51,70 +60,87 @@ struct anvil_conn {
 
 static struct anvil_table *anvil_clients;
 static long long anvil_window_ms;
+static unsigned anvil_v6_prefix;
 static int anvil_full_logged;
+static unsigned long anvil_evicted_logged;
 
 static void
 anvil_close(struct anvil_conn *c)
 {
 	event_remove(c->fd);
 	close(c->fd);
-	anvil_table_release(anvil_clients, &c->peer);
+	anvil_table_release(anvil_clients, &c->peer, event_now_ms());
 	buf_free(&c->in);
 	free(c);
 	server_client_done();
 }
 
-/* count < 0: an answer to op=auth, which has none. */
+/* count < 0: none (an answer to op=auth); full: status=full, no numbers. */
 static int
-anvil_reply(int fd, long long count, unsigned rate)
+anvil_reply(int fd, int full, long long count, unsigned rate)
 {
 	struct ipc_frame r;
 	int rc;
 
 	ipc_frame_init(&r);
-	ipc_put_str(&r, IPC_STATUS, IPC_STATUS_OK);
-	if (count >= 0)
-		ipc_put_int(&r, IPC_COUNT, count);
-	ipc_put_int(&r, IPC_RATE, rate);
+	ipc_put_str(&r, IPC_STATUS, full ? IPC_STATUS_FULL : IPC_STATUS_OK);
+	if (!full) {
+		if (count >= 0)
+			ipc_put_int(&r, IPC_COUNT, count);
+		ipc_put_int(&r, IPC_RATE, rate);
+	}
 	rc = ipc_send(fd, &r, -1, ANVIL_SEND_TIMEOUT);
 	ipc_frame_free(&r);
 	return rc;
 }
 
 static void
-anvil_full(void)
+anvil_log_full(void)
 {
 	if (!anvil_full_logged)
-		log_warn("client table full (%d addresses); new clients are "
-			 "not limited",
+		log_warn("client table full (%d clients), all with "
+			 "connections; smtpd limits new clients on its own",
 			 ANVIL_CLIENTS_MAX);
 	anvil_full_logged = 1;
 }
 
 static int
-anvil_on_connect(struct anvil_conn *c, const char *client)
+anvil_on_connect(struct anvil_conn *c, const char *key)
 {
 	unsigned count = 0, rate = 0;
+	int full;
 
-	if (anvil_table_connect(anvil_clients, &c->peer, client, event_now_ms(),
-				&count, &rate) != 0) {
-		anvil_full();
-		count = rate = 0;
-	}
-	return anvil_reply(c->fd, count, rate);
+	full = anvil_table_connect(anvil_clients, &c->peer, key, event_now_ms(),
+				   &count, &rate) != 0;
+	if (full)
+		anvil_log_full();
+	return anvil_reply(c->fd, full, count, rate);
 }
 
 static int
-anvil_on_auth(struct anvil_conn *c, const char *client)
+anvil_on_restore(struct anvil_conn *c, const struct ipc_frame *f,
+		 const char *key)
+{
+	long long n;
+
+	if (ipc_get_int(f, IPC_COUNT, 1, ANVIL_CLIENTS_MAX, &n) != 0)
+		return -1;
+	if (anvil_table_restore(anvil_clients, &c->peer, key, (unsigned)n,
+				event_now_ms()) != 0)
+		anvil_log_full();
+	return 0;
+}
+
+static int
+anvil_on_auth(struct anvil_conn *c, const char *key)
 {
 	unsigned rate = 0;
+	int full;
 
-	if (anvil_table_auth(anvil_clients, client, event_now_ms(), &rate) !=
-	    0) {
-		anvil_full();
-		rate = 0;
-	}
-	return anvil_reply(c->fd, -1, rate);
+	full = anvil_table_auth(anvil_clients, key, event_now_ms(), &rate) != 0;
+	if (full)
+		anvil_log_full();
+	return anvil_reply(c->fd, full, -1, rate);
 }
 
 /* One request; -1 with *why for anything we do not understand. */
@@ -124,22 +150,31 @@ anvil_request(void *ctx, const struct ipc_frame *f, const char **why)
 	struct anvil_conn *c = ctx;
 	const char *op = ipc_get_str(f, IPC_OP);
 	const char *client = ipc_get_str(f, IPC_CLIENT);
+	char key[CLIENT_KEY_MAX];
 
 	if (op == NULL || client == NULL ||
-	    !anvil_addr_valid(client, strlen(client))) {
+	    !anvil_addr_valid(client, strlen(client)) ||
+	    client_key(client, anvil_v6_prefix, key, sizeof(key)) != 0) {
 		*why = "bad request";
 		return -1;
 	}
 	if (strcmp(op, IPC_OP_DISCONNECT) == 0) {
-		anvil_table_disconnect(anvil_clients, &c->peer, client);
+		anvil_table_disconnect(anvil_clients, &c->peer, key,
+				       event_now_ms());
 		return 0;
+	}
+	if (strcmp(op, IPC_OP_RESTORE) == 0) {
+		if (anvil_on_restore(c, f, key) == 0)
+			return 0;
+		*why = "bad restore request";
+		return -1;
 	}
 	if (strcmp(op, IPC_OP_CONNECT) != 0 && strcmp(op, IPC_OP_AUTH) != 0) {
 		*why = "not a known request";
 		return -1;
 	}
-	if ((strcmp(op, IPC_OP_AUTH) == 0 ? anvil_on_auth(c, client)
-					  : anvil_on_connect(c, client)) != 0) {
+	if ((strcmp(op, IPC_OP_AUTH) == 0 ? anvil_on_auth(c, key)
+					  : anvil_on_connect(c, key)) != 0) {
 		*why = "cannot send the reply";
 		return -1;
 	}
@@ -170,10 +205,17 @@ anvil_accept(int fd)
 static void
 anvil_expire(void *ctx)
 {
+	unsigned long evicted = anvil_table_evicted(anvil_clients);
+
 	(void)ctx;
 	anvil_table_expire(anvil_clients, event_now_ms());
 	if (anvil_table_size(anvil_clients) < ANVIL_CLIENTS_MAX)
 		anvil_full_logged = 0;
+	if (evicted != anvil_evicted_logged)
+		log_info("client table full: forgot %lu least recently seen "
+			 "clients without connections",
+			 evicted - anvil_evicted_logged);
+	anvil_evicted_logged = evicted;
 	(void)event_timer_add(anvil_window_ms, anvil_expire, NULL);
 }
 
@@ -181,6 +223,8 @@ static void
 anvil_post_drop(void)
 {
 	anvil_window_ms = param_int("anvil_rate_time_unit") * 1000;
+	anvil_v6_prefix =
+	    (unsigned)param_int("smtpd_client_ipv6_prefix_length");
 	anvil_clients = anvil_table_new(ANVIL_CLIENTS_MAX, anvil_window_ms);
 	(void)event_timer_add(anvil_window_ms, anvil_expire, NULL);
 }

@@ -14,7 +14,7 @@ extern const char conf_default_master[];
 extern const char conf_default_aliases[];
 
 /* The lines of the defaults that `moat init` rewrites for an instance. */
-#define CONF_DEFAULT_LISTEN "127.0.0.1:2525"    /* master.conf smtpd name */
+#define CONF_DEFAULT_LISTEN "127.0.0.1:2525"    /* master.conf screen name */
 #define CONF_DEFAULT_ROOT_ALIAS "#root:\t\tyou" /* aliases: a whole line */
 
 #endif

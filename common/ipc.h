@@ -79,6 +79,25 @@ int ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
 		   const char **why);
 /* The *why of ipc_read_frame for a peer that closed the connection. */
 #define IPC_WHY_EOF "connection closed"
+/*
+ * ipc_read_frame that also takes a passed descriptor into *fd (which must
+ * be -1 before the first call of a frame, and is the caller's to close
+ * afterwards); a second descriptor is an error.
+ */
+int ipc_read_frame_fd(int sock, struct buf *in, size_t max, struct ipc_frame *f,
+		      int *fd, const char **why);
+/*
+ * For event loops: send a whole small frame (and fd_to_pass when >= 0) in
+ * one non-blocking sendmsg on a socket that has room, as a fresh one
+ * does; 0, or -1 with errno (EAGAIN: it did not all go; give up).
+ */
+int ipc_send_nowait(int sock, const struct ipc_frame *f, int fd_to_pass);
+/*
+ * For event loops: one non-blocking connect to a UNIX stream socket; the
+ * socket stays non-blocking.  -1 with errno: EAGAIN when the listener's
+ * backlog is full, ECONNREFUSED or ENOENT when nobody listens.
+ */
+int ipc_connect_nowait(const char *path);
 
 /*
  * Blocking send and receive on a stream socket, each bounded by timeout

@@ -110,16 +110,23 @@
  *
  * Connection accounting (socket private/anvil; peer smtpd).  Each smtpd
  * process keeps one connection open; anvil takes back every count a
- * connection added when it closes.
+ * connection added when it closes.  anvil counts by client_key.h's key
+ * (an IPv4 address, an IPv6 network of smtpd_client_ipv6_prefix_length).
  *   -> {op=connect, client}        client: the numeric address
  *   <- {status=ok, count, rate}    count: simultaneous connections of the
  *                                  client now, this one included; rate:
  *                                  its connections in the current window
- *                                  (0 and 0: anvil's table is full)
+ *   <- {status=full}               the table is full of clients that all
+ *                                  hold connections: nothing counted
  *   -> {op=disconnect, client}     no reply
  *   -> {op=auth, client}           an AUTH attempt of the client
  *   <- {status=ok, rate}           its attempts in the current window,
  *                                  this one included
+ *   -> {op=restore, client, count} no reply: count sessions of client
+ *                                  this smtpd serves already (sent after
+ *                                  it connects to a restarted anvil, so
+ *                                  the limits hold across the restart);
+ *                                  client may be a key ("2001:db8::/64")
  *
  * The log service (the socket of the logd service in master.conf; peer
  * root: only the master connects).  The master opens one connection to
@@ -166,6 +173,19 @@
  *   <- {status, [user], [text]}    status "ok" (user: the name the
  *                                  backend knows), "fail" (wrong user or
  *                                  password) or "temp" (no answer now)
+ * Passing a client (a pass service's socket, private/smtpd; peers: the
+ * stance's pass_peers, the screen; server.h pass mode), one client per
+ * connection, after the passer accepted and screened it:
+ *   -> {op=pass, client_addr, client_port, [trusted=1]}
+ *                                  trusted: the client is in mynetworks
+ *                                  (it may use the receiver's reserve)
+ *   <- {status=ok}                 room for it: hand it over
+ *   <- {status=busy}               no room now; the connection closes
+ *   -> {op=client} + fd            the client's TCP socket, not a byte of
+ *                                  it read; its peer must be the address
+ *                                  and port announced.  No reply: both
+ *                                  sides close, and the receiver serves
+ *                                  the client as if it had accepted it.
  *
  * Rebuild of the recipients map (socket private/rcptmap; peer root).  The
  * connection itself is the request: nothing is sent, rcptmap rebuilds the
@@ -245,6 +265,11 @@
 /* Connection accounting. */
 #define IPC_OP_CONNECT "connect"
 #define IPC_OP_DISCONNECT "disconnect"
+#define IPC_OP_RESTORE "restore"
+#define IPC_OP_PASS "pass"
+#define IPC_OP_CLIENT "client"
+#define IPC_CLIENT_PORT "client_port"
+#define IPC_TRUSTED "trusted"
 #define IPC_CLIENT "client"
 #define IPC_RATE "rate"
 
@@ -288,6 +313,8 @@
 #define IPC_STATUS_BOUNCE "bounce"
 #define IPC_STATUS_DENIED "denied"
 #define IPC_STATUS_ERROR "error"
+#define IPC_STATUS_FULL "full"
+#define IPC_STATUS_BUSY "busy"
 
 /* Largest chunk in one op=data frame. */
 #define IPC_CHUNK_MAX (64 * 1024)

@@ -95,14 +95,12 @@ ipc_sendmsg(int sock, struct iovec *iov, size_t iovcnt, int fd_to_pass)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-int
-ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
+/* A frame as two pieces: its header (filled in) and its payload. */
+static int
+ipc_frame_iov(const struct ipc_frame *f, unsigned char *header,
+	      struct iovec *iov)
 {
-	unsigned char header[IPC_HEADER_LEN];
-	size_t len = f->raw.len, iovcnt = 2;
-	long long deadline = ipc_deadline(timeout);
-	struct iovec iov[2], *next = iov;
-	ssize_t n;
+	size_t len = f->raw.len;
 
 	if (len == 0 || len > IPC_FRAME_MAX) {
 		errno = EMSGSIZE;
@@ -113,9 +111,23 @@ ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
 	header[2] = (unsigned char)(len >> 8);
 	header[3] = (unsigned char)len;
 	iov[0].iov_base = header;
-	iov[0].iov_len = sizeof(header);
+	iov[0].iov_len = IPC_HEADER_LEN;
 	iov[1].iov_base = f->raw.data;
 	iov[1].iov_len = len;
+	return 0;
+}
+
+int
+ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
+{
+	unsigned char header[IPC_HEADER_LEN];
+	size_t iovcnt = 2;
+	long long deadline = ipc_deadline(timeout);
+	struct iovec iov[2], *next = iov;
+	ssize_t n;
+
+	if (ipc_frame_iov(f, header, iov) != 0)
+		return -1;
 	while (iovcnt > 0) {
 		if (ipc_wait(sock, POLLOUT, deadline) < 0)
 			return -1;
@@ -294,23 +306,30 @@ ipc_peer_cred(int sock, uid_t *uid, pid_t *pid)
  * non-blocking during connect so that case (EAGAIN) is retried until the
  * timeout instead of hanging; with timeout 0 it is retried for ever.
  */
+/* A non-blocking UNIX stream socket, and the address of path in sun. */
+static int
+ipc_unix_socket(const char *path, struct sockaddr_un *sun)
+{
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, len);
+	return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
 int
 ipc_connect(const char *path, int timeout)
 {
 	long long deadline = ipc_deadline(timeout);
 	struct sockaddr_un sun;
-	size_t len = strlen(path);
 	int sock, saved, flags;
 
-	if (len == 0 || len >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, len);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (sock < 0)
+	if ((sock = ipc_unix_socket(path, &sun)) < 0)
 		return -1;
 	while (connect(sock, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		if (errno == EINTR)
@@ -335,21 +354,32 @@ fail:
 	return -1;
 }
 
-int
-ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
-	       const char **why)
+/* One non-blocking read into in, with a descriptor into *fd (or none). */
+static int
+ipc_read_some(int sock, struct buf *in, size_t max, int *fd, const char **why)
 {
+	union {
+		char buf[CMSG_SPACE(IPC_FDS_SEEN * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
 	char chunk[4096];
+	struct iovec iov = {chunk, sizeof(chunk)};
+	struct msghdr msg;
 	ssize_t n;
-	int r;
 
-	r = ipc_take_frame(in, f, why); /* a frame read with an earlier one */
-	if (r != 0)
-		return r;
-	n = recv(sock, chunk, sizeof(chunk), MSG_DONTWAIT);
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd != NULL) {
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+	}
+	n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return 0;
+	if (n > 0 && fd != NULL && ipc_collect_fds(&msg, fd, why) < 0)
+		return -1;
 	if (n <= 0) {
 		*why = n == 0 ? IPC_WHY_EOF : strerror(errno);
 		return -1;
@@ -359,7 +389,70 @@ ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
 		return -1;
 	}
 	buf_append(in, chunk, (size_t)n);
+	return 1;
+}
+
+int
+ipc_read_frame(int sock, struct buf *in, size_t max, struct ipc_frame *f,
+	       const char **why)
+{
+	int r;
+
+	r = ipc_take_frame(in, f, why); /* a frame read with an earlier one */
+	if (r != 0)
+		return r;
+	if ((r = ipc_read_some(sock, in, max, NULL, why)) <= 0)
+		return r;
 	return ipc_take_frame(in, f, why);
+}
+
+int
+ipc_read_frame_fd(int sock, struct buf *in, size_t max, struct ipc_frame *f,
+		  int *fd, const char **why)
+{
+	int r;
+
+	r = ipc_take_frame(in, f, why);
+	if (r != 0)
+		return r;
+	if ((r = ipc_read_some(sock, in, max, fd, why)) <= 0)
+		return r;
+	return ipc_take_frame(in, f, why);
+}
+
+int
+ipc_send_nowait(int sock, const struct ipc_frame *f, int fd_to_pass)
+{
+	unsigned char header[IPC_HEADER_LEN];
+	struct iovec iov[2];
+	ssize_t n;
+
+	if (ipc_frame_iov(f, header, iov) != 0)
+		return -1;
+	do
+		n = ipc_sendmsg(sock, iov, 2, fd_to_pass);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n != f->raw.len + sizeof(header)) {
+		errno = EAGAIN; /* only part went: the caller gives up */
+		return -1;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+int
+ipc_connect_nowait(const char *path)
+{
+	struct sockaddr_un sun;
+	int sock, saved;
+
+	if ((sock = ipc_unix_socket(path, &sun)) < 0)
+		return -1;
+	if (connect(sock, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return sock;
+	saved = errno;
+	close(sock);
+	errno = saved;
+	return -1;
 }
 
 int

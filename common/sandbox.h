@@ -30,6 +30,7 @@ enum sandbox_profile {
 	SANDBOX_REMOTE,
 	SANDBOX_TLSSIGN,
 	SANDBOX_AUTH,
+	SANDBOX_SCREEN,
 	/* New profiles go here, at the end (see sandbox_profiles.c). */
 	SANDBOX_PROFILE_COUNT
 };

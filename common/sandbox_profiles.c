@@ -24,9 +24,10 @@
  *     "killed by seccomp": the master names the missing call.
  * Never allow execve, execveat, ptrace, process_vm_*, mount, bpf, keyctl,
  * the set*id family or socket families a daemon does not use.  The SMTP
- * client (remote) is the one that needs the network: its table takes
+ * client (remote) is the one that needs the network: rules_resolver takes
  * ALLOW_IF(socket, SB_INET) (AF_INET and AF_INET6 only) where the others
- * have rules_client, and threads (SB_THREAD) for libunbound; a TLS or auth
+ * have rules_client, and threads (SB_THREAD) for libunbound (the screen
+ * has it too, for DNS lists); a TLS or auth
  * helper needs little beyond rules_base and rules_ipc.
  */
 #include <seccomp.h>
@@ -297,16 +298,35 @@ static const struct sandbox_rule rules_rcptmap[] = {
  * place.  Creates no process.
  */
 static const struct sandbox_rule rules_remote[] = {
-    /* mail servers and DNS resolvers; libunbound binds a random port */
-    ALLOW_IF(socket, SB_INET),
-    ALLOW(connect),
-    ALLOW(bind),
-    ALLOW(setsockopt),
+    /* mail servers (their sockets: rules_resolver) */
     ALLOW(getpeername),
     ALLOW(shutdown),
     /* the message */
     ALLOW(pread64),
     ALLOW(madvise),
+    /* SIGHUP to itself: wind down */
+    ALLOW_IF(kill, SB_SELF),
+    /* the MTA-STS cache: read a policy; write a new file, sync it,
+     * rename it over the old one (or remove it after a failure) */
+    ALLOW_IF(openat, SB_OPEN_READ),
+    ALLOW_IF(openat, SB_OPEN_NEW),
+    ALLOW(fsync),
+    ALLOW(renameat),
+    ALLOW(unlinkat),
+    SANDBOX_END,
+};
+
+/*
+ * DNS through libunbound (common/dns.h), for remote and screen: IP sockets
+ * to the resolvers (remote's mail servers use them too) and libunbound's
+ * resolver thread.
+ */
+static const struct sandbox_rule rules_resolver[] = {
+    /* libunbound binds a random port */
+    ALLOW_IF(socket, SB_INET),
+    ALLOW(connect),
+    ALLOW(bind),
+    ALLOW(setsockopt),
     /* libunbound's thread and its event loop: a thread, not a process */
     ALLOW_IF(clone3, SB_ENOSYS),
     ALLOW_IF(clone, SB_THREAD),
@@ -324,15 +344,40 @@ static const struct sandbox_rule rules_remote[] = {
     ALLOW(geteuid),
     ALLOW(getgid),
     ALLOW(getegid),
-    /* SIGHUP to itself: wind down */
-    ALLOW_IF(kill, SB_SELF),
-    /* the MTA-STS cache: read a policy; write a new file, sync it,
-     * rename it over the old one (or remove it after a failure) */
-    ALLOW_IF(openat, SB_OPEN_READ),
-    ALLOW_IF(openat, SB_OPEN_NEW),
+    SANDBOX_END,
+};
+
+/*
+ * screen: holds the SMTP port, peeks at early talkers, hands clients to
+ * smtpd over private/smtpd (rules_client, SCM_RIGHTS), keeps its cache of
+ * clients that passed in screen/cache.lmdb (LMDB, read-write, with its
+ * lock file), and, with postscreen_dnsbl_sites, asks DNS lists through
+ * libunbound's resolver thread (rules_resolver).
+ * XXX the DNS calls (IP sockets, a thread) are there even when no list is
+ * set: one profile per daemon.
+ */
+static const struct sandbox_rule rules_screen[] = {
+    /* clients: who they are, closing our side */
+    ALLOW(getpeername),
+    ALLOW(shutdown),
+    /* the cache: created if missing, never truncated; LMDB maps it,
+     * writes pages, checks the kernel's version, locks its lock file */
+    ALLOW_IF(openat, SB_OPEN_NOTRUNC),
+    ALLOW(pread64),
+    ALLOW(pwrite64),
+    ALLOW(pwritev),
+    ALLOW(writev),
+    ALLOW(fdatasync),
     ALLOW(fsync),
-    ALLOW(renameat),
-    ALLOW(unlinkat),
+    ALLOW(msync),
+    ALLOW(madvise),
+    ALLOW(fstatfs),
+    ALLOW(lseek),
+    ALLOW(uname),
+    ALLOW(ftruncate), /* LMDB sizes its lock file */
+    ALLOW_IF(fcntl, SB_FCNTL_LOCK),
+    ALLOW(unlink), /* a cache LMDB cannot open is replaced */
+    /* the cache must be our own file: geteuid (in rules_resolver) */
     SANDBOX_END,
 };
 
@@ -392,11 +437,14 @@ const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
 			  rules_rcptmap, NULL}},
     [SANDBOX_REMOTE] = {"remote",
 			{rules_base, rules_ipc, rules_server, rules_remote,
-			 NULL}},
+			 rules_resolver, NULL}},
     [SANDBOX_TLSSIGN] = {"tlssign",
 			 {rules_base, rules_ipc, rules_server, rules_tlssign,
 			  NULL}},
     [SANDBOX_AUTH] = {"auth",
 		      {rules_base, rules_ipc, rules_server, rules_client,
 		       rules_auth, NULL}},
+    [SANDBOX_SCREEN] = {"screen",
+			{rules_base, rules_ipc, rules_server, rules_client,
+			 rules_screen, rules_resolver, NULL}},
 };

@@ -27,6 +27,8 @@ enum sandbox_arg {
 	SB_ENOSYS,     /* not allowed, but fails with ENOSYS instead of
 			  killing: clone3, so that glibc falls back to clone,
 			  whose flags a filter can read */
+	SB_OPEN_NOTRUNC, /* openat that may create and write, never
+			    truncate, append or make a tmpfile: LMDB's */
 };
 
 struct sandbox_rule {
@@ -34,7 +36,7 @@ struct sandbox_rule {
 	enum sandbox_arg arg;
 };
 
-#define SANDBOX_GROUPS_MAX 6
+#define SANDBOX_GROUPS_MAX 7
 
 /* A profile: its name and the tables (groups of rules) it allows. */
 struct sandbox_def {

@@ -38,6 +38,9 @@
 const struct server_ops *server_ops;
 static const char *server_conf_dir, *server_service, *server_user;
 static int server_chroot, server_print_stance;
+int server_pass_mode;
+/* Who may connect to the listener: the stance's peers or pass_peers. */
+static const char *const *server_listen_peers;
 static uid_t *server_peer_uids;
 static size_t server_peer_count;
 static int server_status_ok;
@@ -116,7 +119,7 @@ server_status(char status)
 static void
 server_usage(const char *prog)
 {
-	log_fatal("usage: %s -c CONFDIR -n SERVICE -u USER [-r] "
+	log_fatal("usage: %s -c CONFDIR -n SERVICE -u USER [-r] [-p] "
 		  "[-o name=value]... [args] | -S",
 		  prog);
 }
@@ -129,7 +132,7 @@ server_args(int argc, char **argv, struct buf *overrides)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt(argc, argv, "+c:n:u:ro:S")) != -1) {
+	while ((c = getopt(argc, argv, "+c:n:u:rpo:S")) != -1) {
 		switch (c) {
 		case 'c':
 			server_conf_dir = optarg;
@@ -142,6 +145,9 @@ server_args(int argc, char **argv, struct buf *overrides)
 			break;
 		case 'r':
 			server_chroot = 1;
+			break;
+		case 'p':
+			server_pass_mode = 1;
 			break;
 		case 'o':
 			/* NUL-separated list, applied after params_load. */
@@ -282,9 +288,10 @@ server_check_listener(const struct server_ops *ops)
 		log_fatal("service=%s: no listening socket on fd %d",
 			  server_service, SERVER_LISTEN_FD);
 	/* A peers list protects only a unix socket: never expose it. */
-	if (ops->stance->peers != NULL && !server_fd_is_unix(SERVER_LISTEN_FD))
-		log_fatal("service=%s: this daemon serves only unix sockets",
-			  server_service);
+	if (server_listen_peers != NULL && !server_fd_is_unix(SERVER_LISTEN_FD))
+		log_fatal("service=%s: this daemon serves only unix sockets%s",
+			  server_service,
+			  server_pass_mode ? " in pass mode" : "");
 	if (fcntl(SERVER_LISTEN_FD, F_SETFL, fl | O_NONBLOCK) != 0)
 		log_fatal("server: fcntl: %s", strerror(errno));
 	(void)fcntl(SERVER_LISTEN_FD, F_SETFD, FD_CLOEXEC);
@@ -331,8 +338,16 @@ server_setup(int argc, char **argv, const struct server_ops *ops)
 	buf_free(&overrides);
 	server_stance_check_args(ops->stance, server_service, server_user,
 				 server_chroot);
-	if (ops->stance->peers != NULL)
-		server_load_peers(ops->stance->peers);
+	server_listen_peers = ops->stance->peers;
+	if (server_pass_mode) {
+		if (ops->stance->pass_peers == NULL || ops->serve != NULL)
+			log_fatal("service=%s: this daemon takes no passed "
+				  "clients: not a pass service",
+				  server_service);
+		server_listen_peers = ops->stance->pass_peers;
+	}
+	if (server_listen_peers != NULL)
+		server_load_peers(server_listen_peers);
 	server_check_listener(ops);
 	/* Not open: run by hand (tests); status records are skipped. */
 	server_status_ok = fcntl(SERVER_STATUS_FD, F_SETFD, FD_CLOEXEC) != -1;
@@ -352,7 +367,7 @@ server_peer_allowed(int fd)
 	pid_t pid;
 	size_t i;
 
-	if (server_ops->stance->peers == NULL)
+	if (server_listen_peers == NULL)
 		return 1;
 	if (ipc_peer_cred(fd, &uid, &pid) != 0) {
 		log_warn("service=%s: refused connection: peer credentials: %s",

@@ -4,9 +4,11 @@
  * root with its listening socket on SERVER_LISTEN_FD, the service's status
  * pipe on SERVER_STATUS_FD, fd 2 on the log, and arguments
  *
- *   command -c CONFDIR -n SERVICE -u USER [-r] [-o name=value ...] [args]
+ *   command -c CONFDIR -n SERVICE -u USER [-r] [-p] [-o name=value ...]
+ *           [args]
  *
- * (-r: chroot into queue_directory; -S: print the stance and exit).  The
+ * (-r: chroot into queue_directory; -p: a pass service, see below; -S:
+ * print the stance and exit).  The
  * skeleton checks the -u and -r the master passed against the daemon's
  * declared stance and refuses to start when they differ, reads the
  * parameters, learns the uids of its allowed peers from master.conf,
@@ -23,6 +25,14 @@
  * SERVER_STATUS_IDLE when ready for more.  The process exits after max_use
  * clients or max_idle idle seconds (unless persistent), on SIGTERM at once,
  * and on SIGHUP once its current clients are done (reload).
+ *
+ * Pass mode (-p, a "pass" service of master.conf; event servers only):
+ * the listener is a unix socket on which another daemon hands over
+ * clients it accepted (the screen passes SMTP clients to smtpd), one per
+ * connection, checked with SO_PEERCRED against the stance's pass_peers.
+ * The skeleton takes the client's socket (server_pass.h) and gives it to
+ * accept_client exactly as if it had accepted it, so the daemon's session
+ * code does not know the difference.
  */
 #ifndef MOAT_SERVER_H
 #define MOAT_SERVER_H
@@ -68,6 +78,14 @@ struct server_stance {
 	 * listener that is not a unix socket.
 	 */
 	const char *const *peers;
+	/*
+	 * Commands whose service users may hand this daemon clients over a
+	 * pass service (smtpd: "screen"), NULL-terminated; NULL: it takes
+	 * no passed clients and refuses to start in pass mode.  Only a pass
+	 * service is checked against it: the daemon's inet services (smtpd
+	 * on the submission port) still take anyone when peers is NULL.
+	 */
+	const char *const *pass_peers;
 };
 
 struct server_ops {
@@ -105,6 +123,14 @@ struct server_ops {
 	 * (smtpd: smtpd_client_limit).
 	 */
 	unsigned max_clients;
+	/*
+	 * event_server in pass mode: of max_clients, this many sessions are
+	 * kept for clients the passer marks trusted (the screen: clients in
+	 * mynetworks, which it passes first); a process that serves
+	 * max_clients - pass_reserve already, or has taken max_use clients,
+	 * answers "busy" for others (server_pass.c).
+	 */
+	unsigned pass_reserve;
 };
 
 int single_server_main(int argc, char **argv, const struct server_ops *ops);

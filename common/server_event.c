@@ -26,6 +26,9 @@ server_want_accept(void)
 {
 	if (server_hup)
 		return 0;
+	/* A pass service answers every offer: room is decided per client. */
+	if (server_pass_mode)
+		return server_pass_pending() < SERVER_PASS_PENDING_MAX;
 	if (!server_ops->persistent &&
 	    server_accepted >= (unsigned long)server_max_use)
 		return 0;
@@ -64,8 +67,12 @@ server_on_listener(int fd, unsigned events, void *ctx)
 		if (client < 0)
 			continue;
 		server_clients++;
-		server_accepted++;
 		server_status(SERVER_STATUS_BUSY);
+		if (server_pass_mode) {
+			server_pass_begin(client);
+			continue;
+		}
+		server_accepted++;
 		server_ops->accept_client(client);
 	}
 	server_update_accept();
@@ -126,6 +133,19 @@ event_server_main(int argc, char **argv, const struct server_ops *ops)
 			ops->tick();
 	}
 	return 0;
+}
+
+void
+server_client_taken(void)
+{
+	server_accepted++;
+}
+
+int
+server_use_left(void)
+{
+	return server_ops->persistent ||
+	       server_accepted < (unsigned long)server_max_use;
 }
 
 void

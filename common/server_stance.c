@@ -140,5 +140,11 @@ server_stance_print(const struct server_stance *st, const char *program)
 	for (p = st->peers; p != NULL && *p != NULL; p++)
 		printf("%s%s", p == st->peers ? "" : ",", *p);
 	printf("\n");
+	if (st->pass_peers != NULL) {
+		printf("pass_peers=");
+		for (p = st->pass_peers; *p != NULL; p++)
+			printf("%s%s", p == st->pass_peers ? "" : ",", *p);
+		printf("\n");
+	}
 	fflush(stdout);
 }

@@ -14,6 +14,7 @@ extern const struct server_ops *server_ops;
 extern int server_signal_pipe[2];
 extern volatile sig_atomic_t server_hup;
 extern long long server_max_idle_ms, server_max_use;
+extern int server_pass_mode; /* -p: a pass service */
 
 /* Everything before serving: arguments, parameters, peers, drop, sandbox. */
 void server_setup(int argc, char **argv, const struct server_ops *ops);
@@ -23,6 +24,20 @@ void server_status(char status);
 void server_drain_signals(void);
 /* A checked client; -1: nothing accepted now; -2: a refused peer. */
 int server_accept(int flags);
+
+/*
+ * server_pass.c: a connection accepted on a pass service (peer checked):
+ * take the client it hands over, then call accept_client.  The
+ * connection counts as a client from its accept on.
+ */
+void server_pass_begin(int conn_fd);
+/* Pass connections accepted whose client is not yet handed over. */
+unsigned server_pass_pending(void);
+#define SERVER_PASS_PENDING_MAX 16
+/* server_event.c: a passed client was taken (it counts for max_use). */
+void server_client_taken(void);
+/* 0 once max_use clients were taken (persistent daemons: never). */
+int server_use_left(void);
 
 /* server_stance.c: fatal when the stance is not met. */
 struct stat;

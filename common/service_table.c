@@ -165,9 +165,12 @@ svc_fields(struct service *svc, char **f, size_t nf, const char *filename,
 		svc->type = SERVICE_INET;
 	else if (strcmp(f[1], "unix") == 0)
 		svc->type = SERVICE_UNIX;
+	else if (strcmp(f[1], "pass") == 0)
+		svc->type = SERVICE_PASS;
 	else
 		return svc_error(err, filename, lineno,
-				 "bad type \"%s\" (expected inet or unix)",
+				 "bad type \"%s\" (expected inet, unix or "
+				 "pass)",
 				 f[1]);
 	if (strlen(f[0]) >= sizeof(svc->name) ||
 	    !(svc->type == SERVICE_INET ? svc_inet_name_ok(f[0])

@@ -3,8 +3,10 @@
  *
  *   name  type  user  chroot  maxproc  command  [args...]
  *
- * name: for inet, ADDR:PORT ([v6addr]:PORT for IPv6); for unix, a socket
- * path relative to queue_directory (private/cleanup).  type: inet | unix.
+ * name: for inet, ADDR:PORT ([v6addr]:PORT for IPv6); for unix and pass, a
+ * socket path relative to queue_directory (private/cleanup).  type: inet |
+ * unix | pass (a unix socket over which a daemon is handed clients that
+ * another accepted: screen passes SMTP clients to smtpd's private/smtpd).
  * user: the account the daemon drops to (root only for local's parent).
  * chroot: y | n (into queue_directory).  maxproc: 1..1000 processes.
  * command: a program in daemon_directory; args are passed after the
@@ -19,7 +21,10 @@
 
 #include "buf.h"
 
-enum service_type { SERVICE_INET, SERVICE_UNIX };
+enum service_type { SERVICE_INET, SERVICE_UNIX, SERVICE_PASS };
+
+/* A unix socket in the spool (unix and pass services). */
+#define SERVICE_IS_SOCKET_PATH(type) ((type) != SERVICE_INET)
 
 #define SERVICE_ARGS_MAX 16
 
@@ -30,7 +35,7 @@ struct service {
 	int chroot;
 	int maxproc;
 	char command[64];
-	char *args[SERVICE_ARGS_MAX + 1];	/* NULL-terminated */
+	char *args[SERVICE_ARGS_MAX + 1]; /* NULL-terminated */
 	unsigned lineno;
 };
 

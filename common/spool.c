@@ -6,6 +6,7 @@
  * maps/ is rcptmap's, setgid group moat-smtpd: the recipients map it
  * writes there (0640) takes that group, so smtpd can read it and no one
  * else can.  mta-sts/ is remote's cache of MTA-STS policies, its alone.
+ * screen/ is the screen's own: its cache of clients that passed.
  */
 #include "spool.h"
 
@@ -23,6 +24,7 @@ const struct spool_entry spool_layout[] = {
 	{SPOOL_STATE, "root", "root", 0700},
 	{SPOOL_MAPS, "moat-rcptmap", "moat-smtpd", 02750},
 	{SPOOL_MTA_STS, "moat-remote", "moat-remote", 0700},
+	{SPOOL_SCREEN, "moat-screen", "moat-screen", 0700},
 };
 
 const size_t spool_layout_count = sizeof(spool_layout) / sizeof(spool_layout[0]);

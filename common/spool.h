@@ -22,10 +22,13 @@
 #define SPOOL_STATE "state"		/* local's delivery journal (root) */
 #define SPOOL_MAPS "maps"		/* maps daemons keep: rcptmap's */
 #define SPOOL_MTA_STS "mta-sts"		/* remote's MTA-STS policy cache */
+#define SPOOL_SCREEN "screen"		/* the screen's cache (moat-screen) */
 /* The local recipients, as map_open takes it (the file adds .lmdb). */
 #define SPOOL_RECIPIENTS_MAP SPOOL_MAPS "/recipients"
 /* The services' last failures: the master writes it, moat status reads. */
 #define SPOOL_MASTER_STATE SPOOL_PID "/master.state"
+/* The screen's cache of clients that passed (LMDB, with its -lock). */
+#define SPOOL_SCREEN_CACHE SPOOL_SCREEN "/cache.lmdb"
 
 struct spool_entry {
 	const char *name;	/* relative to queue_directory; "." = itself */

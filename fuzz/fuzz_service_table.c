@@ -37,7 +37,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct service *s = &t.svc[i];
 			if (s->maxproc < 1 || s->maxproc > 1000 ||
 			    memchr(s->name, '\0', sizeof(s->name)) == NULL ||
-			    (s->type == SERVICE_UNIX && escapes(s->name)) ||
+			    (SERVICE_IS_SOCKET_PATH(s->type) &&
+			     escapes(s->name)) ||
 			    s->command[0] == '\0')
 				abort();
 		}

@@ -173,8 +173,8 @@ master_service_close(struct master_service *s)
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
 		s->listen_fd = -1;
-		if (s->svc.type == SERVICE_UNIX && unlink(s->svc.name) != 0 &&
-		    errno != ENOENT)
+		if (SERVICE_IS_SOCKET_PATH(s->svc.type) &&
+		    unlink(s->svc.name) != 0 && errno != ENOENT)
 			log_warn("unlink %s: %s", s->svc.name, strerror(errno));
 	}
 	s->removed = 1;

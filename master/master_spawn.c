@@ -25,7 +25,7 @@
 #include "log.h"
 #include "master.h"
 
-#define MASTER_ARGV_MAX (8 + SERVICE_ARGS_MAX + 1)
+#define MASTER_ARGV_MAX (9 + SERVICE_ARGS_MAX + 1)
 
 static const struct master_conf *spawn_conf;
 static int spawn_null_fd = -1;
@@ -87,7 +87,7 @@ master_child_exec(const struct master_service *s, const char *path, char **argv,
 	_exit(127);
 }
 
-/* argv: command -c CONFDIR -n SERVICE -u USER [-r] [args...] */
+/* argv: command -c CONFDIR -n SERVICE -u USER [-r] [-p] [args...] */
 static void
 master_child_argv(const struct master_service *s, char **argv)
 {
@@ -102,6 +102,8 @@ master_child_argv(const struct master_service *s, char **argv)
 	argv[n++] = (char *)s->svc.user;
 	if (s->svc.chroot)
 		argv[n++] = (char *)"-r";
+	if (s->svc.type == SERVICE_PASS)
+		argv[n++] = (char *)"-p"; /* handed clients, not accepting */
 	for (i = 0; s->svc.args[i] != NULL && n < MASTER_ARGV_MAX - 1; i++)
 		argv[n++] = s->svc.args[i];
 	argv[n] = NULL;

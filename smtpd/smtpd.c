@@ -7,10 +7,16 @@
  * Security stance: runs as moat-smtpd (the service's user), chrooted in
  * queue_directory, sandbox SANDBOX_SMTPD, on event_server_main with at
  * most smtpd_client_limit sessions per process; peers: anyone (an inet
- * service).  Every byte from a client is hostile.  Before the chroot, as
- * root, it reads its parameters, its certificate files (never a private
- * key: tlssign(8) holds those and signs handshakes for it) and the
- * smtpd_sender_login_maps map; after it, it can reach nothing but
+ * service, such as submission).  On the SMTP port it is a pass service
+ * (private/smtpd): the screen accepts and screens each client and hands
+ * its socket over; only the screen's user may (pass_peers, SO_PEERCRED),
+ * and the skeleton checks that the socket is the client offered (see
+ * server.h).  smtpd_trusted_client_reserve sessions of each process wait
+ * for clients the screen found in mynetworks.  Every byte from a client
+ * is hostile.  Before the chroot, as root, it reads its parameters, its
+ * certificate files (never a private key: tlssign(8) holds those and
+ * signs handshakes for it) and the smtpd_sender_login_maps map; after it,
+ * it can reach nothing but
  * private/cleanup, private/anvil (which counts each untrusted client's
  * connections and AUTH attempts across all smtpd processes; over
  * smtpd_client_connection_count_limit or _rate_limit: 421),
@@ -36,11 +42,13 @@
 #include "tls_files.h"
 
 /* Security stance: enforced by the skeleton (server.h). */
+static const char *const smtpd_pass_peers[] = {"screen", NULL};
 static const struct server_stance smtpd_stance = {
     .user = "moat-smtpd",
     .chroot = 1,
     .sandbox = SANDBOX_SMTPD,
-    .peers = NULL, /* an inet service: anyone */
+    .peers = NULL,                  /* an inet service: anyone */
+    .pass_peers = smtpd_pass_peers, /* a pass service: the screen */
 };
 
 static struct smtpd_config smtpd_cfg;
@@ -69,18 +77,8 @@ static const struct smtpd_lookup smtpd_lookup = {NULL, smtpd_domain_is_local,
 static void
 smtpd_load_networks(void)
 {
-	const char *const *items;
-	size_t i, n = param_list("mynetworks", &items);
-
-	smtpd_nets = xcalloc(n ? n : 1, sizeof(*smtpd_nets));
-	for (i = 0; i < n; i++)
-		if (smtpd_access_parse_net(items[i], strlen(items[i]),
-					   &smtpd_nets[i]) != 0)
-			log_fatal("mynetworks: \"%s\" is not a network address "
-				  "or CIDR block",
-				  items[i]);
+	smtpd_nets = smtpd_access_load_mynetworks(&smtpd_io_cfg.net_count);
 	smtpd_io_cfg.nets = smtpd_nets;
-	smtpd_io_cfg.net_count = n;
 }
 
 /* smtpd_sender_login_maps; a rebuilt map: finish, restart with it. */
@@ -205,6 +203,8 @@ smtpd_pre_drop(int argc, char **argv)
 	smtpd_io_cfg.ipc_timeout = (int)param_int("ipc_timeout");
 	smtpd_io_cfg.client_limit = (unsigned)param_int("smtpd_client_limit");
 	smtpd_ops.max_clients = smtpd_io_cfg.client_limit;
+	smtpd_ops.pass_reserve =
+	    (unsigned)param_int("smtpd_trusted_client_reserve");
 	smtpd_io_cfg.connection_count_limit =
 	    (unsigned)param_int("smtpd_client_connection_count_limit");
 	smtpd_io_cfg.connection_rate_limit =

@@ -1,9 +1,11 @@
 /*
  * smtpd_anvil: smtpd's side of connection accounting (ipc_proto.h,
  * private/anvil).  Each process keeps one connection to anvil, made when
- * first needed; any failure drops it (the next client tries again) and
- * lets the client in: limits fail open.  anvil's replies are hostile
- * enough to be checked.  Run by smtpd.
+ * first needed; a failure drops it (the next client tries again, and
+ * restores this process's sessions in the new anvil).  The process counts
+ * its own clients too, and falls back on those counts while anvil is away:
+ * limits never fail open.  anvil's replies are hostile enough to be
+ * checked.  Run by smtpd.
  */
 #ifndef MOAT_SMTPD_ANVIL_H
 #define MOAT_SMTPD_ANVIL_H
@@ -18,21 +20,26 @@ enum smtpd_anvil_verdict {
 enum smtpd_anvil_verdict smtpd_anvil_judge(unsigned count, unsigned rate,
 					   unsigned count_limit,
 					   unsigned rate_limit);
+/*
+ * Pure: the rate limit that applies to this process's own counts (anvil
+ * away): the configured one, or twice the count limit when none is set.
+ */
+unsigned smtpd_anvil_fallback_rate(unsigned count_limit, unsigned rate_limit);
 
 /*
- * Report a new client to anvil: 0 with *count, *rate and *gen (pass gen
- * to smtpd_anvil_disconnect when the session ends), or -1 (logged; the
- * client was not counted).
+ * Count a new client: 0 with anvil's *count and *rate (all processes), 1
+ * with this process's own (anvil away or full: judge them against
+ * smtpd_anvil_fallback_rate), -1 when it could not be counted at all.
+ * Unless -1, call smtpd_anvil_disconnect when the session ends.
  */
-int smtpd_anvil_connect(const char *addr, unsigned *count, unsigned *rate,
-			unsigned long *gen);
+int smtpd_anvil_connect(const char *addr, unsigned *count, unsigned *rate);
 /*
- * Count an AUTH attempt of addr: 0 with *rate (its attempts in the
- * current anvil_rate_time_unit, this one included), or -1 (logged; fail
- * open: the attempt goes on).
+ * Count an AUTH attempt of addr: 0 with anvil's *rate (its attempts in the
+ * current anvil_rate_time_unit, this one included), 1 with this process's
+ * own count (anvil away or full), -1 when it could not be counted.
  */
 int smtpd_anvil_auth(const char *addr, unsigned *rate);
-/* A counted session ended; nothing if anvil's connection changed since. */
-void smtpd_anvil_disconnect(const char *addr, unsigned long gen);
+/* A counted session ended. */
+void smtpd_anvil_disconnect(const char *addr);
 
 #endif

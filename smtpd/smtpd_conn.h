@@ -46,8 +46,7 @@ struct smtpd_conn {
 	int paused;        /* held replies wait for the delay timer */
 	int closing;       /* close once out is sent */
 	int shut;          /* our side shut down; draining input */
-	int anvil_counted; /* anvil counts this session */
-	unsigned long anvil_gen;
+	int anvil_counted; /* anvil (or this process) counts this session */
 	unsigned long timer, delay_timer;
 	/* TLS (smtpd_io_tls.c) */
 	struct smtpd_tls_conn *tls; /* NULL: clear text */

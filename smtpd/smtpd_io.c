@@ -92,7 +92,7 @@ conn_close(struct smtpd_conn *c)
 	event_remove(c->fd);
 	close(c->fd);
 	if (c->anvil_counted)
-		smtpd_anvil_disconnect(c->session.client_addr, c->anvil_gen);
+		smtpd_anvil_disconnect(c->session.client_addr);
 	smtpd_session_disconnect(&c->session);
 	conn_drain_log(c);
 	smtpd_session_free(&c->session);
@@ -656,8 +656,9 @@ conn_greet(void *ctx)
 }
 
 /*
- * Count an untrusted client with anvil; 1 when it is over a limit (the
- * 421 is queued and the connection closes), 0 to go on.  Fail open.
+ * Count an untrusted client with anvil (or, while anvil is away, in this
+ * process); 1 when it is over a limit (the 421 is queued and the
+ * connection closes), 0 to go on.
  */
 static int
 conn_limited(struct smtpd_conn *c)
@@ -667,15 +668,18 @@ conn_limited(struct smtpd_conn *c)
 	unsigned count, rate;
 	enum smtpd_anvil_verdict v;
 	char line[512];
-	int n;
+	int n, by;
 
 	if (cfg->connection_count_limit == 0 && cfg->connection_rate_limit == 0)
 		return 0;
-	if (smtpd_anvil_connect(addr, &count, &rate, &c->anvil_gen) != 0)
+	if ((by = smtpd_anvil_connect(addr, &count, &rate)) < 0)
 		return 0;
 	c->anvil_counted = 1;
-	v = smtpd_anvil_judge(count, rate, cfg->connection_count_limit,
-			      cfg->connection_rate_limit);
+	v = smtpd_anvil_judge(
+	    count, rate, cfg->connection_count_limit,
+	    by == 0 ? cfg->connection_rate_limit
+		    : smtpd_anvil_fallback_rate(cfg->connection_count_limit,
+						cfg->connection_rate_limit));
 	if (v == SMTPD_ANVIL_OK)
 		return 0;
 	log_warn("Connection %s limit exceeded: %u from unknown[%s] for "

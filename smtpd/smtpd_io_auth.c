@@ -24,7 +24,7 @@ conn_auth_limited(struct smtpd_conn *c)
 	unsigned limit = c->cfg->auth_rate_limit, rate = 0;
 
 	if (limit == 0 || c->session.trusted ||
-	    smtpd_anvil_auth(c->session.client_addr, &rate) != 0 ||
+	    smtpd_anvil_auth(c->session.client_addr, &rate) < 0 ||
 	    rate <= limit)
 		return 0;
 	log_warn("AUTH command rate limit exceeded: %u from %s for service %s",

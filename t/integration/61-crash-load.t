@@ -7,7 +7,8 @@ second.  Then every message answered 250 must be delivered, and a message
 delivered twice only inside the documented window: a delivery agent
 (local, remote) or qmgr was killed between its first and its last copy
 (the crash between a delivery and its status write).  Bounded: the load
-is stopped after LOAD_SECONDS, the whole test takes well under a minute."""
+is stopped after LOAD_SECONDS, the whole test takes about a minute (more
+only when the master holds back a service killed too often)."""
 import os
 import random
 import re
@@ -109,9 +110,10 @@ acc = accepted("L") + accepted("R")
 t.ok(len(accepted("L")) > 100 and (not sink or len(accepted("R")) > 50),
      "messages were accepted under the kills (%d local, %d relayed)"
      % (len(accepted("L")), len(accepted("R"))))
-# The backlog local still has to deliver after the load: generous on a
-# busy 2-core machine (deferred retries come every 2-4 s here).
-wait_for(lambda: all(tok in delivered() for tok in acc), 120, 0.5)
+# A service killed again soon after each start waits up to the master's
+# longest backoff (MASTER_BACKOFF_MAX, 60 s) for its next one.
+SETTLE = 30 + 60
+wait_for(lambda: all(tok in delivered() for tok in acc), SETTLE, 0.5)
 got = delivered()
 missing = [tok for tok in acc if tok not in got]
 t.ok(not missing, "every accepted message delivered (%d)" % len(acc), missing[:20])
@@ -131,15 +133,14 @@ if dups:
            % " ".join(sorted(dups)))
 t.ok(not unexplained, "no message delivered twice outside the window "
      "(%d copies inside it)" % (len(dups) - len(unexplained)), unexplained[:20])
-t.ok(wait_for(lambda: not inst.queue_files("active") and
-              not inst.queue_files("deferred"), 30),
-     "the queue drained")
-# A cleanup killed mid-message leaves its unfinished incoming/ file, which
-# no client was told was queued; qmgr removes such files after an hour.
-left = inst.queue_files("incoming")
+# incoming/ may keep one file per kill of cleanup: a submission it never
+# finished, which qmgr removes after an hour (QMGR_INCOMING_MAX_AGE).
 cleanup_kills = sum(1 for _, v in kills if v == "cleanup")
-t.ok(len(left) <= cleanup_kills, "incoming/ holds only leftovers of killed "
-     "cleanups (%d files, %d kills)" % (len(left), cleanup_kills), left)
+t.ok(wait_for(lambda: not inst.queue_files("active") and
+              not inst.queue_files("deferred") and
+              len(inst.queue_files("incoming")) <= cleanup_kills, SETTLE),
+     "the queue drained (%d of %d cleanup kills left a file in incoming/)"
+     % (len(inst.queue_files("incoming")), cleanup_kills))
 inst.destroy()
 if sink:
     sink.stop()

@@ -6,13 +6,12 @@ every half second, another client's message still gets through once the
 deadline frees the process, the trickler gets a 4xx and nothing of its
 message is queued or delivered."""
 import os
-import re
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Smtp, Tap, require_root, wait_for
+from moattest import Instance, Smtp, Tap, require_root, set_maxproc, wait_for
 
 require_root()
 t = Tap()
@@ -20,14 +19,7 @@ inst = Instance("cldl", {"home_mailbox": "Maildir/",
                          "cleanup_submission_time_limit": "3s",
                          "cleanup_submission_min_rate": "1g"})
 u = inst.user("moatt_cldl")
-mc = inst.path("conf", "master.conf")
-with open(mc) as f:
-    text = f.read()
-text, n = re.subn(r"^(private/cleanup\s+unix\s+\S+\s+\S+\s+)\d+", r"\g<1>1",
-                  text, flags=re.M)
-with open(mc, "w") as f:
-    f.write(text)
-t.is_eq(n, 1, "one cleanup process at most (master.conf)")
+set_maxproc(inst, "private/cleanup", 1)
 inst.start()
 
 result = {}

@@ -27,7 +27,13 @@ daemon_dir = re.search(r"(?m)^daemon_directory = (.*)$",
 out = subprocess.run([os.path.join(daemon_dir, "smtpd"), "-S"],
                      capture_output=True, text=True)
 t.is_eq(out.stdout, "program=smtpd\nuser=moat-smtpd\nchroot=y\n"
-        "sandbox=smtpd\npeers=*\n", "smtpd -S prints its stance")
+        "sandbox=smtpd\npeers=*\npass_peers=screen\n",
+        "smtpd -S prints its stance: anyone on an inet port, only the "
+        "screen's user on its pass service")
+out = subprocess.run([os.path.join(daemon_dir, "screen"), "-S"],
+                     capture_output=True, text=True)
+t.is_eq(out.stdout, "program=screen\nuser=moat-screen\nchroot=y\n"
+        "sandbox=screen\npeers=*\n", "screen -S prints its stance")
 out = subprocess.run([os.path.join(daemon_dir, "cleanup"), "-S"],
                      capture_output=True, text=True)
 t.like(out.stdout, r"(?m)^user=\$mail_owner$", "cleanup's stance: $mail_owner")
@@ -68,7 +74,7 @@ t.is_eq(len(set(pipes)), len(pipes), "no two children share one status pipe")
 path = os.path.join(inst.conf, "master.conf")
 with open(path) as f:
     original = f.read()
-edited = re.sub(r"(?m)^(127\.0\.0\.1:%d\s+inet\s+)moat-smtpd\s+y" % inst.port,
+edited = re.sub(r"(?m)^(private/smtpd\s+pass\s+)moat-smtpd\s+y",
                 r"\1root       n", original)
 t.ok(edited != original, "master.conf edited: smtpd as root, chroot n")
 with open(path, "w") as f:
@@ -76,9 +82,9 @@ with open(path, "w") as f:
 inst.moat("reload")
 wait_for(lambda: not inst.pids_of("smtpd"), 10)
 t.ok(not inst.accepting(), "no greeting from an smtpd started as root")
-t.ok(inst.wait_log(r"smtpd\[\d+\]: fatal: service=127\.0\.0\.1:%d: master\.conf "
+t.ok(inst.wait_log(r"smtpd\[\d+\]: fatal: service=private/smtpd: master\.conf "
                    r"runs it as root, but its stance is user moat-smtpd: "
-                   r"refusing to start" % inst.port, 10),
+                   r"refusing to start", 10),
      "smtpd refuses and says why", inst.log()[-1500:])
 root_smtpd = [p for p in inst.pids_of("smtpd") if 0 in (proc_ids(p) or (0,))]
 t.is_eq(root_smtpd, [], "no smtpd process runs as root")

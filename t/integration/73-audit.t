@@ -50,11 +50,24 @@ for pid in serving:
         smtpd_uid = pwd.getpwnam("moat-smtpd").pw_uid
         t.is_eq(p["uid"], [smtpd_uid] * 4, "its real/effective/saved/fs uid")
         t.is_eq(p["root"], os.path.realpath(inst.path("spool")), "its root directory")
-        t.ok(any(f["kind"] == "listen" and f["text"] == "tcp 127.0.0.1:%d" % inst.port
-                 for f in p["fds"]), "its listening socket is named")
+        t.ok(any(f["kind"] == "listen" and f["text"] == "unix private/smtpd"
+                 for f in p["fds"]),
+             "its listening socket is the pass service private/smtpd")
         t.ok("seccomp" in p and "no_new_privs" in p and "cap_eff" in p,
              "seccomp, no_new_privs and capabilities are reported")
+screens = [p for p in report["processes"] if p["program"] == "screen"]
+t.is_eq(len(screens), 1, "one screen process")
+for p in screens:
+    screen_uid = pwd.getpwnam("moat-screen").pw_uid
+    t.is_eq(p["uid"], [screen_uid] * 4, "the screen runs as moat-screen")
+    t.is_eq(p["root"], os.path.realpath(inst.path("spool")), "chrooted in the spool")
+    t.ok(any(f["kind"] == "listen" and f["text"] == "tcp 127.0.0.1:%d" % inst.port
+             for f in p["fds"]), "it holds the SMTP port")
+    t.ok(not any(f["kind"] in ("log", "passwd", "queue") for f in p["fds"]),
+         "and no log, password or queue file", p["fds"])
 socks = {s["name"]: s for s in report["sockets"]}
+t.is_eq(socks.get("private/smtpd", {}).get("peers"), "screen(moat-screen)",
+        "only the screen may pass clients to smtpd")
 cl = socks.get("private/cleanup", {})
 t.is_eq(cl.get("mode"), "srw-rw-rw-", "private/cleanup's mode")
 t.like(cl.get("peers", ""), r"smtpd\(moat-smtpd\)", "cleanup's peers are named with their users")

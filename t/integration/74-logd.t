@@ -142,7 +142,7 @@ for name, prog, pid, _ in lines:
 for prog in wanted:
     t.ok(prog in seen, "the log has lines of %s" % prog, sorted(seen))
 t.ok(all(name == "moat" for name, _, _, _ in lines) and
-     set(seen) <= set(wanted) | {"logd", "rcptmap"},
+     set(seen) <= set(wanted) | {"logd", "rcptmap", "screen"},
      "every line is tagged moat/ and a program the master runs", sorted(seen))
 wrong = []
 for prog, pids in seen.items():

@@ -204,7 +204,7 @@ if not t.ok(wait_for(lambda: "moatt_zed" in map_keys(), 10, 0.05),
                           capture_output=True, text=True).stdout)
     t.diag("\n".join(inst.log().splitlines()[-30:]))
 t.diag("in the map %.2f s after useradd" % (time.time() - added))
-t.like(inst.log(), r"rebuilt: reason=passwd", "the rebuild names its reason")
+t.ok(inst.wait_log(r"rebuilt: reason=passwd", 10), "the rebuild names its reason")
 t.like(held.rcpt("moatt_amy"), r"^250 ", "the session goes on (the map is reopened in place)")
 t.like(held.rcpt("moatt_zed"), r"^250 ",
        "the session that got 550 asks again after the rebuild: 250")

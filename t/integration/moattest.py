@@ -566,3 +566,15 @@ def unix_connect(path, timeout=10):
     s.settimeout(timeout)
     s.connect(path)
     return s
+
+
+def set_maxproc(inst, name, n):
+    """Set the maxproc column of the master.conf line of service name
+    (before start, or followed by a reload)."""
+    path = os.path.join(inst.conf, "master.conf")
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"(?m)^(%s\s+\S+\s+\S+\s+\S+\s+)\d+" % re.escape(name),
+                  r"\g<1>%d" % n, text)
+    with open(path, "w") as f:
+        f.write(text)

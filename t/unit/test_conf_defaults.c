@@ -120,14 +120,20 @@ master_conf_parses(void)
 		printf("#   %s\n", buf_cstr(&err));
 		return;
 	}
-	is_int(t.count, 11,
-	       "eleven services: smtpd, cleanup, qmgr, local, pickup, anvil, "
-	       "logd, rcptmap, remote, tlssign, auth");
-	s = service_find_command(&t, "smtpd");
+	is_int(t.count, 12,
+	       "twelve services: screen, smtpd, cleanup, qmgr, local, pickup, "
+	       "anvil, logd, rcptmap, remote, tlssign, auth");
+	s = service_find_command(&t, "screen");
 	ok(s != NULL && strcmp(s->name, CONF_DEFAULT_LISTEN) == 0 &&
-	       s->type == SERVICE_INET,
-	   "smtpd listens on " CONF_DEFAULT_LISTEN " (moat init --listen "
-	   "replaces it)");
+	       s->type == SERVICE_INET && s->maxproc == 1 &&
+	       strcmp(s->user, "moat-screen") == 0 && s->chroot,
+	   "the screen listens on " CONF_DEFAULT_LISTEN " (moat init "
+	   "--listen replaces it), one process, moat-screen, chrooted");
+	s = service_find_command(&t, "smtpd");
+	ok(s != NULL && strcmp(s->name, "private/smtpd") == 0 &&
+	       s->type == SERVICE_PASS,
+	   "smtpd is the pass service private/smtpd the screen hands "
+	   "clients to");
 	s = service_find_command(&t, "qmgr");
 	ok(s != NULL && s->maxproc == 1, "one qmgr");
 	s = service_find_command(&t, "local");

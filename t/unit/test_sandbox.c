@@ -188,7 +188,7 @@ probe_run(const char *name)
 	if (strcmp(name, "thread") == 0)
 		return probe_thread();
 	if (strcmp(name, "raise") == 0) /* glibc: gettid, then tgkill */
-		return raise(SIGURG); /* ignored by default */
+		return raise(SIGURG);   /* ignored by default */
 	if (strcmp(name, "kill-other") == 0)
 		return kill(ctx.waitee, 0);
 	if (strcmp(name, "open-read") == 0)
@@ -359,6 +359,12 @@ static const struct profile_case cases[] = {
      "unix netlink socketpair mmap-exec execve execveat fork ptrace vm-read "
      "setuid mount bpf keyctl prctl-set chdir open-rw open-creat open-trunc "
      "open-append getdents mkdir kill-other"},
+    {SANDBOX_SCREEN,
+     "unix connect accept epoll pipe inet inet6 thread getrandom open-read "
+     "open-rw open-creat open-new pwrite fsync fdatasync ftruncate lock",
+     "netlink socketpair mmap-exec execve execveat fork ptrace vm-read "
+     "setuid mount bpf keyctl prctl-set chdir open-trunc open-append "
+     "getdents rename mkdir kill-self kill-other wait"},
     {SANDBOX_LOGD, "accept epoll pipe kill-self",
      ALWAYS_KILLS " unix connect open-read open-shadow open-new rename "
 		  "unlink fsync kill-other"},

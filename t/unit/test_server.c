@@ -7,11 +7,17 @@
  * checks (a client running as nobody is refused, one running as the peer
  * service's user is served), the privilege drop and chroot, the stance
  * (a -u or -r that differs from it stops the start; -S prints it), and
- * the exits (max_use, max_idle, SIGHUP, SIGTERM, max_clients).  Needs
- * root: the skeleton proves each daemon runs as its stance's user.
+ * the exits (max_use, max_idle, SIGHUP, SIGTERM, max_clients), and pass
+ * mode (-p): a client's real TCP socket handed over a pass connection is
+ * served as if accepted, a socket whose peer is not the one offered is
+ * refused, the reserve for trusted clients, a daemon without pass peers
+ * refuses -p.  Needs root: the skeleton proves each daemon runs as its
+ * stance's user.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,6 +31,8 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "ipc.h"
+#include "ipc_proto.h"
 #include "server.h"
 #include "tap.h"
 
@@ -128,6 +136,7 @@ serve_echo(int fd)
 struct test_ops {
 	struct server_ops ops;
 	const char *const *peers;
+	const char *const *pass_peers;
 };
 
 static const struct test_ops single_ops = {
@@ -171,6 +180,12 @@ static const struct test_ops event_ops = {
 
 static const struct test_ops event_limit_ops = {
     .ops = {.accept_client = ev_accept, .max_clients = 1},
+};
+
+/* Passed clients: two sessions at most, one of them kept for trusted. */
+static const struct test_ops pass_ops = {
+    .ops = {.accept_client = ev_accept, .max_clients = 2, .pass_reserve = 1},
+    .pass_peers = test_peers,
 };
 
 /* ---- running one ---- */
@@ -244,6 +259,7 @@ start_stance(int event, const struct test_ops *t, const char *user,
 	stance.chroot = has_opt(extra, "-r") != flip_chroot;
 	stance.sandbox = SANDBOX_NONE;
 	stance.peers = t->peers;
+	stance.pass_peers = t->pass_peers;
 	ops = t->ops;
 	ops.stance = &stance;
 
@@ -698,8 +714,8 @@ test_stance(void)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		static struct server_stance st = {"$mail_owner", 1,
-						  SANDBOX_NONE, test_peers};
+		static struct server_stance st = {
+		    "$mail_owner", 1, SANDBOX_NONE, test_peers, test_peers};
 		static struct server_ops ops = {.stance = &st,
 						.serve = serve_echo};
 		char *argv[] = {(char *)"/x/test_daemon", (char *)"-S", NULL};
@@ -715,9 +731,129 @@ test_stance(void)
 	waitpid(pid, &status, 0);
 	is_str(out,
 	       "program=test_daemon\nuser=$mail_owner\nchroot=y\n"
-	       "sandbox=none\npeers=root,test_client\n",
+	       "sandbox=none\npeers=root,test_client\n"
+	       "pass_peers=root,test_client\n",
 	       "-S prints the stance and exits");
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "-S exits 0");
+}
+
+/* ---- pass mode ---- */
+
+/* A TCP connection on loopback: *client our end, the result its peer. */
+static int
+tcp_pair(int *client)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0), s;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l < 0 || bind(l, (struct sockaddr *)&sin, len) != 0 ||
+	    listen(l, 1) != 0 ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) != 0 ||
+	    (*client = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(*client, (struct sockaddr *)&sin, len) != 0 ||
+	    (s = accept(l, NULL, NULL)) < 0)
+		die("tcp_pair");
+	close(l);
+	return s;
+}
+
+static unsigned
+local_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len) != 0)
+		die("getsockname");
+	return ntohs(sin.sin_port);
+}
+
+/*
+ * Offer the server end of a TCP pair (its peer: client, at port + skew),
+ * trusted or not; the status answered ("" when none), and the socket
+ * handed over when it was "ok".  The pass connection stays in *conn.
+ */
+static void
+pass_offer(int server, int client, int skew, int trusted, char *status,
+	   size_t size, int *conn)
+{
+	struct ipc_frame f;
+	const char *why = NULL, *st;
+
+	*conn = connect_sock();
+	ipc_frame_init(&f);
+	ipc_put_str(&f, IPC_OP, IPC_OP_PASS);
+	ipc_put_str(&f, IPC_CLIENT_ADDR, "127.0.0.1");
+	ipc_put_int(&f, IPC_CLIENT_PORT, (long long)local_port(client) + skew);
+	if (trusted)
+		ipc_put_int(&f, IPC_TRUSTED, 1);
+	if (ipc_send(*conn, &f, -1, 2) != 0 ||
+	    ipc_recv(*conn, &f, 2, &why) != 1 ||
+	    (st = ipc_get_str(&f, IPC_STATUS)) == NULL)
+		st = "";
+	snprintf(status, size, "%s", st);
+	if (strcmp(st, IPC_STATUS_OK) == 0) {
+		ipc_frame_free(&f);
+		ipc_frame_init(&f);
+		ipc_put_str(&f, IPC_OP, IPC_OP_CLIENT);
+		(void)ipc_send(*conn, &f, server, 2);
+	}
+	ipc_frame_free(&f);
+	close(server);
+}
+
+static void
+test_pass(void)
+{
+	static const char *const opts[] = {"-p", "-r", NULL};
+	struct daemon d = start(1, &pass_ops, "nobody", opts);
+	int held, conn, c2, c3, s;
+	char got[64], st[16];
+
+	s = tcp_pair(&held);
+	pass_offer(s, held, 0, 0, st, sizeof(st), &conn);
+	is_str(st, "ok", "pass mode: an offer with room is answered ok");
+	close(conn);
+	s = tcp_pair(&c2);
+	pass_offer(s, c2, 0, 0, st, sizeof(st), &conn);
+	is_str(st, "busy",
+	       "the last session is kept for trusted clients: busy");
+	close(conn);
+	s = tcp_pair(&c3);
+	pass_offer(s, c3, 0, 1, st, sizeof(st), &conn);
+	is_str(st, "ok", "a trusted client gets the reserve");
+	close(conn);
+	if (write(c3, "x", 1) != 1)
+		die("write");
+	read_reply(c3, got, sizeof(got), 2000);
+	is_str(got, "count=2\n",
+	       "the passed socket is served as if accepted (two clients)");
+	close(c3);
+	if (write(held, "y", 1) != 1)
+		die("write");
+	read_reply(held, got, sizeof(got), 2000);
+	is_str(got, "count=1\n", "and so is the first");
+	close(held);
+	s = tcp_pair(&c2);
+	pass_offer(s, c2, 1, 0, st, sizeof(st), &conn);
+	read_reply(c2, got, sizeof(got), 1000);
+	ok(strcmp(st, "ok") == 0 && got[0] == '\0' &&
+	       log_has("its peer is not the client offered"),
+	   "a socket whose peer is not the one offered is refused, logged");
+	close(c2);
+	close(conn);
+	talk_as(65534, 65534, "x", got, sizeof(got));
+	ok(got[0] == '\0' && log_has("refused connection from uid=65534"),
+	   "a passer that is no pass peer is refused");
+	kill(d.pid, SIGTERM);
+	reap(&d, 2000);
+
+	d = start(1, &event_ops, "root", opts);
+	ok(reap(&d, 3000) != 0 && log_has("this daemon takes no passed "
+					  "clients"),
+	   "a daemon without pass peers refuses to run a pass service");
 }
 
 int
@@ -741,6 +877,7 @@ main(void)
 	test_event_sighup();
 	test_bad_start();
 	test_stance();
+	test_pass();
 	cleanup_dirs();
 	return done_testing();
 }

@@ -97,8 +97,13 @@ test_fields(void)
 	ok(*one("private/ unix u n 1 cleanup") != '\0', "trailing / refused");
 	ok(*one("priv@te unix u n 1 cleanup") != '\0', "bad char refused");
 	is_str(one("x tcp u n 1 cleanup"),
-	       "master.conf:1: bad type \"tcp\" (expected inet or unix)",
+	       "master.conf:1: bad type \"tcp\" (expected inet, unix or pass)",
 	       "bad type");
+	is_str(one("private/smtpd pass u y 10 smtpd"), "", "a pass service");
+	is_str(one("127.0.0.1:25 pass u y 10 smtpd"),
+	       "master.conf:1: bad unix service name \"127.0.0.1:25\" "
+	       "(expected a relative path without ..)",
+	       "a pass service is a unix socket path");
 	is_str(one("x unix Root n 1 cleanup"),
 	       "master.conf:1: bad user name \"Root\"", "bad user");
 	ok(*one("x unix 1u n 1 cleanup") != '\0', "user starting with digit");

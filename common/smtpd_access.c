@@ -1,12 +1,16 @@
 /*
  * smtpd_access: mynetworks matching for smtpd's relay decision.  The
  * network list is the administrator's, the address the kernel's, yet both
- * are parsed as text with bounds and no assumption.  Pure; run by smtpd.
+ * are parsed as text with bounds and no assumption.  Pure but for the
+ * start-up loader at the end; run by smtpd and screen.
  */
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "buf.h"
+#include "log.h"
+#include "params.h"
 #include "smtpd_access.h"
 
 #define NET_TEXT_MAX 64
@@ -123,4 +127,21 @@ smtpd_access_match(const struct smtpd_net *nets, size_t n,
 		    prefix_equal(nets[i].addr, addr->addr, nets[i].prefix))
 			return 1;
 	return 0;
+}
+
+struct smtpd_net *
+smtpd_access_load_mynetworks(size_t *count)
+{
+	const char *const *items;
+	size_t i, n = param_list("mynetworks", &items);
+	struct smtpd_net *nets = xcalloc(n ? n : 1, sizeof(*nets));
+
+	for (i = 0; i < n; i++)
+		if (smtpd_access_parse_net(items[i], strlen(items[i]),
+					   &nets[i]) != 0)
+			log_fatal("mynetworks: \"%s\" is not a network address "
+				  "or CIDR block",
+				  items[i]);
+	*count = n;
+	return nets;
 }
