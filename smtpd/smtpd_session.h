@@ -60,6 +60,17 @@ enum smtpd_action {
 
 struct smtpd_security;
 
+/*
+ * What the reverse DNS of the client said (smtpd_io looks it up before
+ * the greeting: a PTR name whose own addresses include the client's).
+ */
+enum smtpd_rdns {
+	SMTPD_RDNS_NONE, /* not looked up (yet) */
+	SMTPD_RDNS_OK,   /* client_name is the verified name */
+	SMTPD_RDNS_TEMP, /* a lookup failed for now (SERVFAIL, timeout) */
+	SMTPD_RDNS_FAIL, /* no PTR, or no name that maps back */
+};
+
 struct smtpd_config {
 	const char *myhostname;
 	const char *banner; /* after "220 " */
@@ -108,7 +119,8 @@ struct smtpd_session {
 	int trusted; /* client in mynetworks */
 	int esmtp;   /* EHLO rather than HELO */
 	char client_addr[SMTPD_ADDR_TEXT];
-	char client_name[SMTPD_NAME_TEXT];
+	char client_name[SMTPD_NAME_TEXT]; /* "unknown" unless rdns is OK */
+	enum smtpd_rdns rdns;
 	char helo[SMTPD_HELO_MAX + 1]; /* "" until HELO/EHLO */
 	/* The transaction. */
 	int have_sender;
