@@ -488,6 +488,21 @@ map_still_at(struct map *m, const char *source_path)
 	return r;
 }
 
+int
+map_file_stat(const char *source_path, struct stat *st)
+{
+	char path[PATH_MAX];
+	struct buf err = BUF_INIT;
+	int r;
+
+	r = map_path(path, sizeof(path), source_path, ".lmdb", &err) == 0 &&
+		    stat(path, st) == 0
+		? 0
+		: -1;
+	buf_free(&err);
+	return r;
+}
+
 void
 map_close(struct map *m)
 {

@@ -26,6 +26,7 @@
 #define MOAT_MAPS_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -93,6 +94,12 @@ int map_changed(struct map *m);
  * its directory).
  */
 int map_still_at(struct map *m, const char *source_path);
+/*
+ * stat(2) of the compiled file of source_path (source_path.lmdb): a
+ * process that hands the map's path to a kept child compares st_dev and
+ * st_ino to see a rebuild without opening it.  0, or -1 with errno.
+ */
+int map_file_stat(const char *source_path, struct stat *st);
 void map_close(struct map *m);
 
 #endif

@@ -219,6 +219,10 @@ const struct param_def param_table[] = {
 	 "a kept local delivery process is retired after this long unused"},
 	{"local_child_max_use", PARAM_INT, "100", 1, 100000,
 	 "a kept local delivery process is retired after this many jobs"},
+	{"local_resolver_idle_time", PARAM_TIME, "10s", 1, 3600,
+	 "local's kept resolver is retired after this long unused"},
+	{"local_resolver_max_use", PARAM_INT, "100", 1, 100000,
+	 "local's kept resolver is retired after this many recipients"},
 
 	/* DNS (common/dns*.c: remote delivery, later smtpd's screening). */
 	{"smtp_dns_resolver_address", PARAM_LIST, "", 0, 0,

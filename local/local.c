@@ -9,8 +9,9 @@
  * Security stance: user root, NOT chrooted (it must become any user and
  * reach their homes); sandbox SANDBOX_NONE in this parent; peers: qmgr
  * only.  The root parent does what only root can do and nothing else
- * (local_parent.c): it checks qmgr's request and forks the resolver,
- * which drops to local_resolver_user (moat-local), confines itself
+ * (local_parent.c): it checks qmgr's request and hands it to the
+ * resolver it keeps (forked once for many recipients), which dropped to
+ * local_resolver_user (moat-local), confined itself
  * (Landlock, SANDBOX_LOCAL_RESOLVER) and does all the reading and
  * deciding: the header block, the aliases, the .forward items, forwarding
  * through cleanup (local_resolver.c).  The parent looks up again, from

@@ -45,7 +45,10 @@ struct local_source_handle; /* below */
 
 /*
  * Frames to local's root parent (ipc.h) from a delivery child and from the
- * resolver, each on a socket pair of its own:
+ * resolver, each on a socket pair of its own (both kept for many messages:
+ * the parent starts each exchange with {op=resolve} or {op=job} and the
+ * message's descriptor, local_msg_put's fields):
+ *   resolver <- {op=resolve, forwarded, queue_id, sender, rcpt, ...}
  *   child, resolver -> {op=commit}            may I make it final?
  *                   <- {go=yes|no}            yes while qmgr waits
  *   child          -> {op=delivered}          the destination has it: the
@@ -67,6 +70,7 @@ struct local_source_handle; /* below */
 #define LOCAL_OP_JOB "job"
 #define LOCAL_OP_FORWARDED "forwarded"
 #define LOCAL_OP_DONE "done"
+#define LOCAL_OP_RESOLVE "resolve"
 #define LOCAL_ATTR_GO "go"
 #define LOCAL_ATTR_TARGET "target"
 #define LOCAL_ATTR_JOB "job"
@@ -74,6 +78,9 @@ struct local_source_handle; /* below */
 #define LOCAL_ATTR_EXTENSION "extension"
 #define LOCAL_ATTR_SOURCE "source"
 #define LOCAL_ATTR_ALIAS "alias"
+#define LOCAL_ATTR_DEADLINE "deadline"   /* parent -> a kept process */
+#define LOCAL_ATTR_FORWARDED "forwarded" /* parent -> resolver: yes, no */
+#define LOCAL_KEPT_GRACE 5 /* seconds a kept process outlives its idle */
 
 enum local_status { LOCAL_SENT, LOCAL_BOUNCE, LOCAL_DEFER };
 
@@ -151,6 +158,16 @@ int local_dsn_valid(const char *dsn, enum local_status status);
 int local_result_parse(const struct ipc_frame *f, struct local_result *r);
 /* Put r into f as {status, dsn, text}. */
 void local_result_put(struct ipc_frame *f, const struct local_result *r);
+/*
+ * The root parent hands a message to a kept process (the resolver, a
+ * delivery child) as these fields of a frame, with the descriptor passed
+ * beside it: queue_id, sender, rcpt, orig_rcpt, content offset and
+ * length, arrival, deadline.  local_msg_take points m into f; -1 when a
+ * field is missing, too long or out of range, or no descriptor came.
+ */
+void local_msg_put(struct ipc_frame *f, const struct local_msg *m,
+		   const char *rcpt, const char *orig_rcpt);
+int local_msg_take(const struct ipc_frame *f, struct local_msg *m);
 /* Replace control bytes with spaces and trim (text from children). */
 void local_text_clean(char *text);
 
@@ -381,6 +398,8 @@ void local_child_failed(pid_t pid, int rc, int status,
 int local_kept_serves(const struct local_job *job);
 int local_kept_run(const struct local_job *job, const struct local_msg *msg,
 		   struct local_result *r, struct local_items *items);
+/* End a kept process: SIGKILL, reap, close its socket; the wait status. */
+int local_kept_end(pid_t pid, int sock);
 /*
  * local_source.c, in a child, as the job's user: open what the job reads
  * before Landlock closes the file system (~/.forward, the aliases map);
@@ -448,9 +467,12 @@ enum local_job_verdict local_job_check(const struct local_job_req *req,
 
 /* local_parent.c, in the root parent: one recipient from start to end. */
 /*
- * Start the resolver (as ruid/rgid), run the jobs it asks for, and put
- * the recipient's result in r: a deferral when the resolver dies, lies or
- * runs out of time.
+ * Hand the message to the resolver this parent keeps (started as
+ * ruid/rgid when there is none, it served local_resolver_max_use
+ * messages, sat idle local_resolver_idle_time, or the aliases map was
+ * rebuilt since it started), run the jobs it asks for, and put the
+ * recipient's result in r: a deferral when the resolver dies, lies or
+ * runs out of time (it is then killed; the next message gets a new one).
  */
 void local_parent_deliver(const struct local_msg *msg, uid_t ruid, gid_t rgid,
 			  struct local_result *r);
@@ -461,9 +483,12 @@ struct local_resolver {
 	int forwarded;       /* the journal says the forwarding was done */
 	struct map *aliases; /* NULL: none */
 };
-/* In the child of the parent: drop, confine, resolve, report; no return. */
-void local_resolver_main(const struct local_msg *msg, int sock, int forwarded,
-			 uid_t uid, gid_t gid, pid_t parent)
+/*
+ * In the child of the parent: drop, confine, then resolve each message
+ * the parent sends ({op=resolve}) and report it, until the parent stops
+ * sending (local_resolver_idle_time) or dies; no return.
+ */
+void local_resolver_main(int sock, uid_t uid, gid_t gid, pid_t parent)
     __attribute__((noreturn));
 /* Ask the parent to run a job; 0 with its result (and .forward items). */
 int local_resolver_job(int sock, const struct local_job_req *req,

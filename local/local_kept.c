@@ -38,10 +38,7 @@
 #include "log.h"
 #include "params.h"
 
-#define KEPT_MAX 8                    /* kept children of one root parent */
-#define KEPT_QUEUE_ID_MAX 64          /* as local.c checks qmgr's */
-#define KEPT_GRACE 5                  /* seconds a child outlives its idle */
-#define KEPT_ATTR_DEADLINE "deadline" /* parent -> kept child */
+#define KEPT_MAX 8 /* kept children of one root parent */
 
 struct kept {
 	pid_t pid; /* 0: a free slot */
@@ -76,10 +73,9 @@ kept_job_parse(const struct ipc_frame *f, struct local_job *job,
 {
 	const char *op = ipc_get_str(f, IPC_OP);
 	const char *type = ipc_get_str(f, LOCAL_ATTR_JOB);
-	long long off, len, arrival, deadline;
 
 	if (op == NULL || strcmp(op, LOCAL_OP_JOB) != 0 || type == NULL ||
-	    f->fd < 0)
+	    local_msg_take(f, msg) != 0)
 		return -1;
 	if (strcmp(type, "mailbox") == 0)
 		job->type = JOB_MAILBOX;
@@ -87,24 +83,7 @@ kept_job_parse(const struct ipc_frame *f, struct local_job *job,
 		job->type = JOB_FORWARD;
 	else
 		return -1;
-	job->rcpt = ipc_get_str(f, IPC_RCPT);
-	msg->queue_id = ipc_get_str(f, IPC_QUEUE_ID);
-	msg->sender = ipc_get_str(f, IPC_SENDER);
-	if (job->rcpt == NULL || strlen(job->rcpt) >= ADDR_TEXT_MAX ||
-	    msg->sender == NULL || strlen(msg->sender) >= ADDR_TEXT_MAX ||
-	    !local_queue_id_ok(msg->queue_id) ||
-	    ipc_get_int(f, IPC_CONTENT_OFFSET, 0, 1LL << 40, &off) != 0 ||
-	    ipc_get_int(f, IPC_CONTENT_LENGTH, 0, 1LL << 40, &len) != 0 ||
-	    ipc_get_int(f, IPC_ARRIVAL, 0, 1LL << 40, &arrival) != 0 ||
-	    ipc_get_int(f, KEPT_ATTR_DEADLINE, 0, 1LL << 40, &deadline) != 0)
-		return -1;
-	msg->fd = f->fd;
-	msg->offset = (off_t)off;
-	msg->length = (off_t)len;
-	msg->rcpt = msg->orig_rcpt = job->rcpt;
-	msg->arrival = (time_t)arrival;
-	msg->deadline = (time_t)deadline;
-	msg->client_fd = -1;
+	job->rcpt = msg->rcpt;
 	return 0;
 }
 
@@ -136,7 +115,7 @@ kept_job_run(int sock, const struct local_job *job, const struct local_msg *msg,
 static void __attribute__((noreturn))
 kept_main(const struct local_job *base, int sock, gid_t extra_gid, pid_t parent)
 {
-	int idle = (int)param_int("local_child_idle_time") + KEPT_GRACE;
+	int idle = (int)param_int("local_child_idle_time") + LOCAL_KEPT_GRACE;
 	struct local_result failed, *fail = NULL;
 	struct local_job job;
 	struct local_msg msg;
@@ -162,15 +141,22 @@ kept_main(const struct local_job *base, int sock, gid_t extra_gid, pid_t parent)
 
 /* --- the parent's side -------------------------------------------------- */
 
+int
+local_kept_end(pid_t pid, int sock)
+{
+	int status = 0;
+
+	(void)kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(sock);
+	return status;
+}
+
 static void
 kept_retire(struct kept *k)
 {
-	int status;
-
-	(void)kill(k->pid, SIGKILL);
-	while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	close(k->sock);
+	(void)local_kept_end(k->pid, k->sock);
 	k->pid = 0;
 	k->sock = -1;
 }
@@ -261,13 +247,7 @@ kept_put_job(struct ipc_frame *f, const struct local_job *job,
 	ipc_put_str(f, IPC_OP, LOCAL_OP_JOB);
 	ipc_put_str(f, LOCAL_ATTR_JOB,
 		    job->type == JOB_FORWARD ? "forward" : "mailbox");
-	ipc_put_str(f, IPC_RCPT, job->rcpt);
-	ipc_put_str(f, IPC_QUEUE_ID, msg->queue_id);
-	ipc_put_str(f, IPC_SENDER, msg->sender);
-	ipc_put_int(f, IPC_CONTENT_OFFSET, (long long)msg->offset);
-	ipc_put_int(f, IPC_CONTENT_LENGTH, (long long)msg->length);
-	ipc_put_int(f, IPC_ARRIVAL, (long long)msg->arrival);
-	ipc_put_int(f, KEPT_ATTR_DEADLINE, (long long)msg->deadline);
+	local_msg_put(f, msg, job->rcpt, job->rcpt);
 }
 
 /*
@@ -295,7 +275,7 @@ local_kept_run(const struct local_job *job, const struct local_msg *msg,
 	gid_t extra_gid = local_child_extra_gid(job);
 	struct kept *k;
 	const char *why;
-	int fresh, rc, err, status = 0;
+	int fresh, rc, err, status;
 
 	k = kept_find(job, extra_gid, &fresh);
 	if (k != NULL && kept_send(k, job, msg) != 0) {
@@ -321,11 +301,8 @@ local_kept_run(const struct local_job *job, const struct local_msg *msg,
 			kept_retire(k);
 		return 0;
 	}
-	(void)kill(k->pid, SIGKILL);
-	while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	status = local_kept_end(k->pid, k->sock);
 	local_child_failed(k->pid, rc, status, job, why, r, items);
-	close(k->sock);
 	k->pid = 0;
 	k->sock = -1;
 	return -1;

@@ -278,6 +278,54 @@ local_result_put(struct ipc_frame *f, const struct local_result *r)
 }
 
 void
+local_msg_put(struct ipc_frame *f, const struct local_msg *m, const char *rcpt,
+	      const char *orig_rcpt)
+{
+	ipc_put_str(f, IPC_QUEUE_ID, m->queue_id);
+	ipc_put_str(f, IPC_SENDER, m->sender);
+	ipc_put_str(f, IPC_RCPT, rcpt);
+	ipc_put_str(f, IPC_ORIG_RCPT, orig_rcpt);
+	ipc_put_int(f, IPC_CONTENT_OFFSET, (long long)m->offset);
+	ipc_put_int(f, IPC_CONTENT_LENGTH, (long long)m->length);
+	ipc_put_int(f, IPC_ARRIVAL, (long long)m->arrival);
+	ipc_put_int(f, LOCAL_ATTR_DEADLINE, (long long)m->deadline);
+}
+
+/* An address field of a kept process's request: present and bounded. */
+static const char *
+message_field(const struct ipc_frame *f, const char *name)
+{
+	const char *s = ipc_get_str(f, name);
+
+	return s != NULL && strlen(s) < ADDR_TEXT_MAX ? s : NULL;
+}
+
+int
+local_msg_take(const struct ipc_frame *f, struct local_msg *m)
+{
+	long long off, len, arrival, deadline;
+
+	m->queue_id = ipc_get_str(f, IPC_QUEUE_ID);
+	m->sender = message_field(f, IPC_SENDER);
+	m->rcpt = message_field(f, IPC_RCPT);
+	m->orig_rcpt = message_field(f, IPC_ORIG_RCPT);
+	if (f->fd < 0 || m->sender == NULL || m->rcpt == NULL ||
+	    m->orig_rcpt == NULL || !local_queue_id_ok(m->queue_id) ||
+	    ipc_get_int(f, IPC_CONTENT_OFFSET, 0, 1LL << 40, &off) != 0 ||
+	    ipc_get_int(f, IPC_CONTENT_LENGTH, 0, 1LL << 40, &len) != 0 ||
+	    ipc_get_int(f, IPC_ARRIVAL, 0, 1LL << 40, &arrival) != 0 ||
+	    ipc_get_int(f, LOCAL_ATTR_DEADLINE, 0, 1LL << 40, &deadline) != 0)
+		return -1;
+	m->fd = f->fd;
+	m->offset = (off_t)off;
+	m->length = (off_t)len;
+	m->arrival = (time_t)arrival;
+	m->deadline = (time_t)deadline;
+	m->client_fd = -1;
+	return 0;
+}
+
+void
 local_text_clean(char *text)
 {
 	size_t i, n = 0;

@@ -1,7 +1,11 @@
 /*
- * local_parent: one recipient, as local's root parent sees it.  It starts
- * the resolver (a child that drops to local_resolver_user before it reads
- * anything: local_resolver.c) and then only answers it: a job request is
+ * local_parent: one recipient, as local's root parent sees it.  It hands
+ * the recipient and the message's descriptor to the resolver it keeps (a
+ * child that dropped to local_resolver_user and confined itself before it
+ * read anything: local_resolver.c; started again after
+ * local_resolver_max_use messages, local_resolver_idle_time unused, a
+ * rebuild of the aliases map, or any failure) and then only answers it:
+ * a job request is
  * checked (local_job.c), looked up in the journal, and run in a delivery
  * child as the account the parent itself found (local_child.c), which
  * says when the destination has it, for the parent to journal (only root
@@ -18,11 +22,10 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +33,7 @@
 #include "ipc_proto.h"
 #include "local.h"
 #include "log.h"
+#include "maps.h"
 #include "params.h"
 
 #define PARENT_COMMITS_MAX 8 /* commit questions from one resolver */
@@ -236,26 +240,135 @@ parent_resubmit_key(struct parent *p)
 		    (char)tolower((unsigned char)p->resubmit.data[i]);
 }
 
+/* The resolver this root parent keeps, one message after another. */
+static struct {
+	pid_t pid; /* 0: none */
+	int sock;
+	unsigned uses;
+	time_t last;  /* the end of its last message */
+	int have_map; /* the aliases map's file when it started: */
+	dev_t map_dev;
+	ino_t map_ino;
+} resolver = {.sock = -1};
+
+static void
+parent_resolver_end(void)
+{
+	if (resolver.pid > 0)
+		(void)local_kept_end(resolver.pid, resolver.sock);
+	resolver.pid = 0;
+	resolver.sock = -1;
+}
+
+/* 1 with the aliases map's file identity, 0 when there is none. */
+static int
+parent_map_id(dev_t *dev, ino_t *ino)
+{
+	const char *path = param_str("alias_maps");
+	struct stat st;
+
+	if (path[0] == '\0' || map_file_stat(path, &st) != 0)
+		return 0;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 1;
+}
+
+/* Not idle too long, and its map is still the one at the path. */
+static int
+parent_resolver_fresh(void)
+{
+	dev_t dev = 0;
+	ino_t ino = 0;
+	int have = parent_map_id(&dev, &ino);
+
+	return time(NULL) - resolver.last <
+		   param_int("local_resolver_idle_time") &&
+	       have == resolver.have_map &&
+	       (!have || (dev == resolver.map_dev && ino == resolver.map_ino));
+}
+
+static int
+parent_resolver_start(uid_t ruid, gid_t rgid)
+{
+	pid_t me = getpid();
+	int sv[2];
+
+	/* Before the fork: a rebuild in between only costs a restart. */
+	resolver.have_map = parent_map_id(&resolver.map_dev, &resolver.map_ino);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	resolver.pid = fork();
+	if (resolver.pid == 0) {
+		close(sv[0]);
+		local_resolver_main(sv[1], ruid, rgid, me);
+	}
+	close(sv[1]);
+	if (resolver.pid < 0) {
+		resolver.pid = 0;
+		close(sv[0]);
+		return -1;
+	}
+	resolver.sock = sv[0];
+	resolver.uses = 0;
+	resolver.last = time(NULL);
+	return 0;
+}
+
+/* {op=resolve} and the message to the resolver; 0 when it went out. */
+static int
+parent_request(const struct parent *p, int forwarded)
+{
+	const struct local_msg *m = p->msg;
+	struct ipc_frame f;
+	int rc;
+
+	ipc_frame_init(&f);
+	ipc_put_str(&f, IPC_OP, LOCAL_OP_RESOLVE);
+	ipc_put_str(&f, LOCAL_ATTR_FORWARDED, forwarded ? "yes" : "no");
+	local_msg_put(&f, m, m->rcpt, m->orig_rcpt);
+	rc = ipc_send(resolver.sock, &f, m->fd, (int)param_int("ipc_timeout"));
+	ipc_frame_free(&f);
+	return rc;
+}
+
+/*
+ * Give the message to the kept resolver, or to a new one when there is
+ * none, it is stale, or the kept one left (its own idle time) before it
+ * could take it; 0, or -1 with errno.
+ */
 static int
 parent_start(struct parent *p, uid_t ruid, gid_t rgid)
 {
-	int sv[2], forwarded = local_journal_seen(p->msg, p->resubmit.data);
-	pid_t me = getpid();
+	int forwarded = local_journal_seen(p->msg, p->resubmit.data), err;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-		return -1;
-	p->pid = fork();
-	if (p->pid == 0) {
-		close(sv[0]);
-		local_resolver_main(p->msg, sv[1], forwarded, ruid, rgid, me);
+	if (resolver.pid > 0 &&
+	    (!parent_resolver_fresh() || parent_request(p, forwarded) != 0))
+		parent_resolver_end();
+	if (resolver.pid == 0) {
+		if (parent_resolver_start(ruid, rgid) != 0)
+			return -1;
+		if (parent_request(p, forwarded) != 0) {
+			err = errno;
+			parent_resolver_end();
+			errno = err;
+			return -1;
+		}
 	}
-	close(sv[1]);
-	if (p->pid < 0) {
-		close(sv[0]);
-		return -1;
-	}
-	p->sock = sv[0];
+	p->pid = resolver.pid;
+	p->sock = resolver.sock;
 	return 0;
+}
+
+/* Keep an honest resolver for the next message, up to its max use. */
+static void
+parent_resolver_release(const char *why)
+{
+	if (why == NULL &&
+	    ++resolver.uses < (unsigned)param_int("local_resolver_max_use"))
+		resolver.last = time(NULL);
+	else
+		parent_resolver_end();
 }
 
 /* The resolver's word, unless it claims less than what the parent saw. */
@@ -288,7 +401,6 @@ local_parent_deliver(const struct local_msg *msg, uid_t ruid, gid_t rgid,
 {
 	struct parent p = {.msg = msg, .sock = -1, .pid = -1};
 	const char *why;
-	int status;
 
 	local_job_ctx_init(&p.ctx, param_str("default_privs"),
 			   param_bool("allow_mail_to_commands"),
@@ -303,11 +415,7 @@ local_parent_deliver(const struct local_msg *msg, uid_t ruid, gid_t rgid,
 		local_log_result(msg, msg->rcpt, r);
 	} else {
 		why = parent_serve(&p);
-		/* Done or not, it has nothing more to say. */
-		(void)kill(p.pid, SIGKILL);
-		while (waitpid(p.pid, &status, 0) < 0 && errno == EINTR)
-			;
-		close(p.sock);
+		parent_resolver_release(why);
 		parent_result(&p, why, r);
 	}
 	buf_free(&p.resubmit);

@@ -1,11 +1,13 @@
 /*
- * local_resolver: the resolver, one process per recipient, forked by
- * local's root parent.  Before it reads a byte of the message, an alias
- * value or a .forward, it keeps only the message's descriptor, the socket
- * to its parent and the log, drops to local_resolver_user (moat-local)
- * for good, opens the aliases map as that user, gives up the file system
- * entirely (Landlock: no path may be opened any more) and enters
- * SANDBOX_LOCAL_RESOLVER.  Then it resolves the recipient
+ * local_resolver: the resolver, forked by local's root parent and kept
+ * for one recipient after another (each {op=resolve} brings the message's
+ * descriptor, closed when that recipient is done; local_parent.c bounds
+ * its life).  Before it reads a byte of a message, an alias value or a
+ * .forward, it keeps only the socket to its parent and the log, drops to
+ * local_resolver_user (moat-local) for good, opens the aliases map as
+ * that user, gives up the file system entirely (Landlock: no path may be
+ * opened any more) and enters SANDBOX_LOCAL_RESOLVER.  Then it resolves
+ * each recipient
  * (local_resolve.c: the header block's Delivered-To lines, aliases, the
  * targets of .forward files that the owner's own child read), asks the
  * parent for each delivery as a job (user, target, source), resubmits
@@ -14,6 +16,9 @@
  * parent checks every job it asks for.  Hostile: the message, the aliases
  * values, the .forward items, cleanup's replies; the parent's answers
  * are checked too.  A resolver that dies or lies costs a deferral.
+ * XXX kept, a resolver that a hostile message took over sees the next
+ * messages of its parent (up to local_resolver_max_use): the price of no
+ * process start per message; it gains no right it did not have.
  */
 #include <errno.h>
 #include <signal.h>
@@ -142,29 +147,60 @@ resolver_confine(struct local_resolver *rs, struct local_result *r)
 	return rc;
 }
 
-void
-local_resolver_main(const struct local_msg *msg, int sock, int forwarded,
-		    uid_t uid, gid_t gid, pid_t parent)
+/* {op=resolve, forwarded, message fields} from the parent; 0 or -1. */
+static int
+resolver_request(const struct ipc_frame *f, struct local_msg *m,
+		 struct local_resolver *rs)
 {
-	struct local_resolver rs = {sock, forwarded, NULL};
-	struct local_msg m = *msg;
-	struct local_result r;
+	const char *op = ipc_get_str(f, IPC_OP);
+	const char *fw = ipc_get_str(f, LOCAL_ATTR_FORWARDED);
 
-	/* Not qmgr's connection, the listener, the status pipe, the map. */
-	local_close_fds(sock, msg->fd, -1);
-	m.client_fd = -1;
+	if (op == NULL || strcmp(op, LOCAL_OP_RESOLVE) != 0 || fw == NULL ||
+	    local_msg_take(f, m) != 0)
+		return -1;
+	rs->forwarded = strcmp(fw, "yes") == 0;
+	return 0;
+}
+
+void
+local_resolver_main(int sock, uid_t uid, gid_t gid, pid_t parent)
+{
+	int idle =
+	    (int)param_int("local_resolver_idle_time") + LOCAL_KEPT_GRACE;
+	struct local_resolver rs = {sock, 0, NULL};
+	struct local_result r, failed;
+	struct local_msg m;
+	struct ipc_frame f;
+	const char *why;
+	int confined;
+
+	/* Not qmgr's connection, the listener, the status pipe, the kept
+	 * delivery processes' sockets. */
+	local_close_fds(sock, -1, -1);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	privilege_drop_ids(uid, gid, (gid_t)-1);
-	if (resolver_confine(&rs, &r) == 0) {
-		/* Signal handlers and the death signal before the filter. */
-		local_abort_arm(parent);
-		local_commit_arm(sock);
+	confined = resolver_confine(&rs, &failed) == 0;
+	/* Signal handlers and the death signal before the filter. */
+	local_abort_arm(parent);
+	local_commit_arm(sock);
+	if (confined)
 		sandbox_enter(SANDBOX_LOCAL_RESOLVER);
-		local_resolve_deliver(&m, &rs, &r);
-	} else
-		local_log_result(&m, m.rcpt, &r);
-	resolver_send(sock, LOCAL_OP_DONE, &r);
+	ipc_frame_init(&f);
+	while (!local_aborted() && ipc_recv(sock, &f, idle, &why) == 1) {
+		if (resolver_request(&f, &m, &rs) != 0)
+			_exit(1); /* the parent defers the recipient */
+		if (confined)
+			local_resolve_deliver(&m, &rs, &r);
+		else {
+			r = failed;
+			local_log_result(&m, m.rcpt, &r);
+		}
+		resolver_send(sock, LOCAL_OP_DONE, &r);
+		ipc_frame_reset(&f); /* closes the message's descriptor */
+		if (!confined)
+			break; /* the next message gets a new try */
+	}
 	_exit(0);
 }

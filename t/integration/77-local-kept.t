@@ -14,8 +14,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import (Instance, Tap, proc_ids, require_root, send_message,
-                      wait_for)
+from moattest import (Instance, Tap, held_fds, live_as, proc_ids,
+                      proc_status, require_root, send_message, wait_for)
 
 require_root()
 t = Tap()
@@ -27,20 +27,8 @@ inst.start()
 t.ok(wait_for(inst.accepting, 30), "the instance runs")
 
 
-def status(pid, field):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            m = re.search(r"(?m)^%s:\s+(.*)$" % field, f.read())
-    except OSError:
-        return None
-    return m.group(1) if m else None
-
-
 def kept():
-    """Live processes of local running as the user."""
-    return [p for p in inst.pids_of("local")
-            if (proc_ids(p) or (0,))[0] == u.uid and
-            (status(p, "State") or "Z").split()[0] != "Z"]
+    return live_as(inst, "local", u.uid)
 
 
 def names():
@@ -75,10 +63,9 @@ t.is_eq(len(procs), 1, "a kept delivery process waits for the next job")
 for p in procs:
     t.is_eq(proc_ids(p), (u.uid,) * 3, "it runs as the user (real, "
             "effective, saved)")
-    t.is_eq((status(p, "Seccomp"), status(p, "NoNewPrivs")), ("2", "1"),
-            "filtered, with no_new_privs")
-    fds = sorted(os.readlink("/proc/%d/fd/%s" % (p, fd))
-                 for fd in os.listdir("/proc/%d/fd" % p) if int(fd) > 2)
+    t.is_eq((proc_status(p, "Seccomp"), proc_status(p, "NoNewPrivs")),
+            ("2", "1"), "filtered, with no_new_privs")
+    fds = held_fds(p)
     t.ok(len(fds) == 1 and fds[0].startswith("socket:"),
          "it holds only its socket to the parent", fds)
     os.kill(p, signal.SIGKILL)

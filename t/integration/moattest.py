@@ -333,6 +333,29 @@ def proc_ids(pid):
     return None
 
 
+def proc_status(pid, field):
+    """A field of /proc/PID/status, or None once the process is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            m = re.search(r"(?m)^%s:\s+(.*)$" % field, f.read())
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
+def live_as(inst, program, uid):
+    """Live (not zombie) processes of inst's program running as uid."""
+    return [p for p in inst.pids_of(program)
+            if (proc_ids(p) or (0,))[0] == uid and
+            (proc_status(p, "State") or "Z").split()[0] != "Z"]
+
+
+def held_fds(pid):
+    """What a process holds above descriptor 2 (readlink of each)."""
+    return sorted(os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                  for fd in os.listdir("/proc/%d/fd" % pid) if int(fd) > 2)
+
+
 class Smtp:
     """A raw SMTP client: exact bytes in, reply lines out."""
 
