@@ -389,8 +389,8 @@ def report(r):
     print("early talkers refused (550 at RCPT): %d of %d"
           % (f.stats["early_refused"], f.a.early))
     print("trickling clients in DATA: %d of %d (each holds a cleanup process "
-          "for its whole message: cleanup has no deadline yet, issue 10 "
-          "point 1)" % (f.stats["trickling"], f.a.trickle))
+          "until cleanup_submission_time_limit, 100 s by default, frees it)"
+          % (f.stats["trickling"], f.a.trickle))
     if tr.accept:
         print("legitimate message, end of DATA to 250: median %s, max %s "
               "(%d messages)   target: < %d ms"
