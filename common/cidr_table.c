@@ -117,8 +117,11 @@ cidr_table_parse(const char *text, size_t len, const char *filename,
 				   filename, lineno, CIDR_VALUE_MAX);
 			r = -1;
 		} else if (end > pos && blank(text[pos]) && logical.len > 0) {
+			size_t i = pos;
+			while (i < end && blank(text[i]))
+				i++;
 			buf_append_char(&logical, ' ');
-			buf_append(&logical, text + pos, end - pos);
+			buf_append(&logical, text + i, end - i);
 		} else {
 			size_t i = pos;
 			while (i < end && blank(text[i]))
