@@ -112,7 +112,8 @@ cidr_table_parse(const char *text, size_t len, const char *filename,
 			buf_printf(err, "%s:%u: NUL byte", filename, lineno);
 			r = -1;
 		} else if (end - pos > CIDR_VALUE_MAX ||
-			   logical.len + (end - pos) > CIDR_VALUE_MAX) {
+			   (blank(text[pos]) &&
+			    logical.len + (end - pos) > CIDR_VALUE_MAX)) {
 			buf_printf(err, "%s:%u: line longer than %d bytes",
 				   filename, lineno, CIDR_VALUE_MAX);
 			r = -1;

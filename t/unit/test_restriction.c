@@ -25,11 +25,16 @@ parse(const char *const *w, size_t n, size_t *count, struct buf *err)
 static void
 lists(void)
 {
-	static const char *const good[] = {
-	    "permit_mynetworks", "check_client_access", "cidr:/etc/m/c.cidr",
-	    "CHECK_SENDER_ACCESS", "hash:/etc/m/senders", "check_helo_access",
-	    "/etc/m/helo", "reject_rbl_client", "zen.example=127.0.0.[2..11]",
-	    "reject_unauth_destination"};
+	static const char *const good[] = {"permit_mynetworks",
+					   "check_client_access",
+					   "cidr:/etc/m/c.cidr",
+					   "CHECK_SENDER_ACCESS",
+					   "hash:/etc/m/senders",
+					   "check_helo_access",
+					   "/etc/m/helo",
+					   "reject_rbl_client",
+					   "zen.example=127.0.0.[2..11]",
+					   "reject_unauth_destination"};
 	static const char *const unknown[] = {"permit", "reject_everything"};
 	static const char *const no_table[] = {"check_recipient_access"};
 	static const char *const bad_type[] = {"check_client_access",
@@ -68,8 +73,7 @@ lists(void)
 static const char *
 action(const char *v, struct access_action *a)
 {
-	static const char *names[] = {"DUNNO", "OK", "REJECT", "DEFER",
-				      "BAD"};
+	static const char *names[] = {"DUNNO", "OK", "REJECT", "DEFER", "BAD"};
 	return names[access_action_parse(v, strlen(v), a)];
 }
 
@@ -176,7 +180,8 @@ cidr(void)
 	BAD("1.2.3.0/24 OK\n1.2.3.4/24 OK\n",
 	    "c.cidr:2: \"1.2.3.4/24\" has bits set beyond its prefix",
 	    "host bits");
-	BAD("1.2.3.0/33 OK\n", "c.cidr:1: \"1.2.3.0/33\" is not a network/prefix",
+	BAD("1.2.3.0/33 OK\n",
+	    "c.cidr:1: \"1.2.3.0/33\" is not a network/prefix",
 	    "a prefix too long");
 	BAD("1.2.3.0/24\n", "c.cidr:1: no action after the network",
 	    "no action");

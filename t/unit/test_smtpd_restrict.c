@@ -54,13 +54,14 @@ static const struct restriction sender_list[] = {
     {.kind = RESTRICT_REJECT_NON_FQDN_SENDER, .index = -1},
     {.kind = RESTRICT_CHECK_SENDER_ACCESS, .table = TABLE_LMDB, .index = 0}};
 static const struct restriction rcpt_list[] = {
-    {.kind = RESTRICT_CHECK_RECIPIENT_ACCESS, .table = TABLE_LMDB,
-     .index = 0},
+    {.kind = RESTRICT_CHECK_RECIPIENT_ACCESS, .table = TABLE_LMDB, .index = 0},
     {.kind = RESTRICT_PERMIT_MYNETWORKS, .index = -1},
     {.kind = RESTRICT_REJECT_UNAUTH_DESTINATION, .index = -1}};
 
 static struct smtpd_security sec = {
-    .list = {{client_list, 2}, {helo_list, 2}, {sender_list, 2},
+    .list = {{client_list, 2},
+	     {helo_list, 2},
+	     {sender_list, 2},
 	     {rcpt_list, 3}},
     .access = fake_access,
 };
@@ -112,16 +113,15 @@ cmd(const char *line)
 
 /* A new session from addr: HELO, MAIL, then RCPT's reply. */
 static const char *
-envelope(const char *addr, enum smtpd_rdns rdns, int trusted,
-	 const char *helo, const char *sender, const char *rcpt)
+envelope(const char *addr, enum smtpd_rdns rdns, int trusted, const char *helo,
+	 const char *sender, const char *rcpt)
 {
 	char line[512];
 
 	smtpd_session_free(&S);
-	smtpd_session_init(&S, &cfg, &lookup, addr,
-			   rdns == SMTPD_RDNS_OK ? "mail.example.net"
-						 : "unknown",
-			   trusted);
+	smtpd_session_init(
+	    &S, &cfg, &lookup, addr,
+	    rdns == SMTPD_RDNS_OK ? "mail.example.net" : "unknown", trusted);
 	S.rdns = rdns;
 	snprintf(line, sizeof(line), "EHLO %s", helo);
 	cmd(line);
@@ -160,11 +160,11 @@ client(void)
 	       "451 4.3.5 Server configuration error",
 	       "a value that is no action: 451 4.3.5");
 	ok(strstr(logtext, "is no access action") != NULL, "and a warning");
-	is_str(E("203.0.113.9", "a.example", "a@b.example",
-		 "alice@example.com"),
-	       "450 4.7.1 <mail.example.net[203.0.113.9]>: Client host "
-	       "rejected: Access denied",
-	       "DEFER: 450");
+	is_str(
+	    E("203.0.113.9", "a.example", "a@b.example", "alice@example.com"),
+	    "450 4.7.1 <mail.example.net[203.0.113.9]>: Client host "
+	    "rejected: Access denied",
+	    "DEFER: 450");
 	is_str(E("198.51.100.5", "nodot", "a@b.example", "alice@example.com"),
 	       "504 5.5.2 <nodot>: Helo command rejected: need "
 	       "fully-qualified hostname",
@@ -194,9 +194,9 @@ helo_sender_rcpt(void)
 	is_str(E("192.0.2.9", "bad_host!", "a@b.example", "alice@example.com"),
 	       "501 5.5.2 <bad_host!>: Helo command rejected: Invalid name",
 	       "reject_invalid_helo_hostname");
-	is_str(E("192.0.2.9", "[192.0.2.9]", "a@b.example",
-		 "alice@example.com"),
-	       "250 2.1.5 Ok", "an address literal HELO is fine");
+	is_str(
+	    E("192.0.2.9", "[192.0.2.9]", "a@b.example", "alice@example.com"),
+	    "250 2.1.5 Ok", "an address literal HELO is fine");
 	is_str(E("192.0.2.9", "a.example", "a@localhost", "alice@example.com"),
 	       "504 5.5.2 <a@localhost>: Sender address rejected: need "
 	       "fully-qualified address",
@@ -209,21 +209,22 @@ helo_sender_rcpt(void)
 	is_str(E("192.0.2.9", "a.example", "friend@x.example",
 		 "alice@example.com"),
 	       "250 2.1.5 Ok", "localpart@");
-	is_str(E("192.0.2.9", "a.example", "a@b.example",
-		 "blocked@example.com"),
-	       "554 5.7.1 <blocked@example.com>: Recipient address rejected: "
-	       "not here",
-	       "check_recipient_access");
+	is_str(
+	    E("192.0.2.9", "a.example", "a@b.example", "blocked@example.com"),
+	    "554 5.7.1 <blocked@example.com>: Recipient address rejected: "
+	    "not here",
+	    "check_recipient_access");
 	is_str(E("192.0.2.9", "a.example", "a@b.example", "x@far.example"),
 	       "554 5.7.1 <x@far.example>: Relay access denied",
 	       "reject_unauth_destination");
 	is_str(E("192.0.2.9", "a.example", "a@b.example", "x@broken.example"),
 	       "451 4.3.0 <x@broken.example>: Temporary lookup failure",
 	       "a domain lookup that fails: 451");
-	is_str(E("192.0.2.9", "a.example", "a@b.example", "bob@example.com"),
-	       "550 5.1.1 <bob@example.com>: Recipient address rejected: User "
-	       "unknown in local recipient table",
-	       "unknown users after the list (smtpd_reject_unlisted_recipient)");
+	is_str(
+	    E("192.0.2.9", "a.example", "a@b.example", "bob@example.com"),
+	    "550 5.1.1 <bob@example.com>: Recipient address rejected: User "
+	    "unknown in local recipient table",
+	    "unknown users after the list (smtpd_reject_unlisted_recipient)");
 	is_str(envelope("192.0.2.9", SMTPD_RDNS_OK, 1, "a.example",
 			"a@b.example", "bob@example.com"),
 	       "550 5.1.1 <bob@example.com>: Recipient address rejected: User "
