@@ -77,9 +77,17 @@ int moat_make_postdrop_setgid(const char *path, int as_root);
 int moat_check(const char *conf_dir, int argc, char **argv);
 /* One problem `moat check` reports (and counts). */
 void moat_problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* moat_check_tls.c: TLS files, AUTH and sender restrictions. */
+/* moat_check_tls.c: TLS files, AUTH and the restriction lists. */
 struct service_table;
+struct service;
 void moat_check_security(const struct service_table *t);
+/* The value of name for svc; "" when it does not expand (reported). */
+const char *moat_svc_value(const struct service *svc, const char *name,
+			   struct buf *v);
+/* A map source and its .lmdb: there, root's, fresh; secret: mode 600. */
+void moat_check_secret_map(const char *source, int secret);
+/* moat_check_restrict.c: an smtpd service's four restriction lists. */
+void moat_check_restrictions(const struct service *svc);
 /*
  * The spool directories against spool.h: each deviation is passed to
  * report as one line of text.

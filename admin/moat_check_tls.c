@@ -3,8 +3,8 @@
  * smtpd service (main.conf with the line's -o overrides): the security
  * level, the certificate and key files (root's; a key readable by no one
  * else; each key the pair of its certificate), the tlssign service that
- * must hold the keys; smtpd_sender_restrictions and the login map they
- * need; and where AUTH is on, the auth service and its backend: a
+ * must hold the keys; the restriction lists (moat_check_restrict.c); and
+ * where AUTH is on, the auth service and its backend: a
  * password map that is root's, open to no one else and not older than its
  * source, or a Dovecot socket path inside the spool.  Input: the
  * instance's files, read as root.  Runs in the moat command.
@@ -16,7 +16,6 @@
 
 #include "moat.h"
 #include "params.h"
-#include "sender_restriction.h"
 #include "service_table.h"
 #include "tls_files.h"
 
@@ -27,8 +26,7 @@ moat_tls_report(void *ctx, const char *what)
 	moat_problem("%s", what);
 }
 
-/* The value of name for svc; "" when it does not expand (reported). */
-static const char *
+const char *
 moat_svc_value(const struct service *svc, const char *name, struct buf *v)
 {
 	struct buf err = BUF_INIT;
@@ -42,34 +40,7 @@ moat_svc_value(const struct service *svc, const char *name, struct buf *v)
 	return buf_cstr(v);
 }
 
-static void
-moat_check_restrictions(const struct service *svc)
-{
-	struct buf v = BUF_INIT, maps = BUF_INIT;
-	char *copy, *save = NULL, *w;
-	int r;
-
-	copy = xstrdup(moat_svc_value(svc, "smtpd_sender_restrictions", &v));
-	moat_svc_value(svc, "smtpd_sender_login_maps", &maps);
-	for (w = strtok_r(copy, ", \t", &save); w != NULL;
-	     w = strtok_r(NULL, ", \t", &save)) {
-		if ((r = sender_restriction_parse(w)) < 0)
-			moat_problem("master.conf:%u: service %s: "
-				     "smtpd_sender_restrictions: unknown "
-				     "restriction %s",
-				     svc->lineno, svc->name, w);
-		else if (sender_restriction_uses_map(r) && maps.len == 0)
-			moat_problem("master.conf:%u: service %s: %s needs "
-				     "smtpd_sender_login_maps",
-				     svc->lineno, svc->name, w);
-	}
-	free(copy);
-	buf_free(&v);
-	buf_free(&maps);
-}
-
-/* A map source and its .lmdb: there, root's, fresh; secret: mode 600. */
-static void
+void
 moat_check_secret_map(const char *source, int secret)
 {
 	struct buf lmdb = BUF_INIT;

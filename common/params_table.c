@@ -316,9 +316,22 @@ const struct param_def param_table[] = {
 	{"smtpd_sender_login_maps", PARAM_PATH, "", 0, 0,
 	 "map of sender addresses (or @domain) to the logins that own them"},
 	{"smtpd_sender_restrictions", PARAM_LIST, "", 0, 0,
-	 "checks at MAIL FROM, in order: reject_sender_login_mismatch, ..."},
+	 "sender checks, applied at RCPT TO: reject_sender_login_mismatch, ..."},
 	{"smtpd_client_auth_rate_limit", PARAM_INT, "0", 0, 1000000,
 	 "AUTH attempts one client may make per anvil_rate_time_unit (0: any)"},
+	/* Restriction lists (smtpd_restrict.c), applied at RCPT TO. */
+	{"smtpd_client_restrictions", PARAM_LIST, "", 0, 0,
+	 "client checks: check_client_access, permit_mynetworks, ..."},
+	{"smtpd_helo_restrictions", PARAM_LIST, "", 0, 0,
+	 "HELO checks: reject_invalid_helo_hostname, check_helo_access, ..."},
+	{"smtpd_recipient_restrictions", PARAM_LIST,
+	 "permit_mynetworks, permit_sasl_authenticated, "
+	 "reject_unauth_destination, reject_unlisted_recipient", 0, 0,
+	 "recipient checks; must name reject_unauth_destination (or reject)"},
+	{"smtpd_reject_unlisted_recipient", PARAM_BOOL, "yes", 0, 0,
+	 "refuse unknown local recipients even after a permit"},
+	{"unknown_client_reject_code", PARAM_INT, "450", 400, 599,
+	 "reply code of reject_unknown_reverse_client_hostname (no PTR)"},
 };
 /* clang-format on */
 

@@ -247,14 +247,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   .recipient_limit = 1000,
 				   .soft_error_limit = 10,
 				   .hard_error_limit = 20};
+	static const struct restriction senders[] = {
+	    {.kind = RESTRICT_REJECT_SENDER_LOGIN_MISMATCH, .index = -1},
+	    {.kind = RESTRICT_PERMIT_SASL_AUTHENTICATED, .index = -1},
+	    {.kind = RESTRICT_PERMIT_MYNETWORKS, .index = -1},
+	    {.kind = RESTRICT_REJECT, .index = -1}};
 	struct smtpd_security sec = {
 	    .tls_level = TLS_LEV_MAY,
 	    .tls_ready = 1,
 	    .sasl_enable = 1,
-	    .restriction = {SENDER_REJECT_LOGIN_MISMATCH,
-			    SENDER_PERMIT_SASL_AUTHENTICATED,
-			    SENDER_PERMIT_MYNETWORKS, SENDER_REJECT},
-	    .nrestrictions = 4,
+	    .list = {[SMTPD_STAGE_SENDER] = {senders, 4}},
 	    .sender_logins = fuzz_logins};
 	struct buf whole = BUF_INIT, pieces = BUF_INIT;
 

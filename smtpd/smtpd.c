@@ -15,7 +15,8 @@
  * for clients the screen found in mynetworks.  Every byte from a client
  * is hostile.  Before the chroot, as root, it reads its parameters, its
  * certificate files (never a private key: tlssign(8) holds those and
- * signs handshakes for it) and the smtpd_sender_login_maps map; after it,
+ * signs handshakes for it), the smtpd_sender_login_maps map and the
+ * tables of its restriction lists (smtpd_tables.c); after it,
  * it can reach nothing but
  * private/cleanup, private/anvil (which counts each untrusted client's
  * connections and AUTH attempts across all smtpd processes; over
@@ -38,6 +39,7 @@
 #include "smtpd_recipients.h"
 #include "smtpd_security.h"
 #include "smtpd_session.h"
+#include "smtpd_tables.h"
 #include "smtpd_tls.h"
 #include "tls_files.h"
 
@@ -93,25 +95,14 @@ smtpd_sender_logins(void *ctx, const char *key, struct buf *logins)
 	return map_lookup(smtpd_login_map, key, logins);
 }
 
+/* The restriction lists and smtpd_sender_login_maps. */
 static void
 smtpd_load_restrictions(void)
 {
-	const char *const *items;
-	size_t i, n = param_list("smtpd_sender_restrictions", &items);
 	const char *maps = param_str("smtpd_sender_login_maps");
 	struct buf err = BUF_INIT;
-	int r;
 
-	if (n > SMTPD_RESTRICTIONS_MAX)
-		log_fatal("smtpd_sender_restrictions: more than %d items",
-			  SMTPD_RESTRICTIONS_MAX);
-	for (i = 0; i < n; i++) {
-		if ((r = sender_restriction_parse(items[i])) < 0)
-			log_fatal("smtpd_sender_restrictions: unknown "
-				  "restriction %s",
-				  items[i]);
-		smtpd_sec.restriction[smtpd_sec.nrestrictions++] = r;
-	}
+	smtpd_tables_load(&smtpd_sec);
 	if (maps[0] == '\0')
 		return;
 	smtpd_sec.sender_logins = smtpd_sender_logins;

@@ -1,13 +1,12 @@
 /*
  * smtpd_cmd_mail: MAIL FROM and RCPT TO, the two commands that carry an
- * address (hostile client text, parsed by the one address parser) and the
- * ones that decide relaying: a recipient is accepted when its domain is
- * local and the user exists, or when the client is trusted.  Old routing
- * tricks (source routes, %, !, quoted @) are refused from untrusted
- * clients.  UTF-8 addresses (RFC 6531) are parsed always, and refused
- * with 553 5.6.7 unless MAIL FROM said SMTPUTF8.  The ESMTP parameters
- * go through smtpd_esmtp.c.  Pure; lookups go through the session's
- * callbacks; run by smtpd.
+ * address (hostile client text, parsed by the one address parser).  At
+ * RCPT TO the restriction lists decide (smtpd_restrict.c): by default a
+ * recipient is accepted when its domain is local and the user exists, or
+ * when the client is trusted or authenticated.  UTF-8 addresses (RFC 6531) are
+ * parsed always, and refused with 553 5.6.7 unless MAIL FROM said SMTPUTF8. The
+ * ESMTP parameters go through smtpd_esmtp.c.  Pure; lookups go through the
+ * session's callbacks; run by smtpd.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -126,8 +125,6 @@ smtpd_cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 		return act;
 	if ((a.flags & ADDR_F_UTF8) && !(p.seen & SMTPD_P_SMTPUTF8))
 		return need_smtputf8(s, "MAIL");
-	if (smtpd_sender_restricted(s, text, &act))
-		return act;
 	smtpd_esmtp_mail(&s->ext, &p);
 	strlcpy(s->sender, text, sizeof(s->sender));
 	s->have_sender = 1;
@@ -162,39 +159,6 @@ rcpt_path(struct smtpd_session *s, const char *p, size_t len, struct address *a,
 		return -1;
 	}
 	return 0;
-}
-
-/* Is this recipient ours to take?  0 yes, else -1 with the reply made. */
-static int
-rcpt_allowed(struct smtpd_session *s, const struct address *a, const char *text,
-	     enum smtpd_action *act)
-{
-	const struct smtpd_lookup *l = s->lookup;
-	/* mynetworks, or an authenticated client: relaying is theirs. */
-	int relay = s->trusted || s->sec.authenticated;
-	int r;
-
-	if ((a->flags & ADDR_F_RELAY_HACKS) && !relay) {
-		*act = smtpd_session_reject(s, "RCPT", SMTPD_R_ROUTING_DENIED,
-					    text, text);
-		return -1;
-	}
-	r = a->domain[0] == '\0' ? 1 : l->domain_is_local(l->ctx, a->domain);
-	if (r == 1)
-		r = l->local_user_exists(l->ctx, a->local);
-	else if (r == 0 && !relay) {
-		*act = smtpd_session_reject(s, "RCPT", SMTPD_R_RELAY_DENIED,
-					    text, text);
-		return -1;
-	} else if (r == 0) {
-		r = 1; /* a trusted or authenticated client relays */
-	}
-	if (r == 1)
-		return 0;
-	*act = smtpd_session_reject(
-	    s, "RCPT", r == 0 ? SMTPD_R_USER_UNKNOWN : SMTPD_R_LOOKUP_FAILED,
-	    text, text);
-	return -1;
 }
 
 static enum smtpd_action
@@ -237,15 +201,17 @@ smtpd_cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 		return too_many(s);
 	/*
 	 * The bare postmaster (RFC 5321 4.5.1) is always taken, whatever
-	 * mydestination and the recipient tables hold: a sender must be
-	 * able to reach the person in charge of this host.
+	 * mydestination, the recipient tables and the recipient
+	 * restrictions hold: a sender must be able to reach the person in
+	 * charge of this host.  A client, HELO or sender refusal still
+	 * applies (the administrator named that client or sender).
 	 */
 	bare = a.domain[0] == '\0';
 	if (bare)
 		strlcpy(a.domain, s->cfg->myhostname, sizeof(a.domain));
 	if (address_format(&a, text, sizeof(text)) < 0)
 		return smtpd_session_reply(s, SMTPD_R_BAD_RCPT, NULL);
-	if (!bare && rcpt_allowed(s, &a, text, &act) != 0)
+	if (smtpd_restrict_rcpt(s, &a, text, bare, &act) != 0)
 		return act;
 	smtpd_session_add_rcpt(s, text);
 	smtpd_esmtp_rcpt(&s->ext, &p);

@@ -1,7 +1,7 @@
 /*
- * smtpd_sender: smtpd_sender_restrictions at MAIL FROM, Postfix's way:
- * each restriction in order, the first that permits or rejects decides.
- * With smtpd_sender_login_maps, reject_sender_login_mismatch keeps an
+ * smtpd_sender: the sender login checks of the restriction lists
+ * (smtpd_restrict.c applies them).  With smtpd_sender_login_maps,
+ * reject_sender_login_mismatch keeps an
  * authenticated user to the addresses its login owns, and keeps clients
  * that did not authenticate away from addresses that anyone owns.  The
  * sender is the parsed, formatted address (from the one address parser);
@@ -58,10 +58,9 @@ login_listed(const struct buf *logins, const char *user)
 	return 0;
 }
 
-/* A mismatch check: -1 nothing to say, else the reply id to refuse with. */
-static int
-login_mismatch(const struct smtpd_session *s, enum sender_restriction r,
-	       const char *sender)
+int
+smtpd_sender_login_mismatch(const struct smtpd_session *s,
+			    enum restriction_kind r, const char *sender)
 {
 	const struct smtpd_security *sec = s->cfg->sec;
 	struct buf logins = BUF_INIT;
@@ -69,8 +68,8 @@ login_mismatch(const struct smtpd_session *s, enum sender_restriction r,
 	int authed = s->sec.authenticated;
 
 	if (sender[0] == '\0' ||
-	    (r == SENDER_REJECT_AUTH_LOGIN_MISMATCH && !authed) ||
-	    (r == SENDER_REJECT_UNAUTH_LOGIN_MISMATCH && authed))
+	    (r == RESTRICT_REJECT_AUTH_SENDER_LOGIN_MISMATCH && !authed) ||
+	    (r == RESTRICT_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH && authed))
 		return -1;
 	found = sender_owners(sec, sender, &logins);
 	if (found < 0)
@@ -82,30 +81,4 @@ login_mismatch(const struct smtpd_session *s, enum sender_restriction r,
 		id = SMTPD_R_SENDER_NOT_LOGGED_IN;
 	buf_free(&logins);
 	return id;
-}
-
-int
-smtpd_sender_restricted(struct smtpd_session *s, const char *sender,
-			enum smtpd_action *act)
-{
-	const struct smtpd_security *sec = s->cfg->sec;
-	enum sender_restriction r;
-	size_t i;
-	int id = -1;
-
-	for (i = 0; sec != NULL && i < sec->nrestrictions && id < 0; i++) {
-		r = sec->restriction[i];
-		if ((r == SENDER_PERMIT_MYNETWORKS && s->trusted) ||
-		    (r == SENDER_PERMIT_SASL_AUTHENTICATED &&
-		     s->sec.authenticated))
-			return 0;
-		if (r == SENDER_REJECT)
-			id = SMTPD_R_SENDER_DENIED;
-		else if (sender_restriction_uses_map(r))
-			id = login_mismatch(s, r, sender);
-	}
-	if (id < 0)
-		return 0;
-	*act = smtpd_session_reject(s, "MAIL", id, sender, NULL);
-	return 1;
 }

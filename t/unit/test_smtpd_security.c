@@ -304,39 +304,58 @@ auth_login(void)
 	       "over smtpd_client_auth_rate_limit: 450");
 }
 
+/* The sender restrictions, applied at RCPT TO (smtpd_delay_reject). */
+static const char *
+sender_then_rcpt(const char *mail)
+{
+	cmd("RSET");
+	is_str(cmd(mail), "250 2.1.0 Ok\r\n", mail);
+	return cmd("RCPT TO:<alice@example.com>");
+}
+
 static void
 sender_restrictions(void)
 {
-	sec.restriction[0] = SENDER_REJECT_LOGIN_MISMATCH;
-	sec.restriction[1] = SENDER_PERMIT_SASL_AUTHENTICATED;
-	sec.restriction[2] = SENDER_REJECT;
-	sec.nrestrictions = 3;
+	static const struct restriction senders[] = {
+	    {.kind = RESTRICT_REJECT_SENDER_LOGIN_MISMATCH, .index = -1},
+	    {.kind = RESTRICT_PERMIT_SASL_AUTHENTICATED, .index = -1},
+	    {.kind = RESTRICT_REJECT, .index = -1}};
+
+	sec.list[SMTPD_STAGE_SENDER].item = senders;
+	sec.list[SMTPD_STAGE_SENDER].n = 3;
 	start_tls();
-	R("MAIL FROM:<a@example.org>",
-	  "554 5.7.1 <a@example.org>: Sender address rejected: Access denied",
-	  "unauthenticated on a submission service: refused");
-	R("MAIL FROM:<alice@example.com>",
-	  "553 5.7.1 <alice@example.com>: Sender address rejected: not "
-	  "logged in",
-	  "an owned address without AUTH: not logged in");
-	cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA==");
+	is_str(sender_then_rcpt("MAIL FROM:<a@example.org>"),
+	       "554 5.7.1 <a@example.org>: Sender address rejected: Access "
+	       "denied\r\n",
+	       "unauthenticated on a submission service: refused");
+	ok(strstr(logtext, "NOQUEUE: reject: RCPT from unknown[192.0.2.1]: "
+			   "554 5.7.1 <a@example.org>: Sender address "
+			   "rejected: Access denied; from=<a@example.org> "
+			   "to=<alice@example.com> proto=ESMTP "
+			   "helo=<client.example>") != NULL,
+	   "logged with the whole envelope");
+	is_str(sender_then_rcpt("MAIL FROM:<alice@example.com>"),
+	       "553 5.7.1 <alice@example.com>: Sender address rejected: not "
+	       "logged in\r\n",
+	       "an owned address without AUTH: not logged in");
+	cmd("RSET");
+	is_str(cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA=="), "", "AUTH as alice");
 	smtpd_session_auth_done(&S, SMTPD_AUTH_OK);
 	buf_reset(&S.reply);
-	R("MAIL FROM:<bob@example.com>",
-	  "553 5.7.1 <bob@example.com>: Sender address rejected: not owned by "
-	  "the user",
-	  "alice may not send as bob");
-	R("MAIL FROM:<Alice@Example.COM>", "250 2.1.0 Ok",
-	  "alice may send as herself (any case)");
-	cmd("RSET");
-	R("MAIL FROM:<carol@shared.example>", "250 2.1.0 Ok",
-	  "an @domain entry lists her too");
-	cmd("RSET");
-	R("MAIL FROM:<broken@example.com>",
-	  "451 4.3.0 <broken@example.com>: Temporary lookup failure",
-	  "a map that cannot answer: 451");
-	R("MAIL FROM:<>", "250 2.1.0 Ok", "the null sender is not checked");
-	sec.nrestrictions = 0;
+	is_str(sender_then_rcpt("MAIL FROM:<bob@example.com>"),
+	       "553 5.7.1 <bob@example.com>: Sender address rejected: not "
+	       "owned by the user\r\n",
+	       "alice may not send as bob");
+	is_str(sender_then_rcpt("MAIL FROM:<Alice@Example.COM>"),
+	       "250 2.1.5 Ok\r\n", "alice may send as herself (any case)");
+	is_str(sender_then_rcpt("MAIL FROM:<carol@shared.example>"),
+	       "250 2.1.5 Ok\r\n", "an @domain entry lists her too");
+	is_str(sender_then_rcpt("MAIL FROM:<broken@example.com>"),
+	       "451 4.3.0 <broken@example.com>: Temporary lookup failure\r\n",
+	       "a map that cannot answer: 451");
+	is_str(sender_then_rcpt("MAIL FROM:<>"), "250 2.1.5 Ok\r\n",
+	       "the null sender is not checked");
+	sec.list[SMTPD_STAGE_SENDER].n = 0;
 }
 
 int

@@ -1,0 +1,272 @@
+/*
+ * test_smtpd_restrict: the restriction lists in the SMTP state machine,
+ * with fake tables: every list applied at RCPT TO in order (a permit
+ * ends its list only, a refusal ends all), the access actions and their
+ * replies in Postfix's words, a table that cannot answer (451 4.3.0) or
+ * holds no action (451 4.3.5), reverse DNS verdicts, HELO and FQDN checks,
+ * the default recipient list (today's relay rule and unknown users), and
+ * smtpd_reject_unlisted_recipient after a permit.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "smtpd_reply.h"
+#include "smtpd_security.h"
+#include "smtpd_session.h"
+#include "tap.h"
+
+static const char *const table[][2] = {
+    {"192.0.2.1", "REJECT spam source"},
+    {"192.0.2.2", "550 5.7.0 go away"},
+    {"198.51.100", "OK"},
+    {"203.0.113.9", "DEFER"},
+    {"192.0.2.4", "bogus"},
+    {"spam.example", "REJECT"},
+    {"friend@", "OK"},
+    {"blocked@example.com", "REJECT not here"},
+};
+
+static int
+fake_access(void *ctx, const struct restriction *r, const char *key,
+	    struct buf *value)
+{
+	size_t i;
+
+	(void)ctx;
+	(void)r;
+	if (strcmp(key, "192.0.2.3") == 0)
+		return -1;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcasecmp(key, table[i][0]) == 0) {
+			buf_append_str(value, table[i][1]);
+			return 1;
+		}
+	return 0;
+}
+
+static const struct restriction client_list[] = {
+    {.kind = RESTRICT_CHECK_CLIENT_ACCESS, .table = TABLE_LMDB, .index = 0},
+    {.kind = RESTRICT_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME, .index = -1}};
+static const struct restriction helo_list[] = {
+    {.kind = RESTRICT_REJECT_INVALID_HELO_HOSTNAME, .index = -1},
+    {.kind = RESTRICT_REJECT_NON_FQDN_HELO_HOSTNAME, .index = -1}};
+static const struct restriction sender_list[] = {
+    {.kind = RESTRICT_REJECT_NON_FQDN_SENDER, .index = -1},
+    {.kind = RESTRICT_CHECK_SENDER_ACCESS, .table = TABLE_LMDB, .index = 0}};
+static const struct restriction rcpt_list[] = {
+    {.kind = RESTRICT_CHECK_RECIPIENT_ACCESS, .table = TABLE_LMDB, .index = 0},
+    {.kind = RESTRICT_PERMIT_MYNETWORKS, .index = -1},
+    {.kind = RESTRICT_REJECT_UNAUTH_DESTINATION, .index = -1}};
+
+static struct smtpd_security sec = {
+    .list = {{client_list, 2},
+	     {helo_list, 2},
+	     {sender_list, 2},
+	     {rcpt_list, 3}},
+    .access = fake_access,
+};
+
+static struct smtpd_config cfg = {
+    .myhostname = "mx.example.com",
+    .banner = "mx.example.com ESMTP",
+    .message_size_limit = 10240000,
+    .recipient_limit = 1000,
+    .soft_error_limit = 100,
+    .hard_error_limit = 200,
+    .sec = &sec,
+};
+
+static int
+fake_domain(void *ctx, const char *domain)
+{
+	(void)ctx;
+	if (strcmp(domain, "broken.example") == 0)
+		return -1;
+	return strcmp(domain, "example.com") == 0;
+}
+
+static int
+fake_user(void *ctx, const char *local)
+{
+	(void)ctx;
+	return strcasecmp(local, "alice") == 0 ||
+	       strcasecmp(local, "blocked") == 0;
+}
+
+static const struct smtpd_lookup lookup = {NULL, fake_domain, fake_user};
+static struct smtpd_session S;
+static char logtext[4096];
+
+static const char *
+cmd(const char *line)
+{
+	static char reply[4096];
+
+	smtpd_session_input_line(&S, line, strlen(line));
+	strlcpy(reply, buf_cstr(&S.reply), sizeof(reply));
+	reply[strcspn(reply, "\r")] = '\0';
+	strlcpy(logtext, buf_cstr(&S.log), sizeof(logtext));
+	buf_reset(&S.reply);
+	buf_reset(&S.log);
+	return reply;
+}
+
+/* A new session from addr: HELO, MAIL, then RCPT's reply. */
+static const char *
+envelope(const char *addr, enum smtpd_rdns rdns, int trusted, const char *helo,
+	 const char *sender, const char *rcpt)
+{
+	char line[512];
+
+	smtpd_session_free(&S);
+	smtpd_session_init(
+	    &S, &cfg, &lookup, addr,
+	    rdns == SMTPD_RDNS_OK ? "mail.example.net" : "unknown", trusted);
+	S.rdns = rdns;
+	snprintf(line, sizeof(line), "EHLO %s", helo);
+	cmd(line);
+	snprintf(line, sizeof(line), "MAIL FROM:<%s>", sender);
+	cmd(line);
+	snprintf(line, sizeof(line), "RCPT TO:<%s>", rcpt);
+	return cmd(line);
+}
+
+#define E(addr, helo, sender, rcpt)                                            \
+	envelope(addr, SMTPD_RDNS_OK, 0, helo, sender, rcpt)
+
+static void
+client(void)
+{
+	is_str(E("192.0.2.1", "a.example", "a@b.example", "alice@example.com"),
+	       "554 5.7.1 <mail.example.net[192.0.2.1]>: Client host "
+	       "rejected: spam source",
+	       "REJECT text from the client table");
+	ok(strstr(logtext, "NOQUEUE: reject: RCPT from "
+			   "mail.example.net[192.0.2.1]: 554 5.7.1 "
+			   "<mail.example.net[192.0.2.1]>: Client host "
+			   "rejected: spam source; from=<a@b.example> "
+			   "to=<alice@example.com> proto=ESMTP "
+			   "helo=<a.example>\n") != NULL,
+	   "the log line has the whole envelope");
+	is_str(E("192.0.2.2", "a.example", "a@b.example", "alice@example.com"),
+	       "550 5.7.0 <mail.example.net[192.0.2.2]>: Client host "
+	       "rejected: go away",
+	       "a code and enhanced code from the table");
+	is_str(E("192.0.2.3", "a.example", "a@b.example", "alice@example.com"),
+	       "451 4.3.0 <mail.example.net[192.0.2.3]>: Temporary lookup "
+	       "failure",
+	       "a table that cannot answer: 451");
+	is_str(E("192.0.2.4", "a.example", "a@b.example", "alice@example.com"),
+	       "451 4.3.5 Server configuration error",
+	       "a value that is no action: 451 4.3.5");
+	ok(strstr(logtext, "is no access action") != NULL, "and a warning");
+	is_str(
+	    E("203.0.113.9", "a.example", "a@b.example", "alice@example.com"),
+	    "450 4.7.1 <mail.example.net[203.0.113.9]>: Client host "
+	    "rejected: Access denied",
+	    "DEFER: 450");
+	is_str(E("198.51.100.5", "nodot", "a@b.example", "alice@example.com"),
+	       "504 5.5.2 <nodot>: Helo command rejected: need "
+	       "fully-qualified hostname",
+	       "a network prefix's OK ends the client list only");
+	is_str(envelope("192.0.2.9", SMTPD_RDNS_FAIL, 0, "a.example",
+			"a@b.example", "alice@example.com"),
+	       "450 4.7.25 Client host rejected: cannot find your reverse "
+	       "hostname, [192.0.2.9]",
+	       "no reverse name: unknown_client_reject_code (450)");
+	sec.unknown_client_code = 550;
+	is_str(envelope("192.0.2.9", SMTPD_RDNS_FAIL, 0, "a.example",
+			"a@b.example", "alice@example.com"),
+	       "550 5.7.25 Client host rejected: cannot find your reverse "
+	       "hostname, [192.0.2.9]",
+	       "or 550 5.7.25 when set so");
+	is_str(envelope("192.0.2.9", SMTPD_RDNS_TEMP, 0, "a.example",
+			"a@b.example", "alice@example.com"),
+	       "450 4.7.25 Client host rejected: cannot find your reverse "
+	       "hostname, [192.0.2.9]",
+	       "a temporary DNS failure: always 450");
+	sec.unknown_client_code = 0;
+}
+
+static void
+helo_sender_rcpt(void)
+{
+	is_str(E("192.0.2.9", "bad_host!", "a@b.example", "alice@example.com"),
+	       "501 5.5.2 <bad_host!>: Helo command rejected: Invalid name",
+	       "reject_invalid_helo_hostname");
+	is_str(
+	    E("192.0.2.9", "[192.0.2.9]", "a@b.example", "alice@example.com"),
+	    "250 2.1.5 Ok", "an address literal HELO is fine");
+	is_str(E("192.0.2.9", "a.example", "a@localhost", "alice@example.com"),
+	       "504 5.5.2 <a@localhost>: Sender address rejected: need "
+	       "fully-qualified address",
+	       "reject_non_fqdn_sender");
+	is_str(E("192.0.2.9", "a.example", "x@mail.spam.example",
+		 "alice@example.com"),
+	       "554 5.7.1 <x@mail.spam.example>: Sender address rejected: "
+	       "Access denied",
+	       "a parent domain of the sender");
+	is_str(E("192.0.2.9", "a.example", "friend@x.example",
+		 "alice@example.com"),
+	       "250 2.1.5 Ok", "localpart@");
+	is_str(
+	    E("192.0.2.9", "a.example", "a@b.example", "blocked@example.com"),
+	    "554 5.7.1 <blocked@example.com>: Recipient address rejected: "
+	    "not here",
+	    "check_recipient_access");
+	is_str(E("192.0.2.9", "a.example", "a@b.example", "x@far.example"),
+	       "554 5.7.1 <x@far.example>: Relay access denied",
+	       "reject_unauth_destination");
+	is_str(E("192.0.2.9", "a.example", "a@b.example", "x@broken.example"),
+	       "451 4.3.0 <x@broken.example>: Temporary lookup failure",
+	       "a domain lookup that fails: 451");
+	is_str(
+	    E("192.0.2.9", "a.example", "a@b.example", "bob@example.com"),
+	    "550 5.1.1 <bob@example.com>: Recipient address rejected: User "
+	    "unknown in local recipient table",
+	    "unknown users after the list (smtpd_reject_unlisted_recipient)");
+	is_str(envelope("192.0.2.9", SMTPD_RDNS_OK, 1, "a.example",
+			"a@b.example", "bob@example.com"),
+	       "550 5.1.1 <bob@example.com>: Recipient address rejected: User "
+	       "unknown in local recipient table",
+	       "even after permit_mynetworks");
+	sec.accept_unlisted = 1;
+	is_str(envelope("192.0.2.9", SMTPD_RDNS_OK, 1, "a.example",
+			"a@b.example", "bob@example.com"),
+	       "250 2.1.5 Ok", "not with smtpd_reject_unlisted_recipient = no");
+	sec.accept_unlisted = 0;
+	is_str(E("192.0.2.1", "a.example", "a@b.example", "postmaster"),
+	       "554 5.7.1 <mail.example.net[192.0.2.1]>: Client host "
+	       "rejected: spam source",
+	       "the bare postmaster: a client refusal still applies");
+	is_str(E("192.0.2.9", "a.example", "a@b.example", "Postmaster"),
+	       "250 2.1.5 Ok", "and no recipient restriction refuses it");
+}
+
+static void
+defaults(void)
+{
+	cfg.sec = NULL;
+	is_str(E("192.0.2.9", "nodot", "a@localhost", "x@far.example"),
+	       "554 5.7.1 <x@far.example>: Relay access denied",
+	       "no policy: the default recipient list, relay refused");
+	is_str(envelope("127.0.0.1", SMTPD_RDNS_OK, 1, "a", "a@b",
+			"x@far.example"),
+	       "250 2.1.5 Ok", "a trusted client relays");
+	is_str(E("192.0.2.9", "a", "a@b", "bob@example.com"),
+	       "550 5.1.1 <bob@example.com>: Recipient address rejected: User "
+	       "unknown in local recipient table",
+	       "unknown users refused");
+	cfg.sec = &sec;
+}
+
+int
+main(void)
+{
+	smtpd_session_init(&S, &cfg, &lookup, "192.0.2.9", "unknown", 0);
+	client();
+	helo_sender_rcpt();
+	defaults();
+	smtpd_session_free(&S);
+	return done_testing();
+}
