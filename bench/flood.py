@@ -19,10 +19,12 @@ connect to 250), the peak memory of the whole Moat process tree (PSS from
 /proc/PID/smaps_rollup, summed over the master and all its descendants,
 and per program), how many connections were held (open and not refused)
 at the peak and at the end, and how the early talkers fared, each figure
-beside its target.  With --peer ADDR:PORT and --peer-pid PID the same load
-runs against another server already listening in this namespace (a
-private Postfix with postscreen, as bench/ on the perf branch builds one)
-and its figures are printed beside Moat's.  Bounded in count and time;
+beside its target.  When `make postfix-peer` has unpacked Debian's
+postfix, the same load then runs against a private Postfix instance
+(bench/pfinstance.py) with postscreen turned on as its documentation
+says, and its figures are printed beside Moat's; with --peer ADDR:PORT
+and --peer-pid PID, against another server already listening in this
+namespace instead.  Bounded in count and time;
 nothing is asserted: figures, not a test.
 
     sudo bench/flood.py [-n 10000] [--duration 30] [--trickle 5] [--early 200]
@@ -43,6 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "t", "integration"))
 from moattest import Instance, Smtp, free_port, send_message, wait_for  # noqa: E402
 from peers import enter_netns  # noqa: E402
+import pfinstance  # noqa: E402
 
 PER_SOURCE = 25
 V6_NETS = 40
@@ -388,9 +391,11 @@ def report(r):
                           f.stats["connect_failed"]))
     print("early talkers refused (550 at RCPT): %d of %d"
           % (f.stats["early_refused"], f.a.early))
-    print("trickling clients in DATA: %d of %d (each holds a cleanup process "
-          "until cleanup_submission_time_limit, 100 s by default, frees it)"
-          % (f.stats["trickling"], f.a.trickle))
+    print("trickling clients in DATA: %d of %d%s"
+          % (f.stats["trickling"], f.a.trickle,
+             " (each holds a cleanup process until "
+             "cleanup_submission_time_limit, 100 s by default, frees it)"
+             if r["label"] == "Moat" else ""))
     if tr.accept:
         print("legitimate message, end of DATA to 250: median %s, max %s "
               "(%d messages)   target: < %d ms"
@@ -413,6 +418,34 @@ def report(r):
               "(greeting not yet from smtpd): %d bytes a connection, in "
               "user space (the kernel's socket buffers are not in PSS)"
               % (grown / 1024, waiting, grown * 1024 // waiting))
+
+
+def flood_postfix(a, rcpt):
+    """The same flood against a private Postfix (bench/pfinstance.py) with
+    postscreen on, as its documentation turns it on, and its greet action
+    set to Moat's default (enforce); the same trusted network."""
+    pport = free_port()
+    pf = pfinstance.Postfix(pport, {
+        "mynetworks": "127.0.0.1/32, [::1]/128",
+        "inet_protocols": "all",
+        "postscreen_greet_action": "enforce",
+    }, postscreen=True)
+    try:
+        pf.start()
+        wait_for(lambda: accepting(pport), 20, 0.2)
+        send_message(pport, "warm@example.org", [rcpt], BODY)
+        return flood(a, "127.0.0.1", pport, rcpt, pf.master_pid(),
+                     "Postfix (postscreen on)")
+    finally:
+        pf.destroy()
+
+
+def accepting(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        return True
+    except OSError:
+        return False
 
 
 def main():
@@ -438,19 +471,21 @@ def main():
     master = inst.pids_of("master")[0]
     results = [flood(a, "127.0.0.1", port, rcpt, master, "Moat")]
     screen_lines = inst.log()
-    inst.destroy()
     if a.peer and a.peer_pid:
         host, pport = a.peer.rsplit(":", 1)
         results.append(flood(a, host, int(pport), rcpt, a.peer_pid, "peer " + a.peer))
+    elif pfinstance.available():
+        results.append(flood_postfix(a, rcpt))
+    inst.destroy()
     print("flood: %d idle connections (%d a source, a tenth from IPv6 /64s), "
           "%d early talkers, %d trickling clients, %d s"
           % (a.n, PER_SOURCE, a.early, a.trickle, a.duration))
     for r in results:
         report(r)
-    if not a.peer:
-        print("== Postfix (postscreen on): not run here: give --peer and "
-              "--peer-pid of a private instance (bench/ on branch perf "
-              "builds one)")
+    if not a.peer and not pfinstance.available():
+        print("== Postfix (postscreen on): not run here: `make postfix-peer` "
+              "unpacks Debian's postfix for a private instance, or give "
+              "--peer and --peer-pid of another server")
     print("screen log: PREGREET %d, PASS NEW %d, PASS OLD %d, all server ports "
           "busy %d" % tuple(len(re.findall(p, screen_lines)) for p in (
               r"PREGREET ", r"PASS NEW ", r"PASS OLD ",

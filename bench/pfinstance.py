@@ -61,8 +61,9 @@ class Postfix:
     """One private instance: conf/, spool/, data/ and maillog under
     a fresh directory in /tmp."""
 
-    def __init__(self, port, settings=None):
+    def __init__(self, port, settings=None, postscreen=False):
         self.port = port
+        self.postscreen = postscreen
         self.base = tempfile.mkdtemp(prefix="moat-bench-pf-", dir="/tmp")
         os.chmod(self.base, 0o755)
         self.conf = os.path.join(self.base, "conf")
@@ -128,7 +129,16 @@ class Postfix:
         out = []
         with open(src) as f:
             for line in f:
-                if line.startswith("smtp      inet"):
+                if self.postscreen and line.startswith("smtp      inet"):
+                    # As Postfix's postscreen(8) says to turn it on: the
+                    # port goes to postscreen (also on ::1), smtpd becomes
+                    # the pass service behind it.
+                    line = "".join("%s inet  n       -       y       -       "
+                                   "1       postscreen\n" % (addr % self.port)
+                                   for addr in ("127.0.0.1:%d", "[::1]:%d"))
+                elif self.postscreen and line.startswith("#smtpd     pass"):
+                    line = line[1:]
+                elif line.startswith("smtp      inet"):
                     line = line.replace("smtp      inet",
                                         "127.0.0.1:%d inet" % self.port, 1)
                 out.append(line)
