@@ -203,6 +203,7 @@ smtpd_pre_drop(int argc, char **argv)
 	smtpd_io_cfg.ipc_timeout = (int)param_int("ipc_timeout");
 	smtpd_io_cfg.client_limit = (unsigned)param_int("smtpd_client_limit");
 	smtpd_ops.max_clients = smtpd_io_cfg.client_limit;
+	smtpd_io_cfg.screened = server_is_pass();
 	smtpd_ops.pass_reserve =
 	    (unsigned)param_int("smtpd_trusted_client_reserve");
 	smtpd_io_cfg.connection_count_limit =

@@ -1,8 +1,9 @@
 /*
  * smtpd_conn: one SMTP connection as smtpd's event-driven files share it:
- * smtpd_io.c (commands, DATA and BDAT, replies, timers), smtpd_io_tls.c (STARTTLS,
- * the handshake, reading and writing through TLS) and smtpd_io_auth.c
- * (the wait for auth(8)).  Private to those files.  Run by smtpd.
+ * smtpd_io.c (commands, DATA and BDAT, replies, timers), smtpd_io_tls.c
+ * (STARTTLS, the handshake, reading and writing through TLS) and
+ * smtpd_io_auth.c (the wait for auth(8)).  Private to those files.  Run by
+ * smtpd.
  */
 #ifndef MOAT_SMTPD_CONN_H
 #define MOAT_SMTPD_CONN_H
@@ -21,7 +22,6 @@
 #define OUT_HIGH (64 * 1024) /* stop taking commands above this */
 #define CLOSE_GRACE_MS 10000 /* to deliver the last reply */
 #define LINGER_MS 2000       /* then to let the client read it */
-#define GREET_SETTLE_MS 50   /* look for early talkers this long */
 
 enum conn_mode {
 	MODE_CMD,
@@ -48,6 +48,12 @@ struct smtpd_conn {
 	int shut;          /* our side shut down; draining input */
 	int anvil_counted; /* anvil (or this process) counts this session */
 	unsigned long timer, delay_timer;
+	/*
+	 * Early talking after the greeting (conn_greet): bytes read before
+	 * greet_us + early_us (microseconds, CLOCK_MONOTONIC) were sent
+	 * before the greeting could have reached the client.  0: no check.
+	 */
+	long long greet_us, early_us;
 	/* TLS (smtpd_io_tls.c) */
 	struct smtpd_tls_conn *tls; /* NULL: clear text */
 	int tls_starting;           /* STARTTLS said: the 220 goes out */
@@ -68,8 +74,8 @@ void conn_arm_timer(struct smtpd_conn *c);
 void conn_emit(struct smtpd_conn *c, enum smtpd_action act);
 void conn_after(struct smtpd_conn *c);
 void conn_on_client(int fd, unsigned events, void *ctx);
-/* The 50 ms look for early talkers, then the greeting. */
-void conn_settle(struct smtpd_conn *c);
+/* The greeting at once, with the checks for early talkers. */
+void conn_greet(struct smtpd_conn *c);
 /* 1 while commands may be read (no handshake or verdict awaited). */
 int conn_reading(const struct smtpd_conn *c);
 

@@ -16,10 +16,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -475,7 +477,8 @@ conn_batch_pending(struct smtpd_conn *c)
 	if (c->mode == MODE_WAIT_CLEANUP)
 		return c->out.len < OUT_HIGH;
 	if (c->closing || c->paused || !conn_reading(c) ||
-	    c->out.len >= OUT_HIGH || c->in.len > c->cfg->command_line_limit + 1)
+	    c->out.len >= OUT_HIGH ||
+	    c->in.len > c->cfg->command_line_limit + 1)
 		return 0;
 	/* Under TLS: records decrypted already, or more on the socket. */
 	if (c->tls != NULL && smtpd_tls_pending(c->tls))
@@ -569,6 +572,8 @@ conn_recv(struct smtpd_conn *c, char *buf, size_t len)
 	return n;
 }
 
+static int conn_early_talker(struct smtpd_conn *c);
+
 void
 conn_on_client(int fd, unsigned events, void *ctx)
 {
@@ -589,7 +594,8 @@ conn_on_client(int fd, unsigned events, void *ctx)
 			conn_lost(c);
 			return;
 		}
-		if (n > 0 && !c->closing) {
+		/* An early talker's bytes are dropped: the session ends. */
+		if (n > 0 && !c->closing && !conn_early_talker(c)) {
 			buf_append(&c->in, tmp, (size_t)n);
 			conn_arm_timer(c);
 		}
@@ -626,9 +632,19 @@ peer_address(int fd, char *out, size_t size)
 }
 
 /*
- * A client that talks before our greeting is no SMTP client.  Its bytes
- * are looked for at accept time and once more a moment later, so one that
- * writes the instant it connects is caught even when we accepted first.
+ * A client that talks before our greeting is no SMTP client.  The
+ * greeting goes out at once, with no pause on a well-behaved client's
+ * path; early talking is caught two ways.  Bytes already there when the
+ * greeting is about to be written were sent before it (this is all a
+ * trusted client or one the screen passed gets: the screen held the
+ * pause).  And for other clients of a directly listening smtpd, bytes
+ * that arrive sooner after the greeting than half the connection's
+ * round-trip time (the kernel's estimate from the handshake) cannot be an
+ * answer to it: the greeting needs half a round trip to reach the client
+ * and the answer another half to come back.  We see bytes when we read
+ * them, never before they arrived, so a fast client is never taken for
+ * an early talker; a talker whose bytes come later than that window is
+ * missed (on a LAN the window is short: the screen is the real check).
  */
 static int
 conn_talked(struct smtpd_conn *c)
@@ -639,20 +655,63 @@ conn_talked(struct smtpd_conn *c)
 	       (c->tls != NULL && smtpd_tls_pending(c->tls));
 }
 
-static void
-conn_greet(void *ctx)
+static long long
+conn_now_us(void)
 {
-	struct smtpd_conn *c = ctx;
+	struct timespec ts;
 
-	c->delay_timer = 0;
-	c->paused = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Half the handshake's round-trip time, in microseconds; 0: unknown. */
+static long long
+conn_early_window(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    len < sizeof(ti))
+		return 0;
+	return (long long)ti.tcpi_rtt / 2;
+}
+
+void
+conn_greet(struct smtpd_conn *c)
+{
 	if (conn_talked(c)) {
 		conn_emit(c, smtpd_session_pregreet(&c->session));
-	} else {
-		smtpd_session_greeting(&c->session);
-		conn_emit(c, SMTPD_ACT_REPLY);
+		conn_after(c);
+		return;
 	}
+	if (!c->session.trusted && !c->cfg->screened && c->tls == NULL) {
+		c->early_us = conn_early_window(c->fd);
+		c->greet_us = conn_now_us();
+	}
+	smtpd_session_greeting(&c->session);
+	conn_emit(c, SMTPD_ACT_REPLY);
 	conn_after(c);
+}
+
+/*
+ * The first bytes after the greeting: 1 when they came too soon to be an
+ * answer to it (the 554 is queued and the connection closes).
+ */
+static int
+conn_early_talker(struct smtpd_conn *c)
+{
+	int early;
+
+	if (c->early_us == 0)
+		return 0;
+	early = conn_now_us() < c->greet_us + c->early_us;
+	c->early_us = 0;
+	if (!early)
+		return 0;
+	conn_emit(c, smtpd_session_pregreet(&c->session));
+	return 1;
 }
 
 /*
@@ -700,20 +759,6 @@ conn_limited(struct smtpd_conn *c)
 }
 
 void
-conn_settle(struct smtpd_conn *c)
-{
-	if (conn_talked(c)) {
-		conn_greet(c);
-		return;
-	}
-	/* Nothing read or answered until the greeting is out. */
-	c->paused = 1;
-	c->delay_timer = event_timer_add(GREET_SETTLE_MS, conn_greet, c);
-	conn_drain_log(c);
-	conn_after(c);
-}
-
-void
 smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 {
 	struct smtpd_conn *c = xcalloc(1, sizeof(*c));
@@ -749,5 +794,5 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 		conn_tls_begin(c);
 		return;
 	}
-	conn_settle(c);
+	conn_greet(c);
 }
