@@ -47,6 +47,7 @@ struct smtpd_conn {
 	int closing;       /* close once out is sent */
 	int shut;          /* our side shut down; draining input */
 	int anvil_counted; /* anvil (or this process) counts this session */
+	int anvil_waiting; /* for anvil's answer: not greeted, not read */
 	unsigned long timer, delay_timer;
 	/*
 	 * Early talking after the greeting (conn_greet): bytes read before

@@ -93,6 +93,8 @@ conn_close(struct smtpd_conn *c)
 	smtpd_tls_free(c->tls);
 	event_remove(c->fd);
 	close(c->fd);
+	if (c->anvil_waiting)
+		smtpd_anvil_cancel(c);
 	if (c->anvil_counted)
 		smtpd_anvil_disconnect(c->session.client_addr);
 	smtpd_session_disconnect(&c->session);
@@ -117,7 +119,7 @@ int
 conn_reading(const struct smtpd_conn *c)
 {
 	return c->mode != MODE_WAIT_CLEANUP && c->mode != MODE_WAIT_AUTH &&
-	       !c->tls_starting && !c->handshaking;
+	       !c->tls_starting && !c->handshaking && !c->anvil_waiting;
 }
 
 static void conn_on_timer(void *ctx);
@@ -715,25 +717,19 @@ conn_early_talker(struct smtpd_conn *c)
 }
 
 /*
- * Count an untrusted client with anvil (or, while anvil is away, in this
- * process); 1 when it is over a limit (the 421 is queued and the
+ * Judge an untrusted client on anvil's counts (by 0) or this process's
+ * own (by 1); 1 when it is over a limit (the 421 is queued and the
  * connection closes), 0 to go on.
  */
 static int
-conn_limited(struct smtpd_conn *c)
+conn_over_limit(struct smtpd_conn *c, int by, unsigned count, unsigned rate)
 {
 	const struct smtpd_io_config *cfg = c->cfg;
 	const char *addr = c->session.client_addr;
-	unsigned count, rate;
 	enum smtpd_anvil_verdict v;
 	char line[512];
-	int n, by;
+	int n;
 
-	if (cfg->connection_count_limit == 0 && cfg->connection_rate_limit == 0)
-		return 0;
-	if ((by = smtpd_anvil_connect(addr, &count, &rate)) < 0)
-		return 0;
-	c->anvil_counted = 1;
 	v = smtpd_anvil_judge(
 	    count, rate, cfg->connection_count_limit,
 	    by == 0 ? cfg->connection_rate_limit
@@ -756,6 +752,68 @@ conn_limited(struct smtpd_conn *c)
 	c->closing = 1;
 	conn_arm_timer(c);
 	return 1;
+}
+
+/* Counted (or not counted at all): refuse, or greet. */
+static void
+conn_start(struct smtpd_conn *c, int over)
+{
+	if (over) {
+		if (c->cfg->wrapper) /* no clear text before TLS on 465 */
+			buf_reset(&c->out);
+		conn_drain_log(c);
+		conn_after(c);
+		return;
+	}
+	if (c->cfg->wrapper) { /* the client speaks first: its ClientHello */
+		conn_drain_log(c);
+		conn_tls_begin(c);
+		return;
+	}
+	conn_greet(c);
+}
+
+/* anvil's answer (or our own counts after its deadline). */
+static void
+conn_on_anvil(void *ctx, int by, unsigned count, unsigned rate)
+{
+	struct smtpd_conn *c = ctx;
+
+	c->anvil_waiting = 0;
+	conn_start(c, conn_over_limit(c, by, count, rate));
+}
+
+/*
+ * Count an untrusted client with anvil (or, while anvil is away, in this
+ * process): the session waits for the answer, reading nothing and not
+ * greeted, while every other session goes on.
+ */
+static void
+conn_count(struct smtpd_conn *c)
+{
+	const struct smtpd_io_config *cfg = c->cfg;
+	unsigned count, rate;
+	int r;
+
+	if (cfg->connection_count_limit == 0 &&
+	    cfg->connection_rate_limit == 0) {
+		conn_start(c, 0);
+		return;
+	}
+	r = smtpd_anvil_connect(c->session.client_addr, conn_on_anvil, c,
+				&count, &rate);
+	if (r < 0) {
+		conn_start(c, 0);
+		return;
+	}
+	c->anvil_counted = 1;
+	if (r == SMTPD_ANVIL_OWN) {
+		conn_start(c, conn_over_limit(c, 1, count, rate));
+		return;
+	}
+	c->anvil_waiting = 1;
+	conn_drain_log(c);
+	event_set(c->fd, 0, conn_on_client, c);
 }
 
 void
@@ -782,17 +840,8 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 			   "unknown", trusted);
 	smtpd_cleanup_init(&c->cleanup, cfg->ipc_timeout);
 	conn_arm_timer(c);
-	if (!trusted && conn_limited(c)) {
-		if (cfg->wrapper) /* no clear text before TLS on 465 */
-			buf_reset(&c->out);
-		conn_drain_log(c);
-		conn_after(c);
-		return;
-	}
-	if (cfg->wrapper) { /* the client speaks first: its ClientHello */
-		conn_drain_log(c);
-		conn_tls_begin(c);
-		return;
-	}
-	conn_greet(c);
+	if (trusted)
+		conn_start(c, 0);
+	else
+		conn_count(c);
 }
