@@ -421,6 +421,19 @@ ipc_read_frame_fd(int sock, struct buf *in, size_t max, struct ipc_frame *f,
 }
 
 int
+ipc_frame_append(struct buf *out, const struct ipc_frame *f)
+{
+	unsigned char header[IPC_HEADER_LEN];
+	struct iovec iov[2];
+
+	if (ipc_frame_iov(f, header, iov) != 0)
+		return -1;
+	buf_append(out, header, sizeof(header));
+	buf_append(out, f->raw.data, f->raw.len);
+	return 0;
+}
+
+int
 ipc_send_nowait(int sock, const struct ipc_frame *f, int fd_to_pass)
 {
 	unsigned char header[IPC_HEADER_LEN];

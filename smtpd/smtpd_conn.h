@@ -19,9 +19,10 @@
 #include "smtpd_tls.h"
 
 #define READ_CHUNK 16384
-#define OUT_HIGH (64 * 1024) /* stop taking commands above this */
-#define CLOSE_GRACE_MS 10000 /* to deliver the last reply */
-#define LINGER_MS 2000       /* then to let the client read it */
+#define OUT_HIGH (64 * 1024)      /* stop taking commands above this */
+#define CLOSE_GRACE_MS 10000      /* to deliver the last reply */
+#define LINGER_MS 2000            /* then to let the client read it */
+#define CLEANUP_HIGH (256 * 1024) /* for cleanup: stop reading above */
 
 enum conn_mode {
 	MODE_CMD,
@@ -39,7 +40,9 @@ struct smtpd_conn {
 	struct smtp_data data;
 	struct smtpd_chunk chunk; /* MODE_BDAT: the chunk being taken */
 	struct smtpd_cleanup cleanup;
-	int cleanup_watched;
+	unsigned cleanup_events;     /* watched on cleanup.fd */
+	unsigned long cleanup_timer; /* to connect again */
+	long long cleanup_until;     /* event_now_ms: give up connecting */
 	struct buf in, out, held, content;
 	enum conn_mode mode;
 	int discarding;    /* skipping an over-long line to its LF */
@@ -79,6 +82,21 @@ void conn_on_client(int fd, unsigned events, void *ctx);
 void conn_greet(struct smtpd_conn *c);
 /* 1 while commands may be read (no handshake or verdict awaited). */
 int conn_reading(const struct smtpd_conn *c);
+
+/* The message is done (queued, refused or failed): reply, back to commands. */
+void conn_finish_data(struct smtpd_conn *c, struct smtpd_data_result *r);
+
+/* smtpd_io_cleanup.c */
+/* Queue the envelope and connect (or soon); 0, or -1: no cleanup. */
+int conn_cleanup_open(struct smtpd_conn *c);
+/* Write what cleanup takes now; -1 when it failed (finished if waiting). */
+int conn_cleanup_send(struct smtpd_conn *c);
+/* 1 while more than CLEANUP_HIGH bytes wait for cleanup: read nothing. */
+int conn_cleanup_full(const struct smtpd_conn *c);
+/* Watch cleanup's socket for writing (queued frames) and the reply. */
+void conn_cleanup_watch(struct smtpd_conn *c);
+/* End the conversation (before op=end: nothing is queued). */
+void conn_cleanup_close(struct smtpd_conn *c);
 
 /* smtpd_io_tls.c */
 /* SMTPD_ACT_STARTTLS: drop what was pipelined, send 220, then TLS. */

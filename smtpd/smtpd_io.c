@@ -86,8 +86,7 @@ conn_close(struct smtpd_conn *c)
 	event_timer_cancel(c->timer);
 	event_timer_cancel(c->delay_timer);
 	event_timer_cancel(c->pending_timer);
-	if (c->cleanup_watched)
-		event_remove(c->cleanup.fd);
+	conn_cleanup_close(c);
 	smtpd_cleanup_free(&c->cleanup);
 	conn_auth_end(c);
 	smtpd_tls_free(c->tls);
@@ -119,7 +118,8 @@ int
 conn_reading(const struct smtpd_conn *c)
 {
 	return c->mode != MODE_WAIT_CLEANUP && c->mode != MODE_WAIT_AUTH &&
-	       !c->tls_starting && !c->handshaking && !c->anvil_waiting;
+	       !c->tls_starting && !c->handshaking && !c->anvil_waiting &&
+	       !conn_cleanup_full(c);
 }
 
 static void conn_on_timer(void *ctx);
@@ -200,10 +200,9 @@ conn_start_bdat(struct smtpd_conn *c)
 	int ok;
 
 	if (s->ext.chunk_store && !s->ext.bdat) {
-		smtpd_cleanup_close(&c->cleanup);
-		ok = smtpd_cleanup_open(&c->cleanup, s) == 0;
+		ok = conn_cleanup_open(c) == 0;
 		if (!ok)
-			smtpd_cleanup_close(&c->cleanup);
+			conn_cleanup_close(c);
 		smtp_data_init_chunked(&c->data, c->cfg->line_length_limit,
 				       c->cfg->session->message_size_limit);
 		conn_emit(c, smtpd_session_bdat_started(s, ok));
@@ -218,18 +217,18 @@ conn_start_bdat(struct smtpd_conn *c)
 static void
 conn_drop_orphan(struct smtpd_conn *c)
 {
-	if (c->cleanup.fd >= 0 && c->mode == MODE_CMD && !c->session.ext.bdat)
-		smtpd_cleanup_close(&c->cleanup);
+	if (c->cleanup.open && c->mode == MODE_CMD && !c->session.ext.bdat)
+		conn_cleanup_close(c);
 }
 
 static void
 conn_start_data(struct smtpd_conn *c)
 {
-	int ok = smtpd_cleanup_open(&c->cleanup, &c->session) == 0;
+	int ok = conn_cleanup_open(c) == 0;
 
 	conn_emit(c, smtpd_session_data_started(&c->session, ok));
 	if (!ok) {
-		smtpd_cleanup_close(&c->cleanup);
+		conn_cleanup_close(c);
 		return;
 	}
 	c->mode = MODE_DATA;
@@ -238,38 +237,14 @@ conn_start_data(struct smtpd_conn *c)
 	conn_arm_timer(c);
 }
 
-static void
+void
 conn_finish_data(struct smtpd_conn *c, struct smtpd_data_result *r)
 {
-	if (c->cleanup_watched)
-		event_remove(c->cleanup.fd);
-	c->cleanup_watched = 0;
-	smtpd_cleanup_close(&c->cleanup);
+	conn_cleanup_close(c);
 	c->mode = MODE_CMD;
 	r->size = c->data.size;
 	conn_emit(c, smtpd_session_data_done(&c->session, r));
 	conn_arm_timer(c);
-}
-
-static void
-conn_on_cleanup(int fd, unsigned events, void *ctx)
-{
-	struct smtpd_conn *c = ctx;
-	struct smtpd_data_result r = {
-	    SMTPD_R_QUEUE_ERROR, 0, NULL, NULL, NULL, 0};
-	int got = smtpd_cleanup_read_reply(&c->cleanup);
-
-	if (got == 0)
-		return;
-	if (got == 1) {
-		r.reject_id = -1;
-		r.code = c->cleanup.code;
-		r.dsn = c->cleanup.dsn;
-		r.text = c->cleanup.text;
-		r.queue_id = c->cleanup.queue_id;
-	}
-	conn_finish_data(c, &r);
-	conn_after(c);
 }
 
 /* The end of DATA: abort, or send op=end and wait for cleanup. */
@@ -279,19 +254,18 @@ conn_end_data(struct smtpd_conn *c)
 	struct smtpd_data_result r = {-1, 0, NULL, NULL, NULL, 0};
 
 	if (c->data.error != SMTP_DATA_OK) {
-		smtpd_cleanup_close(&c->cleanup); /* nothing is queued */
+		conn_cleanup_close(c); /* nothing is queued */
 		r.reject_id = smtpd_data_reject_id(c->data.error);
 		conn_finish_data(c, &r);
 		return;
 	}
-	if (smtpd_cleanup_finish(&c->cleanup) != 0) {
+	if (smtpd_cleanup_finish(&c->cleanup) != 0 ||
+	    conn_cleanup_send(c) != 0) {
 		r.reject_id = SMTPD_R_QUEUE_ERROR;
 		conn_finish_data(c, &r);
 		return;
 	}
-	c->mode = MODE_WAIT_CLEANUP;
-	c->cleanup_watched = 1;
-	event_set(c->cleanup.fd, EVENT_READ, conn_on_cleanup, c);
+	c->mode = MODE_WAIT_CLEANUP; /* conn_after watches for the reply */
 	conn_arm_timer(c);
 }
 
@@ -307,10 +281,12 @@ conn_data(struct smtpd_conn *c)
 	end = smtp_data_input(&c->data, c->in.data, c->in.len, &c->content,
 			      &used);
 	buf_consume(&c->in, used);
-	if (c->data.error == SMTP_DATA_OK)
+	if (c->data.error == SMTP_DATA_OK) {
 		smtpd_cleanup_data(&c->cleanup, &c->content);
-	else
+		(void)conn_cleanup_send(c); /* a failure: 451 at the end */
+	} else {
 		buf_reset(&c->content);
+	}
 	if (end)
 		conn_end_data(c);
 	return 1;
@@ -347,10 +323,12 @@ conn_bdat(struct smtpd_conn *c)
 		n = smtpd_chunk_take(&c->chunk, &c->data, c->in.data, c->in.len,
 				     &c->content);
 		buf_consume(&c->in, n);
-		if (c->chunk.store && c->data.error == SMTP_DATA_OK)
+		if (c->chunk.store && c->data.error == SMTP_DATA_OK) {
 			smtpd_cleanup_data(&c->cleanup, &c->content);
-		else
+			(void)conn_cleanup_send(c);
+		} else {
 			buf_reset(&c->content);
+		}
 		if (c->chunk.left > 0)
 			return 1;
 	}
@@ -495,6 +473,7 @@ conn_after(struct smtpd_conn *c)
 	int want_read, batch;
 
 	conn_process(c);
+	conn_cleanup_watch(c);
 	batch = c->out.len > 0 && conn_batch_pending(c);
 	if (!batch && conn_flush(c) != 0) {
 		conn_lost(c);
@@ -554,7 +533,7 @@ conn_on_timer(void *ctx)
 		buf_append(&c->out, c->held.data, c->held.len);
 		buf_reset(&c->held);
 	}
-	smtpd_cleanup_close(&c->cleanup);
+	conn_cleanup_close(c);
 	conn_emit(c, smtpd_session_timeout(&c->session));
 	conn_after(c);
 }

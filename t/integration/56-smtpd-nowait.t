@@ -3,11 +3,15 @@
 untrusted client waits at most anvil's short deadline for its greeting
 while another session of the same smtpd process is answered at once, and
 the limits stay in force on the process's own counts; anvil continued, it
-is asked again.  All sessions are on one direct inet smtpd line with one
+is asked again.  With cleanup stopped, a session streaming a 4 MB message
+to it is held back (smtpd stops reading it: backpressure), while another
+session of the same process is answered at once; cleanup continued, both
+messages are queued and delivered.  All sessions are on one direct inet smtpd line with one
 process, so they share one event loop."""
 import os
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -85,7 +89,52 @@ t.ok(inst.wait_log(r"private/anvil: reconnected"), "smtpd reconnects to anvil")
 r, ms = timed(lambda: Smtp(port, source="127.0.0.5").reply())
 t.like(r or "", r"^220 ", "a new client after anvil came back is greeted")
 t.ok(ms < 500, "at once (%.1f ms)" % ms)
+
+# -- cleanup stopped --------------------------------------------------------------
+cleanups = inst.pids_of("cleanup")
+for pid in cleanups:
+    os.kill(pid, signal.SIGSTOP)
+big = b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 4200
+sent = threading.Event()
+try:
+    t.ok(wait_for(lambda: all(stopped(p) for p in cleanups), 5),
+         "every cleanup stopped (%d)" % len(cleanups))
+    a.cmd("MAIL FROM:<a@example.org>")
+    a.cmd("RCPT TO:<moatt_nowait@localhost>")
+    t.like(a.cmd("DATA") or "", r"^354 ", "DATA to a stopped cleanup: 354")
+
+    def stream():
+        a.send(big + b".\r\n")
+        sent.set()
+
+    th = threading.Thread(target=stream, daemon=True)
+    th.start()
+    time.sleep(1.0)
+    t.ok(not sent.is_set(), "4 MB to a stopped cleanup: the client is held "
+         "back (smtpd stopped reading it)")
+    c = Smtp(port, source="127.0.0.6")
+    r, ms = timed(lambda: c.reply())
+    t.like(r or "", r"^220 ", "meanwhile a new client of the process is greeted")
+    for cmd, rx in (("EHLO y.example", r"^250"),
+                    ("MAIL FROM:<b@example.org>", r"^250 "),
+                    ("RCPT TO:<moatt_nowait@localhost>", r"^250 ")):
+        r, ms2 = timed(lambda: c.cmd(cmd))
+        t.like(r or "", rx, "and answered: %s" % cmd)
+        ms = max(ms, ms2)
+    t.ok(ms < 150, "each at once (slowest %.1f ms)" % ms)
+finally:
+    for pid in cleanups:
+        os.kill(pid, signal.SIGCONT)
+t.ok(sent.wait(30), "cleanup continued: the rest of the message went")
+t.like(a.reply() or "", r"^250 2\.0\.0 .*queued as", "the big message is queued")
+t.like(c.cmd("DATA") or "", r"^354 ", "the other session's DATA")
+t.like(c.cmd("Subject: small\r\n\r\ny\r\n.") or "", r"^250 ",
+       "its message is queued")
+c.cmd("QUIT")
+c.close()
 a.cmd("QUIT")
 a.close()
+t.ok(wait_for(lambda: len(u.maildir_messages()) == 2, 30),
+     "both delivered")
 
 t.done()
