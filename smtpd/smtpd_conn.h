@@ -15,6 +15,7 @@
 #include "smtpd_bdat.h"
 #include "smtpd_cleanup.h"
 #include "smtpd_io.h"
+#include "smtpd_rdns.h"
 #include "smtpd_session.h"
 #include "smtpd_tls.h"
 
@@ -36,6 +37,11 @@ struct smtpd_conn {
 	struct smtpd_conn *prev, *next; /* every connection of the process */
 	int fd;
 	const struct smtpd_io_config *cfg;
+	char addr[SMTPD_ADDR_TEXT]; /* the client's, numeric */
+	int trusted;                /* in mynetworks */
+	/* The session starts once the reverse DNS verdict is in. */
+	struct smtpd_rdns_lookup *rdns; /* in flight, or NULL */
+	int started;                    /* session initialized */
 	struct smtpd_session session;
 	struct smtp_data data;
 	struct smtpd_chunk chunk; /* MODE_BDAT: the chunk being taken */

@@ -32,6 +32,7 @@
 #include "smtpd_cleanup.h"
 #include "smtp_data.h"
 #include "smtpd_conn.h"
+#include "smtpd_rdns.h"
 #include "smtpd_reply.h"
 
 void
@@ -78,10 +79,29 @@ conn_stress_check(const struct smtpd_io_config *cfg)
 	}
 }
 
+/*
+ * The session proper starts (and logs "connect from NAME[ADDR]") once the
+ * client's name is known, or when it ends or is refused before that.
+ */
+static void
+conn_session_start(struct smtpd_conn *c, const char *name, enum smtpd_rdns rdns)
+{
+	if (c->started)
+		return;
+	smtpd_rdns_cancel(c->rdns);
+	c->rdns = NULL;
+	smtpd_session_init(&c->session, c->cfg->session, c->cfg->lookup,
+			   c->addr, name, c->trusted);
+	c->session.rdns = rdns;
+	c->started = 1;
+}
+
 void
 conn_close(struct smtpd_conn *c)
 {
 	const struct smtpd_io_config *cfg = c->cfg;
+
+	conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
 
 	event_timer_cancel(c->timer);
 	event_timer_cancel(c->delay_timer);
@@ -95,7 +115,7 @@ conn_close(struct smtpd_conn *c)
 	if (c->anvil_waiting)
 		smtpd_anvil_cancel(c);
 	if (c->anvil_counted)
-		smtpd_anvil_disconnect(c->session.client_addr);
+		smtpd_anvil_disconnect(c->addr);
 	smtpd_session_disconnect(&c->session);
 	conn_drain_log(c);
 	smtpd_session_free(&c->session);
@@ -409,6 +429,7 @@ conn_lost(struct smtpd_conn *c)
 {
 	char client[SMTPD_ADDR_TEXT + SMTPD_NAME_TEXT + 2];
 
+	conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
 	if (!c->closing)
 		log_info(
 		    "lost connection after %s from %s",
@@ -512,6 +533,7 @@ conn_on_timer(void *ctx)
 		conn_close(c);
 		return;
 	}
+	conn_session_start(c, "unknown", SMTPD_RDNS_TEMP);
 	if (c->handshaking) {
 		conn_tls_timeout(c);
 		return;
@@ -704,7 +726,7 @@ static int
 conn_over_limit(struct smtpd_conn *c, int by, unsigned count, unsigned rate)
 {
 	const struct smtpd_io_config *cfg = c->cfg;
-	const char *addr = c->session.client_addr;
+	const char *addr = c->addr;
 	enum smtpd_anvil_verdict v;
 	char line[512];
 	int n;
@@ -733,10 +755,11 @@ conn_over_limit(struct smtpd_conn *c, int by, unsigned count, unsigned rate)
 	return 1;
 }
 
-/* Counted (or not counted at all): refuse, or greet. */
+/* Counted (or not counted at all), name known: refuse, or greet. */
 static void
 conn_start(struct smtpd_conn *c, int over)
 {
+	conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
 	if (over) {
 		if (c->cfg->wrapper) /* no clear text before TLS on 465 */
 			buf_reset(&c->out);
@@ -752,6 +775,18 @@ conn_start(struct smtpd_conn *c, int over)
 	conn_greet(c);
 }
 
+/* Greet once anvil has answered and the name is known. */
+static void
+conn_proceed(struct smtpd_conn *c)
+{
+	if (!c->anvil_waiting && c->rdns == NULL) {
+		conn_start(c, 0);
+		return;
+	}
+	conn_drain_log(c);
+	event_set(c->fd, 0, conn_on_client, c); /* read nothing yet */
+}
+
 /* anvil's answer (or our own counts after its deadline). */
 static void
 conn_on_anvil(void *ctx, int by, unsigned count, unsigned rate)
@@ -759,7 +794,21 @@ conn_on_anvil(void *ctx, int by, unsigned count, unsigned rate)
 	struct smtpd_conn *c = ctx;
 
 	c->anvil_waiting = 0;
-	conn_start(c, conn_over_limit(c, by, count, rate));
+	if (conn_over_limit(c, by, count, rate))
+		conn_start(c, 1);
+	else
+		conn_proceed(c);
+}
+
+/* The reverse DNS verdict: the session starts with the name. */
+static void
+conn_on_rdns(void *ctx, enum smtpd_rdns verdict, const char *name)
+{
+	struct smtpd_conn *c = ctx;
+
+	c->rdns = NULL;
+	conn_session_start(c, name, verdict);
+	conn_proceed(c);
 }
 
 /*
@@ -776,32 +825,29 @@ conn_count(struct smtpd_conn *c)
 
 	if (cfg->connection_count_limit == 0 &&
 	    cfg->connection_rate_limit == 0) {
-		conn_start(c, 0);
+		conn_proceed(c);
 		return;
 	}
-	r = smtpd_anvil_connect(c->session.client_addr, conn_on_anvil, c,
-				&count, &rate);
+	r = smtpd_anvil_connect(c->addr, conn_on_anvil, c, &count, &rate);
 	if (r < 0) {
-		conn_start(c, 0);
+		conn_proceed(c);
 		return;
 	}
 	c->anvil_counted = 1;
-	if (r == SMTPD_ANVIL_OWN) {
-		conn_start(c, conn_over_limit(c, 1, count, rate));
+	if (r == SMTPD_ANVIL_ASKED)
+		c->anvil_waiting = 1;
+	else if (conn_over_limit(c, 1, count, rate)) {
+		conn_start(c, 1);
 		return;
 	}
-	c->anvil_waiting = 1;
-	conn_drain_log(c);
-	event_set(c->fd, 0, conn_on_client, c);
+	conn_proceed(c);
 }
 
 void
 smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 {
 	struct smtpd_conn *c = xcalloc(1, sizeof(*c));
-	char addr[SMTPD_ADDR_TEXT];
 	struct smtpd_net net;
-	int trusted;
 
 	c->fd = fd;
 	c->cfg = cfg;
@@ -811,16 +857,17 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 		conns->prev = c;
 	conns = c;
 	conn_stress_check(cfg);
-	peer_address(fd, addr, sizeof(addr));
-	trusted = smtpd_access_parse_addr(addr, &net) == 0 &&
-		  smtpd_access_match(cfg->nets, cfg->net_count, &net);
-	/* XXX no DNS lookups yet: every client is "unknown". */
-	smtpd_session_init(&c->session, cfg->session, cfg->lookup, addr,
-			   "unknown", trusted);
+	peer_address(fd, c->addr, sizeof(c->addr));
+	c->trusted = smtpd_access_parse_addr(c->addr, &net) == 0 &&
+		     smtpd_access_match(cfg->nets, cfg->net_count, &net);
 	smtpd_cleanup_init(&c->cleanup, cfg->ipc_timeout);
 	conn_arm_timer(c);
-	if (trusted)
-		conn_start(c, 0);
+	/* Trusted clients too: their name goes in the log and Received. */
+	c->rdns = smtpd_rdns_start(c->addr, conn_on_rdns, c);
+	if (c->rdns == NULL)
+		conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
+	if (c->trusted)
+		conn_proceed(c);
 	else
 		conn_count(c);
 }
