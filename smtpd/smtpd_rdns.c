@@ -63,8 +63,7 @@ rdns_done(struct smtpd_rdns_lookup *l, enum smtpd_rdns v)
 	char name[DNS_NAME_MAX];
 
 	strlcpy(name, v == SMTPD_RDNS_OK ? l->name : "unknown", sizeof(name));
-	l->query = 0;
-	rdns_free(l);
+	rdns_free(l); /* cancels a query still in flight (the deadline) */
 	fn(ctx, v, name);
 }
 
