@@ -268,6 +268,8 @@ smtpd_cleanup_close(struct smtpd_cleanup *c)
 		close(c->fd);
 	c->fd = -1;
 	c->open = 0;
+	buf_reset(&c->pending); /* nothing more goes to this cleanup */
+	buf_reset(&c->out);
 }
 
 void
