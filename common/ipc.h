@@ -99,6 +99,11 @@ int ipc_send_nowait(int sock, const struct ipc_frame *f, int fd_to_pass);
  */
 int ipc_frame_append(struct buf *out, const struct ipc_frame *f);
 /*
+ * For event loops: write what a non-blocking socket takes of out now
+ * (consumed as sent); 0 (out->len says what is left), or -1 with errno.
+ */
+int ipc_send_buf(int sock, struct buf *out);
+/*
  * For event loops: one non-blocking connect to a UNIX stream socket; the
  * socket stays non-blocking.  -1 with errno: EAGAIN when the listener's
  * backlog is full, ECONNREFUSED or ENOENT when nobody listens.

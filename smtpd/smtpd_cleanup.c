@@ -191,29 +191,13 @@ smtpd_cleanup_finish(struct smtpd_cleanup *c)
 int
 smtpd_cleanup_flush(struct smtpd_cleanup *c)
 {
-	ssize_t n;
-
-	while (c->fd >= 0 && !c->failed && c->out.len > 0) {
-		n = send(c->fd, c->out.data, c->out.len,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			buf_consume(&c->out, (size_t)n);
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return 0;
-		} else {
-			log_warn("cleanup: sending: %s",
-				 n == 0 ? "nothing written" : strerror(errno));
-			c->failed = 1;
-		}
-	}
-	if (c->failed) {
-		buf_reset(&c->out);
-		buf_reset(&c->pending);
-		return -1;
-	}
-	return 0;
+	if (c->fd < 0 || c->failed || ipc_send_buf(c->fd, &c->out) == 0)
+		return c->failed ? -1 : 0;
+	log_warn("cleanup: sending: %s", strerror(errno));
+	c->failed = 1;
+	buf_reset(&c->out);
+	buf_reset(&c->pending);
+	return -1;
 }
 
 size_t

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "ipc.h"
 #include "log.h"
 #include "server.h"
 #include "smtpd_anvil.h"
@@ -404,24 +405,9 @@ conn_process(struct smtpd_conn *c)
 static int
 conn_flush(struct smtpd_conn *c)
 {
-	ssize_t n;
-
 	if (c->tls != NULL)
 		return conn_tls_flush(c);
-	while (c->out.len > 0) {
-		n = send(c->fd, c->out.data, c->out.len,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			buf_consume(&c->out, (size_t)n);
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return 0;
-		} else {
-			return -1;
-		}
-	}
-	return 0;
+	return ipc_send_buf(c->fd, &c->out);
 }
 
 void

@@ -86,17 +86,25 @@ rdns_not_found(const struct dns_result *r)
 		   : SMTPD_RDNS_TEMP;
 }
 
+/* An answer came: 1 when it ends the lookup (nothing found). */
+static int
+rdns_answered(struct smtpd_rdns_lookup *l, const struct dns_result *r)
+{
+	l->query = 0;
+	if (r->status == DNS_FOUND)
+		return 0;
+	rdns_done(l, rdns_not_found(r));
+	return 1;
+}
+
 static void
 rdns_on_forward(struct dns_result *r, void *arg)
 {
 	struct smtpd_rdns_lookup *l = arg;
 	size_t i;
 
-	l->query = 0;
-	if (r->status != DNS_FOUND) {
-		rdns_done(l, rdns_not_found(r));
+	if (rdns_answered(l, r))
 		return;
-	}
 	for (i = 0; i < r->count; i++)
 		if ((r->rr[i].type == DNS_T_A || r->rr[i].type == DNS_T_AAAA) &&
 		    dns_addr_equal(&r->rr[i].addr, &l->addr)) {
@@ -112,11 +120,8 @@ rdns_on_ptr(struct dns_result *r, void *arg)
 	struct smtpd_rdns_lookup *l = arg;
 	size_t i;
 
-	l->query = 0;
-	if (r->status != DNS_FOUND) {
-		rdns_done(l, rdns_not_found(r));
+	if (rdns_answered(l, r))
 		return;
-	}
 	/* XXX only the first PTR name is confirmed, as most MTAs do. */
 	for (i = 0; i < r->count && r->rr[i].type != DNS_T_PTR; i++)
 		;

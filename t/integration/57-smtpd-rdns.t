@@ -8,12 +8,11 @@ hangs (a dead delegation) ends at smtpd_rdns_timeout and the client is
 greeted as unknown; a client in mynetworks is looked up too."""
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dnsworld  # noqa: E402
-from moattest import (Instance, Smtp, Tap, free_port, require_root,  # noqa: E402
-                      send_message, wait_for)
+from moattest import (Instance, Tap, free_port, greet_time,  # noqa: E402
+                      require_root, send_message, wait_for)
 from tlstest import add_service  # noqa: E402
 
 require_root()
@@ -47,12 +46,7 @@ inst.start()
 
 
 def greet(source):
-    start = time.monotonic()
-    c = Smtp(port, source=source)
-    g = c.reply() or ""
-    ms = (time.monotonic() - start) * 1000
-    c.cmd("QUIT")
-    c.close()
+    ms, g = greet_time(port, source)
     return g, ms
 
 
