@@ -163,7 +163,7 @@ dns_read_own_addrs(struct dns_ctx *ctx)
 }
 
 static int
-dns_configure(struct dns_ctx *ctx, struct buf *err)
+dns_configure(struct dns_ctx *ctx, int tcp, struct buf *err)
 {
 	static const char *const opts[][2] = {
 	    {"unblock-lan-zones:", "yes"},
@@ -176,6 +176,8 @@ dns_configure(struct dns_ctx *ctx, struct buf *err)
 	rc = ub_ctx_async(ctx->ub, 1); /* a thread, never a forked process */
 	for (size_t i = 0; rc == 0 && i < sizeof(opts) / sizeof(opts[0]); i++)
 		rc = ub_ctx_set_option(ctx->ub, opts[i][0], opts[i][1]);
+	if (rc == 0 && tcp)
+		rc = ub_ctx_set_option(ctx->ub, "tcp-upstream:", "yes");
 	if (rc == 0)
 		rc = ub_ctx_debugout(ctx->ub, ctx->ub_log);
 	if (rc != 0) {
@@ -200,8 +202,8 @@ dns_configure(struct dns_ctx *ctx, struct buf *err)
 	return 0;
 }
 
-struct dns_ctx *
-dns_open(struct buf *err)
+static struct dns_ctx *
+dns_open_ctx(int tcp, struct buf *err)
 {
 	struct dns_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
@@ -213,12 +215,24 @@ dns_open(struct buf *err)
 		dns_close(ctx);
 		return NULL;
 	}
-	if (dns_configure(ctx, err) != 0) {
+	if (dns_configure(ctx, tcp, err) != 0) {
 		dns_close(ctx);
 		return NULL;
 	}
 	dns_read_own_addrs(ctx);
 	return ctx;
+}
+
+struct dns_ctx *
+dns_open(struct buf *err)
+{
+	return dns_open_ctx(0, err);
+}
+
+struct dns_ctx *
+dns_open_tcp(struct buf *err)
+{
+	return dns_open_ctx(1, err);
 }
 
 int

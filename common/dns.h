@@ -99,6 +99,13 @@ struct dns_ctx;
  * privilege drop (the thread starts at the first lookup).
  */
 struct dns_ctx *dns_open(struct buf *err);
+/*
+ * dns_open, but every query goes to the resolvers over TCP (libunbound's
+ * tcp-upstream): a resolver that is not there refuses the connection and
+ * the lookup fails at once, instead of after UDP's retries.  For lookups
+ * that hold a client (smtpd's reverse DNS), where the resolver is local.
+ */
+struct dns_ctx *dns_open_tcp(struct buf *err);
 void dns_close(struct dns_ctx *ctx);
 /* 1 when answers can be validated (a trust anchor was loaded). */
 int dns_validating(const struct dns_ctx *ctx);

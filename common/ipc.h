@@ -93,6 +93,17 @@ int ipc_read_frame_fd(int sock, struct buf *in, size_t max, struct ipc_frame *f,
  */
 int ipc_send_nowait(int sock, const struct ipc_frame *f, int fd_to_pass);
 /*
+ * For event loops that write from a buffer of their own: append the whole
+ * frame (header and payload) to out; 0, or -1 (EMSGSIZE) when f is empty
+ * or over IPC_FRAME_MAX.
+ */
+int ipc_frame_append(struct buf *out, const struct ipc_frame *f);
+/*
+ * For event loops: write what a non-blocking socket takes of out now
+ * (consumed as sent); 0 (out->len says what is left), or -1 with errno.
+ */
+int ipc_send_buf(int sock, struct buf *out);
+/*
  * For event loops: one non-blocking connect to a UNIX stream socket; the
  * socket stays non-blocking.  -1 with errno: EAGAIN when the listener's
  * backlog is full, ECONNREFUSED or ENOENT when nobody listens.

@@ -421,6 +421,39 @@ ipc_read_frame_fd(int sock, struct buf *in, size_t max, struct ipc_frame *f,
 }
 
 int
+ipc_frame_append(struct buf *out, const struct ipc_frame *f)
+{
+	unsigned char header[IPC_HEADER_LEN];
+	struct iovec iov[2];
+
+	if (ipc_frame_iov(f, header, iov) != 0)
+		return -1;
+	buf_append(out, header, sizeof(header));
+	buf_append(out, f->raw.data, f->raw.len);
+	return 0;
+}
+
+int
+ipc_send_buf(int sock, struct buf *out)
+{
+	ssize_t n;
+
+	while (out->len > 0) {
+		n = send(sock, out->data, out->len,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			buf_consume(out, (size_t)n);
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+int
 ipc_send_nowait(int sock, const struct ipc_frame *f, int fd_to_pass)
 {
 	unsigned char header[IPC_HEADER_LEN];

@@ -88,6 +88,8 @@ const struct param_def param_table[] = {
 	 "command timeout once a process serves 80% of smtpd_client_limit"},
 	{"smtpd_stress_error_limit", PARAM_INT, "1", 1, 1000,
 	 "errors after which a client is disconnected in stress mode"},
+	{"smtpd_rdns_timeout", PARAM_TIME, "5s", 0, 300,
+	 "time for a client's reverse DNS name before the greeting (0: none)"},
 	{"smtpd_client_connection_count_limit", PARAM_INT, "50", 0, 100000,
 	 "simultaneous connections one client may have (0: no limit)"},
 	{"smtpd_client_connection_rate_limit", PARAM_INT, "0", 0, 1000000,

@@ -116,7 +116,9 @@ static const struct sandbox_rule rules_client[] = {
 
 /*
  * smtpd: the network session.  The only file it opens after the drop is
- * rcptmap's map of recipients (maps/, read-only), reopened when rebuilt.
+ * rcptmap's map of recipients (maps/, read-only), reopened when rebuilt;
+ * the client's reverse DNS name comes through libunbound's resolver
+ * thread (rules_resolver).
  */
 static const struct sandbox_rule rules_smtpd[] = {
     /* the recipients map: open read-only, LMDB maps it and reads its
@@ -135,6 +137,8 @@ static const struct sandbox_rule rules_smtpd[] = {
      * its locks (futex, when a lock's word says so) */
     ALLOW(getrandom),
     ALLOW(futex),
+    /* libunbound writes its TCP queries (smtpd asks over TCP) with writev */
+    ALLOW(writev),
     SANDBOX_END,
 };
 
@@ -317,9 +321,9 @@ static const struct sandbox_rule rules_remote[] = {
 };
 
 /*
- * DNS through libunbound (common/dns.h), for remote and screen: IP sockets
- * to the resolvers (remote's mail servers use them too) and libunbound's
- * resolver thread.
+ * DNS through libunbound (common/dns.h), for remote, screen and smtpd: IP
+ * sockets to the resolvers (remote's mail servers use them too) and
+ * libunbound's resolver thread.
  */
 static const struct sandbox_rule rules_resolver[] = {
     /* libunbound binds a random port */
@@ -411,7 +415,7 @@ const struct sandbox_def sandbox_defs[SANDBOX_PROFILE_COUNT] = {
     [SANDBOX_NONE] = {"none", {NULL}},
     [SANDBOX_SMTPD] = {"smtpd",
 		       {rules_base, rules_ipc, rules_server, rules_client,
-			rules_smtpd, NULL}},
+			rules_smtpd, rules_resolver, NULL}},
     [SANDBOX_CLEANUP] = {"cleanup",
 			 {rules_base, rules_ipc, rules_server, rules_client,
 			  rules_cleanup, NULL}},

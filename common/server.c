@@ -424,6 +424,12 @@ server_service_name(void)
 	return server_service;
 }
 
+int
+server_is_pass(void)
+{
+	return server_pass_mode;
+}
+
 const char *
 server_config_dir(void)
 {

@@ -150,6 +150,8 @@ void server_wind_down(void);
 /* The service name (-n) and the configuration directory (-c). */
 const char *server_service_name(void);
 const char *server_config_dir(void);
+/* 1 in pass mode (-p): every client was handed over by a pass_peer. */
+int server_is_pass(void);
 /* uid of the peer of the current client (unix services), else -1. */
 uid_t server_peer_uid(int client_fd);
 /*

@@ -23,8 +23,10 @@
  * smtpd_client_connection_count_limit or _rate_limit: 421),
  * private/tlssign, private/auth (which checks passwords: no hash is ever
  * here) and, read-only, the recipients map in maps/, which it reopens in
- * place when rcptmap replaces it.  No password file, no user list, no
- * alias map, no DNS, no user files, no key, no path to reopen one.
+ * place when rcptmap replaces it, and DNS (libunbound's resolver thread,
+ * opened before the drop) for each client's reverse DNS name.  No
+ * password file, no user list, no alias map, no user files, no key, no
+ * path to reopen one.
  */
 #include <string.h>
 
@@ -36,6 +38,7 @@
 #include "smtpd_access.h"
 #include "smtpd_io.h"
 #include "smtpd_keysign.h"
+#include "smtpd_rdns.h"
 #include "smtpd_recipients.h"
 #include "smtpd_security.h"
 #include "smtpd_session.h"
@@ -164,6 +167,19 @@ smtpd_load_security(void)
 	smtpd_cfg.sec = &smtpd_sec;
 }
 
+/* The resolver for clients' names, before the drop (dns.h). */
+static void
+smtpd_load_rdns(void)
+{
+	long long secs = param_int("smtpd_rdns_timeout");
+	struct buf err = BUF_INIT;
+
+	if (secs > 0 && smtpd_rdns_open(secs * 1000, &err) != 0)
+		log_error("DNS: %s; every client is \"unknown\"",
+			  buf_cstr(&err));
+	buf_free(&err);
+}
+
 static struct server_ops smtpd_ops;
 
 static void
@@ -194,6 +210,7 @@ smtpd_pre_drop(int argc, char **argv)
 	smtpd_io_cfg.ipc_timeout = (int)param_int("ipc_timeout");
 	smtpd_io_cfg.client_limit = (unsigned)param_int("smtpd_client_limit");
 	smtpd_ops.max_clients = smtpd_io_cfg.client_limit;
+	smtpd_io_cfg.screened = server_is_pass();
 	smtpd_ops.pass_reserve =
 	    (unsigned)param_int("smtpd_trusted_client_reserve");
 	smtpd_io_cfg.connection_count_limit =
@@ -202,6 +219,7 @@ smtpd_pre_drop(int argc, char **argv)
 	    (unsigned)param_int("smtpd_client_connection_rate_limit");
 	smtpd_load_networks();
 	smtpd_load_security();
+	smtpd_load_rdns();
 }
 
 static void

@@ -1,11 +1,11 @@
 /*
  * smtpd_anvil: smtpd's side of connection accounting (ipc_proto.h,
- * private/anvil).  Each process keeps one connection to anvil, made when
- * first needed; a failure drops it (the next client tries again, and
- * restores this process's sessions in the new anvil).  The process counts
- * its own clients too, and falls back on those counts while anvil is away:
- * limits never fail open.  anvil's replies are hostile enough to be
- * checked.  Run by smtpd.
+ * private/anvil), asked without blocking the event loop.  Each process
+ * keeps one connection to anvil, made when first needed; a failure drops it
+ * (the next client tries again, and restores this process's sessions in the new
+ * anvil).  The process counts its own clients too, and falls back on those
+ * counts while anvil is away: limits never fail open.  anvil's replies are
+ * hostile enough to be checked.  Run by smtpd.
  */
 #ifndef MOAT_SMTPD_ANVIL_H
 #define MOAT_SMTPD_ANVIL_H
@@ -27,18 +27,33 @@ enum smtpd_anvil_verdict smtpd_anvil_judge(unsigned count, unsigned rate,
 unsigned smtpd_anvil_fallback_rate(unsigned count_limit, unsigned rate_limit);
 
 /*
- * Count a new client: 0 with anvil's *count and *rate (all processes), 1
- * with this process's own (anvil away or full: judge them against
- * smtpd_anvil_fallback_rate), -1 when it could not be counted at all.
- * Unless -1, call smtpd_anvil_disconnect when the session ends.
+ * anvil's answer to a question asked (SMTPD_ANVIL_ASKED): by 0, anvil's
+ * numbers (all processes); by 1, this process's own (anvil did not answer
+ * within its deadline, went away, or is full).  Called from the event
+ * loop, never from inside the call that asked.
  */
-int smtpd_anvil_connect(const char *addr, unsigned *count, unsigned *rate);
+typedef void (*smtpd_anvil_fn)(void *ctx, int by, unsigned count,
+			       unsigned rate);
+#define SMTPD_ANVIL_OWN 1   /* answered at once with this process's own */
+#define SMTPD_ANVIL_ASKED 2 /* fn will be called once, later */
 /*
- * Count an AUTH attempt of addr: 0 with anvil's *rate (its attempts in the
- * current anvil_rate_time_unit, this one included), 1 with this process's
- * own count (anvil away or full), -1 when it could not be counted.
+ * Count a new client: SMTPD_ANVIL_OWN with this process's own *count and
+ * *rate (anvil away: judge them against smtpd_anvil_fallback_rate),
+ * SMTPD_ANVIL_ASKED (the answer goes to fn(ctx, ...)), or -1 when it
+ * could not be counted at all.  Unless -1, call smtpd_anvil_disconnect
+ * when the session ends (after smtpd_anvil_cancel if still waiting).
  */
-int smtpd_anvil_auth(const char *addr, unsigned *rate);
+int smtpd_anvil_connect(const char *addr, smtpd_anvil_fn fn, void *ctx,
+			unsigned *count, unsigned *rate);
+/*
+ * Count an AUTH attempt of addr (this one included, in the current
+ * anvil_rate_time_unit): SMTPD_ANVIL_OWN with this process's own *rate,
+ * SMTPD_ANVIL_ASKED (fn gets anvil's rate), or -1 when not counted.
+ */
+int smtpd_anvil_auth(const char *addr, smtpd_anvil_fn fn, void *ctx,
+		     unsigned *rate);
+/* The session ctx is gone: its questions are answered to nobody. */
+void smtpd_anvil_cancel(void *ctx);
 /* A counted session ended. */
 void smtpd_anvil_disconnect(const char *addr);
 

@@ -2,9 +2,9 @@
  * smtpd_cleanup: frames to and from cleanup over private/cleanup, a path
  * relative to the chroot (queue_directory).  cleanup is a trusted local
  * daemon, yet its reply is read with the bounded parser of ipc.h and only
- * well-formed values are kept.  Sends block at most ipc_timeout seconds.
- * XXX a send blocks the whole process while cleanup's socket buffer is
- * full; cleanup reads promptly, so this stays short.  Run by smtpd.
+ * well-formed values are kept.  Frames are encoded into the session's
+ * buffer and written without blocking; the caller bounds that buffer by
+ * not reading its client while it is full.  Run by smtpd.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,18 +27,19 @@ smtpd_cleanup_init(struct smtpd_cleanup *c, int timeout)
 	c->fd = -1;
 	c->timeout = timeout;
 	buf_init(&c->pending);
+	buf_init(&c->out);
 	buf_init(&c->in);
 }
 
+/* Queue a frame (always within IPC_FRAME_MAX here) and reuse f. */
 static int
 send_frame(struct smtpd_cleanup *c, struct ipc_frame *f, const char *what)
 {
-	int r = ipc_send(c->fd, f, -1, c->timeout);
+	int r = ipc_frame_append(&c->out, f);
 
 	if (r != 0) {
 		log_warn("cleanup: sending %s: %s", what, strerror(errno));
 		c->failed = 1;
-		smtpd_cleanup_close(c);
 	}
 	ipc_frame_reset(f);
 	return r;
@@ -106,23 +107,37 @@ send_envelope(struct smtpd_cleanup *c, const struct smtpd_session *s)
 }
 
 int
+smtpd_cleanup_connect(struct smtpd_cleanup *c)
+{
+	if (c->fd >= 0)
+		return 0;
+	c->fd = ipc_connect_nowait(IPC_SOCK_CLEANUP);
+	if (c->fd >= 0)
+		return 0;
+	if (errno == EAGAIN)
+		return 1;
+	log_warn("cleanup: connect to %s: %s", IPC_SOCK_CLEANUP,
+		 strerror(errno));
+	c->failed = 1;
+	return -1;
+}
+
+int
 smtpd_cleanup_open(struct smtpd_cleanup *c, const struct smtpd_session *s)
 {
+	smtpd_cleanup_close(c);
+	c->open = 1;
 	c->failed = 0;
 	c->code = 0;
 	buf_reset(&c->pending);
+	buf_reset(&c->out);
 	buf_reset(&c->in);
-	c->fd = ipc_connect(IPC_SOCK_CLEANUP, c->timeout);
-	if (c->fd < 0) {
-		log_warn("cleanup: connect to %s: %s", IPC_SOCK_CLEANUP,
-			 strerror(errno));
-		c->failed = 1;
+	if (send_envelope(c, s) != 0)
 		return -1;
-	}
-	return send_envelope(c, s);
+	return smtpd_cleanup_connect(c);
 }
 
-/* Send the pending content in chunks; all of it, or only whole chunks. */
+/* Frame the pending content in chunks; all of it, or only whole chunks. */
 static void
 send_chunks(struct smtpd_cleanup *c, int all)
 {
@@ -130,7 +145,7 @@ send_chunks(struct smtpd_cleanup *c, int all)
 	size_t n;
 
 	ipc_frame_init(&f);
-	while (c->fd >= 0 && c->pending.len > 0 &&
+	while (!c->failed && c->pending.len > 0 &&
 	       (all || c->pending.len >= IPC_CHUNK_MAX)) {
 		n = c->pending.len < IPC_CHUNK_MAX ? c->pending.len
 						   : IPC_CHUNK_MAX;
@@ -141,14 +156,14 @@ send_chunks(struct smtpd_cleanup *c, int all)
 		buf_consume(&c->pending, n);
 	}
 	ipc_frame_free(&f);
-	if (c->fd < 0)
+	if (c->failed)
 		buf_reset(&c->pending);
 }
 
 void
 smtpd_cleanup_data(struct smtpd_cleanup *c, struct buf *content)
 {
-	if (c->fd >= 0 && content->len > 0) {
+	if (c->open && !c->failed && content->len > 0) {
 		buf_append(&c->pending, content->data, content->len);
 		send_chunks(c, 0);
 	}
@@ -161,16 +176,34 @@ smtpd_cleanup_finish(struct smtpd_cleanup *c)
 	struct ipc_frame f;
 	int r;
 
-	if (c->fd < 0)
+	if (!c->open || c->failed)
 		return -1;
 	send_chunks(c, 1);
-	if (c->fd < 0)
+	if (c->failed)
 		return -1;
 	ipc_frame_init(&f);
 	ipc_put_str(&f, IPC_OP, IPC_OP_END);
 	r = send_frame(c, &f, "end");
 	ipc_frame_free(&f);
 	return r;
+}
+
+int
+smtpd_cleanup_flush(struct smtpd_cleanup *c)
+{
+	if (c->fd < 0 || c->failed || ipc_send_buf(c->fd, &c->out) == 0)
+		return c->failed ? -1 : 0;
+	log_warn("cleanup: sending: %s", strerror(errno));
+	c->failed = 1;
+	buf_reset(&c->out);
+	buf_reset(&c->pending);
+	return -1;
+}
+
+size_t
+smtpd_cleanup_backlog(const struct smtpd_cleanup *c)
+{
+	return c->out.len + c->pending.len;
 }
 
 /* Keep the reply's values when they are plain and fit. */
@@ -218,6 +251,9 @@ smtpd_cleanup_close(struct smtpd_cleanup *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	c->open = 0;
+	buf_reset(&c->pending); /* nothing more goes to this cleanup */
+	buf_reset(&c->out);
 }
 
 void
@@ -225,5 +261,6 @@ smtpd_cleanup_free(struct smtpd_cleanup *c)
 {
 	smtpd_cleanup_close(c);
 	buf_free(&c->pending);
+	buf_free(&c->out);
 	buf_free(&c->in);
 }

@@ -1,8 +1,9 @@
 /*
  * smtpd_conn: one SMTP connection as smtpd's event-driven files share it:
- * smtpd_io.c (commands, DATA and BDAT, replies, timers), smtpd_io_tls.c (STARTTLS,
- * the handshake, reading and writing through TLS) and smtpd_io_auth.c
- * (the wait for auth(8)).  Private to those files.  Run by smtpd.
+ * smtpd_io.c (commands, DATA and BDAT, replies, timers), smtpd_io_tls.c
+ * (STARTTLS, the handshake, reading and writing through TLS) and
+ * smtpd_io_auth.c (the wait for auth(8)).  Private to those files.  Run by
+ * smtpd.
  */
 #ifndef MOAT_SMTPD_CONN_H
 #define MOAT_SMTPD_CONN_H
@@ -14,14 +15,15 @@
 #include "smtpd_bdat.h"
 #include "smtpd_cleanup.h"
 #include "smtpd_io.h"
+#include "smtpd_rdns.h"
 #include "smtpd_session.h"
 #include "smtpd_tls.h"
 
 #define READ_CHUNK 16384
-#define OUT_HIGH (64 * 1024) /* stop taking commands above this */
-#define CLOSE_GRACE_MS 10000 /* to deliver the last reply */
-#define LINGER_MS 2000       /* then to let the client read it */
-#define GREET_SETTLE_MS 50   /* look for early talkers this long */
+#define OUT_HIGH (64 * 1024)      /* stop taking commands above this */
+#define CLOSE_GRACE_MS 10000      /* to deliver the last reply */
+#define LINGER_MS 2000            /* then to let the client read it */
+#define CLEANUP_HIGH (256 * 1024) /* for cleanup: stop reading above */
 
 enum conn_mode {
 	MODE_CMD,
@@ -35,11 +37,18 @@ struct smtpd_conn {
 	struct smtpd_conn *prev, *next; /* every connection of the process */
 	int fd;
 	const struct smtpd_io_config *cfg;
+	char addr[SMTPD_ADDR_TEXT]; /* the client's, numeric */
+	int trusted;                /* in mynetworks */
+	/* The session starts once the reverse DNS verdict is in. */
+	struct smtpd_rdns_lookup *rdns; /* in flight, or NULL */
+	int started;                    /* session initialized */
 	struct smtpd_session session;
 	struct smtp_data data;
 	struct smtpd_chunk chunk; /* MODE_BDAT: the chunk being taken */
 	struct smtpd_cleanup cleanup;
-	int cleanup_watched;
+	unsigned cleanup_events;     /* watched on cleanup.fd */
+	unsigned long cleanup_timer; /* to connect again */
+	long long cleanup_until;     /* event_now_ms: give up connecting */
 	struct buf in, out, held, content;
 	enum conn_mode mode;
 	int discarding;    /* skipping an over-long line to its LF */
@@ -47,7 +56,14 @@ struct smtpd_conn {
 	int closing;       /* close once out is sent */
 	int shut;          /* our side shut down; draining input */
 	int anvil_counted; /* anvil (or this process) counts this session */
+	int anvil_waiting; /* for anvil's answer: not greeted, not read */
 	unsigned long timer, delay_timer;
+	/*
+	 * Early talking after the greeting (conn_greet): bytes read before
+	 * greet_us + early_us (microseconds, CLOCK_MONOTONIC) were sent
+	 * before the greeting could have reached the client.  0: no check.
+	 */
+	long long greet_us, early_us;
 	/* TLS (smtpd_io_tls.c) */
 	struct smtpd_tls_conn *tls; /* NULL: clear text */
 	int tls_starting;           /* STARTTLS said: the 220 goes out */
@@ -68,10 +84,25 @@ void conn_arm_timer(struct smtpd_conn *c);
 void conn_emit(struct smtpd_conn *c, enum smtpd_action act);
 void conn_after(struct smtpd_conn *c);
 void conn_on_client(int fd, unsigned events, void *ctx);
-/* The 50 ms look for early talkers, then the greeting. */
-void conn_settle(struct smtpd_conn *c);
+/* The greeting at once, with the checks for early talkers. */
+void conn_greet(struct smtpd_conn *c);
 /* 1 while commands may be read (no handshake or verdict awaited). */
 int conn_reading(const struct smtpd_conn *c);
+
+/* The message is done (queued, refused or failed): reply, back to commands. */
+void conn_finish_data(struct smtpd_conn *c, struct smtpd_data_result *r);
+
+/* smtpd_io_cleanup.c */
+/* Queue the envelope and connect (or soon); 0, or -1: no cleanup. */
+int conn_cleanup_open(struct smtpd_conn *c);
+/* Write what cleanup takes now; -1 when it failed (finished if waiting). */
+int conn_cleanup_send(struct smtpd_conn *c);
+/* 1 while more than CLEANUP_HIGH bytes wait for cleanup: read nothing. */
+int conn_cleanup_full(const struct smtpd_conn *c);
+/* Watch cleanup's socket for writing (queued frames) and the reply. */
+void conn_cleanup_watch(struct smtpd_conn *c);
+/* End the conversation (before op=end: nothing is queued). */
+void conn_cleanup_close(struct smtpd_conn *c);
 
 /* smtpd_io_tls.c */
 /* SMTPD_ACT_STARTTLS: drop what was pipelined, send 220, then TLS. */

@@ -16,13 +16,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
+#include "ipc.h"
 #include "log.h"
 #include "server.h"
 #include "smtpd_anvil.h"
@@ -30,6 +33,7 @@
 #include "smtpd_cleanup.h"
 #include "smtp_data.h"
 #include "smtpd_conn.h"
+#include "smtpd_rdns.h"
 #include "smtpd_reply.h"
 
 void
@@ -76,23 +80,43 @@ conn_stress_check(const struct smtpd_io_config *cfg)
 	}
 }
 
+/*
+ * The session proper starts (and logs "connect from NAME[ADDR]") once the
+ * client's name is known, or when it ends or is refused before that.
+ */
+static void
+conn_session_start(struct smtpd_conn *c, const char *name, enum smtpd_rdns rdns)
+{
+	if (c->started)
+		return;
+	smtpd_rdns_cancel(c->rdns);
+	c->rdns = NULL;
+	smtpd_session_init(&c->session, c->cfg->session, c->cfg->lookup,
+			   c->addr, name, c->trusted);
+	c->session.rdns = rdns;
+	c->started = 1;
+}
+
 void
 conn_close(struct smtpd_conn *c)
 {
 	const struct smtpd_io_config *cfg = c->cfg;
 
+	conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
+
 	event_timer_cancel(c->timer);
 	event_timer_cancel(c->delay_timer);
 	event_timer_cancel(c->pending_timer);
-	if (c->cleanup_watched)
-		event_remove(c->cleanup.fd);
+	conn_cleanup_close(c);
 	smtpd_cleanup_free(&c->cleanup);
 	conn_auth_end(c);
 	smtpd_tls_free(c->tls);
 	event_remove(c->fd);
 	close(c->fd);
+	if (c->anvil_waiting)
+		smtpd_anvil_cancel(c);
 	if (c->anvil_counted)
-		smtpd_anvil_disconnect(c->session.client_addr);
+		smtpd_anvil_disconnect(c->addr);
 	smtpd_session_disconnect(&c->session);
 	conn_drain_log(c);
 	smtpd_session_free(&c->session);
@@ -115,7 +139,8 @@ int
 conn_reading(const struct smtpd_conn *c)
 {
 	return c->mode != MODE_WAIT_CLEANUP && c->mode != MODE_WAIT_AUTH &&
-	       !c->tls_starting && !c->handshaking;
+	       !c->tls_starting && !c->handshaking && !c->anvil_waiting &&
+	       !conn_cleanup_full(c);
 }
 
 static void conn_on_timer(void *ctx);
@@ -196,10 +221,9 @@ conn_start_bdat(struct smtpd_conn *c)
 	int ok;
 
 	if (s->ext.chunk_store && !s->ext.bdat) {
-		smtpd_cleanup_close(&c->cleanup);
-		ok = smtpd_cleanup_open(&c->cleanup, s) == 0;
+		ok = conn_cleanup_open(c) == 0;
 		if (!ok)
-			smtpd_cleanup_close(&c->cleanup);
+			conn_cleanup_close(c);
 		smtp_data_init_chunked(&c->data, c->cfg->line_length_limit,
 				       c->cfg->session->message_size_limit);
 		conn_emit(c, smtpd_session_bdat_started(s, ok));
@@ -214,18 +238,18 @@ conn_start_bdat(struct smtpd_conn *c)
 static void
 conn_drop_orphan(struct smtpd_conn *c)
 {
-	if (c->cleanup.fd >= 0 && c->mode == MODE_CMD && !c->session.ext.bdat)
-		smtpd_cleanup_close(&c->cleanup);
+	if (c->cleanup.open && c->mode == MODE_CMD && !c->session.ext.bdat)
+		conn_cleanup_close(c);
 }
 
 static void
 conn_start_data(struct smtpd_conn *c)
 {
-	int ok = smtpd_cleanup_open(&c->cleanup, &c->session) == 0;
+	int ok = conn_cleanup_open(c) == 0;
 
 	conn_emit(c, smtpd_session_data_started(&c->session, ok));
 	if (!ok) {
-		smtpd_cleanup_close(&c->cleanup);
+		conn_cleanup_close(c);
 		return;
 	}
 	c->mode = MODE_DATA;
@@ -234,38 +258,14 @@ conn_start_data(struct smtpd_conn *c)
 	conn_arm_timer(c);
 }
 
-static void
+void
 conn_finish_data(struct smtpd_conn *c, struct smtpd_data_result *r)
 {
-	if (c->cleanup_watched)
-		event_remove(c->cleanup.fd);
-	c->cleanup_watched = 0;
-	smtpd_cleanup_close(&c->cleanup);
+	conn_cleanup_close(c);
 	c->mode = MODE_CMD;
 	r->size = c->data.size;
 	conn_emit(c, smtpd_session_data_done(&c->session, r));
 	conn_arm_timer(c);
-}
-
-static void
-conn_on_cleanup(int fd, unsigned events, void *ctx)
-{
-	struct smtpd_conn *c = ctx;
-	struct smtpd_data_result r = {
-	    SMTPD_R_QUEUE_ERROR, 0, NULL, NULL, NULL, 0};
-	int got = smtpd_cleanup_read_reply(&c->cleanup);
-
-	if (got == 0)
-		return;
-	if (got == 1) {
-		r.reject_id = -1;
-		r.code = c->cleanup.code;
-		r.dsn = c->cleanup.dsn;
-		r.text = c->cleanup.text;
-		r.queue_id = c->cleanup.queue_id;
-	}
-	conn_finish_data(c, &r);
-	conn_after(c);
 }
 
 /* The end of DATA: abort, or send op=end and wait for cleanup. */
@@ -275,19 +275,18 @@ conn_end_data(struct smtpd_conn *c)
 	struct smtpd_data_result r = {-1, 0, NULL, NULL, NULL, 0};
 
 	if (c->data.error != SMTP_DATA_OK) {
-		smtpd_cleanup_close(&c->cleanup); /* nothing is queued */
+		conn_cleanup_close(c); /* nothing is queued */
 		r.reject_id = smtpd_data_reject_id(c->data.error);
 		conn_finish_data(c, &r);
 		return;
 	}
-	if (smtpd_cleanup_finish(&c->cleanup) != 0) {
+	if (smtpd_cleanup_finish(&c->cleanup) != 0 ||
+	    conn_cleanup_send(c) != 0) {
 		r.reject_id = SMTPD_R_QUEUE_ERROR;
 		conn_finish_data(c, &r);
 		return;
 	}
-	c->mode = MODE_WAIT_CLEANUP;
-	c->cleanup_watched = 1;
-	event_set(c->cleanup.fd, EVENT_READ, conn_on_cleanup, c);
+	c->mode = MODE_WAIT_CLEANUP; /* conn_after watches for the reply */
 	conn_arm_timer(c);
 }
 
@@ -303,10 +302,12 @@ conn_data(struct smtpd_conn *c)
 	end = smtp_data_input(&c->data, c->in.data, c->in.len, &c->content,
 			      &used);
 	buf_consume(&c->in, used);
-	if (c->data.error == SMTP_DATA_OK)
+	if (c->data.error == SMTP_DATA_OK) {
 		smtpd_cleanup_data(&c->cleanup, &c->content);
-	else
+		(void)conn_cleanup_send(c); /* a failure: 451 at the end */
+	} else {
 		buf_reset(&c->content);
+	}
 	if (end)
 		conn_end_data(c);
 	return 1;
@@ -343,10 +344,12 @@ conn_bdat(struct smtpd_conn *c)
 		n = smtpd_chunk_take(&c->chunk, &c->data, c->in.data, c->in.len,
 				     &c->content);
 		buf_consume(&c->in, n);
-		if (c->chunk.store && c->data.error == SMTP_DATA_OK)
+		if (c->chunk.store && c->data.error == SMTP_DATA_OK) {
 			smtpd_cleanup_data(&c->cleanup, &c->content);
-		else
+			(void)conn_cleanup_send(c);
+		} else {
 			buf_reset(&c->content);
+		}
 		if (c->chunk.left > 0)
 			return 1;
 	}
@@ -402,24 +405,9 @@ conn_process(struct smtpd_conn *c)
 static int
 conn_flush(struct smtpd_conn *c)
 {
-	ssize_t n;
-
 	if (c->tls != NULL)
 		return conn_tls_flush(c);
-	while (c->out.len > 0) {
-		n = send(c->fd, c->out.data, c->out.len,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			buf_consume(&c->out, (size_t)n);
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return 0;
-		} else {
-			return -1;
-		}
-	}
-	return 0;
+	return ipc_send_buf(c->fd, &c->out);
 }
 
 void
@@ -427,6 +415,7 @@ conn_lost(struct smtpd_conn *c)
 {
 	char client[SMTPD_ADDR_TEXT + SMTPD_NAME_TEXT + 2];
 
+	conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
 	if (!c->closing)
 		log_info(
 		    "lost connection after %s from %s",
@@ -475,7 +464,8 @@ conn_batch_pending(struct smtpd_conn *c)
 	if (c->mode == MODE_WAIT_CLEANUP)
 		return c->out.len < OUT_HIGH;
 	if (c->closing || c->paused || !conn_reading(c) ||
-	    c->out.len >= OUT_HIGH || c->in.len > c->cfg->command_line_limit + 1)
+	    c->out.len >= OUT_HIGH ||
+	    c->in.len > c->cfg->command_line_limit + 1)
 		return 0;
 	/* Under TLS: records decrypted already, or more on the socket. */
 	if (c->tls != NULL && smtpd_tls_pending(c->tls))
@@ -490,6 +480,7 @@ conn_after(struct smtpd_conn *c)
 	int want_read, batch;
 
 	conn_process(c);
+	conn_cleanup_watch(c);
 	batch = c->out.len > 0 && conn_batch_pending(c);
 	if (!batch && conn_flush(c) != 0) {
 		conn_lost(c);
@@ -528,6 +519,7 @@ conn_on_timer(void *ctx)
 		conn_close(c);
 		return;
 	}
+	conn_session_start(c, "unknown", SMTPD_RDNS_TEMP);
 	if (c->handshaking) {
 		conn_tls_timeout(c);
 		return;
@@ -549,7 +541,7 @@ conn_on_timer(void *ctx)
 		buf_append(&c->out, c->held.data, c->held.len);
 		buf_reset(&c->held);
 	}
-	smtpd_cleanup_close(&c->cleanup);
+	conn_cleanup_close(c);
 	conn_emit(c, smtpd_session_timeout(&c->session));
 	conn_after(c);
 }
@@ -568,6 +560,8 @@ conn_recv(struct smtpd_conn *c, char *buf, size_t len)
 		return -2;
 	return n;
 }
+
+static int conn_early_talker(struct smtpd_conn *c);
 
 void
 conn_on_client(int fd, unsigned events, void *ctx)
@@ -589,7 +583,8 @@ conn_on_client(int fd, unsigned events, void *ctx)
 			conn_lost(c);
 			return;
 		}
-		if (n > 0 && !c->closing) {
+		/* An early talker's bytes are dropped: the session ends. */
+		if (n > 0 && !c->closing && !conn_early_talker(c)) {
 			buf_append(&c->in, tmp, (size_t)n);
 			conn_arm_timer(c);
 		}
@@ -626,9 +621,19 @@ peer_address(int fd, char *out, size_t size)
 }
 
 /*
- * A client that talks before our greeting is no SMTP client.  Its bytes
- * are looked for at accept time and once more a moment later, so one that
- * writes the instant it connects is caught even when we accepted first.
+ * A client that talks before our greeting is no SMTP client.  The
+ * greeting goes out at once, with no pause on a well-behaved client's
+ * path; early talking is caught two ways.  Bytes already there when the
+ * greeting is about to be written were sent before it (this is all a
+ * trusted client or one the screen passed gets: the screen held the
+ * pause).  And for other clients of a directly listening smtpd, bytes
+ * that arrive sooner after the greeting than half the connection's
+ * round-trip time (the kernel's estimate from the handshake) cannot be an
+ * answer to it: the greeting needs half a round trip to reach the client
+ * and the answer another half to come back.  We see bytes when we read
+ * them, never before they arrived, so a fast client is never taken for
+ * an early talker; a talker whose bytes come later than that window is
+ * missed (on a LAN the window is short: the screen is the real check).
  */
 static int
 conn_talked(struct smtpd_conn *c)
@@ -639,42 +644,79 @@ conn_talked(struct smtpd_conn *c)
 	       (c->tls != NULL && smtpd_tls_pending(c->tls));
 }
 
-static void
-conn_greet(void *ctx)
+static long long
+conn_now_us(void)
 {
-	struct smtpd_conn *c = ctx;
+	struct timespec ts;
 
-	c->delay_timer = 0;
-	c->paused = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Half the handshake's round-trip time, in microseconds; 0: unknown. */
+static long long
+conn_early_window(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    len < sizeof(ti))
+		return 0;
+	return (long long)ti.tcpi_rtt / 2;
+}
+
+void
+conn_greet(struct smtpd_conn *c)
+{
 	if (conn_talked(c)) {
 		conn_emit(c, smtpd_session_pregreet(&c->session));
-	} else {
-		smtpd_session_greeting(&c->session);
-		conn_emit(c, SMTPD_ACT_REPLY);
+		conn_after(c);
+		return;
 	}
+	if (!c->session.trusted && !c->cfg->screened && c->tls == NULL) {
+		c->early_us = conn_early_window(c->fd);
+		c->greet_us = conn_now_us();
+	}
+	smtpd_session_greeting(&c->session);
+	conn_emit(c, SMTPD_ACT_REPLY);
 	conn_after(c);
 }
 
 /*
- * Count an untrusted client with anvil (or, while anvil is away, in this
- * process); 1 when it is over a limit (the 421 is queued and the
+ * The first bytes after the greeting: 1 when they came too soon to be an
+ * answer to it (the 554 is queued and the connection closes).
+ */
+static int
+conn_early_talker(struct smtpd_conn *c)
+{
+	int early;
+
+	if (c->early_us == 0)
+		return 0;
+	early = conn_now_us() < c->greet_us + c->early_us;
+	c->early_us = 0;
+	if (!early)
+		return 0;
+	conn_emit(c, smtpd_session_pregreet(&c->session));
+	return 1;
+}
+
+/*
+ * Judge an untrusted client on anvil's counts (by 0) or this process's
+ * own (by 1); 1 when it is over a limit (the 421 is queued and the
  * connection closes), 0 to go on.
  */
 static int
-conn_limited(struct smtpd_conn *c)
+conn_over_limit(struct smtpd_conn *c, int by, unsigned count, unsigned rate)
 {
 	const struct smtpd_io_config *cfg = c->cfg;
-	const char *addr = c->session.client_addr;
-	unsigned count, rate;
+	const char *addr = c->addr;
 	enum smtpd_anvil_verdict v;
 	char line[512];
-	int n, by;
+	int n;
 
-	if (cfg->connection_count_limit == 0 && cfg->connection_rate_limit == 0)
-		return 0;
-	if ((by = smtpd_anvil_connect(addr, &count, &rate)) < 0)
-		return 0;
-	c->anvil_counted = 1;
 	v = smtpd_anvil_judge(
 	    count, rate, cfg->connection_count_limit,
 	    by == 0 ? cfg->connection_rate_limit
@@ -699,27 +741,99 @@ conn_limited(struct smtpd_conn *c)
 	return 1;
 }
 
-void
-conn_settle(struct smtpd_conn *c)
+/* Counted (or not counted at all), name known: refuse, or greet. */
+static void
+conn_start(struct smtpd_conn *c, int over)
 {
-	if (conn_talked(c)) {
-		conn_greet(c);
+	conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
+	if (over) {
+		if (c->cfg->wrapper) /* no clear text before TLS on 465 */
+			buf_reset(&c->out);
+		conn_drain_log(c);
+		conn_after(c);
 		return;
 	}
-	/* Nothing read or answered until the greeting is out. */
-	c->paused = 1;
-	c->delay_timer = event_timer_add(GREET_SETTLE_MS, conn_greet, c);
+	if (c->cfg->wrapper) { /* the client speaks first: its ClientHello */
+		conn_drain_log(c);
+		conn_tls_begin(c);
+		return;
+	}
+	conn_greet(c);
+}
+
+/* Greet once anvil has answered and the name is known. */
+static void
+conn_proceed(struct smtpd_conn *c)
+{
+	if (!c->anvil_waiting && c->rdns == NULL) {
+		conn_start(c, 0);
+		return;
+	}
 	conn_drain_log(c);
-	conn_after(c);
+	event_set(c->fd, 0, conn_on_client, c); /* read nothing yet */
+}
+
+/* anvil's answer (or our own counts after its deadline). */
+static void
+conn_on_anvil(void *ctx, int by, unsigned count, unsigned rate)
+{
+	struct smtpd_conn *c = ctx;
+
+	c->anvil_waiting = 0;
+	if (conn_over_limit(c, by, count, rate))
+		conn_start(c, 1);
+	else
+		conn_proceed(c);
+}
+
+/* The reverse DNS verdict: the session starts with the name. */
+static void
+conn_on_rdns(void *ctx, enum smtpd_rdns verdict, const char *name)
+{
+	struct smtpd_conn *c = ctx;
+
+	c->rdns = NULL;
+	conn_session_start(c, name, verdict);
+	conn_proceed(c);
+}
+
+/*
+ * Count an untrusted client with anvil (or, while anvil is away, in this
+ * process): the session waits for the answer, reading nothing and not
+ * greeted, while every other session goes on.
+ */
+static void
+conn_count(struct smtpd_conn *c)
+{
+	const struct smtpd_io_config *cfg = c->cfg;
+	unsigned count, rate;
+	int r;
+
+	if (cfg->connection_count_limit == 0 &&
+	    cfg->connection_rate_limit == 0) {
+		conn_proceed(c);
+		return;
+	}
+	r = smtpd_anvil_connect(c->addr, conn_on_anvil, c, &count, &rate);
+	if (r < 0) {
+		conn_proceed(c);
+		return;
+	}
+	c->anvil_counted = 1;
+	if (r == SMTPD_ANVIL_ASKED)
+		c->anvil_waiting = 1;
+	else if (conn_over_limit(c, 1, count, rate)) {
+		conn_start(c, 1);
+		return;
+	}
+	conn_proceed(c);
 }
 
 void
 smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 {
 	struct smtpd_conn *c = xcalloc(1, sizeof(*c));
-	char addr[SMTPD_ADDR_TEXT];
 	struct smtpd_net net;
-	int trusted;
 
 	c->fd = fd;
 	c->cfg = cfg;
@@ -729,25 +843,17 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 		conns->prev = c;
 	conns = c;
 	conn_stress_check(cfg);
-	peer_address(fd, addr, sizeof(addr));
-	trusted = smtpd_access_parse_addr(addr, &net) == 0 &&
-		  smtpd_access_match(cfg->nets, cfg->net_count, &net);
-	/* XXX no DNS lookups yet: every client is "unknown". */
-	smtpd_session_init(&c->session, cfg->session, cfg->lookup, addr,
-			   "unknown", trusted);
+	peer_address(fd, c->addr, sizeof(c->addr));
+	c->trusted = smtpd_access_parse_addr(c->addr, &net) == 0 &&
+		     smtpd_access_match(cfg->nets, cfg->net_count, &net);
 	smtpd_cleanup_init(&c->cleanup, cfg->ipc_timeout);
 	conn_arm_timer(c);
-	if (!trusted && conn_limited(c)) {
-		if (cfg->wrapper) /* no clear text before TLS on 465 */
-			buf_reset(&c->out);
-		conn_drain_log(c);
-		conn_after(c);
-		return;
-	}
-	if (cfg->wrapper) { /* the client speaks first: its ClientHello */
-		conn_drain_log(c);
-		conn_tls_begin(c);
-		return;
-	}
-	conn_settle(c);
+	/* Trusted clients too: their name goes in the log and Received. */
+	c->rdns = smtpd_rdns_start(c->addr, conn_on_rdns, c);
+	if (c->rdns == NULL)
+		conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
+	if (c->trusted)
+		conn_proceed(c);
+	else
+		conn_count(c);
 }

@@ -24,13 +24,14 @@ struct smtpd_io_config {
 	int timeout; /* seconds: smtpd_timeout */
 	int data_timeout;
 	int stress_timeout; /* smtpd_timeout in stress mode */
-	int error_sleep; /* smtpd_error_sleep_time */
+	int error_sleep;    /* smtpd_error_sleep_time */
 	int ipc_timeout;
 	unsigned client_limit;
 	unsigned connection_count_limit; /* per client, all processes */
 	unsigned connection_rate_limit;  /* per anvil_rate_time_unit */
 	int wrapper;                     /* TLS from the start (465) */
-	unsigned auth_rate_limit;        /* AUTH per anvil_rate_time_unit */
+	int screened; /* pass mode: the screen checked early talking */
+	unsigned auth_rate_limit; /* AUTH per anvil_rate_time_unit */
 };
 
 /* Serve a new client (accepted non-blocking); takes ownership of fd. */

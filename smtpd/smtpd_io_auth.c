@@ -1,11 +1,12 @@
 /*
  * smtpd_io_auth: a session waiting for auth(8).  When the session has a
  * user and password (SMTPD_ACT_AUTH), an untrusted client's attempt is
- * first counted by anvil (over smtpd_client_auth_rate_limit: 450 and no
- * question asked); then the credentials go to auth(8) and the session
- * reads nothing until the verdict comes, while every other session of
- * the process goes on.  No verdict within ipc_timeout is a temporary
- * failure.  Input: auth's answer (smtpd_auth.c checks it).  Run by smtpd.
+ * first counted by anvil, asked without blocking (over
+ * smtpd_client_auth_rate_limit: 450 and no question asked); then the
+ * credentials go to auth(8) and the session reads nothing until the verdict
+ * comes, while every other session of the process goes on.  No verdict within
+ * ipc_timeout is a temporary failure.  Input: auth's answer (smtpd_auth.c
+ * checks it).  Run by smtpd.
  */
 #include <unistd.h>
 
@@ -18,14 +19,11 @@
 
 /* 1 when the client made too many AUTH attempts (the warning logged). */
 static int
-conn_auth_limited(struct smtpd_conn *c)
+conn_auth_over(struct smtpd_conn *c, unsigned rate)
 {
 	char client[SMTPD_ADDR_TEXT + SMTPD_NAME_TEXT + 2];
-	unsigned limit = c->cfg->auth_rate_limit, rate = 0;
 
-	if (limit == 0 || c->session.trusted ||
-	    smtpd_anvil_auth(c->session.client_addr, &rate) < 0 ||
-	    rate <= limit)
+	if (rate <= c->cfg->auth_rate_limit)
 		return 0;
 	log_warn("AUTH command rate limit exceeded: %u from %s for service %s",
 		 rate,
@@ -57,10 +55,11 @@ conn_on_auth(int fd, unsigned events, void *ctx)
 	conn_after(c);
 }
 
-void
-conn_auth_start(struct smtpd_conn *c)
+/* Counted: refused for its rate, or the question to auth(8). */
+static void
+conn_auth_ask(struct smtpd_conn *c, int over)
 {
-	if (conn_auth_limited(c)) {
+	if (over) {
 		smtpd_session_auth_forget(&c->session);
 		conn_emit(
 		    c, smtpd_session_auth_done(&c->session, SMTPD_AUTH_RATE));
@@ -78,9 +77,48 @@ conn_auth_start(struct smtpd_conn *c)
 	conn_arm_timer(c);
 }
 
+/* anvil's count of the attempt (or ours, after its deadline). */
+static void
+conn_on_auth_count(void *ctx, int by, unsigned count, unsigned rate)
+{
+	struct smtpd_conn *c = ctx;
+
+	(void)by;
+	(void)count;
+	c->anvil_waiting = 0;
+	c->mode = MODE_CMD;
+	conn_auth_ask(c, conn_auth_over(c, rate));
+	conn_after(c);
+}
+
+void
+conn_auth_start(struct smtpd_conn *c)
+{
+	unsigned rate = 0;
+	int r;
+
+	if (c->cfg->auth_rate_limit == 0 || c->session.trusted) {
+		conn_auth_ask(c, 0);
+		return;
+	}
+	r = smtpd_anvil_auth(c->session.client_addr, conn_on_auth_count, c,
+			     &rate);
+	if (r == SMTPD_ANVIL_ASKED) { /* the session waits, reading nothing */
+		c->anvil_waiting = 1;
+		c->mode = MODE_WAIT_AUTH;
+		conn_arm_timer(c);
+		return;
+	}
+	conn_auth_ask(c, r == SMTPD_ANVIL_OWN && conn_auth_over(c, rate));
+}
+
 void
 conn_auth_end(struct smtpd_conn *c)
 {
+	if (c->anvil_waiting && c->mode == MODE_WAIT_AUTH)
+		smtpd_anvil_cancel(c);
+	if (c->mode == MODE_WAIT_AUTH)
+		c->anvil_waiting = 0;
 	if (c->auth_fd >= 0) {
 		event_remove(c->auth_fd);
 		close(c->auth_fd);

@@ -65,7 +65,7 @@ conn_tls_done(struct smtpd_conn *c)
 	conn_drain_log(c);
 	conn_arm_timer(c);
 	if (c->cfg->wrapper)
-		conn_settle(c); /* the greeting, inside TLS */
+		conn_greet(c); /* the greeting, inside TLS */
 	else
 		conn_after(c);
 }

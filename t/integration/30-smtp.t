@@ -7,7 +7,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Smtp, Tap, require_root, send_message, wait_for
+from moattest import (Instance, Smtp, Tap, require_root, send_message,
+                      talk_early, wait_for)
 
 require_root()
 t = Tap()
@@ -97,20 +98,7 @@ t.ok(c.closed(), "the connection is closed after the error limit")
 c.close()
 
 # Talking before the greeting is dropped.
-import socket
-s = socket.create_connection(("127.0.0.1", inst.port))
-s.sendall(b"EHLO early\r\n")
-s.settimeout(10)
-data = b""
-try:
-    while True:
-        d = s.recv(4096)
-        if not d:
-            break
-        data += d
-except socket.timeout:
-    pass
-s.close()
+data = talk_early(inst.port)
 t.ok(b"554" in data or data.startswith(b"220") and b"250" not in data,
      "a client that talks before the greeting is not served", data)
 # A user added while smtpd runs is known within seconds, without a reload,

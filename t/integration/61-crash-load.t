@@ -54,7 +54,9 @@ kills = []  # (time, victim)
 end = time.time() + LOAD_SECONDS
 time.sleep(0.5)
 while time.time() < end and any(p.poll() is None for p in loads):
-    victim = random.choice(victims)
+    # Each victim once first: the load may be over in a few seconds.
+    spared = [v for v in victims if v not in set(k for _, k in kills)]
+    victim = random.choice(spared or victims)
     pids = inst.pids_of(victim)
     if pids:
         try:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import MOAT, Instance, Smtp, Tap, require_root, wait_for
+from moattest import MOAT, Instance, Smtp, Tap, proc_ids, require_root, wait_for
 
 require_root()
 t = Tap()
@@ -27,6 +27,23 @@ def audit(*args):
     return r.returncode, r.stdout, r.stderr
 
 
+
+
+def settled():
+    """Every daemon the master started has dropped root (the instance
+    greets before the slowest, auth and remote, are through their start)."""
+    for prog in ("screen", "smtpd", "cleanup", "qmgr", "pickup", "anvil",
+                 "remote", "logd", "tlssign", "auth", "rcptmap"):
+        for pid in inst.pids_of(prog):
+            try:
+                if proc_ids(pid)[1] == 0:
+                    return False
+            except (OSError, TypeError):
+                pass
+    return True
+
+
+t.ok(wait_for(settled, 20), "every daemon has dropped root")
 c = Smtp(inst.port)
 c.reply()
 c.cmd("EHLO audit.example")

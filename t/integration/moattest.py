@@ -601,3 +601,36 @@ def set_maxproc(inst, name, n):
                   r"\g<1>%d" % n, text)
     with open(path, "w") as f:
         f.write(text)
+
+
+def greet_time(port, source="127.0.0.1"):
+    """(ms from connect to the end of the greeting, the greeting), then
+    QUIT."""
+    start = time.monotonic()
+    c = Smtp(port, source=source)
+    g = c.reply() or ""
+    ms = (time.monotonic() - start) * 1000
+    c.cmd("QUIT")
+    c.close()
+    return ms, g
+
+
+def talk_early(port, source="127.0.0.1", data=b"EHLO early\r\n"):
+    """Send data the moment the connection is up, before any greeting;
+    everything the server says until it closes (or 10 s pass)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(data)
+    s.settimeout(10)
+    got = b""
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            got += d
+    except (socket.timeout, ConnectionResetError):
+        pass
+    s.close()
+    return got

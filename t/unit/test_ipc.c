@@ -404,6 +404,38 @@ test_take_frame(void)
 	ipc_frame_free(&f);
 }
 
+/* Frames appended to a buffer of our own read back as sent. */
+static void
+test_frame_append(void)
+{
+	struct buf out = BUF_INIT;
+	struct ipc_frame f, g;
+	const char *why = "";
+
+	ipc_frame_init(&f);
+	ipc_frame_init(&g);
+	is_int(ipc_frame_append(&out, &f), -1,
+	       "an empty frame is not appended");
+	ipc_put_str(&f, "op", "data");
+	ipc_put(&f, "chunk", "a\0b", 3);
+	is_int(ipc_frame_append(&out, &f), 0, "a frame is appended");
+	ipc_frame_reset(&f);
+	ipc_put_str(&f, "op", "end");
+	is_int(ipc_frame_append(&out, &f), 0, "a second one after it");
+	is_int(ipc_take_frame(&out, &g, &why), 1, "the first reads back");
+	is_str(ipc_get_str(&g, "op"), "data", "  its op");
+	ok(ipc_get(&g, "chunk") != NULL &&
+	       ipc_get(&g, "chunk")->value_len == 3 &&
+	       memcmp(ipc_get(&g, "chunk")->value, "a\0b", 3) == 0,
+	   "  its binary chunk");
+	is_int(ipc_take_frame(&out, &g, &why), 1, "the second reads back");
+	is_str(ipc_get_str(&g, "op"), "end", "  its op");
+	is_int(out.len, 0, "nothing left");
+	ipc_frame_free(&f);
+	ipc_frame_free(&g);
+	buf_free(&out);
+}
+
 static void
 test_connect(void)
 {
@@ -456,6 +488,7 @@ main(void)
 	test_big_frame();
 	test_malformed();
 	test_take_frame();
+	test_frame_append();
 	test_connect();
 	return done_testing();
 }

@@ -143,6 +143,21 @@ probe_thread(void)
 }
 
 static int
+probe_writev(void)
+{
+	int p[2];
+	struct iovec iov = {"x", 1};
+	ssize_t n;
+
+	if (pipe(p) != 0)
+		return -1;
+	n = writev(p[1], &iov, 1);
+	close(p[0]);
+	close(p[1]);
+	return n == 1 ? 0 : -1;
+}
+
+static int
 probe_fork(void)
 {
 	pid_t pid = fork();
@@ -187,6 +202,8 @@ probe_run(const char *name)
 		return kill(getpid(), 0);
 	if (strcmp(name, "thread") == 0)
 		return probe_thread();
+	if (strcmp(name, "writev") == 0) /* to a pipe's end, once */
+		return probe_writev();
 	if (strcmp(name, "raise") == 0) /* glibc: gettid, then tgkill */
 		return raise(SIGURG);   /* ignored by default */
 	if (strcmp(name, "kill-other") == 0)
@@ -321,9 +338,10 @@ struct profile_case {
 static const struct profile_case cases[] = {
     {SANDBOX_SMTPD,
      "unix connect accept epoll pipe mmap sleep kill-self open-read "
-     "getrandom",
-     ALWAYS_KILLS " kill-other open-rw open-new open-creat open-trunc "
-		  "open-append getdents rename unlink fsync"},
+     "getrandom inet inet6 thread writev",
+     "netlink socketpair mmap-exec execve execveat fork ptrace vm-read "
+     "setuid mount bpf keyctl prctl-set chdir kill-other open-rw open-new "
+     "open-creat open-trunc open-append getdents rename unlink fsync"},
     {SANDBOX_CLEANUP,
      "unix connect accept pipe open-read open-dir open-new "
      "pwrite fsync rename unlink",

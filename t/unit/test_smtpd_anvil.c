@@ -4,9 +4,12 @@
  * when anvil cannot be reached (no private/anvil socket: limits stay on,
  * per process, IPv6 clients per /64), and what it tells an anvil that
  * comes back: the sessions it already serves (op=restore) before the new
- * client, and the disconnects after.  The anvil here is a thread that
- * answers from the real client table (anvil_table.h) and records what it
- * was sent; the daemon itself is tested in t/integration/38-connlimit.t.
+ * client, and the disconnects after.  Questions are answered through the
+ * event loop: an anvil that accepts and never answers costs the session
+ * its short deadline, then this process's own counts decide.  The anvil here is
+ * a thread that answers from the real client table (anvil_table.h) and records
+ * what it was sent; the daemon itself is tested in
+ * t/integration/38-connlimit.t.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -99,7 +102,8 @@ anvil_listen(void)
 
 	strlcpy(sun.sun_path, IPC_SOCK_ANVIL, sizeof(sun.sun_path));
 	listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	return mkdir("private", 0700) == 0 &&
+	(void)unlink(IPC_SOCK_ANVIL);
+	return (mkdir("private", 0700) == 0 || errno == EEXIST) &&
 		       bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) ==
 			   0 &&
 		       listen(listen_fd, 4) == 0
@@ -126,6 +130,36 @@ test_judge(void)
 	       "anvil away: a rate limit that is set stays");
 }
 
+/* The answer given to a question (fn of smtpd_anvil_connect). */
+static int answered_by = -1;
+static unsigned answered_count, answered_rate;
+
+static void
+on_answer(void *ctx, int by, unsigned count, unsigned rate)
+{
+	(void)ctx;
+	answered_by = by;
+	answered_count = count;
+	answered_rate = rate;
+}
+
+/* Ask, and run the loop until the answer: 0 anvil's, 1 our own. */
+static int
+ask(const char *addr, unsigned *count, unsigned *rate)
+{
+	long long until = event_now_ms() + 3000;
+	int r = smtpd_anvil_connect(addr, on_answer, NULL, count, rate);
+
+	if (r != SMTPD_ANVIL_ASKED)
+		return r;
+	answered_by = -1;
+	while (answered_by < 0 && event_now_ms() < until)
+		event_run_once(100);
+	*count = answered_count;
+	*rate = answered_rate;
+	return answered_by;
+}
+
 /* No anvil: this process's own counts, never none. */
 static void
 test_alone(void)
@@ -134,15 +168,45 @@ test_alone(void)
 	int i, by = -1;
 
 	for (i = 1; i <= 3; i++)
-		by = smtpd_anvil_connect("192.0.2.1", &count, &rate);
+		by = ask("192.0.2.1", &count, &rate);
 	is_int(by, 1, "no anvil: counted by this process");
 	ok(count == 3 && rate == 3, "three connections of one client counted");
 	smtpd_anvil_disconnect("192.0.2.1");
-	(void)smtpd_anvil_connect("2001:db8:1:2::1", &count, &rate);
-	(void)smtpd_anvil_connect("2001:db8:1:2:ffff::9", &count, &rate);
+	(void)ask("2001:db8:1:2::1", &count, &rate);
+	(void)ask("2001:db8:1:2:ffff::9", &count, &rate);
 	is_int(count, 2, "two addresses of one /64 are one client");
-	(void)smtpd_anvil_connect("2001:db8:1:3::1", &count, &rate);
+	(void)ask("2001:db8:1:3::1", &count, &rate);
 	is_int(count, 1, "another /64 is another client");
+}
+
+/* An anvil that takes the connection and never answers. */
+static void
+test_silent(void)
+{
+	unsigned count = 0, rate = 0;
+	long long start;
+	int r;
+
+	if (anvil_listen() != 0) {
+		ok(0, "listen on private/anvil: %s", strerror(errno));
+		return;
+	}
+	usleep(1100 * 1000); /* past the retry delay of the failures above */
+	answered_by = -1;
+	start = event_now_ms();
+	r = smtpd_anvil_connect("198.51.100.1", on_answer, NULL, &count, &rate);
+	is_int(r, SMTPD_ANVIL_ASKED, "a silent anvil: the question is asked");
+	is_int(answered_by, -1, "and not answered from inside the call");
+	while (answered_by < 0 && event_now_ms() < start + 3000)
+		event_run_once(100);
+	is_int(answered_by, 1, "no answer: this process's own counts decide");
+	ok(event_now_ms() - start < 1000,
+	   "after the short deadline (%lld ms), not seconds",
+	   event_now_ms() - start);
+	is_int(answered_count, 1, "its own count of the client");
+	smtpd_anvil_disconnect("198.51.100.1");
+	close(listen_fd);
+	(void)unlink(IPC_SOCK_ANVIL);
 }
 
 /* anvil comes back: it learns what this process holds, then the rest. */
@@ -159,11 +223,11 @@ test_restore(void)
 	}
 	pthread_create(&th, NULL, anvil_thread, NULL);
 	usleep(1100 * 1000); /* past the retry delay of the failures above */
-	by = smtpd_anvil_connect("192.0.2.1", &count, &rate);
+	by = ask("192.0.2.1", &count, &rate);
 	is_int(by, 0, "anvil is back: its numbers are used");
 	is_int(count, 3, "it counts the two sessions this process held");
 	smtpd_anvil_disconnect("2001:db8:1:3::1");
-	(void)smtpd_anvil_connect("2001:db8:1:2::7", &count, &rate);
+	(void)ask("2001:db8:1:2::7", &count, &rate);
 	is_int(count, 3, "the /64's sessions came back too");
 	pthread_mutex_lock(&seen_lock);
 	is_str(buf_cstr(&seen),
@@ -189,6 +253,7 @@ main(void)
 	event_init();
 	test_judge();
 	test_alone();
+	test_silent();
 	test_restore();
 	(void)unlink(IPC_SOCK_ANVIL);
 	(void)rmdir("private");
