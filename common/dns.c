@@ -108,6 +108,27 @@ dns_set_resolvers(struct dns_ctx *ctx, struct buf *err)
 	return 0;
 }
 
+size_t
+dns_resolver_ports(unsigned short *ports, size_t max)
+{
+	const char *const *items;
+	size_t n = param_list("smtp_dns_resolver_address", &items), got = 0;
+	char spec[96];
+	const char *at;
+
+	if (n == 0 && max > 0) {
+		ports[0] = 53;
+		return 1;
+	}
+	for (size_t i = 0; i < n && got < max; i++) {
+		if (dns_resolver_spec(items[i], spec, sizeof(spec)) != 0)
+			continue;
+		at = strchr(spec, '@');
+		ports[got++] = at != NULL ? (unsigned short)atoi(at + 1) : 53;
+	}
+	return got;
+}
+
 static int
 dns_set_trust_anchor(struct dns_ctx *ctx, struct buf *err)
 {

@@ -106,6 +106,11 @@ struct dns_ctx *dns_open(struct buf *err);
  * that hold a client (smtpd's reverse DNS), where the resolver is local.
  */
 struct dns_ctx *dns_open_tcp(struct buf *err);
+/*
+ * The ports of the resolvers dns_open asks (smtp_dns_resolver_address,
+ * else 53 for /etc/resolv.conf's), at most max of them: how many.
+ */
+size_t dns_resolver_ports(unsigned short *ports, size_t max);
 void dns_close(struct dns_ctx *ctx);
 /* 1 when answers can be validated (a trust anchor was loaded). */
 int dns_validating(const struct dns_ctx *ctx);

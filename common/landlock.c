@@ -9,6 +9,7 @@
  * after the uid drop and before the seccomp filter.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <stdint.h>
@@ -91,6 +92,45 @@ ll_add_path(int ruleset, const struct landlock_path *p, uint64_t handled)
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+/* struct landlock_net_port_attr (ABI 4). */
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
+#define LL_RULE_NET_PORT 2
+
+int
+landlock_confine_tcp(const unsigned short *ports, size_t n)
+{
+	struct ll_ruleset_attr attr = {0, LL_NET_BIND_TCP | LL_NET_CONNECT_TCP,
+				       0};
+	struct ll_net_port_attr rule = {LL_NET_CONNECT_TCP, 0};
+	int ruleset, saved;
+
+	if (landlock_abi() < 4)
+		return 1;
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr,
+			       offsetof(struct ll_ruleset_attr, scoped), 0);
+	if (ruleset < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		rule.port = ports[i];
+		if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT,
+			    &rule, 0) != 0)
+			goto fail;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
+		goto fail;
+	close(ruleset);
+	return 0;
+fail:
+	saved = errno;
+	close(ruleset);
+	errno = saved;
+	return -1;
 }
 
 int

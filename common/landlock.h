@@ -32,6 +32,14 @@ struct landlock_path {
  * changes; -1 with errno on failure.
  */
 int landlock_confine(const struct landlock_path *paths, size_t n);
+/*
+ * Confine the calling thread and the threads it starts later to TCP
+ * connects to ports[0..n) (its resolvers') and no TCP bind, leaving the
+ * file system alone: 0 when enforced, 1 when the kernel has no Landlock
+ * network rules (ABI < 4), -1 with errno on failure.  Sets
+ * PR_SET_NO_NEW_PRIVS first.  UDP and UNIX sockets are not Landlock's.
+ */
+int landlock_confine_tcp(const unsigned short *ports, size_t n);
 /* The running kernel's Landlock ABI version; 0 when it has none. */
 int landlock_abi(void);
 

@@ -28,8 +28,11 @@
  * password file, no user list, no alias map, no user files, no key, no
  * path to reopen one.
  */
+#include <errno.h>
 #include <string.h>
 
+#include "dns.h"
+#include "landlock.h"
 #include "log.h"
 #include "maps.h"
 #include "params.h"
@@ -167,17 +170,34 @@ smtpd_load_security(void)
 	smtpd_cfg.sec = &smtpd_sec;
 }
 
-/* The resolver for clients' names, before the drop (dns.h). */
+/*
+ * The resolver for clients' names, before the drop (dns.h).  Its TCP
+ * connects are smtpd's only ones: Landlock then allows TCP to the
+ * resolvers' ports alone (none without reverse DNS), so a compromised
+ * smtpd cannot open a connection to anyone's port 25.
+ */
 static void
 smtpd_load_rdns(void)
 {
 	long long secs = param_int("smtpd_rdns_timeout");
 	struct buf err = BUF_INIT;
+	unsigned short ports[16];
+	size_t n = 0;
+	int rc;
 
 	if (secs > 0 && smtpd_rdns_open(secs * 1000, &err) != 0)
 		log_error("DNS: %s; every client is \"unknown\"",
 			  buf_cstr(&err));
+	else if (secs > 0)
+		n = dns_resolver_ports(ports, sizeof(ports) / sizeof(ports[0]));
 	buf_free(&err);
+	rc = landlock_confine_tcp(ports, n);
+	if (rc < 0)
+		log_fatal("landlock: %s", strerror(errno));
+	if (rc > 0)
+		log_warn("landlock: the kernel has no network rules (ABI %d); "
+			 "smtpd's TCP connects are not limited to its resolvers",
+			 landlock_abi());
 }
 
 static struct server_ops smtpd_ops;

@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from moattest import (Instance, Smtp, Tap, require_root, send_message,
-                      talk_early, wait_for)
+                      talk_early_held, wait_for)
 
 require_root()
 t = Tap()
@@ -98,7 +98,7 @@ t.ok(c.closed(), "the connection is closed after the error limit")
 c.close()
 
 # Talking before the greeting is dropped.
-data = talk_early(inst.port)
+data = talk_early_held(inst, inst.port)
 t.ok(b"554" in data or data.startswith(b"220") and b"250" not in data,
      "a client that talks before the greeting is not served", data)
 # A user added while smtpd runs is known within seconds, without a reload,

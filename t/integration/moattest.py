@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -613,6 +614,26 @@ def greet_time(port, source="127.0.0.1"):
     c.cmd("QUIT")
     c.close()
     return ms, g
+
+
+def talk_early_held(inst, port, source="127.0.0.1", data=b"EHLO early\r\n"):
+    """talk_early with inst's smtpd processes stopped meanwhile, so that
+    the bytes are surely there before the greeting: smtpd greets at once,
+    and a loaded machine may otherwise run the client only after that."""
+    smtpds = inst.pids_of("smtpd")
+    got = []
+    th = threading.Thread(target=lambda: got.append(
+        talk_early(port, source, data)))
+    for pid in smtpds:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        th.start()
+        time.sleep(0.5)
+    finally:
+        for pid in smtpds:
+            os.kill(pid, signal.SIGCONT)
+    th.join(20)
+    return got[0] if got else b""
 
 
 def talk_early(port, source="127.0.0.1", data=b"EHLO early\r\n"):

@@ -63,6 +63,68 @@ tcp_denied(void)
 	return rc != 0 && err == EACCES;
 }
 
+/* A listening TCP socket on 127.0.0.1: its port, or 0. */
+static unsigned short
+tcp_listener(int *fd)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+
+	*fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (*fd < 0 || bind(*fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(*fd, 4) != 0 ||
+	    getsockname(*fd, (struct sockaddr *)&sin, &len) != 0)
+		return 0;
+	return ntohs(sin.sin_port);
+}
+
+static int
+tcp_connects(unsigned short port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int s = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+	if (s < 0)
+		return 0;
+	rc = connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	close(s);
+	return rc == 0;
+}
+
+/* smtpd's stance: TCP to its resolvers' ports only (landlock_confine_tcp). */
+static void
+tcp_ports(void)
+{
+	int a, b, status = 0;
+	unsigned short allowed = tcp_listener(&a), denied = tcp_listener(&b);
+	pid_t pid;
+
+	if (allowed == 0 || denied == 0) {
+		ok(0, "two TCP listeners");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int r = 0;
+
+		if (landlock_confine_tcp(&allowed, 1) != 0)
+			_exit(99);
+		r |= tcp_connects(allowed) ? 1 : 0;
+		r |= !tcp_connects(denied) && errno == EACCES ? 2 : 0;
+		_exit(r);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && (WEXITSTATUS(status) & 1),
+	   "TCP confined to one port: a connect to that port works");
+	ok(WIFEXITED(status) && (WEXITSTATUS(status) & 2),
+	   "  a connect to any other port is refused (EACCES)");
+	close(a);
+	close(b);
+}
+
 static unsigned
 confined_checks(int old_fd)
 {
@@ -182,6 +244,8 @@ main(void)
 		net = C_NO_TCP;
 	ok((got & C_NO_TCP) == net, "  TCP connect refused when ABI >= 4");
 
+	if (abi >= 4)
+		tcp_ports();
 	got = in_child(NULL, 0);
 	ok(got != ~0U && !(got & C_READ_READONLY) && !(got & C_WRITE_GRANTED) &&
 	       (got & C_NO_PASSWD) && (got & C_OLD_FD_WORKS),
