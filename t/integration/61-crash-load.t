@@ -47,9 +47,9 @@ def load(tag, n, sessions, rcpt):
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
-loads = [load("L", 800, 5, "moatt_crl@localhost")]
+loads = [load("L", 4000, 5, "moatt_crl@localhost")]  # bounded by -t 15
 if sink:
-    loads.append(load("R", 400, 3, "to@relay.example"))
+    loads.append(load("R", 2000, 3, "to@relay.example"))
 kills = []  # (time, victim)
 end = time.time() + LOAD_SECONDS
 time.sleep(0.5)
