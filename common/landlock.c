@@ -94,6 +94,26 @@ ll_add_path(int ruleset, const struct landlock_path *p, uint64_t handled)
 	return rc;
 }
 
+/*
+ * Enter the ruleset when its rules were all added (ok): 0, or -1 with
+ * errno.  The ruleset's descriptor is closed either way.
+ */
+static int
+ll_enforce(int ruleset, int ok)
+{
+	int saved;
+
+	if (ok && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+	    syscall(SYS_landlock_restrict_self, ruleset, 0) == 0) {
+		close(ruleset);
+		return 0;
+	}
+	saved = errno;
+	close(ruleset);
+	errno = saved;
+	return -1;
+}
+
 /* struct landlock_net_port_attr (ABI 4). */
 struct ll_net_port_attr {
 	uint64_t allowed_access;
@@ -107,7 +127,7 @@ landlock_confine_tcp(const unsigned short *ports, size_t n)
 	struct ll_ruleset_attr attr = {0, LL_NET_BIND_TCP | LL_NET_CONNECT_TCP,
 				       0};
 	struct ll_net_port_attr rule = {LL_NET_CONNECT_TCP, 0};
-	int ruleset, saved;
+	int ruleset, ok = 1;
 
 	if (landlock_abi() < 4)
 		return 1;
@@ -115,29 +135,19 @@ landlock_confine_tcp(const unsigned short *ports, size_t n)
 			       offsetof(struct ll_ruleset_attr, scoped), 0);
 	if (ruleset < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && ok; i++) {
 		rule.port = ports[i];
-		if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT,
-			    &rule, 0) != 0)
-			goto fail;
+		ok = syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT,
+			     &rule, 0) == 0;
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
-		goto fail;
-	close(ruleset);
-	return 0;
-fail:
-	saved = errno;
-	close(ruleset);
-	errno = saved;
-	return -1;
+	return ll_enforce(ruleset, ok);
 }
 
 int
 landlock_confine(const struct landlock_path *paths, size_t n)
 {
 	struct ll_ruleset_attr attr = {0, 0, 0};
-	int abi = landlock_abi(), ruleset, saved;
+	int abi = landlock_abi(), ruleset, ok = 1;
 	size_t size = sizeof(attr.handled_access_fs);
 
 	if (abi == 0)
@@ -158,18 +168,8 @@ landlock_confine(const struct landlock_path *paths, size_t n)
 	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (ruleset < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (ll_add_path(ruleset, &paths[i], attr.handled_access_fs) !=
-		    0)
-			goto fail;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
-		goto fail;
-	close(ruleset);
-	return 0;
-fail:
-	saved = errno;
-	close(ruleset);
-	errno = saved;
-	return -1;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = ll_add_path(ruleset, &paths[i], attr.handled_access_fs) ==
+		     0;
+	return ll_enforce(ruleset, ok);
 }
