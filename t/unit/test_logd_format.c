@@ -127,14 +127,15 @@ test_lines(void)
 	const char rec[] = "one\r\n\ntwo\nthree";
 	const char *line;
 	size_t pos = 0, len;
-	char got[64] = "";
+	struct buf got = BUF_INIT;
 
 	while (logd_next_line(rec, sizeof(rec) - 1, &pos, &line, &len)) {
-		strncat(got, line, len);
-		strcat(got, "|");
+		buf_append(&got, line, len);
+		buf_append(&got, "|", 1);
 	}
-	is_str(got, "one|two|three|",
+	is_str(buf_cstr(&got), "one|two|three|",
 	       "a record splits at LF; CR before LF and empty lines go");
+	buf_free(&got);
 	pos = 0;
 	is_int(logd_next_line("\n\n", 2, &pos, &line, &len), 0,
 	       "a record of newlines holds no line");

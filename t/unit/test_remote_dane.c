@@ -40,8 +40,8 @@ answer(struct dns_result *r, enum dns_status st, enum dns_dnssec sec)
 	r->dnssec = sec;
 	r->type = DNS_T_TLSA;
 	r->rr = rr;
-	strcpy(r->qname, "_25._tcp.mx.example.com");
-	strcpy(r->why, "SERVFAIL");
+	strlcpy(r->qname, "_25._tcp.mx.example.com", sizeof(r->qname));
+	strlcpy(r->why, "SERVFAIL", sizeof(r->why));
 }
 
 static void

@@ -206,8 +206,8 @@ test_cache(void)
 	char *p;
 
 	memset(&c, 0, sizeof(c));
-	strcpy(c.domain, "example.com");
-	strcpy(c.id, "id1");
+	strlcpy(c.domain, "example.com", sizeof(c.domain));
+	strlcpy(c.id, "id1", sizeof(c.id));
 	buf_append_str(&c.text, GOOD);
 	ok(mta_sts_policy_parse(c.text.data, c.text.len, &c.policy, &why) == 0,
 	   "a policy to keep");
