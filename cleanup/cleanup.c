@@ -39,7 +39,9 @@ static const struct server_stance cleanup_stance = {
     .peers = cleanup_peers,
 };
 
-static struct cleanup_config cleanup_cfg = {.incoming_fd = -1, .active_fd = -1};
+static struct group_sync cleanup_active_sync;
+static struct cleanup_config cleanup_cfg = {
+    .incoming_fd = -1, .active_fd = -1, .active_sync = &cleanup_active_sync};
 
 static const char *const cleanup_origin_label[CLEANUP_FROM_UNKNOWN] = {
     [CLEANUP_FROM_SMTPD] = "smtpd",
@@ -140,6 +142,10 @@ cleanup_post_drop(void)
 {
 	cleanup_cfg.incoming_fd = cleanup_open_dir(SPOOL_INCOMING);
 	cleanup_cfg.active_fd = cleanup_open_dir(SPOOL_ACTIVE);
+	if (group_sync_open(&cleanup_active_sync, cleanup_cfg.incoming_fd,
+			    CLEANUP_ACTIVE_SYNC) < 0)
+		log_warn("%s/%s: %s: each submission syncs active/ alone",
+			 SPOOL_INCOMING, CLEANUP_ACTIVE_SYNC, strerror(errno));
 }
 
 static void

@@ -12,6 +12,7 @@
 
 #include "address.h"
 #include "dsn.h"
+#include "group_sync.h"
 #include "ipc.h"
 
 /* Bounds on the optional attributes of op=begin (bytes, without NUL). */
@@ -25,6 +26,9 @@
 #define CLEANUP_ORIG_MAX 1024
 /* Recipients in one submission, whatever smtpd_recipient_limit says. */
 #define CLEANUP_RCPT_MAX 100000
+/* The page the cleanups share their fsyncs of active/ in, in incoming/
+ * (a dot file: qmgr's sweep of incoming/ leaves it alone). */
+#define CLEANUP_ACTIVE_SYNC ".active-sync"
 
 /* The envelope of op=begin, checked. */
 /*
@@ -109,6 +113,8 @@ enum cleanup_frame_result cleanup_rcpt_parse(const struct ipc_frame *f,
 struct cleanup_config {
 	int incoming_fd; /* incoming/, O_DIRECTORY */
 	int active_fd;   /* active/, O_DIRECTORY */
+	/* fsyncs of active/ shared with the other cleanups (group_sync.h) */
+	struct group_sync *active_sync;
 	const char *myhostname;
 	const char *myorigin;
 	/* The uids of the peer services and the origin each one means. */

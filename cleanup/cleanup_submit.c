@@ -2,7 +2,8 @@
  * cleanup_submit: one submission, from op=begin to the reply: checks each
  * frame, writes incoming/ID through the queue writer (envelope, then the
  * content with cleanup's Received header and any missing headers),
- * fsyncs, renames the file into active/, fsyncs active/, and only then
+ * fsyncs, renames the file into active/, fsyncs active/ (one fsync shared
+ * with the cleanups that renamed meanwhile: group_sync.h), and only then
  * says "queued".  The peer (smtpd, pickup, local, qmgr) is hostile: every
  * frame is validated and every length bounded; a malformed frame, a
  * timeout or EOF aborts with nothing queued, and so does a submission
@@ -135,7 +136,8 @@ submit_recv(struct submit *s)
 	if (r == 1)
 		why = "unexpected file descriptor";
 	else if (r < 0 && errno == ETIMEDOUT)
-		why = submit_time_left(s) <= 0 ? "submission deadline" : "timeout";
+		why = submit_time_left(s) <= 0 ? "submission deadline"
+					       : "timeout";
 	log_warn("%s: peer uid=%lu: %s before the end of the submission; "
 		 "nothing queued",
 		 submit_tag(s), (unsigned long)s->peer_uid, why);
@@ -383,7 +385,7 @@ submit_commit(struct submit *s)
 		submit_defer(s);
 		return -1;
 	}
-	if (fsync(fd_act) < 0) {
+	if (group_sync_dir(s->cfg->active_sync, fd_act) < 0) {
 		log_error("%s: fsync active/: %s", s->id, strerror(errno));
 		(void)unlinkat(fd_act, s->id, 0);
 		submit_defer(s);

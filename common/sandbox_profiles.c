@@ -151,6 +151,11 @@ static const struct sandbox_rule rules_cleanup[] = {
     ALLOW(fsync),
     ALLOW(renameat),
     ALLOW(unlinkat),
+    /* incoming/.active-sync: created (OPEN_NEW, then OPEN_RW), sized,
+     * mapped shared (base's mmap); its waiters sleep on a futex in it */
+    ALLOW_IF(openat, SB_OPEN_RW),
+    ALLOW(ftruncate),
+    ALLOW(futex),
     SANDBOX_END,
 };
 

@@ -3,9 +3,10 @@
 under strace -f (every daemon it starts, and their children, traced),
 20 messages arrive over SMTP and 5 through sendmail, and the trace must
 show, for every message:
-  - cleanup fsync'd the queue file after its last write, and fsync'd the
-    directory that holds its final name (after the rename into it),
-    both before smtpd began writing "250 ... queued as ID" (SMTP) or
+  - cleanup fsync'd the queue file after its last write, and an fsync of
+    the directory that holds its final name began after the rename into
+    it (by that cleanup process or another: they share it, group_sync.h),
+    both ended before smtpd began writing "250 ... queued as ID" (SMTP) or
     before pickup unlinked the maildrop file (sendmail);
 and for every delivery:
   - local fsync'd the Maildir file after its last write and fsync'd

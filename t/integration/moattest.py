@@ -89,10 +89,17 @@ def require_root():
         sys.exit(0)
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A free TCP port on 127.0.0.1 in 20000-29999."""
+    """A free TCP port on 127.0.0.1 in 20000-29999, never one this process
+    was given before (two services of one instance once drew the same)."""
     for _ in range(200):
         port = random.randint(20000, 29999)
+        if port in _ports_given:
+            continue
+        _ports_given.add(port)
         s = socket.socket()
         try:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -292,9 +299,11 @@ class Instance:
         return wait_for(lambda: rx.search(self.log()), timeout)
 
     def queue_files(self, sub):
+        """The messages in a queue directory (not dot files such as
+        cleanup's incoming/.active-sync page)."""
         d = self.path("spool", sub)
         try:
-            return sorted(os.listdir(d))
+            return sorted(n for n in os.listdir(d) if not n.startswith("."))
         except OSError:
             return []
 

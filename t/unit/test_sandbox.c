@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "group_sync.h"
 #include "sandbox.h"
 #include "tap.h"
 
@@ -103,6 +104,20 @@ probe_lock(void)
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 
 	return fcntl(ctx.filefd, F_SETLK, &fl);
+}
+
+/* Open (create, size, map) a group_sync page and sync through it. */
+static int
+probe_group_sync(void)
+{
+	struct group_sync g;
+	int r;
+
+	if (group_sync_open(&g, ctx.dirfd, "gs") < 0)
+		return -1;
+	r = group_sync_dir(&g, ctx.dirfd);
+	group_sync_close(&g);
+	return r;
 }
 
 static int
@@ -249,6 +264,8 @@ probe_run(const char *name)
 		return fsync(ctx.filefd);
 	if (strcmp(name, "fdatasync") == 0)
 		return fdatasync(ctx.filefd);
+	if (strcmp(name, "group-sync") == 0) /* cleanup's shared fsync */
+		return probe_group_sync();
 	if (strcmp(name, "ftruncate") == 0)
 		return ftruncate(ctx.filefd, 1);
 	if (strcmp(name, "pwrite") == 0)
@@ -343,9 +360,9 @@ static const struct profile_case cases[] = {
      "setuid mount bpf keyctl prctl-set chdir kill-other open-rw open-new "
      "open-creat open-trunc open-append getdents rename unlink fsync"},
     {SANDBOX_CLEANUP,
-     "unix connect accept pipe open-read open-dir open-new "
-     "pwrite fsync rename unlink",
-     ALWAYS_KILLS " open-rw open-creat open-trunc open-append getdents "
+     "unix connect accept pipe open-read open-dir open-new open-rw "
+     "pwrite fsync rename unlink ftruncate group-sync",
+     ALWAYS_KILLS " open-creat open-trunc open-append getdents "
 		  "kill-self mkdir"},
     {SANDBOX_QMGR,
      "unix connect epoll open-read open-rw getdents pwrite "
@@ -480,7 +497,7 @@ static void
 scratch_remove(void)
 {
 	char path[192];
-	const char *names[] = {"f", "n", "s", "d"};
+	const char *names[] = {"f", "n", "s", "d", "gs"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
