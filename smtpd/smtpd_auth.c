@@ -1,11 +1,10 @@
 /*
  * smtpd_auth: ask auth(8) whether a user's password is right (see
  * smtpd_auth.h).  The password leaves the session in one frame whose
- * bytes are wiped as soon as it is sent.  auth is a local daemon, yet its
- * answer is read with ipc.h's bounded reader and only "ok", "fail" and
- * "temp" mean anything.  Run by smtpd.
+ * bytes are wiped as soon as it is sent (smtpd_io_auth.c sends it).  auth is a
+ * local daemon, yet its answer is read with ipc.h's bounded reader and only
+ * "ok", "fail" and "temp" mean anything.  Run by smtpd.
  */
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,35 +16,36 @@
 
 #define AUTH_REPLY_MAX 4096
 
-int
-smtpd_auth_send(struct smtpd_session *s, int timeout)
+void
+smtpd_auth_frame(struct smtpd_session *s, struct buf *out)
 {
 	struct ipc_frame f;
-	int fd, rc;
+	size_t need = strlen(s->sec.auth_user) + strlen(s->sec.auth_pass) +
+		      strlen(s->client_addr) + 256;
 
-	fd = ipc_connect(IPC_SOCK_AUTH, timeout);
-	if (fd < 0) {
-		log_warn("connect to %s: %s", IPC_SOCK_AUTH, strerror(errno));
-		smtpd_session_auth_forget(s);
-		return -1;
-	}
+	/* Room for all of it first: no growing copy of the password is
+	 * left behind, unwiped, by realloc. */
 	ipc_frame_init(&f);
+	buf_reserve(&f.raw, need);
+	buf_reserve(out, need + IPC_HEADER_LEN);
 	ipc_put_str(&f, IPC_OP, IPC_OP_AUTH);
 	ipc_put_str(&f, IPC_MECH, smtpd_sasl_mech_name(s->sec.auth_mech));
 	ipc_put_str(&f, IPC_USER, s->sec.auth_user);
 	ipc_put_str(&f, IPC_PASS, s->sec.auth_pass);
 	ipc_put_str(&f, IPC_CLIENT_ADDR, s->client_addr);
 	smtpd_session_auth_forget(s);
-	rc = ipc_send(fd, &f, -1, timeout);
-	if (rc != 0)
-		log_warn("%s: sending: %s", IPC_SOCK_AUTH, strerror(errno));
+	if (ipc_frame_append(out, &f) != 0)
+		smtpd_auth_wipe(out); /* too big for a frame: nothing to send */
 	explicit_bzero(f.raw.data, f.raw.cap);
 	ipc_frame_free(&f);
-	if (rc != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+}
+
+void
+smtpd_auth_wipe(struct buf *out)
+{
+	if (out->data != NULL)
+		explicit_bzero(out->data, out->cap);
+	buf_free(out);
 }
 
 int

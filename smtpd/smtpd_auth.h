@@ -1,8 +1,8 @@
 /*
  * smtpd_auth: smtpd's side of the password check (ipc_proto.h): the
  * credentials a client gave in AUTH go to auth(8) over private/auth, one
- * connection per attempt, and the answer is read from the event loop, so
- * the session waits and the others go on.  smtpd never sees a password
+ * connection per attempt, connected, written and answered from the event
+ * loop, so the session waits and the others go on.  smtpd never sees a password
  * hash.  auth's answer is checked before it is believed.  Run by smtpd.
  */
 #ifndef MOAT_SMTPD_AUTH_H
@@ -12,11 +12,14 @@
 #include "smtpd_session.h"
 
 /*
- * Connect to auth(8) and send the session's user, password (which is
- * wiped from the session and the frame), mechanism and client address.
- * The connected socket to read the answer from, or -1 (logged).
+ * The question for auth(8), framed into out (empty on entry): the
+ * session's user, password, mechanism and client address.  The password
+ * is wiped from the session and from every copy but out; empty when it
+ * cannot be framed.
  */
-int smtpd_auth_send(struct smtpd_session *s, int timeout);
+void smtpd_auth_frame(struct smtpd_session *s, struct buf *out);
+/* Wipe all of out's bytes (the password is among them) and free it. */
+void smtpd_auth_wipe(struct buf *out);
 /*
  * Read what auth sent so far (never blocks): 1 with the verdict in *r,
  * 0 more to come, -1 a broken or missing answer (logged; *r TEMP).

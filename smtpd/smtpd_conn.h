@@ -72,7 +72,9 @@ struct smtpd_conn {
 	int tls_write_wants_read;    /* the last write waits for readability */
 	unsigned long pending_timer; /* bytes decrypted, not yet taken */
 	/* AUTH (smtpd_io_auth.c) */
-	int auth_fd; /* -1: not asking auth(8) */
+	int auth_fd;              /* -1: not asking auth(8) */
+	unsigned long auth_retry; /* timer: connect again (listener full) */
+	struct buf auth_out;      /* the question, wiped once sent */
 	struct buf auth_in;
 };
 

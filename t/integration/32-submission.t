@@ -8,7 +8,9 @@ moat map build).  AUTH is never offered nor taken in clear text (530,
 never 535); PLAIN and LOGIN work inside TLS, with swaks too; an
 authenticated client relays, and smtpd_sender_login_maps keeps it to its
 own addresses; a client that did not authenticate may not send on the
-submission port.  A wrong password is refused with 535 after a delay that
+submission port.  While auth is stopped and its listener full (a flood
+of AUTH attempts), a session's AUTH waits and another session of the
+same smtpd process is answered at once; auth back, the AUTH succeeds.  A wrong password is refused with 535 after a delay that
 grows with each failure, counts as an error, and is logged in the shape
 fail2ban's stock postfix-sasl filter matches (checked with
 fail2ban-regex); anvil limits AUTH attempts per client.  The Received
@@ -19,13 +21,15 @@ import collections
 import os
 import pwd
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from moattest import (MOAT, Instance, Tap, free_port, proc_ids, require_root,
-                      wait_for)
+                      set_maxproc, wait_for)
 from tlstest import (OPENSSL, SWAKS, TlsSmtp, add_service, any_context,
                      fail2ban_sasl, swaks)
 
@@ -43,7 +47,7 @@ inst = Instance("submission", {"home_mailbox": "Maildir/",
                                "smtpd_sender_login_maps":
                                    "$config_directory/sender_logins"})
 u = inst.user("moatt_sub")
-p587, p465, p588 = free_port(), free_port(), free_port()
+p587, p465, p588, p589 = free_port(), free_port(), free_port(), free_port()
 RESTRICT = ("-o smtpd_sender_restrictions=reject_sender_login_mismatch,"
             "permit_sasl_authenticated,reject")
 add_service(inst, "127.0.0.1:%d inet moat-smtpd y 4 smtpd -o "
@@ -56,6 +60,10 @@ add_service(inst, "127.0.0.1:%d inet moat-smtpd y 4 smtpd -o "
             "smtpd_sasl_auth_enable=yes -o smtpd_client_auth_rate_limit=2 "
             "-o smtpd_hard_error_limit=5 -o smtpd_error_sleep_time=0"
             % p588)
+# One smtpd process and one auth process: the busy-auth check below.
+add_service(inst, "127.0.0.1:%d inet moat-smtpd y 1 smtpd -o "
+            "smtpd_sasl_auth_enable=yes" % p589)
+set_maxproc(inst, "private/auth", 1)
 logins = os.path.join(inst.conf, "sender_logins")
 with open(logins, "w") as f:
     f.write("alice@example.com alice\n@shared.example alice, bob\n"
@@ -243,6 +251,43 @@ t.ok(wait_for(new_password_works, 20), "the new password works at once")
 c = session(p587)
 t.like(c.cmd("AUTH PLAIN " + PLAIN_ALICE), r"^535 ", "the old one no longer does")
 c.close()
+
+# --- auth busy: the session waits, its smtpd process does not --------------------
+auths = inst.pids_of("auth")
+t.is_eq(len(auths), 1, "one auth process (maxproc 1)")
+a, b = session(p589), session(p589)  # one smtpd process serves both
+fillers = []
+for pid in auths:
+    os.kill(pid, signal.SIGSTOP)
+try:
+    full = False
+    for _ in range(2000):
+        f = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        f.setblocking(False)
+        try:
+            f.connect(inst.path("spool", "private", "auth"))
+        except BlockingIOError:
+            f.close()
+            full = True
+            break
+        fillers.append(f)
+    t.ok(full, "auth stopped and its listener full (%d connections wait)"
+         % len(fillers))
+    a.send(b"AUTH PLAIN AGFsaWNlAG5ldy1wdw==\r\n")  # alice's new password
+    t.ok(a.quiet(0.5), "an AUTH waits for auth")
+    start = time.monotonic()
+    r = b.cmd("NOOP")
+    ms = (time.monotonic() - start) * 1000
+    t.like(r or "", r"^250 ", "another session of the same process is answered")
+    t.ok(ms < 150, "at once (%.1f ms): smtpd does not wait in connect" % ms)
+finally:
+    for f in fillers:
+        f.close()
+    for pid in auths:
+        os.kill(pid, signal.SIGCONT)
+t.like(a.reply() or "", r"^235 ", "auth back: the waiting AUTH succeeds")
+a.close()
+b.close()
 
 # --- where the hashes are ---------------------------------------------------------------
 auth_uid = pwd.getpwnam("moat-auth").pw_uid
