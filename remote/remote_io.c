@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +49,7 @@ remote_conn_open(struct remote_conn *c, const struct remote_addr *a,
 {
 	long long deadline = ipc_deadline(timeout);
 	socklen_t len = sizeof(int);
-	int fd, err = 0;
+	int fd, err = 0, one = 1;
 
 	fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
@@ -70,6 +72,13 @@ remote_conn_open(struct remote_conn *c, const struct remote_addr *a,
 		close(fd);
 		return -1;
 	}
+	/*
+	 * No Nagle: every write is a whole command batch or a chunk of
+	 * content, and the end of data (".") must not wait for the ACK of
+	 * the content before it, which a server delays by up to 40 ms
+	 * while it waits for the dot itself: one stall per message.
+	 */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->fd = fd;
 	c->addr = *a;
 	c->opened_ms = event_now_ms();
