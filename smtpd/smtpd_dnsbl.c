@@ -90,25 +90,24 @@ dnsbl_stop(struct smtpd_dnsbl_answer *a)
 	a->timer = 0;
 }
 
-/* The answer is in: tell the session (which may free the set). */
+/*
+ * The answer is in, or failed (why: a reason; logged, not listed): tell
+ * the session, which may free the set.
+ */
 static void
-dnsbl_done(struct smtpd_dnsbl_answer *a)
+dnsbl_done(struct smtpd_dnsbl_answer *a, const char *why)
 {
 	struct smtpd_dnsbl_set *set = a->set;
 
+	if (why != NULL) {
+		log_warn("DNS list lookup failed: list=%s name=%s client=[%s] "
+			 "error=%s; taken as not listed",
+			 a->list, a->name, set->client, why);
+		a->naddr = 0;
+	}
 	dnsbl_stop(a);
 	a->state = SMTPD_DNSBL_DONE;
 	set->fn(set->ctx);
-}
-
-static void
-dnsbl_failed(struct smtpd_dnsbl_answer *a, const char *why)
-{
-	log_warn("DNS list lookup failed: list=%s name=%s client=[%s] "
-		 "error=%s; taken as not listed",
-		 a->list, a->name, a->set->client, why);
-	a->naddr = 0;
-	dnsbl_done(a);
 }
 
 static void
@@ -117,10 +116,8 @@ dnsbl_on_deadline(void *arg)
 	struct smtpd_dnsbl_answer *a = arg;
 
 	a->timer = 0;
-	if (a->naddr > 0) /* listed; the text did not come in time */
-		dnsbl_done(a);
-	else
-		dnsbl_failed(a, "timeout");
+	/* Listed, and the text did not come in time: no text. */
+	dnsbl_done(a, a->naddr > 0 ? NULL : "timeout");
 }
 
 static void
@@ -136,7 +133,7 @@ dnsbl_on_txt(struct dns_result *r, void *arg)
 				   sizeof(a->text));
 			break;
 		}
-	dnsbl_done(a);
+	dnsbl_done(a, NULL);
 }
 
 static void
@@ -147,8 +144,7 @@ dnsbl_on_a(struct dns_result *r, void *arg)
 
 	a->query = 0;
 	if (r->status == DNS_TEMPFAIL) {
-		dnsbl_failed(a,
-			     r->why[0] != '\0' ? r->why : "temporary failure");
+		dnsbl_done(a, r->why[0] != '\0' ? r->why : "temporary failure");
 		return;
 	}
 	for (i = 0; r->status == DNS_FOUND && i < r->count &&
@@ -158,7 +154,7 @@ dnsbl_on_a(struct dns_result *r, void *arg)
 			memcpy(a->addr + 4 * a->naddr++, r->rr[i].addr.bytes,
 			       4);
 	if (a->naddr == 0) {
-		dnsbl_done(a);
+		dnsbl_done(a, NULL);
 		return;
 	}
 	a->query =

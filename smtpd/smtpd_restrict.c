@@ -36,7 +36,8 @@
 #define UNKNOWN_CLIENT_CODE 450
 #define NON_FQDN_CODE 504
 #define INVALID_HOSTNAME_CODE 501
-#define RBL_CODE 554 /* maps_rbl_reject_code */
+#define RBL_CODE 554     /* maps_rbl_reject_code */
+#define RBL_LINE_MAX 512 /* a reply line, RFC 5321 4.5.3.1.5 */
 
 /* V_WAIT: a DNS list's answer is still in flight (nothing said). */
 enum verdict { V_DUNNO, V_PERMIT, V_REFUSED, V_WAIT };
@@ -399,6 +400,7 @@ check_dnsbl(struct rcpt_ctx *c, const struct restriction *r)
 	int code = sec != NULL && sec->rbl_reject_code != 0
 		       ? sec->rbl_reject_code
 		       : RBL_CODE;
+	size_t room;
 
 	if (a == NULL || a->state == SMTPD_DNSBL_NONE || what[0] == '\0' ||
 	    (sender && strcmp(a->about, what) != 0))
@@ -407,10 +409,16 @@ check_dnsbl(struct rcpt_ctx *c, const struct restriction *r)
 		return V_WAIT;
 	if (!dnsbl_listed(&r->dnsbl, a->addr, a->naddr))
 		return V_DUNNO;
+	/* The list's text is cut to keep the line within 512 bytes. */
+	room = sizeof("554 5.7.1 Service unavailable; Sender address [] "
+		      "blocked using ; \r\n") +
+	       strlen(what) + strlen(a->list);
+	room = room < RBL_LINE_MAX ? RBL_LINE_MAX - room : 0;
 	return refuse(c, code, code < 500 ? "4.7.1" : "5.7.1",
-		      "Service unavailable; %s [%s] blocked using %s%s%s",
+		      "Service unavailable; %s [%s] blocked using %s%s%.*s",
 		      sender ? "Sender address" : "Client host", what, a->list,
-		      a->text[0] != '\0' ? "; " : "", a->text);
+		      a->text[0] != '\0' && room > 0 ? "; " : "", (int)room,
+		      a->text);
 }
 
 static enum verdict

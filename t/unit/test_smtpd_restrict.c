@@ -264,7 +264,7 @@ defaults(void)
 }
 
 /* The DNS lists: parsed by the real parser, answers made by hand. */
-static struct restriction dl_client[4], dl_sender[2], dl_rcpt[2];
+static struct restriction dl_client[4], dl_sender[2], dl_recip[2];
 static struct smtpd_security dl_sec;
 static struct smtpd_dnsbl_answer dl_answer[3];
 static struct smtpd_dnsbl_set dl_set = {dl_answer, 3, "192.0.2.9", NULL, NULL};
@@ -297,6 +297,14 @@ dl_answer_set(size_t i, enum smtpd_dnsbl_state st, unsigned d, const char *text)
 	strlcpy(a->text, text, sizeof(a->text));
 }
 
+/* Answer i set so, then a RCPT's reply. */
+static const char *
+dl_rcpt(size_t i, enum smtpd_dnsbl_state st, unsigned d, const char *text)
+{
+	dl_answer_set(i, st, d, text);
+	return cmd("RCPT TO:<alice@example.com>");
+}
+
 /* A session from addr with the DNS lists, past its first RCPT. */
 static void
 dl_session(const char *addr, int trusted, const char *sender)
@@ -319,7 +327,7 @@ dnsbl_setup(void)
 
 	dl_parse(cw, 5, dl_client, SMTPD_STAGE_CLIENT);
 	dl_parse(sw, 2, dl_sender, SMTPD_STAGE_SENDER);
-	dl_parse(rw, 1, dl_rcpt, SMTPD_STAGE_RCPT);
+	dl_parse(rw, 1, dl_recip, SMTPD_STAGE_RCPT);
 	ok(strcmp(dl_client[2].arg, "any.example") == 0,
 	   "a list's domain is kept in lower case, without its dot");
 	dl_answer[0].list = "zen.example";
@@ -327,6 +335,29 @@ dnsbl_setup(void)
 	dl_answer[2].list = "dbl.example";
 	dl_answer[2].sender = 1;
 	strlcpy(dl_answer[2].about, "bad.example", sizeof(dl_answer[2].about));
+}
+
+/* A long sender domain and a long text: the line stays within 512. */
+static void
+long_reply(void)
+{
+	char domain[256], sender[300], text[DNSBL_TEXT_MAX + 1];
+	const char *r;
+
+	memset(domain, 'd', sizeof(domain));
+	domain[63] = domain[127] = domain[191] = '.';
+	domain[250] = '\0';
+	memset(text, 't', sizeof(text));
+	text[DNSBL_TEXT_MAX] = '\0';
+	snprintf(sender, sizeof(sender), "x@%s", domain);
+	dl_session("192.0.2.9", 0, sender);
+	strlcpy(dl_answer[2].about, domain, sizeof(dl_answer[2].about));
+	r = dl_rcpt(2, SMTPD_DNSBL_DONE, 2, text);
+	ok(strncmp(r, "554 5.7.1 Service unavailable; Sender address [ddd",
+		   50) == 0 &&
+	       strlen(r) + 2 <= 512 && strstr(r, "; ttt") != NULL,
+	   "a long domain and text: the text is cut to fit 512 bytes (%zu)",
+	   strlen(r) + 2);
 }
 
 static void
@@ -338,8 +369,7 @@ dnsbl(void)
 	dl_answer_set(1, SMTPD_DNSBL_DONE, 0, "");
 	dl_answer_set(2, SMTPD_DNSBL_DONE, 0, "");
 	dl_session("192.0.2.9", 0, "a@b.example");
-	dl_answer_set(0, SMTPD_DNSBL_DONE, 2, "see https://zen.example/q");
-	is_str(cmd("RCPT TO:<alice@example.com>"),
+	is_str(dl_rcpt(0, SMTPD_DNSBL_DONE, 2, "see https://zen.example/q"),
 	       "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked "
 	       "using zen.example; see https://zen.example/q",
 	       "a listed client: 554 5.7.1, the list and its TXT text");
@@ -347,11 +377,9 @@ dnsbl(void)
 			   "554 5.7.1 Service unavailable; Client host "
 			   "[192.0.2.9] blocked using zen.example; ") != NULL,
 	   "logged, naming the list");
-	dl_answer_set(0, SMTPD_DNSBL_DONE, 10, "not this");
-	is_str(cmd("RCPT TO:<alice@example.com>"), "250 2.1.5 Ok",
+	is_str(dl_rcpt(0, SMTPD_DNSBL_DONE, 10, "not this"), "250 2.1.5 Ok",
 	       "an A record outside the filter does not count");
-	dl_answer_set(1, SMTPD_DNSBL_DONE, 10, "");
-	is_str(cmd("RCPT TO:<alice@example.com>"),
+	is_str(dl_rcpt(1, SMTPD_DNSBL_DONE, 10, ""),
 	       "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked "
 	       "using any.example",
 	       "any record counts without a filter; no text, no \"; \"");
@@ -361,8 +389,7 @@ dnsbl(void)
 	       "using any.example",
 	       "maps_rbl_reject_code 450: 4.7.1");
 	dl_sec.rbl_reject_code = 0;
-	dl_answer_set(1, SMTPD_DNSBL_NONE, 10, "");
-	is_str(cmd("RCPT TO:<alice@example.com>"), "250 2.1.5 Ok",
+	is_str(dl_rcpt(1, SMTPD_DNSBL_NONE, 10, ""), "250 2.1.5 Ok",
 	       "a list not asked decides nothing");
 	dl_answer_set(0, SMTPD_DNSBL_PENDING, 0, "");
 	n = S.cmd_total[SMTPD_CMD_RCPT];
@@ -370,21 +397,18 @@ dnsbl(void)
 	       SMTPD_ACT_WAIT, "an answer in flight: the RCPT waits");
 	ok(S.reply.len == 0 && S.log.len == 0, "saying nothing");
 	is_int(S.cmd_total[SMTPD_CMD_RCPT], n, "and is not counted yet");
-	dl_answer_set(0, SMTPD_DNSBL_DONE, 3, "");
-	is_str(cmd("RCPT TO:<alice@example.com>"),
+	is_str(dl_rcpt(0, SMTPD_DNSBL_DONE, 3, ""),
 	       "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked "
 	       "using zen.example",
 	       "given again once the answer is in, it is decided");
 	is_int(S.cmd_total[SMTPD_CMD_RCPT], n + 1, "and counted once");
 
 	dl_session("192.0.2.1", 1, "a@b.example");
-	dl_answer_set(0, SMTPD_DNSBL_DONE, 2, "");
-	is_str(cmd("RCPT TO:<alice@example.com>"), "250 2.1.5 Ok",
+	is_str(dl_rcpt(0, SMTPD_DNSBL_DONE, 2, ""), "250 2.1.5 Ok",
 	       "permit_mynetworks first: a trusted client is never listed");
 
 	dl_session("192.0.2.9", 0, "x@Bad.Example");
-	dl_answer_set(2, SMTPD_DNSBL_DONE, 2, "bad domain");
-	is_str(cmd("RCPT TO:<alice@example.com>"),
+	is_str(dl_rcpt(2, SMTPD_DNSBL_DONE, 2, "bad domain"),
 	       "554 5.7.1 Service unavailable; Sender address [bad.example] "
 	       "blocked using dbl.example; bad domain",
 	       "reject_rhsbl_sender: a listed sender domain");
@@ -396,6 +420,7 @@ dnsbl(void)
 	cmd("MAIL FROM:<>");
 	is_str(cmd("RCPT TO:<alice@example.com>"), "250 2.1.5 Ok",
 	       "the null sender is not asked about");
+	long_reply();
 	S.dnsbl = NULL;
 	cfg.sec = &sec;
 
