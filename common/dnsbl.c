@@ -124,7 +124,7 @@ dnsbl_site_parse(const char *spec, size_t len, struct dnsbl_site *out,
 	n = (size_t)(dend - spec);
 	if (n > 0 && spec[n - 1] == '.')
 		n--; /* a trailing dot */
-	if (n == 0 || n >= sizeof(out->domain) ||
+	if (n == 0 || n >= sizeof(out->domain) || spec[n - 1] == '.' ||
 	    memchr(spec, '\0', n) != NULL) {
 		*why = "bad list domain";
 		return -1;

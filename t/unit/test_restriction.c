@@ -34,6 +34,8 @@ dns_lists(struct buf *err)
 	static const char *const bad_filter[] = {"reject_rbl_client",
 						 "zen.example=127.0.0"};
 	static const char *const no_dot[] = {"reject_rbl_client", "zen"};
+	static const char *const two_dots[] = {"reject_rbl_client",
+					       "zen.example.."};
 	static const char *const missing[] = {"reject_rhsbl_sender"};
 	static const unsigned char a2[] = {127, 0, 0, 2}, a3[] = {127, 0, 0, 3},
 				   a5[] = {127, 0, 0, 5};
@@ -57,6 +59,8 @@ dns_lists(struct buf *err)
 	ok(strstr(buf_cstr(err), "bad filter") != NULL, "with the reason: %s",
 	   buf_cstr(err));
 	is_int(parse(no_dot, 2, &n, err), -1, "a list domain without a dot");
+	is_int(parse(two_dots, 2, &n, err), -1,
+	       "one trailing dot only (the name is kept without it)");
 	is_int(parse(missing, 1, &n, err), -1, "a missing list");
 	is_str(buf_cstr(err), "reject_rhsbl_sender needs a DNS list domain",
 	       "is named");
