@@ -55,13 +55,6 @@ moat_check_items(const struct service *svc, const char *param,
 				     "smtpd_sender_login_maps",
 				     svc->lineno, svc->name,
 				     restriction_name(r[i].kind));
-		if (r[i].kind == RESTRICT_REJECT_RBL_CLIENT ||
-		    r[i].kind == RESTRICT_REJECT_RHSBL_SENDER)
-			moat_problem("master.conf:%u: service %s: %s: %s %s: "
-				     "DNS list lookups are not implemented "
-				     "yet; smtpd ignores it",
-				     svc->lineno, svc->name, param,
-				     restriction_name(r[i].kind), r[i].arg);
 		stops |= r[i].kind == RESTRICT_REJECT_UNAUTH_DESTINATION ||
 			 r[i].kind == RESTRICT_REJECT ||
 			 r[i].kind == RESTRICT_DEFER;

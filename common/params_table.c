@@ -334,6 +334,10 @@ const struct param_def param_table[] = {
 	 "refuse unknown local recipients even after a permit"},
 	{"unknown_client_reject_code", PARAM_INT, "450", 400, 599,
 	 "reply code of reject_unknown_reverse_client_hostname (no PTR)"},
+	{"maps_rbl_reject_code", PARAM_INT, "554", 400, 599,
+	 "reply code of reject_rbl_client and reject_rhsbl_sender"},
+	{"smtpd_dnsbl_timeout", PARAM_TIME, "10s", 1, 300,
+	 "time for a DNS list's answer; then the client is not listed"},
 };
 /* clang-format on */
 

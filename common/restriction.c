@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dnsbl.h"
 #include "restriction.h"
 
 static const struct {
@@ -117,28 +118,25 @@ parse_table(const char *word, struct restriction *r, struct buf *err)
 	return 0;
 }
 
-/* "domain" or "domain=filter": letters, digits, '.', '-' (and '_'). */
+/* "domain" or "domain=filter": a site as dnsbl.h parses it, no weight. */
 static int
 parse_dns_list(const char *word, struct restriction *r, struct buf *err)
 {
-	const char *eq = strchr(word, '=');
-	size_t dlen = eq ? (size_t)(eq - word) : strlen(word);
-	const char *filter = eq ? eq + 1 : "";
+	const char *eq = strchr(word, '='), *why = "a weight has no place here";
+	size_t len = strlen(word);
 
-	if (dlen == 0 || dlen >= sizeof(r->arg) ||
-	    strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789.-_") != dlen ||
-	    (eq != NULL &&
-	     (filter[0] == '\0' || strlen(filter) >= sizeof(r->filter) ||
-	      strspn(filter, "0123456789.[];") != strlen(filter)))) {
-		buf_printf(err, "%s: \"%s\" is not a DNS list domain[=filter]",
-			   restriction_name(r->kind), word);
-		return -1;
+	if (memchr(word, '*', len) == NULL &&
+	    dnsbl_site_parse(word, len, &r->dnsbl, &why) == 0) {
+		why = "filter too long";
+		if (strlcpy(r->filter, eq ? eq + 1 : "", sizeof(r->filter)) <
+		    sizeof(r->filter)) {
+			strlcpy(r->arg, r->dnsbl.domain, sizeof(r->arg));
+			return 0;
+		}
 	}
-	memcpy(r->arg, word, dlen);
-	r->arg[dlen] = '\0';
-	strlcpy(r->filter, filter, sizeof(r->filter));
-	return 0;
+	buf_printf(err, "%s: \"%s\" is not a DNS list domain[=filter]: %s",
+		   restriction_name(r->kind), word, why);
+	return -1;
 }
 
 int

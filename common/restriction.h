@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "dnsbl.h"
 
 #define RESTRICTIONS_MAX 64     /* items in one list */
 #define RESTRICTION_ARG_MAX 256 /* a table path or a DNS list domain */
@@ -39,7 +40,10 @@ enum restriction_kind {
 	RESTRICT_CHECK_HELO_ACCESS,
 	RESTRICT_CHECK_SENDER_ACCESS,
 	RESTRICT_CHECK_RECIPIENT_ACCESS,
-	/* With a DNS list argument: "domain" or "domain=127.0.0.2". */
+	/*
+	 * With a DNS list argument: "domain" or "domain=127.0.0.2" (a
+	 * dnsbl.h site without a weight; arg: the domain, lower case).
+	 */
 	RESTRICT_REJECT_RBL_CLIENT,
 	RESTRICT_REJECT_RHSBL_SENDER,
 };
@@ -51,6 +55,7 @@ struct restriction {
 	enum restriction_table table;     /* check_*_access */
 	char arg[RESTRICTION_ARG_MAX];    /* table path, or DNS list domain */
 	char filter[RESTRICTION_ARG_MAX]; /* DNS list reply filter, or "" */
+	struct dnsbl_site dnsbl;          /* the DNS list, parsed */
 	int index; /* the caller's number for the open table (-1: none) */
 };
 

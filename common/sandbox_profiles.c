@@ -117,8 +117,9 @@ static const struct sandbox_rule rules_client[] = {
 /*
  * smtpd: the network session.  The only file it opens after the drop is
  * rcptmap's map of recipients (maps/, read-only), reopened when rebuilt;
- * the client's reverse DNS name comes through libunbound's resolver
- * thread (rules_resolver).
+ * the client's reverse DNS name and the answers of the DNS lists of its
+ * restrictions come through libunbound's resolver thread
+ * (rules_resolver).
  */
 static const struct sandbox_rule rules_smtpd[] = {
     /* the recipients map: open read-only, LMDB maps it and reads its

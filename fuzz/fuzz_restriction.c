@@ -52,7 +52,9 @@ round_trip(size_t count)
 		if (again[i].kind != items[i].kind ||
 		    again[i].table != items[i].table ||
 		    strcmp(again[i].arg, items[i].arg) != 0 ||
-		    strcmp(again[i].filter, items[i].filter) != 0)
+		    strcmp(again[i].filter, items[i].filter) != 0 ||
+		    memcmp(&again[i].dnsbl, &items[i].dnsbl,
+			   sizeof(items[i].dnsbl)) != 0)
 			abort();
 	buf_free(&err);
 }

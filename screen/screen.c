@@ -78,8 +78,8 @@ screen_load_sites(void)
 			  SCREEN_DNSBL_SITES_MAX);
 	screen_cfg.sites = xcalloc(n ? n : 1, sizeof(*screen_cfg.sites));
 	for (i = 0; i < n; i++)
-		if (screen_dnsbl_parse_site(items[i], strlen(items[i]),
-					    &screen_cfg.sites[i], &why) != 0)
+		if (dnsbl_site_parse(items[i], strlen(items[i]),
+				     &screen_cfg.sites[i], &why) != 0)
 			log_fatal("postscreen_dnsbl_sites: \"%s\": %s",
 				  items[i], why);
 	screen_cfg.site_count = n;

@@ -28,7 +28,7 @@ struct screen_config {
 	const char *greet_banner; /* "" for a silent pause */
 	enum screen_action greet_action, dnsbl_action;
 	long long greet_ttl, dnsbl_ttl; /* seconds a pass is cached */
-	struct screen_dnsbl_site *sites;
+	struct dnsbl_site *sites;
 	size_t site_count;
 	int dnsbl_threshold, dnsbl_allow_threshold;
 	long long dnsbl_timeout_ms;

@@ -9,7 +9,7 @@
  * (smtp_dns_timeout) counts as not listed.  When nothing is left in
  * flight the connection is told (screen_conn_tested).  The answers are
  * hostile: only A records of 4 bytes count, TXT text goes through
- * screen_dnsbl_text.  Run by screen.
+ * dnsbl_text.  Run by screen.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +34,8 @@ struct screen_dnsbl_run {
 	struct dnsbl_query q[2 * SCREEN_DNSBL_SITES_MAX];
 	size_t nq;
 	unsigned pending;
-	const struct screen_dnsbl_site *top; /* listed it with most weight */
-	char text[SCREEN_DNSBL_TEXT_MAX + 1];
+	const struct dnsbl_site *top; /* listed it with most weight */
+	char text[DNSBL_TEXT_MAX + 1];
 };
 
 int
@@ -83,16 +83,15 @@ dnsbl_on_a(struct dnsbl_query *q, const struct dns_result *r)
 	struct screen_dnsbl_run *run = q->run;
 	unsigned char addrs[DNS_RR_MAX * 4];
 	size_t i, n = 0;
-	const struct screen_dnsbl_site *top = run->top;
+	const struct dnsbl_site *top = run->top;
 
 	if (r->status != DNS_FOUND)
 		return;
 	for (i = 0; i < r->count && n < DNS_RR_MAX; i++)
 		if (r->rr[i].type == DNS_T_A && r->rr[i].addr.family == AF_INET)
 			memcpy(addrs + 4 * n++, r->rr[i].addr.bytes, 4);
-	run->conn->score +=
-	    screen_dnsbl_score(screen_cfg.sites, screen_cfg.site_count,
-			       q->domain, addrs, n, &run->top);
+	run->conn->score += dnsbl_score(screen_cfg.sites, screen_cfg.site_count,
+					q->domain, addrs, n, &run->top);
 	if (run->top != top) { /* a new leader: its text for the reply */
 		run->text[0] = '\0';
 		dnsbl_start_txt(run);
@@ -112,8 +111,8 @@ dnsbl_on_answer(struct dns_result *r, void *arg)
 	else if (r->status == DNS_FOUND && r->count > 0 &&
 		 r->rr[0].type == DNS_T_TXT && run->top != NULL &&
 		 strcmp(q->domain, run->top->domain) == 0)
-		screen_dnsbl_text(r->rr[0].data, r->rr[0].len, run->text,
-				  sizeof(run->text));
+		dnsbl_text(r->rr[0].data, r->rr[0].len, run->text,
+			   sizeof(run->text));
 	if (run->pending == 0)
 		screen_conn_tested(run->conn);
 }

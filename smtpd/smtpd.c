@@ -24,7 +24,8 @@
  * private/tlssign, private/auth (which checks passwords: no hash is ever
  * here) and, read-only, the recipients map in maps/, which it reopens in
  * place when rcptmap replaces it, and DNS (libunbound's resolver thread,
- * opened before the drop) for each client's reverse DNS name.  No
+ * opened before the drop, over TCP to the resolvers) for each client's
+ * reverse DNS name and the DNS lists of its restriction lists.  No
  * password file, no user list, no alias map, no user files, no key, no
  * path to reopen one.
  */
@@ -39,6 +40,7 @@
 #include "resolve.h"
 #include "server.h"
 #include "smtpd_access.h"
+#include "smtpd_dnsbl.h"
 #include "smtpd_io.h"
 #include "smtpd_keysign.h"
 #include "smtpd_rdns.h"
@@ -171,33 +173,40 @@ smtpd_load_security(void)
 }
 
 /*
- * The resolver for clients' names, before the drop (dns.h).  Its TCP
- * connects are smtpd's only ones: Landlock then allows TCP to the
- * resolvers' ports alone (none without reverse DNS), so a compromised
+ * The resolver for clients' names and the DNS lists, before the drop
+ * (dns.h).  Its TCP connects are smtpd's only ones: Landlock then allows
+ * TCP to the resolvers' ports alone (none without DNS), so a compromised
  * smtpd cannot open a connection to anyone's port 25.
  */
 static void
-smtpd_load_rdns(void)
+smtpd_load_dns(void)
 {
 	long long secs = param_int("smtpd_rdns_timeout");
+	size_t lists = smtpd_dnsbl_load(&smtpd_sec);
 	struct buf err = BUF_INIT;
+	struct dns_ctx *ctx = NULL;
 	unsigned short ports[16];
 	size_t n = 0;
 	int rc;
 
-	if (secs > 0 && smtpd_rdns_open(secs * 1000, &err) != 0)
-		log_error("DNS: %s; every client is \"unknown\"",
+	if ((secs > 0 || lists > 0) && (ctx = dns_open_tcp(&err)) == NULL)
+		log_error("DNS: %s; every client is \"unknown\" and listed "
+			  "nowhere",
 			  buf_cstr(&err));
-	else if (secs > 0)
+	else if (ctx != NULL)
 		n = dns_resolver_ports(ports, sizeof(ports) / sizeof(ports[0]));
+	if (secs > 0)
+		smtpd_rdns_open(ctx, secs * 1000);
+	smtpd_dnsbl_open(ctx, param_int("smtpd_dnsbl_timeout") * 1000);
 	buf_free(&err);
 	rc = landlock_confine_tcp(ports, n);
 	if (rc < 0)
 		log_fatal("landlock: %s", strerror(errno));
 	if (rc > 0)
-		log_warn("landlock: the kernel has no network rules (ABI %d); "
-			 "smtpd's TCP connects are not limited to its resolvers",
-			 landlock_abi());
+		log_warn(
+		    "landlock: the kernel has no network rules (ABI %d); "
+		    "smtpd's TCP connects are not limited to its resolvers",
+		    landlock_abi());
 }
 
 static struct server_ops smtpd_ops;
@@ -239,7 +248,7 @@ smtpd_pre_drop(int argc, char **argv)
 	    (unsigned)param_int("smtpd_client_connection_rate_limit");
 	smtpd_load_networks();
 	smtpd_load_security();
-	smtpd_load_rdns();
+	smtpd_load_dns();
 }
 
 static void

@@ -211,8 +211,14 @@ smtpd_cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 		strlcpy(a.domain, s->cfg->myhostname, sizeof(a.domain));
 	if (address_format(&a, text, sizeof(text)) < 0)
 		return smtpd_session_reply(s, SMTPD_R_BAD_RCPT, NULL);
-	if (smtpd_restrict_rcpt(s, &a, text, bare, &act) != 0)
+	switch (smtpd_restrict_rcpt(s, &a, text, bare, &act)) {
+	case 0:
+		break;
+	case 1:
+		return SMTPD_ACT_WAIT;
+	default:
 		return act;
+	}
 	smtpd_session_add_rcpt(s, text);
 	smtpd_esmtp_rcpt(&s->ext, &p);
 	s->state = SMTPD_ST_RCPT;

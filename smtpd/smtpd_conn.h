@@ -14,6 +14,7 @@
 #include "smtp_data.h"
 #include "smtpd_bdat.h"
 #include "smtpd_cleanup.h"
+#include "smtpd_dnsbl.h"
 #include "smtpd_io.h"
 #include "smtpd_rdns.h"
 #include "smtpd_session.h"
@@ -42,6 +43,9 @@ struct smtpd_conn {
 	/* The session starts once the reverse DNS verdict is in. */
 	struct smtpd_rdns_lookup *rdns; /* in flight, or NULL */
 	int started;                    /* session initialized */
+	/* The DNS lists' answers (smtpd_dnsbl.h), from the start too. */
+	struct smtpd_dnsbl_set *dnsbl; /* NULL: no list named */
+	int dnsbl_waiting;             /* a RCPT waits for an answer */
 	struct smtpd_session session;
 	struct smtp_data data;
 	struct smtpd_chunk chunk; /* MODE_BDAT: the chunk being taken */

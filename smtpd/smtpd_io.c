@@ -94,6 +94,7 @@ conn_session_start(struct smtpd_conn *c, const char *name, enum smtpd_rdns rdns)
 	smtpd_session_init(&c->session, c->cfg->session, c->cfg->lookup,
 			   c->addr, name, c->trusted);
 	c->session.rdns = rdns;
+	c->session.dnsbl = c->dnsbl;
 	c->started = 1;
 }
 
@@ -110,6 +111,7 @@ conn_close(struct smtpd_conn *c)
 	conn_cleanup_close(c);
 	smtpd_cleanup_free(&c->cleanup);
 	conn_auth_end(c);
+	smtpd_dnsbl_free(c->dnsbl);
 	smtpd_tls_free(c->tls);
 	event_remove(c->fd);
 	close(c->fd);
@@ -140,7 +142,7 @@ conn_reading(const struct smtpd_conn *c)
 {
 	return c->mode != MODE_WAIT_CLEANUP && c->mode != MODE_WAIT_AUTH &&
 	       !c->tls_starting && !c->handshaking && !c->anvil_waiting &&
-	       !conn_cleanup_full(c);
+	       !c->dnsbl_waiting && !conn_cleanup_full(c);
 }
 
 static void conn_on_timer(void *ctx);
@@ -383,8 +385,14 @@ conn_command(struct smtpd_conn *c)
 		act = smtpd_session_line_too_long(&c->session);
 	else
 		act = smtpd_session_input_line(&c->session, c->in.data, len);
+	if (act == SMTPD_ACT_WAIT) { /* the line stays for conn_on_dnsbl */
+		c->dnsbl_waiting = 1;
+		return 0;
+	}
 	buf_consume(&c->in, (size_t)(lf - c->in.data) + 1);
 	conn_emit(c, act);
+	if (c->session.have_sender)
+		smtpd_dnsbl_sender(c->dnsbl, c->session.sender);
 	conn_drop_orphan(c);
 	return 1;
 }
@@ -798,6 +806,21 @@ conn_on_rdns(void *ctx, enum smtpd_rdns verdict, const char *name)
 }
 
 /*
+ * A DNS list answered: a RCPT that waited (reading nothing more, so
+ * pipelined commands keep their order) is taken again.
+ */
+static void
+conn_on_dnsbl(void *ctx)
+{
+	struct smtpd_conn *c = ctx;
+
+	if (!c->dnsbl_waiting)
+		return;
+	c->dnsbl_waiting = 0;
+	conn_after(c);
+}
+
+/*
  * Count an untrusted client with anvil (or, while anvil is away, in this
  * process): the session waits for the answer, reading nothing and not
  * greeted, while every other session goes on.
@@ -850,6 +873,7 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 	conn_arm_timer(c);
 	/* Trusted clients too: their name goes in the log and Received. */
 	c->rdns = smtpd_rdns_start(c->addr, conn_on_rdns, c);
+	c->dnsbl = smtpd_dnsbl_start(c->addr, conn_on_dnsbl, c);
 	if (c->rdns == NULL)
 		conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
 	if (c->trusted)

@@ -31,18 +31,11 @@ struct smtpd_rdns_lookup {
 static struct dns_ctx *rdns_ctx;
 static long long rdns_deadline_ms;
 
-int
-smtpd_rdns_open(long long deadline_ms, struct buf *err)
+void
+smtpd_rdns_open(struct dns_ctx *ctx, long long deadline_ms)
 {
 	rdns_deadline_ms = deadline_ms;
-	rdns_ctx = dns_open_tcp(err);
-	return rdns_ctx != NULL ? 0 : -1;
-}
-
-int
-smtpd_rdns_ready(void)
-{
-	return rdns_ctx != NULL;
+	rdns_ctx = ctx;
 }
 
 static void

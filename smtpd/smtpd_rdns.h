@@ -9,7 +9,7 @@
 #ifndef MOAT_SMTPD_RDNS_H
 #define MOAT_SMTPD_RDNS_H
 
-#include "buf.h"
+#include "dns.h"
 #include "smtpd_session.h"
 
 /*
@@ -25,12 +25,11 @@ typedef void (*smtpd_rdns_fn)(void *ctx, enum smtpd_rdns verdict,
 struct smtpd_rdns_lookup;
 
 /*
- * Open the resolver (before the drop): smtp_dns_resolver_address, the
- * trust anchor; 0, or -1 with err.  deadline_ms: smtpd_rdns_timeout.
+ * The resolver (smtpd.c opens it before the drop with dns_open_tcp:
+ * smtp_dns_resolver_address, the trust anchor), shared with the DNS
+ * lists; deadline_ms: smtpd_rdns_timeout.
  */
-int smtpd_rdns_open(long long deadline_ms, struct buf *err);
-/* 1 when smtpd_rdns_open succeeded: lookups are possible. */
-int smtpd_rdns_ready(void);
+void smtpd_rdns_open(struct dns_ctx *ctx, long long deadline_ms);
 /* Look addr up; NULL when it cannot be (not an address, no resolver). */
 struct smtpd_rdns_lookup *smtpd_rdns_start(const char *addr, smtpd_rdns_fn fn,
 					   void *ctx);

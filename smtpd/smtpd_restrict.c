@@ -7,10 +7,14 @@
  * still applied) and the first that refuses ends them all; a list that
  * runs out decides nothing.  Then, unless smtpd_reject_unlisted_recipient
  * is off, an unknown local recipient is refused even after a permit.
+ * A DNS list (reject_rbl_client, reject_rhsbl_sender) whose answer is
+ * not in yet makes the RCPT wait for it: nothing is said, and the
+ * command comes again when the answer is in (smtpd_dnsbl.h).
  * Input: the session's hostile client text, already parsed (HELO is one
- * printable word, addresses come from the one address parser), and the
- * administrator's table values (access.h).  Pure: tables are read
- * through the policy's callback.  Run by smtpd.
+ * printable word, addresses come from the one address parser), the
+ * administrator's table values (access.h) and the DNS lists' answers
+ * (hostile, kept bounded and cleaned by smtpd_dnsbl.c).  Pure: tables
+ * are read through the policy's callback.  Run by smtpd.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include "access.h"
 #include "smtpd_access.h"
 #include "smtpd_cmd.h"
+#include "smtpd_dnsbl.h"
 #include "smtpd_security.h"
 
 #define REPLY_TEXT_MAX 1024
@@ -31,8 +36,11 @@
 #define UNKNOWN_CLIENT_CODE 450
 #define NON_FQDN_CODE 504
 #define INVALID_HOSTNAME_CODE 501
+#define RBL_CODE 554     /* maps_rbl_reject_code */
+#define RBL_LINE_MAX 512 /* a reply line, RFC 5321 4.5.3.1.5 */
 
-enum verdict { V_DUNNO, V_PERMIT, V_REFUSED };
+/* V_WAIT: a DNS list's answer is still in flight (nothing said). */
+enum verdict { V_DUNNO, V_PERMIT, V_REFUSED, V_WAIT };
 
 struct rcpt_ctx {
 	struct smtpd_session *s;
@@ -361,6 +369,58 @@ check_destination(struct rcpt_ctx *c, enum restriction_kind k)
 	    c, r == 0 ? SMTPD_R_USER_UNKNOWN : SMTPD_R_LOOKUP_FAILED, c->text);
 }
 
+/* The answer of list about the client, or about the sender's domain. */
+static const struct smtpd_dnsbl_answer *
+dnsbl_answer(const struct smtpd_session *s, const char *list, int sender)
+{
+	const struct smtpd_dnsbl_set *set = s->dnsbl;
+	size_t i;
+
+	for (i = 0; set != NULL && i < set->n; i++)
+		if (set->answer[i].sender == sender &&
+		    strcmp(set->answer[i].list, list) == 0)
+			return &set->answer[i];
+	return NULL;
+}
+
+/*
+ * reject_rbl_client and reject_rhsbl_sender: listed when the list
+ * answered an A record its filter takes.  Not asked (no address, no
+ * sender domain, no resolver) or failed: not listed.
+ */
+static enum verdict
+check_dnsbl(struct rcpt_ctx *c, const struct restriction *r)
+{
+	const struct smtpd_security *sec = c->s->cfg->sec;
+	int sender = r->kind == RESTRICT_REJECT_RHSBL_SENDER;
+	const char *what = sender ? smtpd_dnsbl_sender_domain(c->s->sender)
+				  : c->s->client_addr;
+	const struct smtpd_dnsbl_answer *a =
+	    dnsbl_answer(c->s, r->dnsbl.domain, sender);
+	int code = sec != NULL && sec->rbl_reject_code != 0
+		       ? sec->rbl_reject_code
+		       : RBL_CODE;
+	size_t room;
+
+	if (a == NULL || a->state == SMTPD_DNSBL_NONE || what[0] == '\0' ||
+	    (sender && strcmp(a->about, what) != 0))
+		return V_DUNNO;
+	if (a->state == SMTPD_DNSBL_PENDING)
+		return V_WAIT;
+	if (!dnsbl_listed(&r->dnsbl, a->addr, a->naddr))
+		return V_DUNNO;
+	/* The list's text is cut to keep the line within 512 bytes. */
+	room = sizeof("554 5.7.1 Service unavailable; Sender address [] "
+		      "blocked using ; \r\n") +
+	       strlen(what) + strlen(a->list);
+	room = room < RBL_LINE_MAX ? RBL_LINE_MAX - room : 0;
+	return refuse(c, code, code < 500 ? "4.7.1" : "5.7.1",
+		      "Service unavailable; %s [%s] blocked using %s%s%.*s",
+		      sender ? "Sender address" : "Client host", what, a->list,
+		      a->text[0] != '\0' && room > 0 ? "; " : "", (int)room,
+		      a->text);
+}
+
 static enum verdict
 check_one(struct rcpt_ctx *c, const struct restriction *r,
 	  enum smtpd_stage list)
@@ -406,8 +466,7 @@ check_one(struct rcpt_ctx *c, const struct restriction *r,
 		return check_access(c, r, st);
 	case RESTRICT_REJECT_RBL_CLIENT:
 	case RESTRICT_REJECT_RHSBL_SENDER:
-		/* XXX the DNS lists need lookups in the event loop. */
-		return V_DUNNO;
+		return check_dnsbl(c, r);
 	}
 	return V_DUNNO;
 }
@@ -451,9 +510,14 @@ smtpd_restrict_rcpt(struct smtpd_session *s, const struct address *rcpt,
 		return -1;
 	}
 	for (st = 0; st < last; st++)
-		if (check_list(&c, (enum smtpd_stage)st) == V_REFUSED) {
+		switch (check_list(&c, (enum smtpd_stage)st)) {
+		case V_REFUSED:
 			*act = c.act;
 			return -1;
+		case V_WAIT:
+			return 1;
+		default:
+			break;
 		}
 	if (!bare && (sec == NULL || !sec->accept_unlisted) &&
 	    check_one(&c, &unlisted, SMTPD_STAGE_RCPT) == V_REFUSED) {

@@ -46,6 +46,7 @@ struct smtpd_security {
 	struct smtpd_restriction_list list[SMTPD_STAGES];
 	int accept_unlisted;     /* smtpd_reject_unlisted_recipient = no */
 	int unknown_client_code; /* unknown_client_reject_code; 0: 450 */
+	int rbl_reject_code;     /* maps_rbl_reject_code; 0: 554 */
 	/*
 	 * The table of r (check_*_access): its value for key into value
 	 * (an access(5) action): 1 found, 0 not, -1 cannot look now.  For a
@@ -84,8 +85,9 @@ enum smtpd_action smtpd_auth_continue(struct smtpd_session *s, const char *line,
  * smtpd_delay_reject = yes: all four are applied here, so a refusal is
  * logged with the whole envelope).  rcpt is the parsed recipient, text
  * its formatted form; bare: the domainless postmaster, which only the
- * recipient list cannot refuse.  0 when the recipient is taken, else -1
- * with the reply made and the action in *act.
+ * recipient list cannot refuse.  0 when the recipient is taken, -1 with
+ * the reply made and the action in *act, or 1 when a DNS list that must
+ * be consulted has not answered yet (s->dnsbl; nothing said: ask again).
  */
 int smtpd_restrict_rcpt(struct smtpd_session *s, const struct address *rcpt,
 			const char *text, int bare, enum smtpd_action *act);

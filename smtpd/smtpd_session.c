@@ -142,8 +142,8 @@ count_error(struct smtpd_session *s)
 	s->errors++;
 	if (s->errors > 0 && s->errors >= s->cfg->soft_error_limit)
 		s->delay = 1;
-	if (s->errors < (s->stress ? s->cfg->stress_error_limit
-				   : s->cfg->hard_error_limit))
+	if (s->errors <
+	    (s->stress ? s->cfg->stress_error_limit : s->cfg->hard_error_limit))
 		return SMTPD_ACT_REPLY;
 	smtpd_reply_put(&s->reply, SMTPD_R_TOO_MANY_ERRORS, NULL);
 	smtpd_session_log(s, "too many errors after %s from %s", s->last_cmd,
@@ -266,10 +266,13 @@ smtpd_session_input_line(struct smtpd_session *s, const char *line, size_t len)
 	if (smtpd_security_gate(s, cmd->id, &act))
 		return act;
 	act = cmd->fn(s, line + a, e - a);
+	if (act == SMTPD_ACT_WAIT) { /* the same line comes again */
+		s->cmd_total[cmd->id]--;
+		return act;
+	}
 	/* DATA, BDAT and AUTH count when their outcome is known. */
 	if (cmd->id != SMTPD_CMD_DATA && cmd->id != SMTPD_CMD_BDAT &&
-	    cmd->id != SMTPD_CMD_AUTH &&
-	    s->last_code < 400)
+	    cmd->id != SMTPD_CMD_AUTH && s->last_code < 400)
 		s->cmd_ok[cmd->id]++;
 	return act;
 }

@@ -56,9 +56,13 @@ enum smtpd_action {
 			       smtpd_session_tls_started() */
 	SMTPD_ACT_AUTH,     /* ask auth(8) about s->sec.auth_user and
 			       auth_pass, then smtpd_session_auth_done() */
+	SMTPD_ACT_WAIT,     /* nothing said: the command needs a DNS list
+			       answer still in flight (s->dnsbl); give the
+			       same line again once one is in */
 };
 
 struct smtpd_security;
+struct smtpd_dnsbl_set;
 
 /*
  * What the reverse DNS of the client said (smtpd_io looks it up before
@@ -121,6 +125,8 @@ struct smtpd_session {
 	char client_addr[SMTPD_ADDR_TEXT];
 	char client_name[SMTPD_NAME_TEXT]; /* "unknown" unless rdns is OK */
 	enum smtpd_rdns rdns;
+	/* The DNS lists' answers (smtpd_dnsbl.h); NULL: no list named. */
+	const struct smtpd_dnsbl_set *dnsbl;
 	char helo[SMTPD_HELO_MAX + 1]; /* "" until HELO/EHLO */
 	/* The transaction. */
 	int have_sender;
@@ -131,7 +137,7 @@ struct smtpd_session {
 	struct smtpd_sec_state sec;
 	/* Accounting. */
 	unsigned errors;
-	int stress; /* set by smtpd_io: stress_error_limit applies */
+	int stress;           /* set by smtpd_io: stress_error_limit applies */
 	const char *last_cmd; /* for "timeout after X" */
 	unsigned cmd_ok[SMTPD_CMD_COUNT];
 	unsigned cmd_total[SMTPD_CMD_COUNT];

@@ -99,11 +99,6 @@ smtpd_list_load(struct smtpd_security *sec, enum smtpd_stage st)
 		r = &smtpd_lists[st][i];
 		if (r->table != TABLE_NONE)
 			r->index = smtpd_table_open(param, r);
-		else if (r->kind == RESTRICT_REJECT_RBL_CLIENT ||
-			 r->kind == RESTRICT_REJECT_RHSBL_SENDER)
-			log_warn("%s: %s %s: DNS list lookups are not "
-				 "implemented yet; ignored",
-				 param, restriction_name(r->kind), r->arg);
 	}
 	sec->list[st].item = smtpd_lists[st];
 	sec->list[st].n = count;
@@ -132,4 +127,5 @@ smtpd_tables_load(struct smtpd_security *sec)
 	sec->access = smtpd_table_lookup;
 	sec->accept_unlisted = !param_bool("smtpd_reject_unlisted_recipient");
 	sec->unknown_client_code = (int)param_int("unknown_client_reject_code");
+	sec->rbl_reject_code = (int)param_int("maps_rbl_reject_code");
 }

@@ -370,10 +370,12 @@ class Smtp:
     """A raw SMTP client: exact bytes in, reply lines out."""
 
     def __init__(self, port, source="127.0.0.1", timeout=20):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        v6 = ":" in source  # an IPv6 source talks to [::1]
+        self.s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET,
+                               socket.SOCK_STREAM)
         self.s.settimeout(timeout)
         self.s.bind((source, 0))
-        self.s.connect(("127.0.0.1", port))
+        self.s.connect(("::1" if v6 else "127.0.0.1", port))
         self.buf = b""
 
     def send(self, data):

@@ -22,6 +22,50 @@ parse(const char *const *w, size_t n, size_t *count, struct buf *err)
 				      err);
 }
 
+/* DNS lists: a dnsbl.h site without a weight, its filter parsed. */
+static void
+dns_lists(struct buf *err)
+{
+	static const char *const good[] = {"reject_rhsbl_sender",
+					   "DBL.Example.", "reject_rbl_client",
+					   "zen.example=127.0.0.[2;4..5]"};
+	static const char *const weight[] = {"reject_rbl_client",
+					     "zen.example*2"};
+	static const char *const bad_filter[] = {"reject_rbl_client",
+						 "zen.example=127.0.0"};
+	static const char *const no_dot[] = {"reject_rbl_client", "zen"};
+	static const char *const two_dots[] = {"reject_rbl_client",
+					       "zen.example.."};
+	static const char *const missing[] = {"reject_rhsbl_sender"};
+	static const unsigned char a2[] = {127, 0, 0, 2}, a3[] = {127, 0, 0, 3},
+				   a5[] = {127, 0, 0, 5};
+	size_t n;
+
+	is_int(parse(good, 4, &n, err), 0, "DNS lists parse");
+	is_str(items[0].arg, "dbl.example",
+	       "a list's domain: lower case, without its trailing dot");
+	ok(!items[0].dnsbl.filtered, "no filter: any A record counts");
+	is_str(items[1].filter, "127.0.0.[2;4..5]",
+	       "the filter's text is kept");
+	ok(dnsbl_site_match(&items[1].dnsbl, a2) &&
+	       !dnsbl_site_match(&items[1].dnsbl, a3) &&
+	       dnsbl_site_match(&items[1].dnsbl, a5),
+	   "and parsed: 127.0.0.2 and .5 pass, .3 does not");
+	is_int(parse(weight, 2, &n, err), -1, "a weight is the screen's only");
+	ok(strstr(buf_cstr(err), "\"zen.example*2\"") != NULL &&
+	       strstr(buf_cstr(err), "no place") != NULL,
+	   "and is named: %s", buf_cstr(err));
+	is_int(parse(bad_filter, 2, &n, err), -1, "a short filter is refused");
+	ok(strstr(buf_cstr(err), "bad filter") != NULL, "with the reason: %s",
+	   buf_cstr(err));
+	is_int(parse(no_dot, 2, &n, err), -1, "a list domain without a dot");
+	is_int(parse(two_dots, 2, &n, err), -1,
+	       "one trailing dot only (the name is kept without it)");
+	is_int(parse(missing, 1, &n, err), -1, "a missing list");
+	is_str(buf_cstr(err), "reject_rhsbl_sender needs a DNS list domain",
+	       "is named");
+}
+
 static void
 lists(void)
 {
@@ -67,6 +111,7 @@ lists(void)
 	is_int(parse(bad_type, 2, &n, &err), -1, "pcre: is refused");
 	is_int(parse(relative, 2, &n, &err), -1, "a relative path too");
 	is_int(parse(bad_list, 2, &n, &err), -1, "a DNS list with a blank");
+	dns_lists(&err);
 	buf_free(&err);
 }
 

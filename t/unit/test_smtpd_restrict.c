@@ -4,12 +4,15 @@
  * ends its list only, a refusal ends all), the access actions and their
  * replies in Postfix's words, a table that cannot answer (451 4.3.0) or
  * holds no action (451 4.3.5), reverse DNS verdicts, HELO and FQDN checks,
- * the default recipient list (today's relay rule and unknown users), and
- * smtpd_reject_unlisted_recipient after a permit.
+ * the default recipient list (today's relay rule and unknown users),
+ * smtpd_reject_unlisted_recipient after a permit, and the DNS lists'
+ * answers (reject_rbl_client, reject_rhsbl_sender: listed, filtered,
+ * not asked, and a RCPT that waits for an answer in flight).
  */
 #include <string.h>
 #include <strings.h>
 
+#include "smtpd_dnsbl.h"
 #include "smtpd_reply.h"
 #include "smtpd_security.h"
 #include "smtpd_session.h"
@@ -260,6 +263,176 @@ defaults(void)
 	cfg.sec = &sec;
 }
 
+/* The DNS lists: parsed by the real parser, answers made by hand. */
+static struct restriction dl_client[4], dl_sender[2], dl_recip[2];
+static struct smtpd_security dl_sec;
+static struct smtpd_dnsbl_answer dl_answer[3];
+static struct smtpd_dnsbl_set dl_set = {dl_answer, 3, "192.0.2.9", NULL, NULL};
+
+static void
+dl_parse(const char *const *words, size_t n, struct restriction *out,
+	 enum smtpd_stage st)
+{
+	struct buf err = BUF_INIT;
+	size_t count = 0;
+
+	is_int(restriction_list_parse(words, n, out, 4, &count, &err), 0,
+	       words[n - 1]);
+	dl_sec.list[st].item = out;
+	dl_sec.list[st].n = count;
+	buf_free(&err);
+}
+
+/* Answer i: done, with one A record a.b.c.d (d 0: none) and text. */
+static void
+dl_answer_set(size_t i, enum smtpd_dnsbl_state st, unsigned d, const char *text)
+{
+	struct smtpd_dnsbl_answer *a = &dl_answer[i];
+
+	a->state = st;
+	a->naddr = d != 0;
+	a->addr[0] = 127;
+	a->addr[1] = a->addr[2] = 0;
+	a->addr[3] = (unsigned char)d;
+	strlcpy(a->text, text, sizeof(a->text));
+}
+
+/* Answer i set so, then a RCPT's reply. */
+static const char *
+dl_rcpt(size_t i, enum smtpd_dnsbl_state st, unsigned d, const char *text)
+{
+	dl_answer_set(i, st, d, text);
+	return cmd("RCPT TO:<alice@example.com>");
+}
+
+/* A session from addr with the DNS lists, past its first RCPT. */
+static void
+dl_session(const char *addr, int trusted, const char *sender)
+{
+	cfg.sec = &dl_sec;
+	dl_answer_set(0, SMTPD_DNSBL_DONE, 0, "");
+	envelope(addr, SMTPD_RDNS_FAIL, trusted, "a.example", sender,
+		 "alice@example.com");
+	S.dnsbl = &dl_set;
+}
+
+static void
+dnsbl_setup(void)
+{
+	static const char *const cw[] = {
+	    "permit_mynetworks", "reject_rbl_client",
+	    "zen.example=127.0.0.[2..4]", "reject_rbl_client", "Any.Example."};
+	static const char *const sw[] = {"reject_rhsbl_sender", "dbl.example"};
+	static const char *const rw[] = {"reject_unauth_destination"};
+
+	dl_parse(cw, 5, dl_client, SMTPD_STAGE_CLIENT);
+	dl_parse(sw, 2, dl_sender, SMTPD_STAGE_SENDER);
+	dl_parse(rw, 1, dl_recip, SMTPD_STAGE_RCPT);
+	ok(strcmp(dl_client[2].arg, "any.example") == 0,
+	   "a list's domain is kept in lower case, without its dot");
+	dl_answer[0].list = "zen.example";
+	dl_answer[1].list = "any.example";
+	dl_answer[2].list = "dbl.example";
+	dl_answer[2].sender = 1;
+	strlcpy(dl_answer[2].about, "bad.example", sizeof(dl_answer[2].about));
+}
+
+/* A long sender domain and a long text: the line stays within 512. */
+static void
+long_reply(void)
+{
+	char domain[256], sender[300], text[DNSBL_TEXT_MAX + 1];
+	const char *r;
+
+	memset(domain, 'd', sizeof(domain));
+	domain[63] = domain[127] = domain[191] = '.';
+	domain[250] = '\0';
+	memset(text, 't', sizeof(text));
+	text[DNSBL_TEXT_MAX] = '\0';
+	snprintf(sender, sizeof(sender), "x@%s", domain);
+	dl_session("192.0.2.9", 0, sender);
+	strlcpy(dl_answer[2].about, domain, sizeof(dl_answer[2].about));
+	r = dl_rcpt(2, SMTPD_DNSBL_DONE, 2, text);
+	ok(strncmp(r, "554 5.7.1 Service unavailable; Sender address [ddd",
+		   50) == 0 &&
+	       strlen(r) + 2 <= 512 && strstr(r, "; ttt") != NULL,
+	   "a long domain and text: the text is cut to fit 512 bytes (%zu)",
+	   strlen(r) + 2);
+}
+
+static void
+dnsbl(void)
+{
+	unsigned n;
+
+	dnsbl_setup();
+	dl_answer_set(1, SMTPD_DNSBL_DONE, 0, "");
+	dl_answer_set(2, SMTPD_DNSBL_DONE, 0, "");
+	dl_session("192.0.2.9", 0, "a@b.example");
+	is_str(dl_rcpt(0, SMTPD_DNSBL_DONE, 2, "see https://zen.example/q"),
+	       "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked "
+	       "using zen.example; see https://zen.example/q",
+	       "a listed client: 554 5.7.1, the list and its TXT text");
+	ok(strstr(logtext, "NOQUEUE: reject: RCPT from unknown[192.0.2.9]: "
+			   "554 5.7.1 Service unavailable; Client host "
+			   "[192.0.2.9] blocked using zen.example; ") != NULL,
+	   "logged, naming the list");
+	is_str(dl_rcpt(0, SMTPD_DNSBL_DONE, 10, "not this"), "250 2.1.5 Ok",
+	       "an A record outside the filter does not count");
+	is_str(dl_rcpt(1, SMTPD_DNSBL_DONE, 10, ""),
+	       "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked "
+	       "using any.example",
+	       "any record counts without a filter; no text, no \"; \"");
+	dl_sec.rbl_reject_code = 450;
+	is_str(cmd("RCPT TO:<alice@example.com>"),
+	       "450 4.7.1 Service unavailable; Client host [192.0.2.9] blocked "
+	       "using any.example",
+	       "maps_rbl_reject_code 450: 4.7.1");
+	dl_sec.rbl_reject_code = 0;
+	is_str(dl_rcpt(1, SMTPD_DNSBL_NONE, 10, ""), "250 2.1.5 Ok",
+	       "a list not asked decides nothing");
+	dl_answer_set(0, SMTPD_DNSBL_PENDING, 0, "");
+	n = S.cmd_total[SMTPD_CMD_RCPT];
+	is_int(smtpd_session_input_line(&S, "RCPT TO:<alice@example.com>", 27),
+	       SMTPD_ACT_WAIT, "an answer in flight: the RCPT waits");
+	ok(S.reply.len == 0 && S.log.len == 0, "saying nothing");
+	is_int(S.cmd_total[SMTPD_CMD_RCPT], n, "and is not counted yet");
+	is_str(dl_rcpt(0, SMTPD_DNSBL_DONE, 3, ""),
+	       "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked "
+	       "using zen.example",
+	       "given again once the answer is in, it is decided");
+	is_int(S.cmd_total[SMTPD_CMD_RCPT], n + 1, "and counted once");
+
+	dl_session("192.0.2.1", 1, "a@b.example");
+	is_str(dl_rcpt(0, SMTPD_DNSBL_DONE, 2, ""), "250 2.1.5 Ok",
+	       "permit_mynetworks first: a trusted client is never listed");
+
+	dl_session("192.0.2.9", 0, "x@Bad.Example");
+	is_str(dl_rcpt(2, SMTPD_DNSBL_DONE, 2, "bad domain"),
+	       "554 5.7.1 Service unavailable; Sender address [bad.example] "
+	       "blocked using dbl.example; bad domain",
+	       "reject_rhsbl_sender: a listed sender domain");
+	cmd("RSET");
+	cmd("MAIL FROM:<x@good.example>");
+	is_str(cmd("RCPT TO:<alice@example.com>"), "250 2.1.5 Ok",
+	       "an answer about another domain decides nothing");
+	cmd("RSET");
+	cmd("MAIL FROM:<>");
+	is_str(cmd("RCPT TO:<alice@example.com>"), "250 2.1.5 Ok",
+	       "the null sender is not asked about");
+	long_reply();
+	S.dnsbl = NULL;
+	cfg.sec = &sec;
+
+	is_str(smtpd_dnsbl_sender_domain("a@b.example"), "b.example",
+	       "the sender's domain");
+	is_str(smtpd_dnsbl_sender_domain("\"a@x\"@d.example"), "d.example",
+	       "after the last @");
+	is_str(smtpd_dnsbl_sender_domain("a@[192.0.2.1]"), "",
+	       "none for an address literal");
+	is_str(smtpd_dnsbl_sender_domain(""), "", "none for <>");
+}
+
 int
 main(void)
 {
@@ -267,6 +440,7 @@ main(void)
 	client();
 	helo_sender_rcpt();
 	defaults();
+	dnsbl();
 	smtpd_session_free(&S);
 	return done_testing();
 }

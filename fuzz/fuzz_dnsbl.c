@@ -1,5 +1,5 @@
 /*
- * fuzz_screen_dnsbl: the DNSBL test's parsers and scoring with hostile
+ * fuzz_dnsbl: the DNS blocklists' site parser and scoring with hostile
  * input: the bytes up to the first newline are postscreen_dnsbl_sites
  * entries (comma-separated), the rest stands for DNS answers: A records
  * of 4 bytes, whose last one is also taken as a list's TXT text.  A parsed
@@ -13,22 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "screen_dnsbl.h"
+#include "dnsbl.h"
+
+#define SITES_MAX 32 /* as many as postscreen_dnsbl_sites may list */
 
 static size_t
-parse_sites(const char *p, size_t len, struct screen_dnsbl_site *sites)
+parse_sites(const char *p, size_t len, struct dnsbl_site *sites)
 {
 	const char *why;
 	size_t n = 0, i = 0, j;
 
-	while (i <= len && n < SCREEN_DNSBL_SITES_MAX) {
+	while (i <= len && n < SITES_MAX) {
 		for (j = i; j < len && p[j] != ','; j++)
 			;
-		if (screen_dnsbl_parse_site(p + i, j - i, &sites[n], &why) ==
-		    0) {
+		if (dnsbl_site_parse(p + i, j - i, &sites[n], &why) == 0) {
 			if (!dns_name_valid(sites[n].domain) ||
-			    sites[n].weight > SCREEN_DNSBL_WEIGHT_MAX ||
-			    sites[n].weight < -SCREEN_DNSBL_WEIGHT_MAX)
+			    sites[n].weight > DNSBL_WEIGHT_MAX ||
+			    sites[n].weight < -DNSBL_WEIGHT_MAX)
 				abort();
 			n++;
 		}
@@ -39,29 +40,29 @@ parse_sites(const char *p, size_t len, struct screen_dnsbl_site *sites)
 
 /* One site's score: its weight when any record passes its filter. */
 static int
-site_score(const struct screen_dnsbl_site *s, const unsigned char *addrs,
+site_score(const struct dnsbl_site *s, const unsigned char *addrs,
 	   size_t naddrs)
 {
 	size_t j;
 
 	for (j = 0; j < naddrs; j++)
-		if (screen_dnsbl_match(s, addrs + 4 * j))
+		if (dnsbl_site_match(s, addrs + 4 * j))
 			return s->weight;
 	return 0;
 }
 
 static void
-check_scores(const struct screen_dnsbl_site *sites, size_t n,
+check_scores(const struct dnsbl_site *sites, size_t n,
 	     const unsigned char *addrs, size_t naddrs)
 {
-	const struct screen_dnsbl_site *top;
+	const struct dnsbl_site *top;
 	size_t i, k;
 	int total, sum, best;
 
 	for (i = 0; i < n; i++) {
 		top = NULL;
-		total = screen_dnsbl_score(sites, n, sites[i].domain, addrs,
-					   naddrs, &top);
+		total =
+		    dnsbl_score(sites, n, sites[i].domain, addrs, naddrs, &top);
 		for (sum = 0, best = 0, k = 0; k < n; k++) {
 			int one = strcmp(sites[k].domain, sites[i].domain) == 0
 				      ? site_score(&sites[k], addrs, naddrs)
@@ -79,18 +80,17 @@ check_scores(const struct screen_dnsbl_site *sites, size_t n,
 static void
 check_text(const unsigned char *txt, size_t len)
 {
-	char a[SCREEN_DNSBL_TEXT_MAX + 1], b[SCREEN_DNSBL_TEXT_MAX + 1];
+	char a[DNSBL_TEXT_MAX + 1], b[DNSBL_TEXT_MAX + 1];
 	size_t i, n;
 
-	screen_dnsbl_text(txt, len, a, sizeof(a));
+	dnsbl_text(txt, len, a, sizeof(a));
 	n = strlen(a);
-	if (n > SCREEN_DNSBL_TEXT_MAX ||
-	    (n > 0 && (a[0] == ' ' || a[n - 1] == ' ')))
+	if (n > DNSBL_TEXT_MAX || (n > 0 && (a[0] == ' ' || a[n - 1] == ' ')))
 		abort();
 	for (i = 0; i < n; i++)
 		if (a[i] < 0x20 || a[i] > 0x7e)
 			abort();
-	screen_dnsbl_text((const unsigned char *)a, n, b, sizeof(b));
+	dnsbl_text((const unsigned char *)a, n, b, sizeof(b));
 	if (strcmp(a, b) != 0)
 		abort();
 }
@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct screen_dnsbl_site sites[SCREEN_DNSBL_SITES_MAX];
+	static struct dnsbl_site sites[SITES_MAX];
 	const uint8_t *nl = memchr(data, '\n', size);
 	size_t spec = nl != NULL ? (size_t)(nl - data) : size, n;
 	const unsigned char *rest = data + spec + (nl != NULL);

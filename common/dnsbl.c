@@ -1,15 +1,14 @@
 /*
- * screen_dnsbl_site: the pure half of the DNSBL test (screen_dnsbl.h):
- * postscreen_dnsbl_sites entries parsed with bounds (the parameter is
- * root's, but a typo must be an error naming the entry, never a crash),
- * A records matched against a site's filter, the score of an answer, and
- * a list's TXT text (hostile: from any DNS server) cut down to what may
- * stand in a reply line.  No I/O, no globals.  Run by screen; fuzzed by
- * fuzz/fuzz_screen_dnsbl.c.
+ * dnsbl: the pure half of DNS blocklists (dnsbl.h): site entries parsed
+ * with bounds (the parameters are root's, but a typo must be an error
+ * naming the entry, never a crash), A records matched against a site's
+ * filter, the score of an answer, and a list's TXT text (hostile: from
+ * any DNS server) cut down to what may stand in a reply line.  No I/O, no
+ * globals.  Run by screen and smtpd; fuzzed by fuzz/fuzz_dnsbl.c.
  */
 #include <string.h>
 
-#include "screen_dnsbl.h"
+#include "dnsbl.h"
 
 static void
 site_bit_set(unsigned char *set, unsigned v)
@@ -67,7 +66,7 @@ site_octet_set(const char **p, const char *end, unsigned char *set)
 
 /* "d.d.d.d" with numbers or sets for octets. */
 static int
-site_filter(const char *s, const char *end, struct screen_dnsbl_site *out)
+site_filter(const char *s, const char *end, struct dnsbl_site *out)
 {
 	int i, v;
 
@@ -103,7 +102,7 @@ site_weight(const char *s, const char *end, int *out)
 		if (*s < '0' || *s > '9')
 			return -1;
 		v = v * 10 + (*s - '0');
-		if (v > SCREEN_DNSBL_WEIGHT_MAX)
+		if (v > DNSBL_WEIGHT_MAX)
 			return -1;
 	}
 	*out = neg ? -v : v;
@@ -111,8 +110,8 @@ site_weight(const char *s, const char *end, int *out)
 }
 
 int
-screen_dnsbl_parse_site(const char *spec, size_t len,
-			struct screen_dnsbl_site *out, const char **why)
+dnsbl_site_parse(const char *spec, size_t len, struct dnsbl_site *out,
+		 const char **why)
 {
 	const char *end = spec + len, *star, *eq, *dend;
 	size_t i, n;
@@ -125,7 +124,7 @@ screen_dnsbl_parse_site(const char *spec, size_t len,
 	n = (size_t)(dend - spec);
 	if (n > 0 && spec[n - 1] == '.')
 		n--; /* a trailing dot */
-	if (n == 0 || n >= sizeof(out->domain) ||
+	if (n == 0 || n >= sizeof(out->domain) || spec[n - 1] == '.' ||
 	    memchr(spec, '\0', n) != NULL) {
 		*why = "bad list domain";
 		return -1;
@@ -153,7 +152,7 @@ screen_dnsbl_parse_site(const char *spec, size_t len,
 }
 
 int
-screen_dnsbl_match(const struct screen_dnsbl_site *s, const unsigned char *addr)
+dnsbl_site_match(const struct dnsbl_site *s, const unsigned char *addr)
 {
 	int i;
 
@@ -166,20 +165,28 @@ screen_dnsbl_match(const struct screen_dnsbl_site *s, const unsigned char *addr)
 }
 
 int
-screen_dnsbl_score(const struct screen_dnsbl_site *sites, size_t n,
-		   const char *domain, const unsigned char *addrs,
-		   size_t naddrs, const struct screen_dnsbl_site **top)
+dnsbl_listed(const struct dnsbl_site *s, const unsigned char *addrs,
+	     size_t naddrs)
 {
-	size_t i, j;
+	size_t j;
+
+	for (j = 0; j < naddrs; j++)
+		if (dnsbl_site_match(s, addrs + 4 * j))
+			return 1;
+	return 0;
+}
+
+int
+dnsbl_score(const struct dnsbl_site *sites, size_t n, const char *domain,
+	    const unsigned char *addrs, size_t naddrs,
+	    const struct dnsbl_site **top)
+{
+	size_t i;
 	int score = 0;
 
 	for (i = 0; i < n; i++) {
-		if (strcmp(sites[i].domain, domain) != 0)
-			continue;
-		for (j = 0; j < naddrs; j++)
-			if (screen_dnsbl_match(&sites[i], addrs + 4 * j))
-				break;
-		if (j == naddrs)
+		if (strcmp(sites[i].domain, domain) != 0 ||
+		    !dnsbl_listed(&sites[i], addrs, naddrs))
 			continue;
 		score += sites[i].weight;
 		if (sites[i].weight > 0 &&
@@ -190,13 +197,13 @@ screen_dnsbl_score(const struct screen_dnsbl_site *sites, size_t n,
 }
 
 void
-screen_dnsbl_text(const unsigned char *txt, size_t len, char *out, size_t size)
+dnsbl_text(const unsigned char *txt, size_t len, char *out, size_t size)
 {
 	size_t i, o = 0, max = size - 1;
 	int space = 0;
 
-	if (max > SCREEN_DNSBL_TEXT_MAX)
-		max = SCREEN_DNSBL_TEXT_MAX;
+	if (max > DNSBL_TEXT_MAX)
+		max = DNSBL_TEXT_MAX;
 	for (i = 0; i < len && o < max; i++) {
 		unsigned char ch = txt[i];
 		if (ch == ' ' || ch == '\t') {
