@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from moattest import (Instance, Tap, live_as, require_root, send_message,
-                      wait_for)
+                      subject_counts, wait_for)
 
 require_root()
 t = Tap()
@@ -44,13 +44,7 @@ def new_names():
 
 
 def counts():
-    c = {}
-    for m in u.maildir_messages():
-        for line in m.split(b"\n"):
-            if line.startswith(b"Subject: "):
-                tok = line[9:].decode()
-                c[tok] = c.get(tok, 0) + 1
-    return c
+    return subject_counts(u)
 
 
 def send(tok, body="body\r\n"):
