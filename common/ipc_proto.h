@@ -76,9 +76,15 @@
  * is content_length bytes at content_offset.  local never opens the queue.
  *   -> {op=deliver, queue_id, sender, rcpt, [orig_rcpt], content_offset,
  *       content_length, arrival} + fd
- *   <- {status, dsn, text}
+ *   <- {status, dsn, text, batch_index, queue_id}
  *   status: "sent", "defer" (try later) or "bounce" (permanent failure);
  *   text is the reason in Postfix's words ("delivered to maildir").
+ *   A batch (local_delivery_batch_limit > 1): several messages for one
+ *   recipient on one connection, as that many deliver frames, each with
+ *   its own descriptor, the first carrying batch=N (2 to
+ *   IPC_BATCH_MAX; absent: 1); one result frame per message comes back,
+ *   batch_index its place in the batch (0 first) and queue_id its
+ *   message's, each only once the message is on disk.
  *
  * Delivery by remote (socket private/remote; peer qmgr).  A connection
  * serves one destination (transport and next hop): qmgr sends one request
@@ -257,6 +263,9 @@
 #define IPC_TIME_ACTIVE "time_active"
 #define IPC_TIME_HANDOFF "time_handoff"
 #define IPC_RCPT_INDEX "rcpt_index"
+#define IPC_BATCH "batch"             /* local: messages in the batch */
+#define IPC_BATCH_INDEX "batch_index" /* local: a result's message */
+#define IPC_BATCH_MAX 100             /* messages in one local batch */
 #define IPC_DIAG "diag"
 #define IPC_REMOTE_MTA "remote_mta"
 #define IPC_CLOSE "close"

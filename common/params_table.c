@@ -157,6 +157,8 @@ const struct param_def param_table[] = {
 	 "largest message returned whole for RET=FULL (else headers only)"},
 	{"local_destination_concurrency_limit", PARAM_INT, "2", 1, 1000,
 	 "parallel deliveries to local"},
+	{"local_delivery_batch_limit", PARAM_INT, "20", 1, 100,
+	 "messages for one local recipient in one delivery request"},
 	{"default_destination_concurrency_limit", PARAM_INT, "20", 1, 1000,
 	 "parallel deliveries to one remote destination (transport, next hop)"},
 	{"smtp_destination_concurrency_limit", PARAM_INT,

@@ -4,7 +4,16 @@
  * content_offset, content_length, arrival} with a read-only descriptor of
  * the queue file; local resolves the recipient (aliases, .forward files),
  * delivers each destination in a child that runs as its user, and answers
- * {status, dsn, text}.  local never opens the queue.
+ * {status, dsn, text, batch_index, queue_id}.  local never opens the
+ * queue.  A request may be a batch: up to local_delivery_batch_limit
+ * such frames for one recipient, the first saying how many (batch=N).
+ * Each message is resolved and delivered on its own, one after the
+ * other, as a single one would be; mailbox deliveries in kept processes
+ * leave the fsync of Maildir/new for the end of the batch, where each
+ * process that owes one does it once (the group commit, local_kept.c);
+ * only then are the results sent, in order, one frame each.  A message
+ * whose sync failed is deferred (it is journalled: the retry records it
+ * without delivering again).
  *
  * Security stance: user root, NOT chrooted (it must become any user and
  * reach their homes); sandbox SANDBOX_NONE in this parent; peers: qmgr
@@ -166,37 +175,140 @@ local_deliver(const struct local_msg *m, struct local_result *r)
 }
 
 static void
-local_reply(int client, const struct local_result *r)
+local_reply(int client, const struct local_result *r, size_t index,
+	    const char *queue_id)
 {
 	struct ipc_frame f;
 
 	ipc_frame_init(&f);
 	local_result_put(&f, r);
+	ipc_put_int(&f, IPC_BATCH_INDEX, (long long)index);
+	ipc_put_str(&f, IPC_QUEUE_ID, queue_id);
 	if (ipc_send(client, &f, -1, (int)param_int("ipc_timeout")) != 0)
 		log_warn("reply to qmgr: %s", strerror(errno));
 	ipc_frame_free(&f);
 }
 
-static void
-local_serve(int client)
-{
+/* One message of a request: its frame holds its strings and descriptor. */
+struct local_item {
 	struct ipc_frame f;
 	struct local_msg m;
 	struct local_result r;
+	unsigned deps; /* kept slots that delivered it, not yet synced */
+	int unsynced;  /* one of them failed its sync */
+};
+
+/* The size the first frame announces: 1 without batch=, 0 when bad. */
+static size_t
+local_batch_size(const struct ipc_frame *f)
+{
+	long long n = 1;
+
+	if (ipc_get(f, IPC_BATCH) != NULL &&
+	    ipc_get_int(f, IPC_BATCH, 2, IPC_BATCH_MAX, &n) != 0)
+		return 0;
+	return (size_t)n;
+}
+
+/* Read one frame of the request into it; 0, or -1 (logged). */
+static int
+local_read_one(int client, struct local_item *it, int first)
+{
 	const char *why = NULL;
 
-	ipc_frame_init(&f);
-	if (ipc_recv(client, &f, (int)param_int("ipc_timeout"), &why) != 1) {
+	if (ipc_recv(client, &it->f, (int)param_int("ipc_timeout"), &why) !=
+	    1) {
 		if (why != NULL)
 			log_warn("request from qmgr: %s", why);
-	} else if ((why = local_request(&f, &m)) != NULL)
-		log_warn("malformed request from qmgr: %s", why);
-	else {
-		m.client_fd = client;
-		local_deliver(&m, &r);
-		local_reply(client, &r);
+		return -1;
 	}
-	ipc_frame_free(&f);
+	if (!first && ipc_get(&it->f, IPC_BATCH) != NULL)
+		why = "batch= after the first frame";
+	else if (first && local_batch_size(&it->f) == 0)
+		why = "bad batch";
+	else
+		why = local_request(&it->f, &it->m);
+	if (why != NULL) {
+		log_warn("malformed request from qmgr: %s", why);
+		return -1;
+	}
+	it->m.client_fd = client;
+	return 0;
+}
+
+/*
+ * A batch's syncs ended since the last call: messages up to last that
+ * waited for a failed one are unsynced; none waits any more for a done
+ * one.
+ */
+static void
+local_batch_settle(struct local_item *it, size_t last, unsigned synced,
+		   unsigned failed)
+{
+	for (size_t i = 0; i <= last; i++) {
+		if (it[i].deps & failed)
+			it[i].unsynced = 1;
+		it[i].deps &= ~(synced | failed);
+	}
+}
+
+/* Deliver the n messages of a batch, with one group commit at the end. */
+static void
+local_batch(struct local_item *it, size_t n)
+{
+	unsigned deps, synced, failed;
+
+	local_kept_group_begin();
+	for (size_t i = 0; i < n; i++) {
+		local_deliver(&it[i].m, &it[i].r);
+		local_kept_group_take(&deps, &synced, &failed);
+		it[i].deps = deps;
+		local_batch_settle(it, i, synced, failed);
+	}
+	local_kept_group_end();
+	local_kept_group_take(&deps, &synced, &failed);
+	local_batch_settle(it, n - 1, synced, failed);
+	for (size_t i = 0; i < n; i++) {
+		if (!it[i].unsynced || it[i].r.status != LOCAL_SENT)
+			continue;
+		local_result_set(&it[i].r, LOCAL_DEFER, "4.3.0",
+				 "maildir fsync of new/ failed");
+		local_log_result(&it[i].m, it[i].m.rcpt, &it[i].r);
+	}
+}
+
+static void
+local_serve(int client)
+{
+	struct local_item *it = xcalloc(1, sizeof(*it));
+	size_t i, n = 0, frames = 1;
+
+	ipc_frame_init(&it[0].f);
+	if (local_read_one(client, &it[0], 1) == 0) {
+		n = frames = local_batch_size(&it[0].f);
+		it = xreallocarray(it, n, sizeof(*it));
+		for (i = 1; i < n; i++) {
+			memset(&it[i], 0, sizeof(it[i]));
+			ipc_frame_init(&it[i].f);
+		}
+		for (i = 1; i < n; i++)
+			if (local_read_one(client, &it[i], 0) != 0)
+				break;
+		if (i < n) {
+			n = 0; /* qmgr defers them all */
+		} else if (n == 1) {
+			local_deliver(&it[0].m, &it[0].r);
+		} else {
+			log_info("%s: to=<%s>: a batch of %zu messages",
+				 it[0].m.queue_id, it[0].m.rcpt, n);
+			local_batch(it, n);
+		}
+	}
+	for (i = 0; i < n; i++)
+		local_reply(client, &it[i].r, i, it[i].m.queue_id);
+	for (i = 0; i < frames; i++)
+		ipc_frame_free(&it[i].f);
+	free(it);
 }
 
 int

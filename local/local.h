@@ -61,6 +61,9 @@ struct local_source_handle; /* below */
  *   resolver -> {op=forwarded}                cleanup queued the forwarded
  *                                             copy: journal it (no reply)
  *   resolver -> {op=done, status, dsn, text}  the recipient's result; last
+ *   child  <- {op=job, ..., [group=1]}        group: a batch, new/ is
+ *                                             synced at {op=sync}
+ *   child  <- {op=sync}  -> {status, dsn, text}   fsync what group left
  * job: mailbox, forward (read ~user/.forward), command or file; those two
  * name their source: "alias" (then user is default_privs and alias the
  * key whose value names the target) or "forward" (user's own .forward).
@@ -80,7 +83,9 @@ struct local_source_handle; /* below */
 #define LOCAL_ATTR_ALIAS "alias"
 #define LOCAL_ATTR_DEADLINE "deadline"   /* parent -> a kept process */
 #define LOCAL_ATTR_FORWARDED "forwarded" /* parent -> resolver: yes, no */
-#define LOCAL_KEPT_GRACE 5 /* seconds a kept process outlives its idle */
+#define LOCAL_ATTR_GROUP "group" /* parent -> kept child: new/ synced later */
+#define LOCAL_OP_SYNC "sync"     /* parent -> kept child: sync it now */
+#define LOCAL_KEPT_GRACE 5       /* seconds a kept process outlives its idle */
 
 enum local_status { LOCAL_SENT, LOCAL_BOUNCE, LOCAL_DEFER };
 
@@ -296,6 +301,13 @@ int local_mbox_deliver(const struct local_mbox *mb, const struct local_msg *msg,
 int local_maildir_deliver(int basefd, const char *path,
 			  const struct local_msg *msg, const char *rcpt,
 			  struct local_result *r);
+/*
+ * Group mode (a kept delivery process in a batch): a delivery leaves
+ * new/'s fsync for local_maildir_sync, which fsyncs every such directory
+ * once and forgets them; 0 (r sent), or -1 with a deferral in r.
+ */
+void local_maildir_group(int on);
+int local_maildir_sync(struct local_result *r);
 
 /* local_command.c */
 struct local_command {
@@ -400,6 +412,17 @@ int local_kept_run(const struct local_job *job, const struct local_msg *msg,
 		   struct local_result *r, struct local_items *items);
 /* End a kept process: SIGKILL, reap, close its socket; the wait status. */
 int local_kept_end(pid_t pid, int sock);
+/*
+ * A batch's group commit (local.c): between begin and end, mailbox jobs
+ * leave new/'s fsync for later.  _take gives, a bit per kept slot, and
+ * clears: deps, the slots that delivered unsynced since the last call;
+ * synced and failed, the slots whose owed sync was done, or failed (a
+ * child that died owing one), since then.  _end syncs every slot still
+ * owing one (its outcome for the next _take) and leaves group mode.
+ */
+void local_kept_group_begin(void);
+void local_kept_group_take(unsigned *deps, unsigned *synced, unsigned *failed);
+void local_kept_group_end(void);
 /*
  * local_source.c, in a child, as the job's user: open what the job reads
  * before Landlock closes the file system (~/.forward, the aliases map);

@@ -18,7 +18,16 @@
  * The parent retires a child after local_child_max_use jobs or when it
  * finds it idle for local_child_idle_time; the child itself leaves a few
  * seconds after that (so it never leaves while the parent may still send
- * it a job), and when the parent dies.  Hostile: in the parent, the
+ * it a job), and when the parent dies.
+ * Batches (local.c): while the parent delivers several messages of
+ * one request it sends mailbox jobs with group=1, and the child leaves
+ * new/'s fsync of a Maildir delivery for later (local_maildir.c); before
+ * the parent answers qmgr for any message of the batch it sends
+ * {op=sync} to each child that delivered in it, which fsyncs those
+ * directories and answers {status, dsn, text}.  A child that fails that,
+ * or dies or is retired while a sync is owed, makes every message it
+ * delivered unsynced in this batch deferred (they are journalled: the
+ * retry records them without a second copy).  Hostile: in the parent, the
  * child's frames (local_child_talk); in the child, nothing new: the job
  * frame comes from root, and is still checked.  Runs in local's root
  * parent and in the kept children (the user's uid).
@@ -47,9 +56,17 @@ struct kept {
 	gid_t extra_gid;
 	unsigned uses;
 	time_t last; /* the end of its last job */
+	int owed;    /* delivered in group mode since its last sync */
 };
 
 static struct kept kept_pool[KEPT_MAX];
+/*
+ * A batch: group mode on; the slots whose child delivered for the
+ * current message (without a sync yet), and those whose owed sync was
+ * done, or failed, since the caller last asked.
+ */
+static int kept_group;
+static unsigned kept_deps, kept_synced, kept_failed;
 
 static int
 kept_home_mailbox(void)
@@ -77,6 +94,7 @@ kept_job_parse(const struct ipc_frame *f, struct local_job *job,
 	if (op == NULL || strcmp(op, LOCAL_OP_JOB) != 0 || type == NULL ||
 	    local_msg_take(f, msg) != 0)
 		return -1;
+	local_maildir_group(ipc_get(f, LOCAL_ATTR_GROUP) != NULL);
 	if (strcmp(type, "mailbox") == 0)
 		job->type = JOB_MAILBOX;
 	else if (strcmp(type, "forward") == 0 && kept_home_mailbox())
@@ -112,11 +130,21 @@ kept_job_run(int sock, const struct local_job *job, const struct local_msg *msg,
 	local_items_free(&items);
 }
 
+/* {op=sync} and nothing else. */
+static int
+kept_is_sync(const struct ipc_frame *f)
+{
+	const char *op = ipc_get_str(f, IPC_OP);
+
+	return f->count == 1 && f->fd < 0 && op != NULL &&
+	       strcmp(op, LOCAL_OP_SYNC) == 0;
+}
+
 static void __attribute__((noreturn))
 kept_main(const struct local_job *base, int sock, gid_t extra_gid, pid_t parent)
 {
 	int idle = (int)param_int("local_child_idle_time") + LOCAL_KEPT_GRACE;
-	struct local_result failed, *fail = NULL;
+	struct local_result failed, synced, *fail = NULL;
 	struct local_job job;
 	struct local_msg msg;
 	struct ipc_frame f;
@@ -130,6 +158,12 @@ kept_main(const struct local_job *base, int sock, gid_t extra_gid, pid_t parent)
 	local_child_confine();
 	ipc_frame_init(&f);
 	while (!local_aborted() && ipc_recv(sock, &f, idle, &why) == 1) {
+		if (kept_is_sync(&f)) {
+			(void)local_maildir_sync(&synced);
+			local_child_reply(sock, &synced, NULL);
+			ipc_frame_reset(&f);
+			continue;
+		}
 		job = *base;
 		if (kept_job_parse(&f, &job, &msg) != 0)
 			_exit(1); /* the parent defers the job */
@@ -153,12 +187,92 @@ local_kept_end(pid_t pid, int sock)
 	return status;
 }
 
+static unsigned
+kept_bit(const struct kept *k)
+{
+	return 1U << (unsigned)(k - kept_pool);
+}
+
+/* The slot's deliveries since its last sync are deferred. */
+static void
+kept_sync_failed(struct kept *k, const char *why)
+{
+	log_warn("delivery process pid=%ld user=%s: the batch's directory "
+		 "sync failed: %s; deferring what it delivered in the batch",
+		 (long)k->pid, k->user.name, why);
+	kept_failed |= kept_bit(k);
+	k->owed = 0;
+}
+
+/*
+ * {op=sync} to k's child and its answer; a failure is noted for the
+ * batch, and a child that does not answer properly is ended.
+ */
+static void
+kept_sync(struct kept *k)
+{
+	int timeout = (int)param_int("ipc_timeout"), rc;
+	const char *why = "cannot send the request";
+	struct local_result r;
+	struct ipc_frame f;
+
+	ipc_frame_init(&f);
+	ipc_put_str(&f, IPC_OP, LOCAL_OP_SYNC);
+	rc = ipc_send(k->sock, &f, -1, timeout);
+	ipc_frame_free(&f);
+	ipc_frame_init(&f);
+	if (rc == 0 && (rc = ipc_recv(k->sock, &f, timeout, &why)) == 1 &&
+	    (f.fd >= 0 || local_result_parse(&f, &r) != 0)) {
+		rc = -1;
+		why = "malformed answer";
+	}
+	ipc_frame_free(&f);
+	if (rc != 1) {
+		kept_sync_failed(k, rc == 0 ? "it exited" : why);
+		(void)local_kept_end(k->pid, k->sock);
+		k->pid = 0;
+		k->sock = -1;
+	} else if (r.status != LOCAL_SENT)
+		kept_sync_failed(k, r.text);
+	else
+		kept_synced |= kept_bit(k);
+	k->owed = 0;
+}
+
 static void
 kept_retire(struct kept *k)
 {
-	(void)local_kept_end(k->pid, k->sock);
+	if (k->owed)
+		kept_sync(k);
+	if (k->pid > 0)
+		(void)local_kept_end(k->pid, k->sock);
 	k->pid = 0;
 	k->sock = -1;
+}
+
+void
+local_kept_group_begin(void)
+{
+	kept_group = 1;
+	kept_deps = kept_synced = kept_failed = 0;
+}
+
+void
+local_kept_group_take(unsigned *deps, unsigned *synced, unsigned *failed)
+{
+	*deps = kept_deps;
+	*synced = kept_synced;
+	*failed = kept_failed;
+	kept_deps = kept_synced = kept_failed = 0;
+}
+
+void
+local_kept_group_end(void)
+{
+	for (size_t i = 0; i < KEPT_MAX; i++)
+		if (kept_pool[i].pid > 0 && kept_pool[i].owed)
+			kept_sync(&kept_pool[i]);
+	kept_group = 0;
 }
 
 /* Retire the children idle too long. */
@@ -248,6 +362,8 @@ kept_put_job(struct ipc_frame *f, const struct local_job *job,
 	ipc_put_str(f, LOCAL_ATTR_JOB,
 		    job->type == JOB_FORWARD ? "forward" : "mailbox");
 	local_msg_put(f, msg, job->rcpt, job->rcpt);
+	if (kept_group && job->type == JOB_MAILBOX)
+		ipc_put_str(f, LOCAL_ATTR_GROUP, "1");
 }
 
 /*
@@ -297,10 +413,17 @@ local_kept_run(const struct local_job *job, const struct local_msg *msg,
 	rc = local_child_talk(k->sock, job, msg, r, items, &why);
 	if (rc == 1) {
 		k->last = time(NULL);
+		if (kept_group && job->type == JOB_MAILBOX &&
+		    r->status == LOCAL_SENT) {
+			k->owed = 1;
+			kept_deps |= kept_bit(k);
+		}
 		if (++k->uses >= (unsigned)param_int("local_child_max_use"))
 			kept_retire(k);
 		return 0;
 	}
+	if (k->owed)
+		kept_sync_failed(k, "it failed before the sync");
 	status = local_kept_end(k->pid, k->sock);
 	local_child_failed(k->pid, rc, status, job, why, r, items);
 	k->pid = 0;

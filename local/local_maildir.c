@@ -2,7 +2,12 @@
  * local_maildir: deliver into a Maildir: create it and tmp/, new/, cur/
  * (0700) when missing, write tmp/UNIQUE (O_EXCL, no link followed), fsync,
  * rename it into new/ without replacing anything, fsync new/.  A message
- * is in new/ whole or not at all.  The directory tree belongs to the user
+ * is in new/ whole or not at all.  In a batch (group mode, set by a kept
+ * delivery process for the messages of one local request) the fsync of
+ * new/ waits: the directory is remembered (a copy of its descriptor, one
+ * per directory) and local_maildir_sync fsyncs each once for the whole
+ * batch, before the parent reports any of its messages to qmgr (the
+ * Maildir group commit).  The directory tree belongs to the user
  * and is hostile: every component is opened with O_NOFOLLOW relative to
  * the one before, so a symbolic link anywhere is refused.
  * Runs in local's delivery child as the mailbox's user (never root).
@@ -16,6 +21,13 @@
 #include <unistd.h>
 
 #include "local.h"
+
+#define MAILDIR_PENDING_MAX 8 /* new/ directories waiting for their fsync */
+
+/* Group mode, and the new/ directories renamed into and not yet synced. */
+static int maildir_group;
+static int maildir_pending[MAILDIR_PENDING_MAX];
+static size_t maildir_npending;
 
 /* Open (creating when asked) one directory below dirfd; -1 (errno). */
 static int
@@ -152,6 +164,55 @@ maildir_write(int fd, const struct local_msg *msg, const char *rcpt,
 	return 0;
 }
 
+void
+local_maildir_group(int on)
+{
+	maildir_group = on;
+}
+
+/*
+ * In group mode: leave new/'s fsync to local_maildir_sync; 0 when it was
+ * left (the directory is in the pending list), -1 to sync now.
+ */
+static int
+maildir_sync_later(int newfd)
+{
+	struct stat st, seen;
+	int fd;
+
+	if (!maildir_group || fstat(newfd, &st) != 0)
+		return -1;
+	for (size_t i = 0; i < maildir_npending; i++)
+		if (fstat(maildir_pending[i], &seen) == 0 &&
+		    seen.st_dev == st.st_dev && seen.st_ino == st.st_ino)
+			return 0;
+	if (maildir_npending == MAILDIR_PENDING_MAX || (fd = dup(newfd)) < 0)
+		return -1;
+	maildir_pending[maildir_npending++] = fd;
+	return 0;
+}
+
+int
+local_maildir_sync(struct local_result *r)
+{
+	int rc = 0, err = 0;
+
+	for (size_t i = 0; i < maildir_npending; i++) {
+		if (fsync(maildir_pending[i]) != 0 && rc == 0) {
+			err = errno;
+			rc = -1;
+		}
+		close(maildir_pending[i]);
+	}
+	maildir_npending = 0;
+	if (rc == 0)
+		local_result_set(r, LOCAL_SENT, "2.0.0", "synced");
+	else
+		local_result_set(r, LOCAL_DEFER, "4.3.0",
+				 "maildir fsync of new/: %s", strerror(err));
+	return rc;
+}
+
 /* tmp/name into new/name, never over an existing file. */
 static int
 maildir_publish(int tmpfd, int newfd, const char *name, struct local_result *r)
@@ -166,6 +227,8 @@ maildir_publish(int tmpfd, int newfd, const char *name, struct local_result *r)
 	}
 	/* Journal at once: the fsync below is the longest step after it. */
 	local_child_delivered();
+	if (maildir_sync_later(newfd) == 0)
+		return 0;
 	if (fsync(newfd) != 0) {
 		/* The message is in new/ and journalled: a retry skips it. */
 		local_result_set(r, LOCAL_DEFER, "4.3.0",

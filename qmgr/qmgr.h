@@ -34,6 +34,7 @@
 #define QMGR_USER_CLIENTS 8    /* connections of other local users */
 #define QMGR_LIST_MAX 100000   /* messages in one listing */
 #define QMGR_REASON_SLOTS 4096 /* deferral reasons remembered */
+#define QMGR_BATCH_SCAN 1000   /* queued jobs looked at for a batch */
 
 /* A recipient's state in the current pass. */
 enum qmgr_rcpt_state {
@@ -143,7 +144,11 @@ void qmgr_message_keep_remote(struct qmgr_message *msg, size_t rcpt,
 struct qmgr_dest;
 struct qmgr_agent;
 
-/* One delivery request: recipients of one message for one destination. */
+/*
+ * One delivery request: recipients of one message for one destination.
+ * A local batch is several jobs (one message each) chained on next once
+ * they left the destination's queue; the agent holds the first.
+ */
 struct qmgr_job {
 	struct qmgr_message *msg;
 	struct qmgr_dest *dest;
@@ -182,8 +187,8 @@ struct qmgr_agent {
 	struct buf in;
 	unsigned long timer;
 	struct qmgr_dest *dest;
-	struct qmgr_job *job;                     /* NULL while idle */
-	int close_after;                          /* the agent said close=1 */
+	struct qmgr_job *job; /* NULL while idle; a batch's first */
+	int close_after;      /* the agent said close=1 */
 	struct qmgr_agent *idle_next, *idle_prev; /* its service's idle list */
 };
 

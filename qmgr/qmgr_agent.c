@@ -5,6 +5,10 @@
  * default_destination_recipient_limit), and comes back as one result
  * frame per recipient, each recorded in the queue file as it arrives
  * (qmgr_message_result), so what a killed agent already reported is kept.
+ * A local batch (qmgr_dest.c) goes out as one such frame per message,
+ * each with its own descriptor, and each result frame names its message
+ * (batch_index, queue_id); each message's descriptors, and so its status
+ * sync, go with its own last result.
  * A remote connection may then stay open, idle, for the next job to the
  * same destination (qmgr_dest.c); while idle, end of file or any byte
  * from the agent closes it.  Hostile input: the agent's frames, bounded
@@ -90,22 +94,39 @@ qmgr_job_fail(struct qmgr_job *job, const char *what)
 	qmgr_job_free(job);
 }
 
+/* Recipients of the agent's job (or batch) not yet answered. */
+static size_t
+qmgr_agent_left(const struct qmgr_agent *a)
+{
+	size_t left = 0;
+
+	for (const struct qmgr_job *j = a->job; j != NULL; j = j->next)
+		left += j->left;
+	return left;
+}
+
 /* The job is over (every recipient answered or deferred). */
 static void
 qmgr_agent_end_job(struct qmgr_agent *a, int reusable)
 {
+	struct qmgr_job *job, *next;
+
 	if (a->timer != 0)
 		event_timer_cancel(a->timer);
 	a->timer = 0;
-	qmgr_job_free(a->job);
+	for (job = a->job; job != NULL; job = next) {
+		next = job->next;
+		qmgr_job_free(job);
+	}
 	a->job = NULL;
 	qmgr_dest_agent_done(a, reusable);
 }
 
+/* Every job of a batch not yet answered is deferred. */
 static void
 qmgr_agent_fail(struct qmgr_agent *a, const char *what)
 {
-	struct qmgr_job *job = a->job;
+	struct qmgr_job *job = a->job, *next;
 	char text[256];
 
 	snprintf(text, sizeof(text), "%s", what);
@@ -113,8 +134,36 @@ qmgr_agent_fail(struct qmgr_agent *a, const char *what)
 	if (a->timer != 0)
 		event_timer_cancel(a->timer);
 	a->timer = 0;
-	qmgr_job_fail(job, text);
+	for (; job != NULL; job = next) {
+		next = job->next;
+		qmgr_job_fail(job, text);
+	}
 	qmgr_dest_agent_done(a, 0);
+}
+
+/*
+ * The job a result frame is for: the batch_index-th of a batch (whose
+ * queue_id, when given, must be its message's), else the only one; NULL
+ * when the frame names none, or one already answered.
+ */
+static struct qmgr_job *
+qmgr_agent_frame_job(const struct qmgr_agent *a, const struct ipc_frame *f)
+{
+	const char *id = ipc_get_str(f, IPC_QUEUE_ID);
+	struct qmgr_job *job = a->job;
+	long long k = 0;
+
+	if (ipc_get(f, IPC_BATCH_INDEX) != NULL &&
+	    ipc_get_int(f, IPC_BATCH_INDEX, 0, IPC_BATCH_MAX - 1, &k) != 0)
+		return NULL;
+	while (job != NULL && k-- > 0)
+		job = job->next;
+	if (job == NULL || job->left == 0 ||
+	    (ipc_get(f, IPC_BATCH_INDEX) == NULL && a->job->next != NULL))
+		return NULL;
+	if (id != NULL && strcmp(id, job->msg->id) != 0)
+		return NULL;
+	return job;
 }
 
 /* The enhanced status code, forced into the class of the status. */
@@ -149,13 +198,15 @@ fallback:
 static int
 qmgr_agent_frame(struct qmgr_agent *a, const struct ipc_frame *f)
 {
-	struct qmgr_job *job = a->job;
+	struct qmgr_job *job = qmgr_agent_frame_job(a, f);
 	const char *status = ipc_get_str(f, IPC_STATUS);
 	const char *text = ipc_get_str(f, IPC_TEXT);
 	enum qmgr_result result;
 	long long k = 0;
 	char code[16], cls;
 
+	if (job == NULL)
+		return -1;
 	if (ipc_get(f, IPC_RCPT_INDEX) != NULL
 		? ipc_get_int(f, IPC_RCPT_INDEX, 0, (long long)job->count - 1,
 			      &k) != 0
@@ -220,7 +271,7 @@ qmgr_agent_on_read(int fd, unsigned events, void *ctx)
 			break;
 		}
 		ipc_frame_reset(&f);
-		if (a->job->left == 0)
+		if (qmgr_agent_left(a) == 0)
 			break;
 	}
 	ipc_frame_free(&f);
@@ -228,7 +279,7 @@ qmgr_agent_on_read(int fd, unsigned events, void *ctx)
 		qmgr_agent_fail(a, strcmp(why, IPC_WHY_EOF) == 0
 				       ? "connection lost before the reply"
 				       : why);
-	else if (a->job->left == 0)
+	else if (qmgr_agent_left(a) == 0)
 		qmgr_agent_end_job(
 		    a,
 		    qmgr_transport_table[qmgr_dest_transport(a->dest)].reuse &&
@@ -370,34 +421,72 @@ qmgr_agent_time_limit(const struct qmgr_job *job)
 	return t;
 }
 
+/*
+ * Mark the batch's recipients busy and open each message's descriptors;
+ * a job whose message cannot be opened fails alone and leaves the batch.
+ * The number of jobs left.
+ */
+static size_t
+qmgr_agent_hold(struct qmgr_agent *a)
+{
+	struct qmgr_job **pp = &a->job, *job;
+	struct buf why = BUF_INIT;
+	size_t k, n = 0;
+
+	while ((job = *pp) != NULL) {
+		job->t.start_ms = qmgr_now_ms();
+		for (k = 0; k < job->count; k++)
+			job->msg->res[job->rcpt[k]].state = QMGR_RCPT_BUSY;
+		buf_reset(&why);
+		if (qmgr_message_hold_fds(job->msg, &why) == 0) {
+			job->held = 1;
+			pp = &job->next;
+			n++;
+			continue;
+		}
+		*pp = job->next;
+		job->next = NULL;
+		qmgr_job_fail(job, buf_cstr(&why));
+	}
+	buf_free(&why);
+	return n;
+}
+
+/* One frame per job, the first with the batch's size; 0 or -1 (errno). */
+static int
+qmgr_agent_send(struct qmgr_agent *a, size_t n)
+{
+	int timeout = (int)param_int("ipc_timeout"), r = 0;
+	struct ipc_frame f;
+
+	for (struct qmgr_job *job = a->job; job != NULL && r == 0;
+	     job = job->next) {
+		ipc_frame_init(&f);
+		qmgr_agent_request(job, &f);
+		if (n > 1 && job == a->job)
+			ipc_put_int(&f, IPC_BATCH, (long long)n);
+		r = ipc_send(a->sock, &f, job->msg->fd_ro, timeout);
+		ipc_frame_free(&f);
+	}
+	return r;
+}
+
 void
 qmgr_agent_start(struct qmgr_agent *a, struct qmgr_job *job)
 {
-	int timeout = (int)param_int("ipc_timeout");
 	struct buf why = BUF_INIT;
-	struct ipc_frame f;
-	size_t k;
-	int r;
+	size_t n;
 
 	if (a->timer != 0)
 		event_timer_cancel(a->timer);
 	a->timer = 0;
 	event_remove(a->sock);
 	a->job = job;
-	job->t.start_ms = qmgr_now_ms();
-	for (k = 0; k < job->count; k++)
-		job->msg->res[job->rcpt[k]].state = QMGR_RCPT_BUSY;
-	if (qmgr_message_hold_fds(job->msg, &why) != 0) {
-		qmgr_agent_fail(a, buf_cstr(&why));
-		buf_free(&why);
+	if ((n = qmgr_agent_hold(a)) == 0) {
+		qmgr_dest_agent_done(a, 0); /* each job failed on its own */
 		return;
 	}
-	job->held = 1;
-	ipc_frame_init(&f);
-	qmgr_agent_request(job, &f);
-	r = ipc_send(a->sock, &f, job->msg->fd_ro, timeout);
-	ipc_frame_free(&f);
-	if (r != 0) {
+	if (qmgr_agent_send(a, n) != 0) {
 		buf_printf(&why, "send to %s: %s", qmgr_agent_name(a),
 			   strerror(errno));
 		qmgr_agent_fail(a, buf_cstr(&why));
@@ -405,7 +494,9 @@ qmgr_agent_start(struct qmgr_agent *a, struct qmgr_job *job)
 		return;
 	}
 	buf_free(&why);
-	job->t.conn_ms = qmgr_now_ms();
+	for (job = a->job; job != NULL; job = job->next)
+		job->t.conn_ms = qmgr_now_ms();
+	job = a->job;
 	(void)fcntl(a->sock, F_SETFL, fcntl(a->sock, F_GETFL) | O_NONBLOCK);
 	event_set(a->sock, EVENT_READ, qmgr_agent_on_read, a);
 	a->timer = event_timer_add(qmgr_agent_time_limit(job) * 1000,

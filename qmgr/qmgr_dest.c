@@ -13,8 +13,15 @@
  * same destination takes it (and remote its SMTP session, after RSET)
  * before any new connection is made.  When the service is at its
  * process limit, the oldest idle connection is closed to make room for
- * another destination.  Input: qmgr's own state; transport_maps values
- * are root's (checked in qmgr_transport.c).  Runs in qmgr.
+ * another destination.
+ *
+ * Batches: local has one destination for every recipient, so its limit
+ * counts deliveries to all local users; a local job takes along the
+ * jobs queued for the same recipient, up to local_delivery_batch_limit
+ * messages in one request (local delivers them to the same mailbox and
+ * makes them durable together), and the limit counts batches.  Input: qmgr's
+ * own state; transport_maps values are root's (checked in qmgr_transport.c).
+ * Runs in qmgr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +251,47 @@ qmgr_dest_pop(struct qmgr_dest *d)
 	return job;
 }
 
+/* The one recipient of a local job. */
+static const char *
+qmgr_job_addr(const struct qmgr_job *job)
+{
+	return job->msg->env.rcpt[job->rcpt[0]].addr;
+}
+
+/*
+ * A local job takes along, as one batch (chained on job->next), up to
+ * local_delivery_batch_limit - 1 more jobs queued for the same recipient
+ * (the same address), in queue order; the scan stops after
+ * QMGR_BATCH_SCAN jobs, so a long queue of other recipients costs little.
+ */
+static void
+qmgr_dest_batch(struct qmgr_dest *d, struct qmgr_job *job)
+{
+	long long limit = param_int("local_delivery_batch_limit");
+	struct qmgr_job **pp = &d->head, *prev = NULL, *last = job, *j;
+	long long n = 1;
+	size_t scanned = 0;
+
+	if (qmgr_transport_table[d->tp].service != QMGR_SERVICE_LOCAL ||
+	    job->count != 1)
+		return;
+	while ((j = *pp) != NULL && n < limit && scanned++ < QMGR_BATCH_SCAN) {
+		if (j->count != 1 ||
+		    strcmp(qmgr_job_addr(j), qmgr_job_addr(job)) != 0) {
+			prev = j;
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		if (d->tail == j)
+			d->tail = prev;
+		j->next = NULL;
+		last->next = j;
+		last = j;
+		n++;
+	}
+}
+
 void
 qmgr_dest_enqueue(struct qmgr_message *msg, enum qmgr_transport_id tp,
 		  const char *nexthop, const size_t *rcpt, size_t count)
@@ -416,6 +464,7 @@ qmgr_dest_start_one(struct qmgr_service *sv, struct qmgr_dest *d)
 	}
 	if (a != NULL) {
 		job = qmgr_dest_pop(d);
+		qmgr_dest_batch(d, job);
 		d->busy++;
 		qmgr_busy_total++;
 		qmgr_agent_start(a, job); /* may end at once, calling done */

@@ -9,7 +9,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from moattest import Instance, Tap, kill_all, require_root, send_message, wait_for
+from moattest import (Instance, Tap, kill_all, require_root, send_message,
+                      subject_counts, wait_for)
 
 require_root()
 t = Tap()
@@ -40,13 +41,7 @@ def traffic(tag, accepted, lock):
 
 
 def delivered_counts():
-    counts = {}
-    for m in lea.maildir_messages():
-        for line in m.split(b"\n"):
-            if line.startswith(b"Subject: "):
-                tok = line[9:].decode()
-                counts[tok] = counts.get(tok, 0) + 1
-    return counts
+    return subject_counts(lea)
 
 
 for victim in ("smtpd", "cleanup", "qmgr", "local"):

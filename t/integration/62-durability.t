@@ -8,12 +8,16 @@ show, for every message:
     it (by that cleanup process or another: they share it, group_sync.h),
     both ended before smtpd began writing "250 ... queued as ID" (SMTP) or
     before pickup unlinked the maildrop file (sendmail);
-and for every delivery:
+and for every delivery (several messages to the one user go to local as
+one batch, local_delivery_batch_limit):
   - local fsync'd the Maildir file after its last write and fsync'd
-    Maildir/new after the rename into it, both before qmgr began to
-    record the recipient's status in the queue file (pwrite), and qmgr
-    made that status durable (fdatasync or fsync of the queue file after
-    the pwrite) or removed the file;
+    Maildir/new after the rename into it, both before local began to
+    write the message's result to qmgr and before qmgr began to record
+    the recipient's status in the queue file (pwrite) or removed it, and
+    qmgr made that status durable (fdatasync or fsync of the queue file
+    after the pwrite) or removed the file;
+  - batches happened, and new/ was fsync'd fewer times than files were
+    renamed into it (one fsync for a batch: the group commit);
   - local journalled the delivery after the rename into new/;
   - a message whose one recipient is delivered is removed with no status
     write or sync before the unlink (the unlink is the record).
@@ -41,7 +45,8 @@ CALLS = ("execve,clone,clone3,fork,vfork,read,pread64,write,writev,pwrite64,"
          "sendto,sendmsg,fsync,fdatasync,openat,rename,renameat,renameat2,"
          "unlink,unlinkat")
 t = Tap()
-inst = Instance("durable", {"home_mailbox": "Maildir/"})
+inst = Instance("durable", {"home_mailbox": "Maildir/",
+                            "local_destination_concurrency_limit": "1"})
 u = inst.user("moatt_dur")
 trace = os.path.join(os.path.dirname(inst.dir), "strace.out")
 
@@ -307,12 +312,33 @@ for tok in tokens:
     if not (fsync_file[0].end <= record.start and fsync_dir[0].end <= record.start):
         bad.append((tok, "qmgr recorded the status before local's fsyncs ended"))
         continue
+    answer = by("local", ("write", "writev", "sendto", "sendmsg"),
+                lambda c: "batch_index" in c.args and qid in c.args)
+    if not answer:
+        bad.append((tok, "no result frame from local to qmgr"))
+        continue
+    if not (fsync_file[0].end <= answer[0].start and
+            fsync_dir[0].end <= answer[0].start):
+        bad.append((tok, "local answered qmgr before its fsyncs ended"))
+        continue
     if status and not by("qmgr", SYNCS, lambda c: c.path.endswith("/" + qid) and
                          c.start >= status[0].end) and not removed:
         bad.append((tok, "qmgr's status write was never synced"))
 t.ok(not bad and len(tokens) == 25,
-     "delivery: each status is recorded only after the Maildir file and "
-     "new/ are on disk, and the status itself is synced", bad)
+     "delivery: each result goes to qmgr, and each status is recorded, "
+     "only after the Maildir file and new/ are on disk, and the status "
+     "itself is synced", bad)
+
+# The group commit: a batch's files are renamed into new/ one by one and
+# new/ is synced once for them.
+into_new = [c for c in by("local", RENAMES, lambda c: True)
+            if (rename_parts(c) or ("",) * 4)[2] == "new" and c.ret == "0"]
+new_syncs = by("local", SYNCS, lambda c: c.path.endswith("/Maildir/new"))
+batches = [int(n) for n in re.findall(r"a batch of (\d+) messages",
+                                      inst.final_log())]
+t.ok(batches and len(into_new) == 25 and len(new_syncs) < len(into_new),
+     "batches came (%s) and new/ was synced %d times for %d renames"
+     % (batches, len(new_syncs), len(into_new)))
 
 # One recipient each: once it is delivered the message is done, and the
 # unlink is its record; qmgr writes and syncs no status before it.

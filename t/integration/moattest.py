@@ -666,3 +666,14 @@ def talk_early(port, source="127.0.0.1", data=b"EHLO early\r\n"):
         pass
     s.close()
     return got
+
+
+def subject_counts(user):
+    """How many copies of each Subject: a user's Maildir/new holds."""
+    counts = {}
+    for m in user.maildir_messages():
+        for line in m.split(b"\n"):
+            if line.startswith(b"Subject: "):
+                tok = line[9:].decode()
+                counts[tok] = counts.get(tok, 0) + 1
+    return counts
