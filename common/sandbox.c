@@ -44,12 +44,17 @@
 	 (O_TMPFILE & ~O_DIRECTORY))
 #define SANDBOX_OPEN_NEW_MASK (SANDBOX_OPEN_WRITE | O_EXCL)
 
-/* An argument test: (arg & mask) == one of values. */
+/*
+ * An argument test: (arg & mask) == one of values, and, when mask2 is not
+ * 0, also (arg2 & mask2) == value2.
+ */
 struct sandbox_cond {
 	unsigned arg;
 	scmp_datum_t mask;
 	scmp_datum_t values[SANDBOX_VALUES_MAX];
 	unsigned count;
+	unsigned arg2;
+	scmp_datum_t mask2, value2;
 };
 
 /* Indexed by enum sandbox_arg; SB_ANY and SB_SELF are handled apart. */
@@ -57,6 +62,9 @@ static const struct sandbox_cond sandbox_conds[] = {
     [SB_NOEXEC] = {2, PROT_EXEC, {0}, 1},
     [SB_UNIX] = {0, ~(scmp_datum_t)0, {AF_UNIX}, 1},
     [SB_INET] = {0, ~(scmp_datum_t)0, {AF_INET, AF_INET6}, 2},
+    /* the type without SOCK_NONBLOCK and SOCK_CLOEXEC */
+    [SB_INET_TCP] =
+	{0, ~(scmp_datum_t)0, {AF_INET, AF_INET6}, 2, 1, 0xf, SOCK_STREAM},
     [SB_OPEN_READ] = {2, SANDBOX_OPEN_WRITE, {O_RDONLY}, 1},
     [SB_OPEN_RW] = {2, SANDBOX_OPEN_WRITE & ~(O_WRONLY | O_RDWR), {0}, 1},
     [SB_OPEN_NEW] = {2,
@@ -104,11 +112,17 @@ sandbox_add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 		    (struct scmp_arg_cmp){0, SCMP_CMP_EQ,
 					  (scmp_datum_t)getpid(), 0});
 	c = &sandbox_conds[r->arg];
-	for (i = 0; i < c->count && rc == 0; i++)
-		rc = seccomp_rule_add(
-		    ctx, SCMP_ACT_ALLOW, r->nr, 1,
-		    (struct scmp_arg_cmp){c->arg, SCMP_CMP_MASKED_EQ, c->mask,
-					  c->values[i]});
+	for (i = 0; i < c->count && rc == 0; i++) {
+		struct scmp_arg_cmp first = {c->arg, SCMP_CMP_MASKED_EQ,
+					     c->mask, c->values[i]};
+		struct scmp_arg_cmp second = {c->arg2, SCMP_CMP_MASKED_EQ,
+					      c->mask2, c->value2};
+
+		rc = c->mask2 == 0 ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+						      r->nr, 1, first)
+				   : seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+						      r->nr, 2, first, second);
+	}
 	return rc;
 }
 

@@ -24,11 +24,11 @@
  *     "killed by seccomp": the master names the missing call.
  * Never allow execve, execveat, ptrace, process_vm_*, mount, bpf, keyctl,
  * the set*id family or socket families a daemon does not use.  The SMTP
- * client (remote) is the one that needs the network: rules_resolver takes
+ * client (remote) is the one that needs the network: it takes
  * ALLOW_IF(socket, SB_INET) (AF_INET and AF_INET6 only) where the others
- * have rules_client, and threads (SB_THREAD) for libunbound (the screen
- * has it too, for DNS lists); a TLS or auth
- * helper needs little beyond rules_base and rules_ipc.
+ * have rules_client (smtpd: SB_INET_TCP, its resolver's TCP only), and threads
+ * (SB_THREAD) for libunbound (the screen has it too, for DNS lists); a TLS or
+ * auth helper needs little beyond rules_base and rules_ipc.
  */
 #include <seccomp.h>
 
@@ -119,9 +119,13 @@ static const struct sandbox_rule rules_client[] = {
  * rcptmap's map of recipients (maps/, read-only), reopened when rebuilt;
  * the client's reverse DNS name and the answers of the DNS lists of its
  * restrictions come through libunbound's resolver thread
- * (rules_resolver).
+ * (rules_resolver), which asks over TCP only (dns_open_tcp): smtpd may
+ * make TCP sockets and no UDP one, and Landlock holds its TCP connects to
+ * the resolvers' ports.
  */
 static const struct sandbox_rule rules_smtpd[] = {
+    /* the resolver's TCP connections (never UDP) */
+    ALLOW_IF(socket, SB_INET_TCP),
     /* the recipients map: open read-only, LMDB maps it and reads its
      * header */
     ALLOW_IF(openat, SB_OPEN_READ),
@@ -308,7 +312,8 @@ static const struct sandbox_rule rules_rcptmap[] = {
  * place.  Creates no process.
  */
 static const struct sandbox_rule rules_remote[] = {
-    /* mail servers (their sockets: rules_resolver) */
+    /* mail servers, MTA-STS servers and resolvers: TCP and UDP */
+    ALLOW_IF(socket, SB_INET),
     ALLOW(getpeername),
     ALLOW(shutdown),
     /* the message */
@@ -332,8 +337,8 @@ static const struct sandbox_rule rules_remote[] = {
  * libunbound's resolver thread.
  */
 static const struct sandbox_rule rules_resolver[] = {
-    /* libunbound binds a random port */
-    ALLOW_IF(socket, SB_INET),
+    /* libunbound binds a random port; which sockets it may make is
+     * each daemon's own rule (socket: SB_INET, or smtpd's SB_INET_TCP) */
     ALLOW(connect),
     ALLOW(bind),
     ALLOW(setsockopt),
@@ -367,6 +372,8 @@ static const struct sandbox_rule rules_resolver[] = {
  * set: one profile per daemon.
  */
 static const struct sandbox_rule rules_screen[] = {
+    /* the DNS lists' resolvers: UDP and TCP */
+    ALLOW_IF(socket, SB_INET),
     /* clients: who they are, closing our side */
     ALLOW(getpeername),
     ALLOW(shutdown),

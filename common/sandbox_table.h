@@ -17,6 +17,7 @@ enum sandbox_arg {
 	SB_NOEXEC,     /* arg2 (prot) without PROT_EXEC: mmap, mprotect */
 	SB_UNIX,       /* socket(AF_UNIX, ...) */
 	SB_INET,       /* socket(AF_INET or AF_INET6, ...): remote's */
+	SB_INET_TCP,   /* socket(AF_INET or AF_INET6, SOCK_STREAM): TCP only */
 	SB_OPEN_READ,  /* openat read-only: no write access, create, truncate */
 	SB_OPEN_RW,    /* openat of an existing file: no create, truncate */
 	SB_OPEN_NEW,   /* openat O_WRONLY|O_CREAT|O_EXCL: a new file only */

@@ -197,6 +197,10 @@ probe_run(const char *name)
 		return close(socket(AF_INET, SOCK_STREAM, 0));
 	if (strcmp(name, "inet6") == 0)
 		return close(socket(AF_INET6, SOCK_DGRAM, 0));
+	if (strcmp(name, "tcp6") == 0) /* as libunbound makes them */
+		return close(socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	if (strcmp(name, "udp") == 0)
+		return close(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
 	if (strcmp(name, "netlink") == 0)
 		return close(socket(AF_NETLINK, SOCK_RAW, 0));
 	if (strcmp(name, "socketpair") == 0)
@@ -355,8 +359,9 @@ struct profile_case {
 static const struct profile_case cases[] = {
     {SANDBOX_SMTPD,
      "unix connect accept epoll pipe mmap sleep kill-self open-read "
-     "getrandom inet inet6 thread writev",
-     "netlink socketpair mmap-exec execve execveat fork ptrace vm-read "
+     "getrandom inet tcp6 thread writev",
+     "inet6 udp netlink socketpair mmap-exec execve execveat fork ptrace "
+     "vm-read "
      "setuid mount bpf keyctl prctl-set chdir kill-other open-rw open-new "
      "open-creat open-trunc open-append getdents rename unlink fsync"},
     {SANDBOX_CLEANUP,
@@ -389,13 +394,14 @@ static const struct profile_case cases[] = {
      "unlink fsync kill-self",
      ALWAYS_KILLS " kill-other getdents"},
     {SANDBOX_REMOTE,
-     "inet inet6 accept epoll pipe thread kill-self getrandom open-read "
-     "open-new fsync rename unlink",
+     "inet inet6 tcp6 udp accept epoll pipe thread kill-self getrandom "
+     "open-read open-new fsync rename unlink",
      "unix netlink socketpair mmap-exec execve execveat fork ptrace vm-read "
      "setuid mount bpf keyctl prctl-set chdir open-rw open-creat open-trunc "
      "open-append getdents mkdir kill-other"},
     {SANDBOX_SCREEN,
-     "unix connect accept epoll pipe inet inet6 thread getrandom open-read "
+     "unix connect accept epoll pipe inet inet6 tcp6 udp thread getrandom "
+     "open-read "
      "open-rw open-creat open-new pwrite fsync fdatasync ftruncate lock",
      "netlink socketpair mmap-exec execve execveat fork ptrace vm-read "
      "setuid mount bpf keyctl prctl-set chdir open-trunc open-append "
