@@ -15,11 +15,12 @@
  * process limit, the oldest idle connection is closed to make room for
  * another destination.
  *
- * Batches: local has one destination for every recipient, so its limit
- * counts deliveries to all local users; a local job takes along the
- * jobs queued for the same recipient, up to local_delivery_batch_limit
- * messages in one request (local delivers them to the same mailbox and
- * makes them durable together), and the limit counts batches.  Input: qmgr's
+ * Batches: each local recipient is a destination of its own
+ * (qmgr_message.c), so local_destination_concurrency_limit is per
+ * recipient; a local job takes along the jobs queued for the same
+ * recipient, up to local_delivery_batch_limit messages in one request
+ * (local delivers them to the same mailbox and makes them durable
+ * together), and the limit counts batches.  Input: qmgr's
  * own state; transport_maps values are root's (checked in qmgr_transport.c).
  * Runs in qmgr.
  */
