@@ -48,7 +48,7 @@ static const struct moat_command moat_commands[] = {
     {"audit", 1, moat_audit},   {"passwd", 1, moat_passwd},
 };
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 moat_vmessage(FILE *f, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];

@@ -44,17 +44,19 @@
 	 (O_TMPFILE & ~O_DIRECTORY))
 #define SANDBOX_OPEN_NEW_MASK (SANDBOX_OPEN_WRITE | O_EXCL)
 
-/*
- * An argument test: (arg & mask) == one of values, and, when mask2 is not
- * 0, also (arg2 & mask2) == value2.
- */
+/* An argument test: (arg & mask) == one of values. */
 struct sandbox_cond {
 	unsigned arg;
 	scmp_datum_t mask;
 	scmp_datum_t values[SANDBOX_VALUES_MAX];
 	unsigned count;
-	unsigned arg2;
-	scmp_datum_t mask2, value2;
+};
+
+/* A second test that must hold too, for the kinds that have one. */
+struct sandbox_also {
+	unsigned arg;
+	scmp_datum_t mask; /* 0: no second test */
+	scmp_datum_t value;
 };
 
 /* Indexed by enum sandbox_arg; SB_ANY and SB_SELF are handled apart. */
@@ -62,9 +64,7 @@ static const struct sandbox_cond sandbox_conds[] = {
     [SB_NOEXEC] = {2, PROT_EXEC, {0}, 1},
     [SB_UNIX] = {0, ~(scmp_datum_t)0, {AF_UNIX}, 1},
     [SB_INET] = {0, ~(scmp_datum_t)0, {AF_INET, AF_INET6}, 2},
-    /* the type without SOCK_NONBLOCK and SOCK_CLOEXEC */
-    [SB_INET_TCP] =
-	{0, ~(scmp_datum_t)0, {AF_INET, AF_INET6}, 2, 1, 0xf, SOCK_STREAM},
+    [SB_INET_TCP] = {0, ~(scmp_datum_t)0, {AF_INET, AF_INET6}, 2},
     [SB_OPEN_READ] = {2, SANDBOX_OPEN_WRITE, {O_RDONLY}, 1},
     [SB_OPEN_RW] = {2, SANDBOX_OPEN_WRITE & ~(O_WRONLY | O_RDWR), {0}, 1},
     [SB_OPEN_NEW] = {2,
@@ -85,6 +85,13 @@ static const struct sandbox_cond sandbox_conds[] = {
     [SB_THREAD] = {0, CLONE_THREAD, {CLONE_THREAD}, 1},
 };
 
+/* Indexed like sandbox_conds. */
+static const struct sandbox_also
+    sandbox_also[sizeof(sandbox_conds) / sizeof(sandbox_conds[0])] = {
+	/* the type, without SOCK_NONBLOCK and SOCK_CLOEXEC */
+	[SB_INET_TCP] = {1, 0xf, SOCK_STREAM},
+};
+
 #ifdef SANDBOX_SANITIZER
 /* The sanitizer runtime's own calls (see the comment at the top). */
 static const struct sandbox_rule rules_sanitizer[] = {
@@ -99,6 +106,7 @@ static int
 sandbox_add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 {
 	const struct sandbox_cond *c;
+	const struct sandbox_also *also;
 	unsigned i;
 	int rc = 0;
 
@@ -112,16 +120,18 @@ sandbox_add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 		    (struct scmp_arg_cmp){0, SCMP_CMP_EQ,
 					  (scmp_datum_t)getpid(), 0});
 	c = &sandbox_conds[r->arg];
+	also = &sandbox_also[r->arg];
 	for (i = 0; i < c->count && rc == 0; i++) {
 		struct scmp_arg_cmp first = {c->arg, SCMP_CMP_MASKED_EQ,
 					     c->mask, c->values[i]};
-		struct scmp_arg_cmp second = {c->arg2, SCMP_CMP_MASKED_EQ,
-					      c->mask2, c->value2};
+		struct scmp_arg_cmp second = {also->arg, SCMP_CMP_MASKED_EQ,
+					      also->mask, also->value};
 
-		rc = c->mask2 == 0 ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-						      r->nr, 1, first)
-				   : seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-						      r->nr, 2, first, second);
+		rc =
+		    also->mask == 0
+			? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1, first)
+			: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 2, first,
+					   second);
 	}
 	return rc;
 }

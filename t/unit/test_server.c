@@ -745,7 +745,7 @@ tcp_pair(int *client)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sin);
-	int l = socket(AF_INET, SOCK_STREAM, 0), s;
+	int l = socket(AF_INET, SOCK_STREAM, 0), s = -1;
 
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (l < 0 || bind(l, (struct sockaddr *)&sin, len) != 0 ||
