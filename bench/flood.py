@@ -393,8 +393,8 @@ def report(r):
           % (f.stats["early_refused"], f.a.early))
     print("trickling clients in DATA: %d of %d%s"
           % (f.stats["trickling"], f.a.trickle,
-             " (each holds a cleanup process until "
-             "cleanup_submission_time_limit, 100 s by default, frees it)"
+             " (each holds its smtpd session only: smtpd asks cleanup "
+             "once a message is complete or 64 KB of it wait)"
              if r["label"] == "Moat" else ""))
     if tr.accept:
         print("legitimate message, end of DATA to 250: median %s, max %s "

@@ -128,13 +128,12 @@ smtpd_cleanup_open(struct smtpd_cleanup *c, const struct smtpd_session *s)
 	smtpd_cleanup_close(c);
 	c->open = 1;
 	c->failed = 0;
+	c->ended = 0;
 	c->code = 0;
 	buf_reset(&c->pending);
 	buf_reset(&c->out);
 	buf_reset(&c->in);
-	if (send_envelope(c, s) != 0)
-		return -1;
-	return smtpd_cleanup_connect(c);
+	return send_envelope(c, s) != 0 ? -1 : 0;
 }
 
 /* Frame the pending content in chunks; all of it, or only whole chunks. */
@@ -185,6 +184,7 @@ smtpd_cleanup_finish(struct smtpd_cleanup *c)
 	ipc_put_str(&f, IPC_OP, IPC_OP_END);
 	r = send_frame(c, &f, "end");
 	ipc_frame_free(&f);
+	c->ended = r == 0;
 	return r;
 }
 

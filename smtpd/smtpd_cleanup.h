@@ -22,6 +22,7 @@ struct smtpd_cleanup {
 	int open;           /* between open and close: frames are queued */
 	int timeout;        /* ipc_timeout, seconds */
 	int failed;         /* a send failed: the message gets 451 */
+	int ended;          /* op=end is queued: connect now if not yet */
 	struct buf pending; /* content not yet framed */
 	struct buf out;     /* frames not yet written to cleanup */
 	struct buf in;      /* bytes of cleanup's reply */
@@ -34,13 +35,15 @@ struct smtpd_cleanup {
 
 void smtpd_cleanup_init(struct smtpd_cleanup *c, int timeout);
 /*
- * Start a submission: queue begin and the recipients, and try to connect
- * (never waiting): 0 connected, 1 cleanup's listener is full (call
- * smtpd_cleanup_connect again later; frames queue meanwhile), -1 failed
- * (logged).
+ * Start a submission: queue begin and the recipients (0, or -1 failed,
+ * logged).  Nothing is connected yet: see smtpd_cleanup_connect.
  */
 int smtpd_cleanup_open(struct smtpd_cleanup *c, const struct smtpd_session *s);
-/* Try the connection again: as smtpd_cleanup_open. */
+/*
+ * Connect to cleanup, never waiting: 0 connected (or already), 1 cleanup's
+ * listener is full (try again later; frames queue meanwhile), -1 failed
+ * (logged).
+ */
 int smtpd_cleanup_connect(struct smtpd_cleanup *c);
 /*
  * Queue content (canonical form); takes and empties content.  Whole chunks

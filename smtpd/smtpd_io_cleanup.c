@@ -2,7 +2,11 @@
  * smtpd_io_cleanup: a session's conversation with cleanup, driven by the
  * event loop so that a slow or stopped cleanup holds only the session it
  * serves, never the process.  Frames wait in the session's own buffer
- * (smtpd_cleanup.h) and are written when cleanup's socket is writable;
+ * (smtpd_cleanup.h); cleanup is connected only once the message is
+ * complete or CLEANUP_LAZY bytes of it wait, so a client that trickles a
+ * small message holds its own session and no cleanup process (a large
+ * one meets cleanup's submission deadline).  Frames are written when
+ * cleanup's socket is writable;
  * while more than CLEANUP_HIGH bytes wait, the client is not read
  * (conn_reading), so the buffer stays bounded and the client feels the
  * backpressure through TCP.  When cleanup's listener is full the connect
@@ -16,6 +20,7 @@
 #include "smtpd_reply.h"
 
 #define CLEANUP_RETRY_MS 10
+#define CLEANUP_LAZY (64 * 1024) /* bytes held before cleanup is asked */
 
 static void conn_on_cleanup(int fd, unsigned events, void *ctx);
 
@@ -61,12 +66,45 @@ conn_cleanup_failed(struct smtpd_conn *c)
 		conn_finish_data(c, &r);
 }
 
+static void conn_on_cleanup_retry(void *ctx);
+
+/* Connect when due: 0 connected or retrying (listener full), -1 failed. */
+static int
+conn_cleanup_connect(struct smtpd_conn *c)
+{
+	int r;
+
+	if (c->cleanup_timer != 0)
+		return 0; /* a retry is due */
+	r = smtpd_cleanup_connect(&c->cleanup);
+	if (r == 1) { /* cleanup's listener is full: soon again */
+		c->cleanup_until =
+		    event_now_ms() + (long long)c->cfg->ipc_timeout * 1000;
+		c->cleanup_timer =
+		    event_timer_add(CLEANUP_RETRY_MS, conn_on_cleanup_retry, c);
+		return 0;
+	}
+	return r;
+}
+
 /* Write what cleanup's socket takes now; -1 when it failed. */
 int
 conn_cleanup_send(struct smtpd_conn *c)
 {
-	if (c->cleanup.fd < 0)
-		return c->cleanup.failed ? -1 : 0;
+	if (c->cleanup.fd < 0) {
+		if (c->cleanup.failed)
+			return -1;
+		if (!c->cleanup.open ||
+		    (!c->cleanup.ended &&
+		     smtpd_cleanup_backlog(&c->cleanup) < CLEANUP_LAZY))
+			return 0; /* not yet: the message may be trickling */
+		if (conn_cleanup_connect(c) != 0) {
+			conn_cleanup_failed(c);
+			return -1;
+		}
+		if (c->cleanup.fd < 0)
+			return 0;
+	}
 	if (smtpd_cleanup_flush(&c->cleanup) != 0) {
 		conn_cleanup_failed(c);
 		return -1;
@@ -101,22 +139,12 @@ conn_on_cleanup_retry(void *ctx)
 int
 conn_cleanup_open(struct smtpd_conn *c)
 {
-	int r;
-
 	conn_cleanup_close(c);
-	r = smtpd_cleanup_open(&c->cleanup, &c->session);
-	if (r < 0) {
+	if (smtpd_cleanup_open(&c->cleanup, &c->session) < 0) {
 		conn_cleanup_close(c);
 		return -1;
 	}
-	if (r == 1) { /* cleanup's listener is full: soon again */
-		c->cleanup_until =
-		    event_now_ms() + (long long)c->cfg->ipc_timeout * 1000;
-		c->cleanup_timer =
-		    event_timer_add(CLEANUP_RETRY_MS, conn_on_cleanup_retry, c);
-		return 0;
-	}
-	return conn_cleanup_send(c);
+	return 0; /* connected by conn_cleanup_send when due */
 }
 
 int
