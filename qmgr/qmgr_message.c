@@ -354,18 +354,6 @@ qmgr_message_route(struct qmgr_message *msg, const size_t *todo, size_t n)
 	for (k = 0; k < n; k++) {
 		struct qmgr_route *r = &routes[todo[k]];
 		qmgr_dest_route(msg->env.rcpt[todo[k]].addr, r);
-		/*
-		 * Each local recipient is a destination of its own, as with
-		 * Postfix's local_destination_recipient_limit = 1: the
-		 * concurrency limit is per recipient, and a slow mailbox or
-		 * command holds up no other user's mail.  (An address longer
-		 * than a next hop shares its destination with those that
-		 * begin alike: a shared limit, nothing worse.)
-		 */
-		if (r->kind == QMGR_ROUTE_DELIVER &&
-		    r->tp == QMGR_TRANSPORT_LOCAL)
-			snprintf(r->nexthop, sizeof(r->nexthop), "%s",
-				 msg->env.rcpt[todo[k]].addr);
 		tp = &qmgr_transport_table[r->tp];
 		if (r->kind == QMGR_ROUTE_DELIVER &&
 		    !qmgr_service_present(tp->service)) {

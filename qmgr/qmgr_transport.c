@@ -210,6 +210,15 @@ qmgr_transport_route(const char *addr, qmgr_lookup_fn fn, void *ctx,
 	else if (found > 0)
 		qmgr_route_apply(buf_cstr(&value), a.domain, r);
 	buf_free(&value);
+	/*
+	 * A local recipient is its own next hop, as with Postfix's
+	 * local_destination_recipient_limit = 1: the concurrency limit is
+	 * per recipient, and a slow mailbox or command holds up no other
+	 * user's mail.  (An address longer than a next hop shares its
+	 * destination with those that begin alike: a shared limit.)
+	 */
+	if (r->kind == QMGR_ROUTE_DELIVER && r->tp == QMGR_TRANSPORT_LOCAL)
+		snprintf(r->nexthop, sizeof(r->nexthop), "%s", addr);
 }
 
 /* --- grouping ------------------------------------------------------------ */

@@ -61,7 +61,7 @@ enum qmgr_route_kind {
 struct qmgr_route {
 	enum qmgr_route_kind kind;
 	enum qmgr_transport_id tp;
-	char nexthop[QMGR_NEXTHOP_MAX]; /* local: the recipient (message.c) */
+	char nexthop[QMGR_NEXTHOP_MAX]; /* local: the recipient itself */
 	char dsn[16];                   /* BOUNCE and DEFER */
 	char text[QMGR_ROUTE_TEXT_MAX];
 };

@@ -75,11 +75,13 @@ test_defaults(void)
 	       params_set("mydestination",
 			  "$myhostname, localhost, example.org", &err) == 0,
 	   "set mydestination (%s)", buf_cstr(&err));
-	route_is("alice@example.org", "local:", "a listed domain is local");
-	route_is("alice@EXAMPLE.ORG", "local:", "domains compare without case");
-	route_is("postmaster",
-		 "local:", "an address without a domain is local");
-	route_is("\"a@b\"@example.org", "local:",
+	route_is("alice@example.org", "local:alice@example.org",
+		 "a listed domain is local; the recipient is its own next hop");
+	route_is("alice@EXAMPLE.ORG", "local:alice@EXAMPLE.ORG",
+		 "domains compare without case");
+	route_is("postmaster", "local:postmaster",
+		 "an address without a domain is local");
+	route_is("\"a@b\"@example.org", "local:\"a@b\"@example.org",
 		 "an @ inside a quoted local part does not pick the domain");
 	route_is("carol@example.net", "smtp:example.net",
 		 "another domain goes to smtp, next hop the domain");
@@ -95,7 +97,8 @@ test_defaults(void)
 	   "set relayhost");
 	route_is("carol@example.net", "smtp:[192.0.2.1]:2525",
 		 "relayhost is the next hop of other domains");
-	route_is("alice@example.org", "local:", "but not of local ones");
+	route_is("alice@example.org", "local:alice@example.org",
+		 "but not of local ones");
 	buf_free(&err);
 }
 
@@ -157,7 +160,8 @@ test_maps(void)
 		 "a value without a colon is a transport");
 	route_is("a@tp-only.example", "smtp:tp-only.example",
 		 "\"smtp:\" means the recipient domain, not relayhost");
-	route_is("a@inside.example", "local:", "local: forces local delivery");
+	route_is("a@inside.example", "local:a@inside.example",
+		 "local: forces local delivery");
 	route_is("alice@example.org", "smtp:[192.0.2.3]",
 		 "the map overrides mydestination too, as in Postfix");
 	route_is("a@gone.example", "bounce 5.1.2 this domain is gone",
@@ -174,8 +178,8 @@ test_maps(void)
 		 "\":nexthop\" keeps the transport, changes the next hop");
 	route_is("a@elsewhere.test", "smtp:[192.0.2.250]",
 		 "* catches every other domain");
-	route_is("postmaster",
-		 "local:", "an address without a domain stays local");
+	route_is("postmaster", "local:postmaster",
+		 "an address without a domain stays local");
 	map_close(test_map);
 	test_map = NULL;
 	unlink(path);
