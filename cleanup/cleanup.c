@@ -3,7 +3,7 @@
  * one message (ipc_proto.h, "Submission to cleanup"); cleanup checks it,
  * adds its Received header and any missing Message-ID, Date (and From for
  * local submissions), enforces the header and size limits, writes
- * incoming/ID durably, moves it to active/ID and wakes qmgr.
+ * active/ID durably (partial until complete) and wakes qmgr.
  *
  * Security stance: runs as mail_owner (moat-queue), chrooted in
  * queue_directory, sandbox SANDBOX_CLEANUP, one submission at a time per
@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -146,6 +147,9 @@ cleanup_post_drop(void)
 			    CLEANUP_ACTIVE_SYNC) < 0)
 		log_warn("%s/%s: %s: each submission syncs active/ alone",
 			 SPOOL_INCOMING, CLEANUP_ACTIVE_SYNC, strerror(errno));
+	if (atexit(cleanup_file_drop_spare) != 0)
+		log_fatal("atexit: %s", strerror(errno));
+	cleanup_file_make_spare(&cleanup_cfg);
 }
 
 static void
@@ -161,6 +165,7 @@ main(int argc, char **argv)
 	    .stance = &cleanup_stance,
 	    .pre_drop = cleanup_pre_drop,
 	    .post_drop = cleanup_post_drop,
+	    .on_term = cleanup_file_drop_spare,
 	    .serve = cleanup_serve,
 	};
 

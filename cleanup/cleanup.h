@@ -14,6 +14,7 @@
 #include "dsn.h"
 #include "group_sync.h"
 #include "ipc.h"
+#include "queue_file.h"
 
 /* Bounds on the optional attributes of op=begin (bytes, without NUL). */
 #define CLEANUP_PROTOCOL_MAX 32
@@ -136,6 +137,19 @@ struct cleanup_config {
 
 /* Serve one submission on a connected peer socket, to the end. */
 void cleanup_submit(int sock, const struct cleanup_config *cfg);
+
+/*
+ * The submission's queue file (cleanup_file.c): a partial file in active/,
+ * the spare made ahead when there is one (*synced = 1: its directory
+ * entry is on disk already), else a new one (*synced = 0); adopted by w.
+ * -1 with errno when none could be made.
+ */
+int cleanup_file_take(const struct cleanup_config *cfg, struct queue_writer *w,
+		      char id[QUEUE_ID_SIZE], int *synced);
+/* Make the next submission's file now, and sync active/ for it. */
+void cleanup_file_make_spare(const struct cleanup_config *cfg);
+/* Remove the spare (at exit; async-signal-safe, for SIGTERM). */
+void cleanup_file_drop_spare(void);
 /* The origin of a peer uid under cfg (CLEANUP_FROM_UNKNOWN: none). */
 enum cleanup_origin cleanup_origin_of(const struct cleanup_config *cfg,
 				      uid_t uid);

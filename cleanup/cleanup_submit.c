@@ -1,18 +1,21 @@
 /*
  * cleanup_submit: one submission, from op=begin to the reply: checks each
- * frame, writes incoming/ID through the queue writer (envelope, then the
- * content with cleanup's Received header and any missing headers),
- * fsyncs, renames the file into active/, fsyncs active/ (one fsync shared
- * with the cleanups that renamed meanwhile: group_sync.h), and only then
- * says "queued".  The peer (smtpd, pickup, local, qmgr) is hostile: every
- * frame is validated and every length bounded; a malformed frame, a
- * timeout or EOF aborts with nothing queued, and so does a submission
- * past its deadline (cleanup_submission_time_limit, plus a second per
+ * frame, writes active/ID through the queue writer (envelope, then the
+ * content with cleanup's Received header and any missing headers; the
+ * file is partial until then: cleanup_file.c), marks it complete, fsyncs
+ * it, and only then says "queued": its directory entry was synced when the
+ * file was made ahead of time, or is synced now (one fsync shared with the
+ * cleanups that made files meanwhile: group_sync.h).  The peer (smtpd,
+ * pickup, local, qmgr) is hostile: every frame is validated and every
+ * length bounded; a malformed frame, a timeout or EOF aborts with nothing
+ * queued, and so does a submission past its deadline
+ * (cleanup_submission_time_limit, plus a second per
  * cleanup_submission_min_rate bytes of content), so that no peer holds a
  * cleanup process by trickling its message.  A message refused for its
  * content is still read to op=end so the peer gets a clean reply.  A
- * crash at any moment leaves nothing in active/ or a complete file there
- * (leftovers in incoming/ are qmgr's to remove).  Runs in cleanup.
+ * crash at any moment leaves a complete file in active/ or a partial one,
+ * which qmgr cannot read and removes when it is an hour old.  Runs in
+ * cleanup.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +30,7 @@
 #include "log.h"
 #include "queue_file.h"
 #include "server.h"
+#include "spool.h"
 
 /* Bytes a peer may send after a refusal, per byte of the size limit. */
 #define SUBMIT_DRAIN_FACTOR 4
@@ -41,6 +45,7 @@ struct submit {
 	struct cleanup_envelope env;
 	struct queue_writer w;
 	int writing; /* w holds an open file */
+	int synced;  /* its directory entry is on disk */
 	struct cleanup_headers h;
 	size_t nrcpt;
 	char first_rcpt[ADDR_TEXT_MAX];
@@ -220,12 +225,13 @@ submit_begin(struct submit *s)
 	if (cleanup_date_format(now, s->date, sizeof(s->date)) < 0)
 		strlcpy(s->date, "Thu, 01 Jan 1970 00:00:00 +0000",
 			sizeof(s->date));
-	queue_id_new(s->id);
-	if (queue_writer_open(&s->w, s->cfg->incoming_fd, s->id) < 0) {
-		log_error("%s: create %s/%s: %s", s->id, "incoming", s->id,
-			  strerror(errno));
+	if (cleanup_file_take(s->cfg, &s->w, s->id, &s->synced) < 0) {
+		log_error("%s: create a file in %s/: %s", submit_tag(s),
+			  SPOOL_ACTIVE, strerror(errno));
+		s->id[0] = '\0';
 		return 0; /* read on, then defer */
 	}
+	s->w.done_mode = QUEUE_MODE;
 	s->writing = 1;
 	submit_envelope(s, now);
 	return 0;
@@ -358,14 +364,13 @@ submit_data(struct submit *s)
 }
 
 /*
- * Make the file durable in active/: finish (fsync), rename, fsync the
- * directory.  0 when queued; otherwise the reply has been chosen.
+ * Make the file durable: mark it complete and fsync it (the writer's
+ * finish), then sync active/ unless its entry is on disk already.  0 when
+ * queued; otherwise the reply has been chosen.
  */
 static int
 submit_commit(struct submit *s)
 {
-	int fd_in = s->cfg->incoming_fd, fd_act = s->cfg->active_fd;
-
 	s->writing = 0;
 	if (queue_writer_finish(&s->w) < 0) {
 		if (errno == EFBIG) {
@@ -373,21 +378,16 @@ submit_commit(struct submit *s)
 				      "Error: message file too big", NULL);
 			return -1;
 		}
-		log_error("%s: write incoming/%s: %s", s->id, s->id,
+		log_error("%s: write %s/%s: %s", s->id, SPOOL_ACTIVE, s->id,
 			  strerror(errno));
 		submit_defer(s);
 		return -1;
 	}
-	if (renameat(fd_in, s->id, fd_act, s->id) < 0) {
-		log_error("%s: rename incoming/%s to active/: %s", s->id, s->id,
+	if (!s->synced &&
+	    group_sync_dir(s->cfg->active_sync, s->cfg->active_fd) < 0) {
+		log_error("%s: fsync %s/: %s", s->id, SPOOL_ACTIVE,
 			  strerror(errno));
-		(void)unlinkat(fd_in, s->id, 0);
-		submit_defer(s);
-		return -1;
-	}
-	if (group_sync_dir(s->cfg->active_sync, fd_act) < 0) {
-		log_error("%s: fsync active/: %s", s->id, strerror(errno));
-		(void)unlinkat(fd_act, s->id, 0);
+		(void)unlinkat(s->cfg->active_fd, s->id, 0);
 		submit_defer(s);
 		return -1;
 	}
@@ -493,4 +493,5 @@ cleanup_submit(int sock, const struct cleanup_config *cfg)
 		queue_writer_abort(&s.w); /* anything not committed */
 	cleanup_headers_free(&s.h);
 	ipc_frame_free(&s.f);
+	cleanup_file_make_spare(cfg);
 }

@@ -15,8 +15,9 @@
  * is overwritten in place (queue_file_set_warn).  Files written before a
  * record type existed simply lack it: each has a neutral default.
  *
- * Writers: cleanup (incoming/ID, then rename to active/ID).  Readers: qmgr
- * (which trusts its own queue but still validates every length).
+ * Writers: cleanup (active/ID, made with QUEUE_MODE_PARTIAL and given
+ * QUEUE_MODE once complete, just before its fsync).  Readers: qmgr (which
+ * trusts its own queue but still validates every length).
  */
 #ifndef MOAT_QUEUE_FILE_H
 #define MOAT_QUEUE_FILE_H
@@ -121,14 +122,28 @@ int queue_file_write_status(int fd, const struct queue_rcpt *rcpt, char status);
 int queue_file_set_warn(int fd, const struct queue_env *env, char status);
 
 /*
+ * A queue file that cleanup is still writing has QUEUE_MODE_PARTIAL (owner
+ * write only): qmgr, its owner but not root, cannot open it to read, so it
+ * never sees a message before the 250.  A complete file has QUEUE_MODE.
+ */
+#define QUEUE_MODE 0600
+#define QUEUE_MODE_PARTIAL 0200
+
+/*
  * Writer.  queue_writer_open creates name (O_CREAT|O_EXCL, 0600) relative
- * to dirfd.  Records go through a buffer; content is streamed.  finish
- * writes the content length back into the M record, appends the end record
- * and fsyncs the file.  Any I/O error makes the writer fail from then on
- * (every call returns -1, errno kept), so the caller checks only at finish;
- * abort closes and unlinks.  A full disk is a temporary failure.
- * The writer writes the version record itself (a V "1" record passed
- * first is accepted and not repeated); a failed finish removes the file.
+ * to dirfd; queue_writer_adopt takes an empty file its caller made (fd,
+ * open for writing; the writer's from the call on, closed even when the
+ * call fails).  done_mode, when not 0, is the mode finish gives the file
+ * before its fsync (cleanup: QUEUE_MODE on a QUEUE_MODE_PARTIAL file).
+ * Records go through a buffer; content is streamed.  finish writes the
+ * content length back into the M record, appends the end record and
+ * fsyncs the file.  Any I/O error makes the writer fail from then on
+ * (every call returns -1, errno kept), so the caller checks only at
+ * finish; abort closes and unlinks.  A full disk is a temporary failure,
+ * and a file removed while it was written (no link left at finish) fails
+ * with ENOENT.  The writer writes the version record itself (a V "1"
+ * record passed first is accepted and not repeated); a failed finish
+ * removes the file.
  */
 struct queue_writer {
 	int fd;
@@ -139,9 +154,12 @@ struct queue_writer {
 	off_t content_header; /* offset of the M record, or -1 */
 	size_t content_length;
 	int error; /* first errno, 0 when fine */
+	mode_t done_mode;
 };
 
 int queue_writer_open(struct queue_writer *w, int dirfd, const char *name);
+int queue_writer_adopt(struct queue_writer *w, int dirfd, const char *name,
+		       int fd);
 int queue_writer_record(struct queue_writer *w, int type, const void *data,
 			size_t len);
 int queue_writer_rcpt(struct queue_writer *w, const char *addr,

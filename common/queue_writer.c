@@ -85,8 +85,8 @@ qw_start(struct queue_writer *w)
 	}
 }
 
-int
-queue_writer_open(struct queue_writer *w, int dirfd, const char *name)
+static int
+qw_init(struct queue_writer *w, int dirfd, const char *name)
 {
 	size_t len = strlen(name);
 
@@ -99,12 +99,33 @@ queue_writer_open(struct queue_writer *w, int dirfd, const char *name)
 		errno = EINVAL;
 		return -1;
 	}
-	w->fd =
-	    openat(dirfd, name,
-		   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (w->fd < 0)
-		return -1;
 	memcpy(w->name, name, len + 1);
+	return 0;
+}
+
+int
+queue_writer_open(struct queue_writer *w, int dirfd, const char *name)
+{
+	if (qw_init(w, dirfd, name) < 0)
+		return -1;
+	w->fd = openat(dirfd, name,
+		       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		       QUEUE_MODE);
+	if (w->fd < 0) {
+		w->name[0] = '\0'; /* not ours: abort must not remove it */
+		return -1;
+	}
+	return 0;
+}
+
+int
+queue_writer_adopt(struct queue_writer *w, int dirfd, const char *name, int fd)
+{
+	if (qw_init(w, dirfd, name) < 0) {
+		close(fd);
+		return -1;
+	}
+	w->fd = fd;
 	return 0;
 }
 
@@ -291,8 +312,18 @@ queue_writer_finish(struct queue_writer *w)
 	if (w->error == 0) {
 		qw_header(w, QREC_END, 0);
 		if (qw_flush(w) == 0 && qw_patch_length(w) == 0 &&
-		    fsync(w->fd) < 0)
+		    w->done_mode != 0 && fchmod(w->fd, w->done_mode) < 0)
 			qw_fail(w, errno);
+		if (w->error == 0 && fsync(w->fd) < 0)
+			qw_fail(w, errno);
+	}
+	if (w->error == 0) {
+		struct stat st;
+
+		if (fstat(w->fd, &st) < 0)
+			qw_fail(w, errno);
+		else if (st.st_nlink == 0)
+			qw_fail(w, ENOENT);
 	}
 	if (w->error == 0) {
 		int r = close(w->fd);

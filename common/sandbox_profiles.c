@@ -147,14 +147,14 @@ static const struct sandbox_rule rules_smtpd[] = {
     SANDBOX_END,
 };
 
-/* cleanup: writes new queue files in incoming/, moves them to active/. */
+/* cleanup: writes new queue files in active/, partial until complete. */
 static const struct sandbox_rule rules_cleanup[] = {
     /* incoming/ and active/ (post_drop), then each new file */
     ALLOW_IF(openat, SB_OPEN_READ),
     ALLOW_IF(openat, SB_OPEN_NEW),
     ALLOW(pwrite64),
+    ALLOW(fchmod), /* QUEUE_MODE_PARTIAL to QUEUE_MODE, once complete */
     ALLOW(fsync),
-    ALLOW(renameat),
     ALLOW(unlinkat),
     /* incoming/.active-sync: created (OPEN_NEW, then OPEN_RW), sized,
      * mapped shared (base's mmap); its waiters sleep on a futex in it */

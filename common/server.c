@@ -53,6 +53,8 @@ static void
 server_on_term(int sig)
 {
 	(void)sig;
+	if (server_ops != NULL && server_ops->on_term != NULL)
+		server_ops->on_term();
 	_exit(0);
 }
 

@@ -101,6 +101,12 @@ struct server_ops {
 	 */
 	void (*pre_drop)(int argc, char **argv);
 	void (*post_drop)(void);
+	/*
+	 * Called in the SIGTERM handler just before the process exits (not
+	 * on other exits: atexit(3) serves those); async-signal-safe calls
+	 * only.  NULL: nothing to do.
+	 */
+	void (*on_term)(void);
 	/* single_server: handle one client to the end, blocking. */
 	void (*serve)(int client_fd);
 	/*

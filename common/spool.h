@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SPOOL_INCOMING "incoming"	/* cleanup writes here */
+#define SPOOL_INCOMING "incoming"	/* cleanup's shared sync page */
 #define SPOOL_ACTIVE "active"		/* complete, being delivered */
 #define SPOOL_DEFERRED "deferred"	/* waiting for a retry (mtime) */
 #define SPOOL_HOLD "hold"		/* held by the administrator */

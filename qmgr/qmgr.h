@@ -27,7 +27,7 @@
 #define QMGR_ACTIVE_MAX 10000      /* messages in memory or waiting to load */
 #define QMGR_RCPT_MAX 100000       /* recipients in memory (soft limit) */
 #define QMGR_LOAD_BATCH 200        /* messages loaded per loop turn */
-#define QMGR_INCOMING_MAX_AGE 3600 /* older incoming/ files are leftovers */
+#define QMGR_INCOMING_MAX_AGE 3600 /* older partial files are leftovers */
 #define QMGR_REASON_MAX 512        /* a delivery agent's text, cut */
 #define QMGR_UNRECORDED_MAX 10000
 #define QMGR_ADMIN_CLIENTS 8   /* root and admin_group connections */
@@ -85,6 +85,13 @@ struct qmgr_message {
 void qmgr_queue_init(void);
 void qmgr_queue_start(void);          /* once the event loop runs */
 void qmgr_queue_want(const char *id); /* load active/ID soon */
+/*
+ * dir/name as a leftover of an interrupted submission: 1 when it is a
+ * regular file (a partial one, QUEUE_MODE_PARTIAL, when partial_only),
+ * removed (and logged) once QMGR_INCOMING_MAX_AGE old; 0 when it is not
+ * such a file.
+ */
+int qmgr_queue_leftover(const char *dir, const char *name, int partial_only);
 void qmgr_queue_forget(const char *id, size_t rcpt_count);
 void qmgr_queue_note_due(long long when);
 void qmgr_queue_flush(void); /* every deferred message, now */

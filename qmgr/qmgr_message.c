@@ -1,6 +1,8 @@
 /*
  * qmgr_message: one message in memory.  Loading opens active/ID without
- * following links, checks that it is a regular file of ours with one link,
+ * following links (a partial file, which cleanup is still writing, cannot
+ * be opened: it is skipped, and removed once an hour old), checks that it
+ * is a regular file of ours with one link,
  * and trusts nothing until queue_file_read has validated every record; a
  * file that fails is moved to corrupt/ and never delivered.  The pass
  * sends each recipient still to do to its transport; results are written
@@ -62,11 +64,16 @@ qmgr_message_open(const char *id, struct stat *st)
 		return -1;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		if (errno == ELOOP)
+		int err = errno;
+
+		/* Partial: cleanup is writing it (or was killed meanwhile). */
+		if (err == EACCES && qmgr_queue_leftover(SPOOL_ACTIVE, id, 1))
+			return -1;
+		if (err == ELOOP)
 			qmgr_message_corrupt(id, "a symbolic link");
-		else if (errno != ENOENT)
+		else if (err != ENOENT)
 			log_warn("%s: cannot open %s: %s", id, path,
-				 strerror(errno));
+				 strerror(err));
 		return -1;
 	}
 	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||

@@ -26,6 +26,7 @@
 #include "params.h"
 #include "qmgr.h"
 #include "qmgr_backoff.h"
+#include "queue_file.h"
 #include "spool.h"
 
 #define QMGR_HASH_SIZE 16384 /* buckets, a power of two */
@@ -203,30 +204,40 @@ qmgr_queue_opendir(const char *name)
 	return d;
 }
 
-/* Remove incoming/ files older than an hour: crash leftovers of cleanup. */
+int
+qmgr_queue_leftover(const char *dir, const char *name, int partial_only)
+{
+	char path[64];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+		(int)sizeof(path) ||
+	    lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (partial_only && (st.st_mode & 07777) != QUEUE_MODE_PARTIAL))
+		return 0;
+	if ((long long)time(NULL) - (long long)st.st_mtime <
+	    QMGR_INCOMING_MAX_AGE)
+		return 1;
+	if (unlink(path) == 0)
+		log_warn("%s: removed, left over from an interrupted "
+			 "submission",
+			 path);
+	return 1;
+}
+
+/* incoming/ of older versions: any file an hour old is a leftover. */
 static void
 qmgr_queue_scan_incoming(void)
 {
 	DIR *d = qmgr_queue_opendir(SPOOL_INCOMING);
-	long long now = time(NULL);
 	struct dirent *de;
-	struct stat st;
 
 	if (d == NULL)
 		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
-			0 ||
-		    !S_ISREG(st.st_mode) ||
-		    now - (long long)st.st_mtime < QMGR_INCOMING_MAX_AGE)
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-			log_warn(
-			    "%s/%s: removed, left over from an interrupted "
-			    "submission",
-			    SPOOL_INCOMING, de->d_name);
-	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			(void)qmgr_queue_leftover(SPOOL_INCOMING, de->d_name,
+						  0);
 	closedir(d);
 }
 

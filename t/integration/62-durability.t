@@ -3,11 +3,13 @@
 under strace -f (every daemon it starts, and their children, traced),
 20 messages arrive over SMTP and 5 through sendmail, and the trace must
 show, for every message:
-  - cleanup fsync'd the queue file after its last write, and an fsync of
-    the directory that holds its final name began after the rename into
-    it (by that cleanup process or another: they share it, group_sync.h),
-    both ended before smtpd began writing "250 ... queued as ID" (SMTP) or
-    before pickup unlinked the maildrop file (sendmail);
+  - cleanup made the queue file partial (mode 0200) in active/, marked it
+    complete (fchmod 0600) after its last write and fsync'd it after
+    that, and an fsync of active/ began after the file was made (by that
+    cleanup process or another: they share it, group_sync.h; usually
+    before the message came: a spare made ahead), all ended before smtpd
+    began writing "250 ... queued as ID" (SMTP) or before pickup unlinked
+    the maildrop file (sendmail);
 and for every delivery (several messages to the one user go to local as
 one batch, local_delivery_batch_limit):
   - local fsync'd the Maildir file after its last write and fsync'd
@@ -42,7 +44,7 @@ if STRACE is None:
     print("1..0 # SKIP needs strace")
     sys.exit(0)
 CALLS = ("execve,clone,clone3,fork,vfork,read,pread64,write,writev,pwrite64,"
-         "sendto,sendmsg,fsync,fdatasync,openat,rename,renameat,renameat2,"
+         "sendto,sendmsg,fsync,fdatasync,fchmod,openat,rename,renameat,renameat2,"
          "unlink,unlinkat")
 t = Tap()
 inst = Instance("durable", {"home_mailbox": "Maildir/",
@@ -125,8 +127,8 @@ wait_for(trace_done, 30, 0.5)
 
 # --- the trace ------------------------------------------------------------
 LINE = re.compile(r"^(\d+)\s+(\d+\.\d+) (.*)$")
-CALL = re.compile(r"^(\w+)\((.*)\) += (-?\w+)(?: [^<]*)?(?: <(\d+\.\d+)>)?$")
-RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)\) += (-?\w+)(?: [^<]*)?(?: <(\d+\.\d+)>)?$")
+CALL = re.compile(r"^(\w+)\((.*)\) += (-?\w+)(?:<[^>]*>)?(?: [^<]*)?(?: <(\d+\.\d+)>)?$")
+RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)\) += (-?\w+)(?:<[^>]*>)?(?: [^<]*)?(?: <(\d+\.\d+)>)?$")
 FD_PATH = re.compile(r"^\d+<([^>]*)>")
 
 
@@ -203,25 +205,29 @@ def rename_parts(c):
 
 
 def queue_file_durable(qid, deadline):
-    """cleanup's fsync of the file and of its final directory, each
-    ended before deadline: '' when so, else what is missing."""
+    """cleanup made the file in active/ (partial), marked it complete
+    (fchmod 0600) after its last write and fsync'd it after that, and an
+    fsync of active/ began after the file was made; each ended before
+    deadline: '' when so, else what is missing."""
     writes = by("cleanup", WRITES, lambda c: c.path.endswith("/" + qid))
     if not writes:
         return "no write by cleanup to the queue file"
     last = max(c.end for c in writes)
+    marked = by("cleanup", ("fchmod",), lambda c: c.path.endswith("/" + qid) and
+                c.args.endswith(", 0600") and c.start >= last)
+    if not marked:
+        return "not marked complete (fchmod 0600) after its last write"
     syncs = by("cleanup", SYNCS, lambda c: c.path.endswith("/" + qid) and
-               c.start >= last and c.end <= deadline)
+               c.start >= marked[0].end and c.end <= deadline)
     if not syncs:
-        return "no fsync of the queue file between its last write and the answer"
-    moved = [c for c in by("cleanup", RENAMES, lambda c: True)
-             if (rename_parts(c) or ("", "", "", ""))[3] == qid]
-    if moved:
-        final_dir, after = rename_parts(moved[-1])[2], moved[-1].end
-    else:
-        final_dir, after = base(writes[0].path.rsplit("/", 1)[0]), 0
-    dsync = by("cleanup", SYNCS, lambda c: base(c.path) == final_dir and
-               c.start >= after and c.end <= deadline)
-    return "" if dsync else "no fsync of %s/ after the file got its name there" % final_dir
+        return "no fsync of the queue file between its completion and the answer"
+    made = by("cleanup", ("openat",), lambda c: ('"%s"' % qid) in c.args and
+              "O_CREAT" in c.args and c.ret.isdigit())
+    if not made or base(made[0].path) != "active" or ", 0200" not in made[0].args:
+        return "not made partial (0200) in active/: %s" % (made[0].args if made else "no create")
+    dsync = by("cleanup", SYNCS, lambda c: base(c.path) == "active" and
+               c.start >= made[0].end and c.end <= deadline)
+    return "" if dsync else "no fsync of active/ after the file got its name there"
 
 
 def token_in(c, token):

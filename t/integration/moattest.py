@@ -298,14 +298,24 @@ class Instance:
         rx = re.compile(pattern)
         return wait_for(lambda: rx.search(self.log()), timeout)
 
-    def queue_files(self, sub):
+    def queue_files(self, sub, partial=False):
         """The messages in a queue directory (not dot files such as
-        cleanup's incoming/.active-sync page)."""
+        cleanup's incoming/.active-sync page, nor the partial files
+        cleanup is writing or keeps ready: mode 0200, queue_file.h);
+        with partial=True, only those."""
         d = self.path("spool", sub)
+        names = []
         try:
-            return sorted(n for n in os.listdir(d) if not n.startswith("."))
+            for n in os.listdir(d):
+                try:
+                    mode = os.lstat(os.path.join(d, n)).st_mode & 0o7777
+                except OSError:
+                    continue  # gone meanwhile
+                if not n.startswith(".") and (mode == 0o200) == partial:
+                    names.append(n)
         except OSError:
-            return []
+            pass
+        return sorted(names)
 
     def mbox(self, name):
         try:

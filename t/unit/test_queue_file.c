@@ -376,6 +376,60 @@ test_envelope_limits(void)
 	free(field);
 }
 
+/*
+ * cleanup's way: a partial file (QUEUE_MODE_PARTIAL) made by the caller,
+ * adopted, marked complete (QUEUE_MODE) by finish; a file removed while
+ * it was written fails at finish.
+ */
+static void
+test_writer_partial(const char *dir)
+{
+	struct queue_writer w;
+	struct queue_env env;
+	struct buf err = BUF_INIT;
+	struct stat st;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY), fd;
+
+	fd = openat(dfd, "Q8", O_WRONLY | O_CREAT | O_EXCL, QUEUE_MODE_PARTIAL);
+	is_int(queue_writer_adopt(&w, dfd, "Q8", fd), 0, "adopt Q8");
+	w.done_mode = QUEUE_MODE;
+	queue_writer_record(&w, QREC_ARRIVAL, "1700000000", 10);
+	queue_writer_record(&w, QREC_SENDER, "", 0);
+	queue_writer_rcpt(&w, "a@example.org", NULL);
+	queue_writer_content(&w, "Subject: p\n\nbody\n", 17);
+	ok(fstatat(dfd, "Q8", &st, 0) == 0 &&
+	       (st.st_mode & 07777) == QUEUE_MODE_PARTIAL,
+	   "partial (0200) while it is written");
+	is_int(queue_writer_finish(&w), 0, "finish");
+	ok(fstatat(dfd, "Q8", &st, 0) == 0 &&
+	       (st.st_mode & 07777) == QUEUE_MODE,
+	   "complete (0600) after finish");
+	fd = openat(dfd, "Q8", O_RDONLY);
+	is_int(queue_file_read(fd, &env, &err), 0, "and readable");
+	queue_env_free(&env);
+	close(fd);
+	unlinkat(dfd, "Q8", 0);
+
+	fd = openat(dfd, "Q9", O_WRONLY | O_CREAT | O_EXCL, QUEUE_MODE_PARTIAL);
+	queue_writer_adopt(&w, dfd, "Q9", fd);
+	w.done_mode = QUEUE_MODE;
+	queue_writer_record(&w, QREC_ARRIVAL, "1700000000", 10);
+	queue_writer_record(&w, QREC_SENDER, "", 0);
+	queue_writer_rcpt(&w, "a@example.org", NULL);
+	unlinkat(dfd, "Q9", 0);
+	is_int(queue_writer_finish(&w), -1, "a file removed meanwhile fails");
+	is_int(errno, ENOENT, "  ENOENT");
+
+	fd =
+	    openat(dfd, "Q10", O_WRONLY | O_CREAT | O_EXCL, QUEUE_MODE_PARTIAL);
+	is_int(queue_writer_adopt(&w, dfd, "a/b", fd), -1,
+	       "adopt refuses a name with /");
+	ok(fcntl(fd, F_GETFD) < 0 && errno == EBADF, "  and closes the file");
+	unlinkat(dfd, "Q10", 0);
+	buf_free(&err);
+	close(dfd);
+}
+
 int
 main(void)
 {
@@ -387,6 +441,7 @@ main(void)
 	test_writer(dir);
 	test_writer_dsn(dir);
 	test_writer_errors(dir);
+	test_writer_partial(dir);
 	rmdir(dir);
 	test_envelope_limits();
 	golden_run("t/unit/golden/queue_file", dump_env);

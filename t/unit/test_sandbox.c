@@ -266,6 +266,8 @@ probe_run(const char *name)
 			   : -1;
 	if (strcmp(name, "fsync") == 0)
 		return fsync(ctx.filefd);
+	if (strcmp(name, "fchmod") == 0) /* cleanup marks a file complete */
+		return fchmod(ctx.filefd, 0600);
 	if (strcmp(name, "fdatasync") == 0)
 		return fdatasync(ctx.filefd);
 	if (strcmp(name, "group-sync") == 0) /* cleanup's shared fsync */
@@ -366,14 +368,14 @@ static const struct profile_case cases[] = {
      "open-creat open-trunc open-append getdents rename unlink fsync"},
     {SANDBOX_CLEANUP,
      "unix connect accept pipe open-read open-dir open-new open-rw "
-     "pwrite fsync rename unlink ftruncate group-sync",
+     "pwrite fsync fchmod unlink ftruncate group-sync",
      ALWAYS_KILLS " open-creat open-trunc open-append getdents "
-		  "kill-self mkdir"},
+		  "kill-self mkdir rename"},
     {SANDBOX_QMGR,
      "unix connect epoll open-read open-rw getdents pwrite "
      "fdatasync rename unlink getrandom",
      ALWAYS_KILLS " open-new open-creat open-trunc open-append mkdir "
-		  "kill-self"},
+		  "kill-self fchmod"},
     {SANDBOX_PICKUP,
      "unix connect epoll open-read open-dir getdents "
      "rename rename2 unlink kill-self",
