@@ -29,8 +29,12 @@ Scenarios (--quick: smaller counts, same shape):
            its RSS, the time of a queue listing, the time to deliver all
            after a flush
 
-Before each timed scenario the bench writes everything back (sync) and
-waits 6 s, so that no run pays for the files the previous one removed
+Filesystem (--fs): by default both instances and the Maildir live on a
+fresh ext4 made for the run (mkfs.ext4's defaults, so with a journal) in
+an 8 GB sparse image under /tmp, mounted through a loop device and
+removed at the end (class LoopFs); --fs tmp uses /tmp as it is, and then
+the bench writes everything back (sync) and waits 6 s before each timed
+scenario, so that no run pays for the files the previous one removed
 (see settle()).
 
 CPU: each instance's master is started inside a cgroup of its own
@@ -56,6 +60,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "t", "integration"))
 sys.path.insert(0, HERE)
+import moattest  # noqa: E402
 from moattest import MOAT, Instance, free_port, user_lock, wait_for  # noqa: E402
 import pfinstance  # noqa: E402
 from peers import SmtpSink, listening  # noqa: E402
@@ -308,6 +313,44 @@ class BenchUser:
         subprocess.run(["userdel", "-r", USER], capture_output=True)
 
 
+# -- the filesystem -------------------------------------------------------
+class LoopFs:
+    """A fresh ext4 made by mkfs.ext4's defaults (so with a journal) in a
+    sparse image under /tmp, mounted through a loop device: both MTAs'
+    instances and the bench user's Maildir live on it, so no run inherits
+    another's freed inodes (see settle()) and the figures are those of the
+    filesystem a mail server usually has.  Removed at the end."""
+    SIZE = 8 * 1024 ** 3
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="moat-benchfs-", dir="/tmp")
+        self.img = os.path.join(self.dir, "fs.img")
+        self.mnt = os.path.join(self.dir, "mnt")
+        os.chmod(self.dir, 0o755)
+        os.mkdir(self.mnt)
+        with open(self.img, "wb") as f:
+            f.truncate(self.SIZE)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-E",
+                        "lazy_itable_init=0,lazy_journal_init=0", self.img],
+                       check=True, capture_output=True)
+        subprocess.run(["mount", "-o", "loop", self.img, self.mnt],
+                       check=True, capture_output=True)
+        os.chmod(self.mnt, 0o755)
+        moattest.TMP = pfinstance.TMP = self.mnt
+
+    @staticmethod
+    def possible():
+        return shutil.which("mkfs.ext4") is not None and \
+            os.path.exists("/dev/loop-control")
+
+    def destroy(self):
+        moattest.TMP = pfinstance.TMP = "/tmp"
+        if subprocess.run(["umount", self.mnt],
+                          capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", self.mnt], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 # -- load ---------------------------------------------------------------
 def smtpload(port, n, sessions, keep=False, size=2000, rcpt=None):
     args = [LOAD, "-p", str(port), "-r", rcpt or USER + "@localhost",
@@ -330,8 +373,9 @@ SETTLE_S = 6
 
 
 def settle():
-    os.sync()
-    time.sleep(SETTLE_S)
+    if moattest.TMP == "/tmp":  # not needed on the bench's own ext4
+        os.sync()
+        time.sleep(SETTLE_S)
 
 
 def wait_count(get, n, timeout):
@@ -350,7 +394,7 @@ class Bench:
         self.rows = []        # (key, label, unit, moat, postfix, better)
         self.notes = []
         self.details = {}     # system -> {key: ...}
-        self.base = tempfile.mkdtemp(prefix="moat-bench-", dir="/tmp")
+        self.base = tempfile.mkdtemp(prefix="moat-bench-", dir=moattest.TMP)
         os.chmod(self.base, 0o755)
         self.user = BenchUser(self.base)
 
@@ -624,8 +668,11 @@ def machine():
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
     fs = subprocess.run(["findmnt", "-n", "-o", "FSTYPE", "-T", "/tmp"],
                         capture_output=True, text=True).stdout.strip()
-    return "%d cores (%s), %.0f GiB, kernel %s, /tmp on %s" % (
-        os.cpu_count(), cpu, mem, platform.release(), fs or "?")
+    where = "queues and Maildir on /tmp (%s)" % (fs or "?")
+    if moattest.TMP != "/tmp":
+        where = "queues and Maildir on a fresh ext4 (loop device, journal)"
+    return "%d cores (%s), %.0f GiB, kernel %s, %s" % (
+        os.cpu_count(), cpu, mem, platform.release(), where)
 
 
 def main():
@@ -636,6 +683,9 @@ def main():
                     help="comma-separated: S1,S1lat,S1keep,S2,size,queue")
     ap.add_argument("--no-postfix", action="store_true")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--fs", choices=("loop", "tmp"), default="loop",
+                    help="loop (default): a fresh ext4 with a journal on a "
+                    "loop device; tmp: /tmp as it is")
     ap.add_argument("--out", default=os.path.join(TOP, "build", "bench",
                                                   "compare.md"))
     a = ap.parse_args()
@@ -647,21 +697,32 @@ def main():
     if not a.no_build:
         subprocess.run(["make", "-s", "-C", TOP, "-j2", "all"], check=True)
         subprocess.run(["make", "-s", "-C", TOP, "postfix-peer"], check=True)
-    b = Bench(a)
+    fs = None
+    if a.fs == "loop" and LoopFs.possible():
+        fs = LoopFs()
+    elif a.fs == "loop":
+        print("# compare: no mkfs.ext4 or loop devices: using /tmp",
+              file=sys.stderr)
     t0 = time.monotonic()
     try:
-        b.run()
+        b = Bench(a)
+        try:
+            b.run()
+        finally:
+            b.destroy()
+        head = ["# bench/compare.py%s: Moat and Postfix %s" % (
+            " --quick" if a.quick else "", "3.7 (Debian's package)" if
+            PostfixSystem in b.systems() else "(not available: Moat alone)"),
+                "",
+                "%s, %s; %d messages (S1, S1keep, S2), %d (S1lat), %d "
+                "queued; 2 KB bodies; client bench/smtpload; CPU: %s; "
+                "%.0f s." % (
+                    time.strftime("%Y-%m-%d"), machine(), a.n, a.nlat,
+                    a.nqueue, CPU_METHOD[0] or "-", time.monotonic() - t0),
+                ""]
     finally:
-        b.destroy()
-    head = ["# bench/compare.py%s: Moat and Postfix %s" % (
-        " --quick" if a.quick else "", "3.7 (Debian's package)" if
-        PostfixSystem in b.systems() else "(not available: Moat alone)"),
-            "",
-            "%s, %s; %d messages (S1, S1keep, S2), %d (S1lat), %d queued; "
-            "2 KB bodies; client bench/smtpload; CPU: %s; %.0f s." % (
-                time.strftime("%Y-%m-%d"), machine(), a.n, a.nlat, a.nqueue,
-                CPU_METHOD[0] or "-", time.monotonic() - t0),
-            ""]
+        if fs is not None:
+            fs.destroy()
     text = "\n".join(head) + table(b) + "\n"
     if b.notes:
         text += "\nNotes:\n" + "".join("- %s\n" % n for n in b.notes)

@@ -57,6 +57,9 @@ def _remove_users():
     subprocess.run(["groupdel", DROP], capture_output=True)
 
 
+TMP = "/tmp"  # where instances are made (compare.py may move it)
+
+
 class Postfix:
     """One private instance: conf/, spool/, data/ and maillog under
     a fresh directory in /tmp."""
@@ -64,7 +67,7 @@ class Postfix:
     def __init__(self, port, settings=None, postscreen=False):
         self.port = port
         self.postscreen = postscreen
-        self.base = tempfile.mkdtemp(prefix="moat-bench-pf-", dir="/tmp")
+        self.base = tempfile.mkdtemp(prefix="moat-bench-pf-", dir=TMP)
         os.chmod(self.base, 0o755)
         self.conf = os.path.join(self.base, "conf")
         self.spool = os.path.join(self.base, "spool")

@@ -25,6 +25,7 @@ import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MOAT = os.path.join(TOP, "build", "bin", "moat")
+TMP = "/tmp"  # where instances are made (bench/compare.py may move it)
 
 
 class Tap:
@@ -179,7 +180,7 @@ class Instance:
         # Programs (e.g. "sandbox_probe") a test makes its filter kill.
         self.expected_kills = []
         INSTANCES.append(self)
-        base = tempfile.mkdtemp(prefix="moat-%s-" % tag, dir="/tmp")
+        base = tempfile.mkdtemp(prefix="moat-%s-" % tag, dir=TMP)
         os.chmod(base, 0o755)
         self.dir = os.path.join(base, "i")
         self.conf = os.path.join(self.dir, "conf")
