@@ -15,10 +15,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "event.h"
 #include "log.h"
 #include "queue_file.h"
 #include "spool.h"
@@ -29,15 +29,6 @@
 static volatile int spare_fd = -1, spare_dirfd = -1;
 static char spare_id[QUEUE_ID_SIZE];
 static long long spare_born_ms;
-
-static long long
-file_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A new partial file in active/; its descriptor, or -1 (errno set). */
 static int
@@ -68,7 +59,7 @@ cleanup_file_take(const struct cleanup_config *cfg, struct queue_writer *w,
 	int fd;
 
 	if (spare_fd >= 0 &&
-	    file_now_ms() - spare_born_ms > CLEANUP_SPARE_MAX_AGE_MS)
+	    event_now_ms() - spare_born_ms > CLEANUP_SPARE_MAX_AGE_MS)
 		cleanup_file_drop_spare();
 	if (spare_fd >= 0) {
 		fd = spare_fd;
@@ -104,6 +95,6 @@ cleanup_file_make_spare(const struct cleanup_config *cfg)
 	}
 	memcpy(spare_id, id, QUEUE_ID_SIZE);
 	spare_dirfd = cfg->active_fd;
-	spare_born_ms = file_now_ms();
+	spare_born_ms = event_now_ms();
 	spare_fd = fd; /* last: the handler sees a whole spare or none */
 }

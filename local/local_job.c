@@ -17,8 +17,8 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "event.h"
 #include "ipc_proto.h"
 #include "local.h"
 #include "resolve.h"
@@ -282,15 +282,6 @@ static struct {
 	long long at_ms; /* CLOCK_MONOTONIC; 0: empty */
 } job_pw_last;
 
-static long long
-job_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A login name we are willing to look up (resolve.h's one rule). */
 static int
 job_getpw(const char *name, struct local_user *u)
@@ -300,7 +291,7 @@ job_getpw(const char *name, struct local_user *u)
 
 	if (strlen(name) > LOCAL_USER_MAX || !resolve_login_ok(name))
 		return -1;
-	now = job_now_ms();
+	now = event_now_ms();
 	if (job_pw_last.at_ms != 0 &&
 	    now - job_pw_last.at_ms < JOB_PW_KEEP_MS &&
 	    strcmp(job_pw_last.asked, name) == 0) {

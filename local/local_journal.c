@@ -16,7 +16,10 @@
  * old at-least-once rule holds.  Queue IDs are unique, so an old line
  * never matches a new message.  The file is root's, 0600; the lines are
  * built from validated queue IDs and keys, never read as anything but
- * bytes to compare.  Runs in local's root parent.
+ * bytes to compare; the children the parent forks wipe its copy of the
+ * journal as soon as they start (local_journal_forget), so a
+ * delivery child never holds other users' lines.  Runs in local's root
+ * parent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,6 +95,20 @@ local_journal_read(const char *path, struct journal_copy *c)
 	close(fd);
 	c->valid = 1;
 	return 0;
+}
+
+void
+local_journal_forget(void)
+{
+	struct journal_copy *copies[] = {&journal_now, &journal_old};
+
+	for (size_t i = 0; i < 2; i++) {
+		if (copies[i]->text.data != NULL)
+			explicit_bzero(copies[i]->text.data,
+				       copies[i]->text.len);
+		buf_free(&copies[i]->text);
+		copies[i]->valid = 0;
+	}
 }
 
 /* Whether line (with its newline) is one of text's lines. */

@@ -207,7 +207,7 @@ qmgr_queue_opendir(const char *name)
 int
 qmgr_queue_leftover(const char *dir, const char *name, int partial_only)
 {
-	char path[64];
+	char path[PATH_MAX];
 	struct stat st;
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
