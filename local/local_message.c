@@ -87,8 +87,8 @@ local_commit_ok(void)
 	return yes && !local_aborted();
 }
 
-static void
-message_delivered(long long index)
+void
+local_commit_delivered(void)
 {
 	struct ipc_frame f;
 
@@ -96,22 +96,8 @@ message_delivered(long long index)
 		return;
 	ipc_frame_init(&f);
 	ipc_put_str(&f, IPC_OP, LOCAL_OP_DELIVERED);
-	if (index >= 0)
-		ipc_put_int(&f, LOCAL_ATTR_INDEX, index);
 	(void)ipc_send(message_commit_sock, &f, -1, 60);
 	ipc_frame_free(&f);
-}
-
-void
-local_commit_delivered(void)
-{
-	message_delivered(-1);
-}
-
-void
-local_commit_delivered_index(size_t index)
-{
-	message_delivered((long long)index);
 }
 
 int
