@@ -537,8 +537,6 @@ void local_resolve_deliver(const struct local_msg *msg,
  * destination once.  key names a destination ("mailbox:0:alice").
  */
 int local_journal_seen(const struct local_msg *m, const char *key);
-/* In a new child: wipe and drop the parent's copy of the journal. */
-void local_journal_forget(void);
 int local_journal_open(void);
 void local_journal_write(int fd, const struct local_msg *m, const char *key);
 void local_journal_close(int fd);

@@ -202,7 +202,6 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	struct local_items items;
 
 	local_close_fds(sock, job->type == JOB_FORWARD ? -1 : msg->fd, -1);
-	local_journal_forget();
 	local_child_begin(job);
 	local_child_become(&job->user, sock, extra_gid, parent);
 	local_source_open(job, &h);

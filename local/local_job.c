@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
 #include "ipc_proto.h"
 #include "local.h"
 #include "resolve.h"
@@ -268,36 +267,14 @@ local_job_ctx_owner(struct local_job_ctx *ctx, const char *user)
 		job_strings_add(&ctx->owners, &ctx->nowners, user);
 }
 
-/*
- * The last account found, kept for JOB_PW_KEEP_MS: a batch of messages to
- * one recipient asks for the same name again and again, and each
- * getpwnam(3) reads the whole passwd file.  A change to the account is
- * seen a second later at most (Postfix's local keeps its entries longer).
- */
-#define JOB_PW_KEEP_MS 1000
-
-static struct {
-	char asked[LOCAL_USER_MAX + 1];
-	struct local_user u;
-	long long at_ms; /* CLOCK_MONOTONIC; 0: empty */
-} job_pw_last;
-
 /* A login name we are willing to look up (resolve.h's one rule). */
 static int
 job_getpw(const char *name, struct local_user *u)
 {
 	struct passwd *pw;
-	long long now;
 
 	if (strlen(name) > LOCAL_USER_MAX || !resolve_login_ok(name))
 		return -1;
-	now = event_now_ms();
-	if (job_pw_last.at_ms != 0 &&
-	    now - job_pw_last.at_ms < JOB_PW_KEEP_MS &&
-	    strcmp(job_pw_last.asked, name) == 0) {
-		*u = job_pw_last.u;
-		return 0;
-	}
 	pw = getpwnam(name);
 	if (pw == NULL ||
 	    strlcpy(u->name, pw->pw_name, sizeof(u->name)) >= sizeof(u->name) ||
@@ -305,9 +282,6 @@ job_getpw(const char *name, struct local_user *u)
 		return -1;
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
-	strlcpy(job_pw_last.asked, name, sizeof(job_pw_last.asked));
-	job_pw_last.u = *u;
-	job_pw_last.at_ms = now;
 	return 0;
 }
 

@@ -10,16 +10,12 @@
  * a power loss).  Before delivering to a destination, local's parent looks
  * for its line and, when found, records it as sent without delivering
  * again.  The file turns over at LOCAL_JOURNAL_MAX bytes, keeping the
- * previous one; the parent keeps a copy of each and reads only what was
- * appended since its last lookup (at most twice that size in all), and a
- * retry long after many other deliveries may find nothing: then the
+ * previous one, so a lookup reads at most twice that (from the page cache)
+ * and a retry long after many other deliveries may find nothing: then the
  * old at-least-once rule holds.  Queue IDs are unique, so an old line
  * never matches a new message.  The file is root's, 0600; the lines are
  * built from validated queue IDs and keys, never read as anything but
- * bytes to compare; the children the parent forks wipe its copy of the
- * journal as soon as they start (local_journal_forget), so a
- * delivery child never holds other users' lines.  Runs in local's root
- * parent.
+ * bytes to compare.  Runs in local's root parent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,90 +35,39 @@
 #define LOCAL_JOURNAL_MAX (64 * 1024)
 #define LOCAL_JOURNAL_LINE_MAX 4096
 
-/* A journal file as the parent last read it. */
-struct journal_copy {
-	int valid;
-	dev_t dev;
-	ino_t ino;
-	struct buf text;
-};
-
-static struct journal_copy journal_now, journal_old;
-
-/*
- * Bring c up to date with path (bounded): nothing to read when it is the
- * same file at the same size (the file only grows, by whole lines, until
- * it turns over), only what was appended when it grew, all of it when it
- * is another file.  0, or -1 when it is unusable.
- */
+/* Read a journal file (bounded) into out; 0, or -1 when it is unusable. */
 static int
-local_journal_read(const char *path, struct journal_copy *c)
+local_journal_read(const char *path, struct buf *out)
 {
 	char chunk[8192];
 	struct stat st;
-	size_t end;
 	ssize_t n;
-	int fd;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (lstat(path, &st) != 0) {
-		c->valid = 0; /* none yet (.old until the first turnover) */
-		return -1;
-	}
-	if (c->valid && st.st_dev == c->dev && st.st_ino == c->ino &&
-	    (size_t)st.st_size == c->text.len)
-		return 0;
-	c->valid = 0;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0) {
 		close(fd);
 		return -1;
 	}
-	if (st.st_dev != c->dev || st.st_ino != c->ino ||
-	    (size_t)st.st_size < c->text.len) {
-		buf_reset(&c->text);
-		c->dev = st.st_dev;
-		c->ino = st.st_ino;
-	}
-	end = st.st_size < 2 * LOCAL_JOURNAL_MAX ? (size_t)st.st_size
-						 : 2 * LOCAL_JOURNAL_MAX;
-	while (c->text.len < end &&
-	       (n = pread(fd, chunk,
-			  end - c->text.len < sizeof(chunk) ? end - c->text.len
-							    : sizeof(chunk),
-			  (off_t)c->text.len)) > 0)
-		buf_append(&c->text, chunk, (size_t)n);
+	while (out->len < 2 * LOCAL_JOURNAL_MAX &&
+	       (n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(out, chunk, (size_t)n);
 	close(fd);
-	c->valid = 1;
 	return 0;
 }
 
-void
-local_journal_forget(void)
-{
-	struct journal_copy *copies[] = {&journal_now, &journal_old};
-
-	for (size_t i = 0; i < 2; i++) {
-		if (copies[i]->text.data != NULL)
-			explicit_bzero(copies[i]->text.data,
-				       copies[i]->text.len);
-		buf_free(&copies[i]->text);
-		copies[i]->valid = 0;
-	}
-}
-
-/* Whether line (with its newline) is one of text's lines. */
 static int
 local_journal_has(const struct buf *text, const char *line, size_t len)
 {
-	const char *p = text->data, *end = text->data + text->len, *hit;
+	const char *p = text->data, *end = text->data + text->len;
 
-	if (text->len == 0)
-		return 0;
-	while ((hit = memmem(p, (size_t)(end - p), line, len)) != NULL) {
-		if (hit == text->data || hit[-1] == '\n')
+	while (p != NULL && p < end) {
+		if ((size_t)(end - p) >= len && memcmp(p, line, len) == 0)
 			return 1;
-		p = hit + 1;
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (p != NULL)
+			p++;
 	}
 	return 0;
 }
@@ -142,16 +87,17 @@ local_journal_line(const struct local_msg *m, const char *key, struct buf *line)
 int
 local_journal_seen(const struct local_msg *m, const char *key)
 {
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT, text = BUF_INIT;
 	int found = 0;
 
-	if (local_journal_line(m, key, &line) == 0)
-		found =
-		    (local_journal_read(LOCAL_JOURNAL, &journal_now) == 0 &&
-		     local_journal_has(&journal_now.text, line.data,
-				       line.len)) ||
-		    (local_journal_read(LOCAL_JOURNAL_OLD, &journal_old) == 0 &&
-		     local_journal_has(&journal_old.text, line.data, line.len));
+	if (local_journal_line(m, key, &line) == 0) {
+		if (local_journal_read(LOCAL_JOURNAL, &text) == 0)
+			found = local_journal_has(&text, line.data, line.len);
+		buf_reset(&text);
+		if (!found && local_journal_read(LOCAL_JOURNAL_OLD, &text) == 0)
+			found = local_journal_has(&text, line.data, line.len);
+	}
+	buf_free(&text);
 	buf_free(&line);
 	return found;
 }

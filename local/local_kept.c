@@ -151,7 +151,6 @@ kept_main(const struct local_job *base, int sock, gid_t extra_gid, pid_t parent)
 	const char *why;
 
 	local_close_fds(sock, -1, -1);
-	local_journal_forget();
 	local_child_become(&base->user, sock, extra_gid, parent);
 	if (local_child_landlock(base, &failed) != 0)
 		fail = &failed;

@@ -177,7 +177,6 @@ local_resolver_main(int sock, uid_t uid, gid_t gid, pid_t parent)
 	/* Not qmgr's connection, the listener, the status pipe, the kept
 	 * delivery processes' sockets. */
 	local_close_fds(sock, -1, -1);
-	local_journal_forget();
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
