@@ -67,7 +67,7 @@ for prog in ("smtpd", "cleanup", "qmgr", "pickup", "anvil"):
     for pid in pids or []:
         # One may be starting still (the greeting comes at once): it has
         # its filter before it serves.
-        wait_for(lambda: status_fields(pid) in ((2, 1), None), 5)
+        wait_for(lambda: status_fields(pid) in ((2, 1), None), 20)
         t.is_eq(status_fields(pid) or (2, 1), (2, 1),
                 "%s pid %d: Seccomp 2, NoNewPrivs 1" % (prog, pid))
 client.cmd("QUIT")
