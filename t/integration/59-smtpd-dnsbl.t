@@ -121,8 +121,10 @@ c2.cmd("QUIT")
 c2.close()
 t.ok(inst.wait_log(r"smtpd\[\d+\]: warning: DNS list lookup failed: "
                    r"list=slow\.test name=7\.0\.0\.127\.slow\.test "
-                   r"client=\[127\.0\.0\.7\] error=timeout; taken as not "
-                   r"listed"), "the timeout is logged, naming the list",
+                   r"client=\[127\.0\.0\.7\] error=(timeout|SERVFAIL); taken "
+                   r"as not listed"),
+     "the timeout is logged, naming the list (SERVFAIL when the resolver "
+     "gave up first, on a loaded machine)",
      [l for l in inst.log().splitlines() if "DNS list" in l][-5:])
 pids = {a: re.findall(r"smtpd\[(\d+)\]: connect from unknown\[%s\]" %
                       re.escape(a), inst.log()) for a in ("127.0.0.7",
