@@ -216,7 +216,8 @@ static const struct sandbox_rule rules_local_child[] = {
     ALLOW(renameat2),
     ALLOW(unlinkat),
     ALLOW(fsync),
-    ALLOW(ftruncate), /* an mbox write that failed is cut back */
+    ALLOW(sync_file_range), /* a batch's Maildir file: start writeback */
+    ALLOW(ftruncate),       /* an mbox write that failed is cut back */
     ALLOW_IF(fcntl, SB_FCNTL_LOCK),
     ALLOW(dup),
     ALLOW(uname), /* gethostname, for Maildir names */

@@ -63,7 +63,15 @@ struct local_source_handle; /* below */
  *   resolver -> {op=done, status, dsn, text}  the recipient's result; last
  *   child  <- {op=job, ..., [group=1]}        group: a batch, new/ is
  *                                             synced at {op=sync}
- *   child  <- {op=sync}  -> {status, dsn, text}   fsync what group left
+ *   child  -> {status, ..., late=1}           group: a Maildir file left in
+ *                                             tmp/, synced and renamed at
+ *                                             {op=sync}
+ *   child  <- {op=sync}                       sync (and rename) what group
+ *          -> {op=commit} <- {go}             left; before the renames
+ *          -> {op=delivered, index=N}         the Nth late file of the
+ *          <- {go=yes|no}                     batch is in new/: journalled;
+ *                                             go on with the next?
+ *          -> {status, dsn, text}             the sync's outcome
  * job: mailbox, forward (read ~user/.forward), command or file; those two
  * name their source: "alias" (then user is default_privs and alias the
  * key whose value names the target) or "forward" (user's own .forward).
@@ -85,6 +93,9 @@ struct local_source_handle; /* below */
 #define LOCAL_ATTR_FORWARDED "forwarded" /* parent -> resolver: yes, no */
 #define LOCAL_ATTR_GROUP "group" /* parent -> kept child: new/ synced later */
 #define LOCAL_OP_SYNC "sync"     /* parent -> kept child: sync it now */
+#define LOCAL_ATTR_LATE "late"   /* kept child -> parent: renamed at sync */
+#define LOCAL_ATTR_INDEX "index" /* which late file {op=delivered} names */
+#define LOCAL_LATE_MAX 64        /* late files of one batch in one child */
 #define LOCAL_KEPT_GRACE 5       /* seconds a kept process outlives its idle */
 
 enum local_status { LOCAL_SENT, LOCAL_BOUNCE, LOCAL_DEFER };
@@ -143,6 +154,12 @@ void local_commit_arm(int sock);
 int local_commit_ok(void);
 /* Tell the parent (no answer) that the destination has the message. */
 void local_commit_delivered(void);
+/*
+ * At a sync: the index-th late file of the batch is in new/.  The parent
+ * journals it and answers as to the commit question: 1, go on with the
+ * next; 0, stop (qmgr or the parent went away).
+ */
+int local_commit_delivered_index(size_t index);
 /* The parent's side: 1 while qmgr (fd, or -1 for none) is connected. */
 int local_client_alive(int fd);
 void local_result_set(struct local_result *r, enum local_status status,
@@ -308,6 +325,8 @@ int local_maildir_deliver(int basefd, const char *path,
  */
 void local_maildir_group(int on);
 int local_maildir_sync(struct local_result *r);
+/* Group mode's files written and left for local_maildir_sync. */
+size_t local_maildir_late_count(void);
 
 /* local_command.c */
 struct local_command {
@@ -388,13 +407,15 @@ void local_child_work(const struct local_job *job, const struct local_msg *msg,
 		      struct local_source_handle *h, struct local_result *r,
 		      struct local_items *items);
 void local_child_reply(int sock, const struct local_result *r,
-		       const struct local_items *items);
+		       const struct local_items *items, int late);
 /* The group of a group-writable mail spool, for mbox jobs there. */
 gid_t local_child_extra_gid(const struct local_job *job);
 /* In the parent: the child's frames up to its result; ipc_recv's 1/0/-1. */
 int local_child_talk(int sock, const struct local_job *job,
 		     const struct local_msg *msg, struct local_result *r,
-		     struct local_items *items, const char **why);
+		     struct local_items *items, int *late, const char **why);
+/* In the parent: answer a child's commit question from qmgr's fd. */
+void local_child_answer_commit(int sock, int client_fd);
 /* In the parent: log a child that failed (reaped) and defer in r. */
 void local_child_failed(pid_t pid, int rc, int status,
 			const struct local_job *job, const char *why,
@@ -539,6 +560,7 @@ void local_resolve_deliver(const struct local_msg *msg,
 int local_journal_seen(const struct local_msg *m, const char *key);
 int local_journal_open(void);
 void local_journal_write(int fd, const struct local_msg *m, const char *key);
+void local_journal_write_id(int fd, const char *queue_id, const char *key);
 void local_journal_close(int fd);
 /*
  * In a delivery child: the job whose delivery local_child_delivered
@@ -547,6 +569,8 @@ void local_journal_close(int fd);
  */
 void local_child_begin(const struct local_job *job);
 void local_child_delivered(void);
+/* The current job's delivery is told at the sync instead (late file). */
+void local_child_delivered_later(void);
 /* The seccomp profile local_child_confine enters. */
 void local_child_filter(enum sandbox_profile p);
 /*

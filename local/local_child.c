@@ -110,12 +110,14 @@ local_child_landlock(const struct local_job *job, struct local_result *r)
 
 void
 local_child_reply(int sock, const struct local_result *r,
-		  const struct local_items *items)
+		  const struct local_items *items, int late)
 {
 	struct ipc_frame f;
 
 	ipc_frame_init(&f);
 	local_result_put(&f, r);
+	if (late)
+		ipc_put_str(&f, LOCAL_ATTR_LATE, "1");
 	for (size_t i = 0; items != NULL && i < items->count; i++)
 		ipc_put_str(&f, LOCAL_ATTR_TARGET, local_item(items, i));
 	(void)ipc_send(sock, &f, -1, 60);
@@ -167,6 +169,12 @@ local_child_delivered(void)
 }
 
 void
+local_child_delivered_later(void)
+{
+	child_job = NULL;
+}
+
+void
 local_child_work(const struct local_job *job, const struct local_msg *msg,
 		 struct local_source_handle *h, struct local_result *r,
 		 struct local_items *items)
@@ -207,7 +215,7 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	local_source_open(job, &h);
 	local_result_set(&r, LOCAL_DEFER, "4.3.0", "unknown job");
 	if (local_child_landlock(job, &r) != 0) {
-		local_child_reply(sock, &r, NULL);
+		local_child_reply(sock, &r, NULL, 0);
 		_exit(0);
 	}
 	/* A |command child enters its filter once it forked the command. */
@@ -220,7 +228,7 @@ child_main(const struct local_job *job, const struct local_msg *msg, int sock,
 	local_child_confine(); /* no-op once a command was forked */
 	if (r.status == LOCAL_SENT)
 		local_child_delivered();
-	local_child_reply(sock, &r, &items);
+	local_child_reply(sock, &r, &items, 0);
 	_exit(0);
 }
 
@@ -266,8 +274,8 @@ child_is_op(const struct ipc_frame *f, const char *name)
 }
 
 /* Go ahead only while qmgr still waits for the answer. */
-static void
-child_answer_commit(int sock, int client_fd)
+void
+local_child_answer_commit(int sock, int client_fd)
 {
 	struct ipc_frame f;
 
@@ -281,7 +289,7 @@ child_answer_commit(int sock, int client_fd)
 int
 local_child_talk(int sock, const struct local_job *job,
 		 const struct local_msg *msg, struct local_result *r,
-		 struct local_items *items, const char **why)
+		 struct local_items *items, int *late, const char **why)
 {
 	long long timeout = job->type == JOB_COMMAND
 				? param_int("command_time_limit") + 30
@@ -303,7 +311,7 @@ local_child_talk(int sock, const struct local_job *job,
 			break;
 		if (child_is_op(&f, LOCAL_OP_COMMIT) &&
 		    ++commits <= CHILD_COMMITS_MAX)
-			child_answer_commit(sock, msg->client_fd);
+			local_child_answer_commit(sock, msg->client_fd);
 		else if (child_is_op(&f, LOCAL_OP_DELIVERED) &&
 			 delivered++ == 0) {
 			/* The destination has it: a retry must skip it. */
@@ -318,6 +326,8 @@ local_child_talk(int sock, const struct local_job *job,
 		rc = -1;
 		*why = "malformed result";
 	}
+	if (late != NULL)
+		*late = rc == 1 && ipc_get(&f, LOCAL_ATTR_LATE) != NULL;
 	ipc_frame_free(&f);
 	return rc;
 }
@@ -352,7 +362,8 @@ child_collect(pid_t pid, int sock, const struct local_job *job,
 	      struct local_items *items)
 {
 	const char *why;
-	int rc = local_child_talk(sock, job, msg, r, items, &why), status = 0;
+	int rc = local_child_talk(sock, job, msg, r, items, NULL, &why);
+	int status = 0;
 
 	if (rc != 1)
 		(void)kill(pid, SIGKILL);

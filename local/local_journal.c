@@ -74,11 +74,11 @@ local_journal_has(const struct buf *text, const char *line, size_t len)
 
 /* "QUEUEID<TAB>KEY\n", with any tab or newline in key made a space. */
 static int
-local_journal_line(const struct local_msg *m, const char *key, struct buf *line)
+local_journal_line(const char *queue_id, const char *key, struct buf *line)
 {
 	buf_reset(line);
-	buf_printf(line, "%s\t%s\n", m->queue_id, key);
-	for (size_t i = strlen(m->queue_id) + 1; i + 1 < line->len; i++)
+	buf_printf(line, "%s\t%s\n", queue_id, key);
+	for (size_t i = strlen(queue_id) + 1; i + 1 < line->len; i++)
 		if (line->data[i] == '\t' || line->data[i] == '\n')
 			line->data[i] = ' ';
 	return line->len <= LOCAL_JOURNAL_LINE_MAX ? 0 : -1;
@@ -90,7 +90,7 @@ local_journal_seen(const struct local_msg *m, const char *key)
 	struct buf line = BUF_INIT, text = BUF_INIT;
 	int found = 0;
 
-	if (local_journal_line(m, key, &line) == 0) {
+	if (local_journal_line(m->queue_id, key, &line) == 0) {
 		if (local_journal_read(LOCAL_JOURNAL, &text) == 0)
 			found = local_journal_has(&text, line.data, line.len);
 		buf_reset(&text);
@@ -116,18 +116,24 @@ local_journal_open(void)
 
 /* One write(2) of one line: atomic with O_APPEND. */
 void
-local_journal_write(int fd, const struct local_msg *m, const char *key)
+local_journal_write_id(int fd, const char *queue_id, const char *key)
 {
 	struct buf line = BUF_INIT;
 
-	if (fd < 0 || local_journal_line(m, key, &line) != 0) {
+	if (fd < 0 || local_journal_line(queue_id, key, &line) != 0) {
 		buf_free(&line);
 		return;
 	}
 	if (write(fd, line.data, line.len) != (ssize_t)line.len)
-		log_warn("%s: cannot write %s: %s", m->queue_id, LOCAL_JOURNAL,
+		log_warn("%s: cannot write %s: %s", queue_id, LOCAL_JOURNAL,
 			 strerror(errno));
 	buf_free(&line);
+}
+
+void
+local_journal_write(int fd, const struct local_msg *m, const char *key)
+{
+	local_journal_write_id(fd, m->queue_id, key);
 }
 
 /* The parent, after the child: turn the file over when it is full. */

@@ -20,20 +20,27 @@
  * seconds after that (so it never leaves while the parent may still send
  * it a job), and when the parent dies.
  * Batches (local.c): while the parent delivers several messages of
- * one request it sends mailbox jobs with group=1, and the child leaves
- * new/'s fsync of a Maildir delivery for later (local_maildir.c); before
- * the parent answers qmgr for any message of the batch it sends
- * {op=sync} to each child that delivered in it, which fsyncs those
+ * one request it sends mailbox jobs with group=1, and the child leaves a
+ * Maildir file in tmp/ with its writeback started (its answer says
+ * late=1: the parent notes the message's journal key) and new/'s fsync
+ * for later (local_maildir.c); before the parent answers qmgr for any
+ * message of the batch it sends {op=sync} to each child that delivered
+ * in it, which fsyncs its late files, asks the commit question once,
+ * renames each into new/ and names it ({op=delivered, index}: the parent
+ * journals the key it noted, never one the child names, and answers
+ * before the child renames the next one), fsyncs the
  * directories and answers {status, dsn, text}.  A child that fails that,
  * or dies or is retired while a sync is owed, makes every message it
- * delivered unsynced in this batch deferred (they are journalled: the
- * retry records them without a second copy).  Hostile: in the parent, the
- * child's frames (local_child_talk); in the child, nothing new: the job
- * frame comes from root, and is still checked.  Runs in local's root
- * parent and in the kept children (the user's uid).
+ * delivered unsynced in this batch deferred (those renamed are
+ * journalled: the retry records them without a second copy).  Hostile:
+ * in the parent, the child's frames (local_child_talk, kept_sync); in the
+ * child, nothing new: the job frame comes from root, and is still
+ * checked.  Runs in local's root parent and in the kept children (the
+ * user's uid).
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,6 +56,13 @@
 
 #define KEPT_MAX 8 /* kept children of one root parent */
 
+/* A late file of the batch: what to journal when the child renames it. */
+struct kept_late {
+	char *queue_id;
+	char *key; /* the journal key, or NULL */
+	int told;  /* {op=delivered} came for it */
+};
+
 struct kept {
 	pid_t pid; /* 0: a free slot */
 	int sock;
@@ -57,6 +71,9 @@ struct kept {
 	unsigned uses;
 	time_t last; /* the end of its last job */
 	int owed;    /* delivered in group mode since its last sync */
+	struct kept_late late[LOCAL_LATE_MAX]; /* in the child's order */
+	size_t nlate;
+	int client_fd; /* qmgr's connection of the batch, for the commit */
 };
 
 static struct kept kept_pool[KEPT_MAX];
@@ -114,6 +131,9 @@ kept_job_run(int sock, const struct local_job *job, const struct local_msg *msg,
 	struct local_result r;
 	struct local_items items;
 
+	size_t late_before = local_maildir_late_count();
+	int late;
+
 	local_items_init(&items);
 	local_child_begin(job);
 	if (failed != NULL)
@@ -124,9 +144,12 @@ kept_job_run(int sock, const struct local_job *job, const struct local_msg *msg,
 		if (h.forward_fd >= 0)
 			close(h.forward_fd);
 	}
-	if (r.status == LOCAL_SENT)
+	late = local_maildir_late_count() > late_before;
+	if (late)
+		local_child_delivered_later(); /* at the sync, when renamed */
+	else if (r.status == LOCAL_SENT)
 		local_child_delivered();
-	local_child_reply(sock, &r, &items);
+	local_child_reply(sock, &r, &items, late);
 	local_items_free(&items);
 }
 
@@ -160,7 +183,7 @@ kept_main(const struct local_job *base, int sock, gid_t extra_gid, pid_t parent)
 	while (!local_aborted() && ipc_recv(sock, &f, idle, &why) == 1) {
 		if (kept_is_sync(&f)) {
 			(void)local_maildir_sync(&synced);
-			local_child_reply(sock, &synced, NULL);
+			local_child_reply(sock, &synced, NULL, 0);
 			ipc_frame_reset(&f);
 			continue;
 		}
@@ -193,6 +216,36 @@ kept_bit(const struct kept *k)
 	return 1U << (unsigned)(k - kept_pool);
 }
 
+static void
+kept_late_clear(struct kept *k)
+{
+	for (size_t i = 0; i < k->nlate; i++) {
+		free(k->late[i].queue_id);
+		free(k->late[i].key);
+	}
+	k->nlate = 0;
+}
+
+/* {op=delivered, index} at a sync: journal that late file, once. */
+static void
+kept_late_told(struct kept *k, const struct ipc_frame *f, int *journal_fd)
+{
+	long long i;
+	struct kept_late *l;
+
+	if (ipc_get_int(f, LOCAL_ATTR_INDEX, 0, (long long)k->nlate - 1, &i) !=
+		0 ||
+	    k->late[i].told)
+		return;
+	l = &k->late[i];
+	l->told = 1;
+	if (l->key == NULL)
+		return;
+	if (*journal_fd < 0)
+		*journal_fd = local_journal_open();
+	local_journal_write_id(*journal_fd, l->queue_id, l->key);
+}
+
 /* The slot's deliveries since its last sync are deferred. */
 static void
 kept_sync_failed(struct kept *k, const char *why)
@@ -205,14 +258,18 @@ kept_sync_failed(struct kept *k, const char *why)
 }
 
 /*
- * {op=sync} to k's child and its answer; a failure is noted for the
- * batch, and a child that does not answer properly is ended.
+ * {op=sync} to k's child and its answer: before it, the child may ask its
+ * commit question (answered from qmgr's connection) and tell which late
+ * files it renamed (each journalled, then answered as a commit question
+ * for the next); a failure is noted for the batch, and a
+ * child that does not answer properly is ended.
  */
 static void
 kept_sync(struct kept *k)
 {
-	int timeout = (int)param_int("ipc_timeout"), rc;
-	const char *why = "cannot send the request";
+	int timeout = (int)param_int("ipc_timeout"), rc, journal_fd = -1;
+	const char *why = "cannot send the request", *op;
+	size_t frames = 0;
 	struct local_result r;
 	struct ipc_frame f;
 
@@ -221,8 +278,23 @@ kept_sync(struct kept *k)
 	rc = ipc_send(k->sock, &f, -1, timeout);
 	ipc_frame_free(&f);
 	ipc_frame_init(&f);
-	if (rc == 0 && (rc = ipc_recv(k->sock, &f, timeout, &why)) == 1 &&
-	    (f.fd >= 0 || local_result_parse(&f, &r) != 0)) {
+	while (rc == 0 || rc == 1) {
+		if ((rc = ipc_recv(k->sock, &f, timeout, &why)) != 1)
+			break;
+		op = f.fd < 0 ? ipc_get_str(&f, IPC_OP) : NULL;
+		if (op == NULL || ++frames > k->nlate + 1)
+			break;
+		if (strcmp(op, LOCAL_OP_COMMIT) == 0)
+			local_child_answer_commit(k->sock, k->client_fd);
+		else if (strcmp(op, LOCAL_OP_DELIVERED) == 0) {
+			kept_late_told(k, &f, &journal_fd);
+			local_child_answer_commit(k->sock, k->client_fd);
+		} else
+			break;
+		ipc_frame_reset(&f);
+	}
+	local_journal_close(journal_fd);
+	if (rc == 1 && (f.fd >= 0 || local_result_parse(&f, &r) != 0)) {
 		rc = -1;
 		why = "malformed answer";
 	}
@@ -237,6 +309,7 @@ kept_sync(struct kept *k)
 	else
 		kept_synced |= kept_bit(k);
 	k->owed = 0;
+	kept_late_clear(k);
 }
 
 static void
@@ -248,6 +321,7 @@ kept_retire(struct kept *k)
 		(void)local_kept_end(k->pid, k->sock);
 	k->pid = 0;
 	k->sock = -1;
+	kept_late_clear(k);
 }
 
 void
@@ -391,7 +465,7 @@ local_kept_run(const struct local_job *job, const struct local_msg *msg,
 	gid_t extra_gid = local_child_extra_gid(job);
 	struct kept *k;
 	const char *why;
-	int fresh, rc, err, status;
+	int fresh, rc, err, status, late = 0;
 
 	k = kept_find(job, extra_gid, &fresh);
 	if (k != NULL && kept_send(k, job, msg) != 0) {
@@ -410,13 +484,27 @@ local_kept_run(const struct local_job *job, const struct local_msg *msg,
 				 strerror(err));
 		return -1;
 	}
-	rc = local_child_talk(k->sock, job, msg, r, items, &why);
+	rc = local_child_talk(k->sock, job, msg, r, items, &late, &why);
+	if (rc == 1 && late &&
+	    (!kept_group || job->type != JOB_MAILBOX ||
+	     r->status != LOCAL_SENT || k->nlate == LOCAL_LATE_MAX)) {
+		rc = -1; /* a late file outside a batch: a lie */
+		why = "a file left for a sync that was not asked for";
+	}
 	if (rc == 1) {
 		k->last = time(NULL);
 		if (kept_group && job->type == JOB_MAILBOX &&
 		    r->status == LOCAL_SENT) {
 			k->owed = 1;
 			kept_deps |= kept_bit(k);
+		}
+		if (late) {
+			k->late[k->nlate].queue_id = xstrdup(msg->queue_id);
+			k->late[k->nlate].key = job->journal_key != NULL
+						    ? xstrdup(job->journal_key)
+						    : NULL;
+			k->late[k->nlate++].told = 0;
+			k->client_fd = msg->client_fd;
 		}
 		if (++k->uses >= (unsigned)param_int("local_child_max_use"))
 			kept_retire(k);
@@ -428,5 +516,6 @@ local_kept_run(const struct local_job *job, const struct local_msg *msg,
 	local_child_failed(k->pid, rc, status, job, why, r, items);
 	k->pid = 0;
 	k->sock = -1;
+	kept_late_clear(k);
 	return -1;
 }

@@ -3,14 +3,17 @@
  * (0700) when missing, write tmp/UNIQUE (O_EXCL, no link followed), fsync,
  * rename it into new/ without replacing anything, fsync new/.  A message
  * is in new/ whole or not at all.  In a batch (group mode, set by a kept
- * delivery process for the messages of one local request) the fsync of
- * new/ waits: the directory is remembered (a copy of its descriptor, one
- * per directory) and local_maildir_sync fsyncs each once for the whole
- * batch, before the parent reports any of its messages to qmgr (the
- * Maildir group commit).  The directory tree belongs to the user
- * and is hostile: every component is opened with O_NOFOLLOW relative to
- * the one before, so a symbolic link anywhere is refused.
- * Runs in local's delivery child as the mailbox's user (never root).
+ * delivery process for the messages of one local request) the syncs wait
+ * for the end of the batch (local_maildir_sync, before the parent reports
+ * any of its messages to qmgr: the Maildir group commit): each file is
+ * written into tmp/ with its writeback started and kept open; at the sync
+ * each is fsynced, then (qmgr still waiting) renamed into new/ and told
+ * to the parent, which journals it, and each new/ is fsynced once.  With
+ * a journal, the first fsync commits the writes of the others too.  The
+ * directory tree belongs to the user and is hostile: every component is
+ * opened with O_NOFOLLOW relative to the one before, so a symbolic link
+ * anywhere is refused.  Runs in local's delivery child as the mailbox's
+ * user (never root).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +31,26 @@
 static int maildir_group;
 static int maildir_pending[MAILDIR_PENDING_MAX];
 static size_t maildir_npending;
+
+/*
+ * Group mode's files written into tmp/ and not yet synced nor renamed,
+ * in the order of their jobs: the batch syncs them one after the other
+ * (their writeback started as each was written, so one journal commit
+ * can take several) and only then renames them, at local_maildir_sync.
+ */
+#define MAILDIR_LATE_MAX LOCAL_LATE_MAX
+struct maildir_late {
+	int fd, tmpfd, newfd;
+	char name[NAME_MAX + 1];
+};
+static struct maildir_late maildir_late[MAILDIR_LATE_MAX];
+static size_t maildir_nlate;
+
+size_t
+local_maildir_late_count(void)
+{
+	return maildir_nlate;
+}
 
 /* Open (creating when asked) one directory below dirfd; -1 (errno). */
 static int
@@ -138,9 +161,12 @@ maildir_sink(void *ctx, const char *data, size_t len)
 	return local_write_all(*(int *)ctx, data, len);
 }
 
-/* Write the copy into tmp/name and sync it; 0 or -1 with r set. */
+/*
+ * Write the copy into tmp/name and sync it (late: only start its
+ * writeback; local_maildir_sync syncs it); 0 or -1 with r set.
+ */
 static int
-maildir_write(int fd, const struct local_msg *msg, const char *rcpt,
+maildir_write(int fd, const struct local_msg *msg, const char *rcpt, int late,
 	      struct local_result *r)
 {
 	struct buf prefix = BUF_INIT;
@@ -156,6 +182,10 @@ maildir_write(int fd, const struct local_msg *msg, const char *rcpt,
 	}
 	if (local_msg_copy(msg, maildir_sink, &fd, r) != 0)
 		return -1;
+	if (late) {
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		return 0;
+	}
 	if (fsync(fd) != 0) {
 		local_result_set(r, LOCAL_DEFER, "4.3.0",
 				 "maildir fsync error: %s", strerror(errno));
@@ -192,25 +222,80 @@ maildir_sync_later(int newfd)
 	return 0;
 }
 
+/*
+ * The late files: sync each, then, while qmgr still waits, rename each
+ * into new/ and tell the parent which (its index among them), waiting
+ * for its answer before the next rename, so that a kill finds at most one
+ * file in new/ that the journal does not name (as without a batch);
+ * new/'s fsync is left to the caller; a file not renamed is removed.  0,
+ * or -1 with r set.
+ */
+static int
+maildir_publish_late(struct local_result *r)
+{
+	struct maildir_late *l;
+	int rc = 0;
+	size_t i;
+
+	for (i = 0; i < maildir_nlate && rc == 0; i++)
+		if (fsync(maildir_late[i].fd) != 0) {
+			local_result_set(r, LOCAL_DEFER, "4.3.0",
+					 "maildir fsync error: %s",
+					 strerror(errno));
+			rc = -1;
+		}
+	if (rc == 0 && maildir_nlate > 0 && !local_commit_ok())
+		rc = local_abort_result(r);
+	for (i = 0; i < maildir_nlate; i++) {
+		l = &maildir_late[i];
+		if (rc == 0 && renameat2(l->tmpfd, l->name, l->newfd, l->name,
+					 RENAME_NOREPLACE) != 0) {
+			local_result_set(r, LOCAL_DEFER, "4.3.0",
+					 "maildir rename into new/: %s",
+					 strerror(errno));
+			rc = -1;
+		}
+		if (rc == 0) {
+			/* Journalled before the next rename: one at a time. */
+			if (!local_commit_delivered_index(i))
+				rc = local_abort_result(r);
+			else if (maildir_sync_later(l->newfd) != 0 &&
+				 fsync(l->newfd) != 0) {
+				local_result_set(r, LOCAL_DEFER, "4.3.0",
+						 "maildir fsync of new/: %s",
+						 strerror(errno));
+				rc = -1; /* this one is journalled */
+			}
+		} else
+			(void)unlinkat(l->tmpfd, l->name, 0);
+		close(l->fd);
+		close(l->tmpfd);
+		close(l->newfd);
+	}
+	maildir_nlate = 0;
+	return rc;
+}
+
 int
 local_maildir_sync(struct local_result *r)
 {
-	int rc = 0, err = 0;
+	int rc = maildir_publish_late(r), err = 0;
 
 	for (size_t i = 0; i < maildir_npending; i++) {
-		if (fsync(maildir_pending[i]) != 0 && rc == 0) {
+		if (fsync(maildir_pending[i]) != 0 && err == 0)
 			err = errno;
-			rc = -1;
-		}
 		close(maildir_pending[i]);
 	}
 	maildir_npending = 0;
-	if (rc == 0)
-		local_result_set(r, LOCAL_SENT, "2.0.0", "synced");
-	else
+	if (rc != 0)
+		return -1;
+	if (err != 0) {
 		local_result_set(r, LOCAL_DEFER, "4.3.0",
 				 "maildir fsync of new/: %s", strerror(err));
-	return rc;
+		return -1;
+	}
+	local_result_set(r, LOCAL_SENT, "2.0.0", "synced");
+	return 0;
 }
 
 /* tmp/name into new/name, never over an existing file. */
@@ -238,12 +323,33 @@ maildir_publish(int tmpfd, int newfd, const char *name, struct local_result *r)
 	return 0;
 }
 
+/* Keep a written file for the batch's sync (descriptors copied); 0 or -1. */
+static int
+maildir_keep_late(int fd, int tmpfd, int newfd, const char *name)
+{
+	struct maildir_late *l = &maildir_late[maildir_nlate];
+
+	if (maildir_nlate == MAILDIR_LATE_MAX ||
+	    strlcpy(l->name, name, sizeof(l->name)) >= sizeof(l->name))
+		return -1;
+	if ((l->tmpfd = dup(tmpfd)) < 0)
+		return -1;
+	if ((l->newfd = dup(newfd)) < 0) {
+		close(l->tmpfd);
+		return -1;
+	}
+	l->fd = fd;
+	maildir_nlate++;
+	return 0;
+}
+
 static int
 maildir_deliver_in(int dirfd, const char *path, const struct local_msg *msg,
 		   const char *rcpt, struct local_result *r)
 {
 	static const char *const subdirs[] = {"tmp", "new", "cur"};
 	int fds[3] = {-1, -1, -1}, fd = -1, rc = -1;
+	int late = maildir_group && maildir_nlate < MAILDIR_LATE_MAX;
 	char name[NAME_MAX + 1];
 
 	for (size_t i = 0; i < 3; i++) {
@@ -262,7 +368,17 @@ maildir_deliver_in(int dirfd, const char *path, const struct local_msg *msg,
 				 strerror(errno));
 		goto out;
 	}
-	rc = maildir_write(fd, msg, rcpt, r);
+	rc = maildir_write(fd, msg, rcpt, late, r);
+	if (rc == 0 && late) {
+		if (maildir_keep_late(fd, fds[0], fds[1], name) == 0)
+			goto out; /* synced and renamed at local_maildir_sync */
+		if (fsync(fd) != 0) {
+			local_result_set(r, LOCAL_DEFER, "4.3.0",
+					 "maildir fsync error: %s",
+					 strerror(errno));
+			rc = -1;
+		}
+	}
 	if (close(fd) != 0 && rc == 0) {
 		local_result_set(r, LOCAL_DEFER, "4.3.0",
 				 "maildir close error: %s", strerror(errno));

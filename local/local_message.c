@@ -64,12 +64,27 @@ local_commit_arm(int sock)
 	message_commit_sock = sock;
 }
 
+/* Send f to the parent and read its {go}; 1 for yes (and not aborted). */
+static int
+message_ask(struct ipc_frame *f)
+{
+	const char *why, *go;
+	int yes = 0;
+
+	if (ipc_send(message_commit_sock, f, -1, 60) == 0) {
+		ipc_frame_reset(f);
+		if (ipc_recv(message_commit_sock, f, 60, &why) == 1 &&
+		    (go = ipc_get_str(f, LOCAL_ATTR_GO)) != NULL)
+			yes = strcmp(go, "yes") == 0;
+	}
+	return yes && !local_aborted();
+}
+
 int
 local_commit_ok(void)
 {
 	struct ipc_frame f;
-	const char *why, *go;
-	int yes = 0;
+	int yes;
 
 	if (local_aborted())
 		return 0;
@@ -77,14 +92,9 @@ local_commit_ok(void)
 		return 1;
 	ipc_frame_init(&f);
 	ipc_put_str(&f, IPC_OP, LOCAL_OP_COMMIT);
-	if (ipc_send(message_commit_sock, &f, -1, 60) == 0) {
-		ipc_frame_reset(&f);
-		if (ipc_recv(message_commit_sock, &f, 60, &why) == 1 &&
-		    (go = ipc_get_str(&f, LOCAL_ATTR_GO)) != NULL)
-			yes = strcmp(go, "yes") == 0;
-	}
+	yes = message_ask(&f);
 	ipc_frame_free(&f);
-	return yes && !local_aborted();
+	return yes;
 }
 
 void
@@ -98,6 +108,22 @@ local_commit_delivered(void)
 	ipc_put_str(&f, IPC_OP, LOCAL_OP_DELIVERED);
 	(void)ipc_send(message_commit_sock, &f, -1, 60);
 	ipc_frame_free(&f);
+}
+
+int
+local_commit_delivered_index(size_t index)
+{
+	struct ipc_frame f;
+	int yes;
+
+	if (message_commit_sock < 0)
+		return !local_aborted();
+	ipc_frame_init(&f);
+	ipc_put_str(&f, IPC_OP, LOCAL_OP_DELIVERED);
+	ipc_put_int(&f, LOCAL_ATTR_INDEX, (long long)index);
+	yes = message_ask(&f);
+	ipc_frame_free(&f);
+	return yes;
 }
 
 int

@@ -268,6 +268,8 @@ probe_run(const char *name)
 		return fsync(ctx.filefd);
 	if (strcmp(name, "fchmod") == 0) /* cleanup marks a file complete */
 		return fchmod(ctx.filefd, 0600);
+	if (strcmp(name, "sync-range") == 0) /* local's batch: writeback */
+		return sync_file_range(ctx.filefd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (strcmp(name, "fdatasync") == 0)
 		return fdatasync(ctx.filefd);
 	if (strcmp(name, "group-sync") == 0) /* cleanup's shared fsync */
@@ -370,7 +372,7 @@ static const struct profile_case cases[] = {
      "unix connect accept pipe open-read open-dir open-new open-rw "
      "pwrite fsync fchmod unlink ftruncate group-sync",
      ALWAYS_KILLS " open-creat open-trunc open-append getdents "
-		  "kill-self mkdir rename"},
+		  "kill-self mkdir rename sync-range"},
     {SANDBOX_QMGR,
      "unix connect epoll open-read open-rw getdents pwrite "
      "fdatasync rename unlink getrandom",
@@ -384,7 +386,7 @@ static const struct profile_case cases[] = {
      ALWAYS_KILLS " unix open-read open-shadow kill-self"},
     {SANDBOX_LOCAL_CHILD,
      "pipe open-read open-new open-append mkdir "
-     "rename2 unlink fsync ftruncate lock",
+     "rename2 unlink fsync sync-range ftruncate lock",
      ALWAYS_KILLS " unix accept rename kill-self wait"},
     {SANDBOX_LOCAL_COMMAND, "pipe wait kill-self kill-other sleep",
      ALWAYS_KILLS " unix open-read open-shadow open-new"},
