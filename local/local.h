@@ -43,6 +43,9 @@ struct local_source_handle; /* below */
 #define LOCAL_CHUNK (64 * 1024) /* message bytes read at a time */
 #define LOCAL_QUEUE_ID_MAX 64   /* a queue ID from qmgr */
 
+/* How long a .forward found missing is believed (local_resolve.c). */
+#define LOCAL_FORWARD_NONE_MS 1000
+
 /*
  * Frames to local's root parent (ipc.h) from a delivery child and from the
  * resolver, each on a socket pair of its own (both kept for many messages:

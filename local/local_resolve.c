@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "local.h"
@@ -32,6 +33,62 @@
 
 #define R_NO_ALIAS 0x1
 #define R_NO_FORWARD 0x2
+
+/*
+ * Login names whose owner's child found no .forward in the last
+ * LOCAL_FORWARD_NONE_MS: the next recipient for the same user (a batch,
+ * a burst) is delivered to the mailbox without asking again, which saves
+ * a job (four frames, two processes woken) per message.  Only "none" is
+ * kept: a .forward that exists is read every time, and one created
+ * meanwhile counts from the next look, at most that long after.
+ */
+#define FORWARD_NONE_SLOTS 8
+static struct forward_none {
+	char name[LOCAL_USER_MAX + 1];
+	long long until_ms; /* CLOCK_MONOTONIC */
+} forward_none[FORWARD_NONE_SLOTS];
+
+static long long
+resolve_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when name had no .forward a moment ago. */
+static int
+forward_none_fresh(const char *name)
+{
+	long long now = resolve_now_ms();
+
+	for (size_t i = 0; i < FORWARD_NONE_SLOTS; i++)
+		if (forward_none[i].until_ms > now &&
+		    strcmp(forward_none[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* name has no .forward now: its slot, or the one that ends first. */
+static void
+forward_none_note(const char *name)
+{
+	struct forward_none *slot = &forward_none[0];
+
+	if (strlen(name) > LOCAL_USER_MAX)
+		return;
+	for (size_t i = 0; i < FORWARD_NONE_SLOTS; i++) {
+		if (strcmp(forward_none[i].name, name) == 0) {
+			slot = &forward_none[i];
+			break;
+		}
+		if (forward_none[i].until_ms < slot->until_ms)
+			slot = &forward_none[i];
+	}
+	strlcpy(slot->name, name, sizeof(slot->name));
+	slot->until_ms = resolve_now_ms() + LOCAL_FORWARD_NONE_MS;
+}
 
 static void resolve_address(struct local_expansion *st, const struct address *a,
 			    int depth, unsigned flags);
@@ -157,6 +214,10 @@ resolve_forward(struct local_expansion *st, const char *name, const char *to,
 		free(req);
 		return 1;
 	}
+	if (forward_none_fresh(name)) {
+		free(req);
+		return 0;
+	}
 	req->type = JOB_FORWARD;
 	strlcpy(req->user, name, sizeof(req->user));
 	strlcpy(req->rcpt, to, sizeof(req->rcpt));
@@ -164,9 +225,10 @@ resolve_forward(struct local_expansion *st, const char *name, const char *to,
 	if (local_resolver_job(st->rs->sock, req, &r, &items) != 0 ||
 	    r.status != LOCAL_SENT)
 		local_dest_record(st, to, &r);
-	else if (items.count == 0)
+	else if (items.count == 0) {
 		used = 0;
-	else
+		forward_none_note(name);
+	} else
 		resolve_items(st, &items, name, name, to, ext, depth);
 	local_items_free(&items);
 	free(req);
