@@ -3,7 +3,7 @@
 instance during bench/compare.py's S1 load (10 sessions, a new
 connection per message, mail to one Maildir user).
 
-    sudo bench/perfrecord.py [-n 2000] [--postfix] [--out DIR]
+    sudo bench/perfrecord.py [-n 2000] [--postfix] [--out DIR] [--fs tmp]
 
 perf record -a samples the CPU (cpu-clock at a fixed 4 kHz: one sample
 is 0.25 ms) together with the tracepoints of fsync, fdatasync, fork,
@@ -13,7 +13,9 @@ per-delivery children count).  Prints, per process name: CPU ms per
 message, fsyncs, fdatasyncs, forks, execs and context switches per
 message, then the top functions of each daemon (perf report).  With
 --postfix the same for the private Postfix instance of compare.py.
-Needs perf (Debian's linux-perf).  Figures, not a test.
+The queues and the Maildir are on compare.py's own ext4 (a loop device,
+with a journal) unless --fs tmp.  Needs perf (Debian's linux-perf).
+Figures, not a test.
 """
 import argparse
 import collections
@@ -130,16 +132,30 @@ def main():
     ap.add_argument("--postfix", action="store_true")
     ap.add_argument("--out", default=os.path.join(compare.TOP, "build",
                                                   "bench", "profile"))
+    ap.add_argument("--fs", choices=("loop", "tmp"), default="loop",
+                    help="a fresh journaled ext4 (compare.py's default) "
+                    "or /tmp as it is")
     a = ap.parse_args()
     if os.geteuid() != 0 or shutil.which("perf") is None:
         sys.exit("perfrecord: run as root, with perf installed (linux-perf)")
     os.makedirs(a.out, exist_ok=True)
-    base = tempfile.mkdtemp(prefix="moat-bench-", dir="/tmp")
+    fs = compare.LoopFs() if a.fs == "loop" and compare.LoopFs.possible() \
+        else None
+    try:
+        profile(a, fs)
+    finally:
+        if fs is not None:
+            fs.destroy()
+
+
+def profile(a, fs):
+    base = tempfile.mkdtemp(prefix="moat-bench-", dir=compare.moattest.TMP)
     os.chmod(base, 0o755)
     user = compare.BenchUser(base)
     classes = [compare.MoatSystem] + ([compare.PostfixSystem] if a.postfix and
                                       compare.pfinstance.available() else [])
-    report = []
+    report = ["# on %s\n" % ("a fresh journaled ext4 (loop device)"
+                              if fs is not None else "/tmp")]
     try:
         for cls in classes:
             s = cls({}, user.home)

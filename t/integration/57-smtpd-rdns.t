@@ -5,7 +5,9 @@ back to its address is logged by that name ("connect from
 mail.good.test[127.0.0.7]") and named in the Received header; one without
 a PTR, or whose PTR name does not map back, is "unknown"; a lookup that
 hangs (a dead delegation) ends at smtpd_rdns_timeout and the client is
-greeted as unknown; a client in mynetworks is looked up too."""
+greeted as unknown; a client in mynetworks is looked up too.  The
+loopback address itself is named localhost without asking (RFC 6761),
+whatever the world's PTR says: so "unknown" (no dot in the name)."""
 import os
 import sys
 
@@ -20,12 +22,14 @@ dnsworld.enter_netns()
 t = Tap()
 w = dnsworld.DnsWorld()
 rev = w.zone("127.in-addr.arpa")
-rev.add("1.0.0", "PTR", "trusted.good.test.")
+rev.add("1.0.0", "PTR", "loopback.good.test.")  # never asked
+rev.add("11.0.0", "PTR", "trusted.good.test.")
 rev.add("7.0.0", "PTR", "mail.good.test.")
 rev.add("8.0.0", "PTR", "liar.good.test.")     # its A is elsewhere
 rev.add("10.0.0", "PTR", "slow.dead.test.")    # its A never answers
 good = w.zone("good.test")
-good.add("trusted", "A", "127.0.0.1")
+good.add("loopback", "A", "127.0.0.1")
+good.add("trusted", "A", "127.0.0.11")
 good.add("mail", "A", "127.0.0.7")
 good.add("liar", "A", "127.0.0.99")
 w.delegate_dead("dead.test")
@@ -33,7 +37,7 @@ w.start()
 
 inst = Instance("rdns", {
     "home_mailbox": "Maildir/",
-    "mynetworks": "127.0.0.1/32",
+    "mynetworks": "127.0.0.11/32",
     "smtpd_rdns_timeout": "1s",
     "smtp_dns_resolver_address": w.resolver,
     "smtp_dns_trust_anchor_file": w.trust_anchor,
@@ -82,8 +86,13 @@ t.ok(800 <= ms < 3000, "at smtpd_rdns_timeout (1 s): %.0f ms" % ms)
 t.ok(inst.wait_log(r"smtpd\[\d+\]: connect from unknown\[127\.0\.0\.10\]"),
      "as unknown")
 
-g, ms = greet("127.0.0.1")
-t.ok(inst.wait_log(r"smtpd\[\d+\]: connect from trusted\.good\.test\[127\.0\.0\.1\]"),
+g, ms = greet("127.0.0.11")
+t.ok(inst.wait_log(r"smtpd\[\d+\]: connect from trusted\.good\.test\[127\.0\.0\.11\]"),
      "a client in mynetworks is looked up too")
+
+g, ms = greet("127.0.0.1")
+t.like(g, r"^220 ", "the loopback address is greeted")
+t.ok(inst.wait_log(r"smtpd\[\d+\]: connect from unknown\[127\.0\.0\.1\]"),
+     "as localhost, not the world's PTR name: unknown (no dot)")
 
 t.done()
