@@ -28,17 +28,9 @@
  * libunbound answers some names from built-in tables instead of asking:
  * RFC 6761's test. and 127.0.0.0/8's reverse zone, and RFC 1918 reverse
  * zones unless unblock-lan-zones.  Moat asks the configured resolvers, as
- * the system's resolver would (a LAN's resolver knows its PTR records),
- * except for the loopback address itself: RFC 6761 (6.3) has every
- * resolver answer its name, localhost, on its own, and so does Moat
- * (dns_local_data), so that a local client (a content filter giving mail
- * back, a script on the host) never waits for the resolvers, nor finds a
- * failure there when they are down.  ::1 stays in libunbound's table.
+ * the system's resolver would (a LAN's resolver knows its PTR records).
  */
 static const char *const dns_unblocked_zones[] = {"test.", "127.in-addr.arpa."};
-static const char *const dns_local_data[] = {
-    "1.0.0.127.in-addr.arpa. PTR localhost.",
-};
 
 /* "192.0.2.1", "192.0.2.1:53", "[2001:db8::1]:53" or "2001:db8::1" to
  * libunbound's "ADDR@PORT". */
@@ -225,14 +217,6 @@ dns_configure(struct dns_ctx *ctx, int tcp, struct buf *err)
 			buf_printf(err, "libunbound: %s (trust anchor file %s)",
 				   ub_strerror(rc),
 				   param_str("smtp_dns_trust_anchor_file"));
-			return -1;
-		}
-	}
-	for (size_t i = 0;
-	     i < sizeof(dns_local_data) / sizeof(dns_local_data[0]); i++) {
-		rc = ub_ctx_data_add(ctx->ub, dns_local_data[i]);
-		if (rc != 0) {
-			buf_printf(err, "libunbound: %s", ub_strerror(rc));
 			return -1;
 		}
 	}

@@ -857,6 +857,7 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 {
 	struct smtpd_conn *c = xcalloc(1, sizeof(*c));
 	struct smtpd_net net;
+	int loopback;
 
 	c->fd = fd;
 	c->cfg = cfg;
@@ -867,14 +868,18 @@ smtpd_io_accept(int fd, const struct smtpd_io_config *cfg)
 	conns = c;
 	conn_stress_check(cfg);
 	peer_address(fd, c->addr, sizeof(c->addr));
+	loopback = smtpd_rdns_is_loopback(c->addr);
 	c->trusted = smtpd_access_parse_addr(c->addr, &net) == 0 &&
 		     smtpd_access_match(cfg->nets, cfg->net_count, &net);
 	smtpd_cleanup_init(&c->cleanup, cfg->ipc_timeout);
 	conn_arm_timer(c);
 	/* Trusted clients too: their name goes in the log and Received. */
-	c->rdns = smtpd_rdns_start(c->addr, conn_on_rdns, c);
+	if (!loopback)
+		c->rdns = smtpd_rdns_start(c->addr, conn_on_rdns, c);
 	c->dnsbl = smtpd_dnsbl_start(c->addr, conn_on_dnsbl, c);
-	if (c->rdns == NULL)
+	if (loopback)
+		conn_session_start(c, "localhost", SMTPD_RDNS_OK);
+	else if (c->rdns == NULL)
 		conn_session_start(c, "unknown", SMTPD_RDNS_NONE);
 	if (c->trusted)
 		conn_proceed(c);

@@ -148,6 +148,19 @@ smtpd_rdns_start(const char *addr, smtpd_rdns_fn fn, void *ctx)
 	return l;
 }
 
+int
+smtpd_rdns_is_loopback(const char *addr)
+{
+	static const unsigned char v6[16] = {[15] = 1};
+	static const unsigned char v4[4] = {127, 0, 0, 1};
+	struct dns_addr a;
+
+	if (dns_addr_parse(addr, &a) != 0)
+		return 0;
+	return a.family == AF_INET ? memcmp(a.bytes, v4, sizeof(v4)) == 0
+				   : memcmp(a.bytes, v6, sizeof(v6)) == 0;
+}
+
 void
 smtpd_rdns_cancel(struct smtpd_rdns_lookup *l)
 {

@@ -33,6 +33,11 @@ void smtpd_rdns_open(struct dns_ctx *ctx, long long deadline_ms);
 /* Look addr up; NULL when it cannot be (not an address, no resolver). */
 struct smtpd_rdns_lookup *smtpd_rdns_start(const char *addr, smtpd_rdns_fn fn,
 					   void *ctx);
+/*
+ * Pure: 1 for the loopback address (127.0.0.1, ::1), whose name is
+ * localhost without a lookup (RFC 6761, as the hosts file says).
+ */
+int smtpd_rdns_is_loopback(const char *addr);
 /* The session is gone: no callback, the lookup is freed. */
 void smtpd_rdns_cancel(struct smtpd_rdns_lookup *l);
 

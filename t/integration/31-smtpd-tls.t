@@ -48,7 +48,7 @@ t.like(ehlo, r"(?m)^250-STARTTLS$", "a fresh instance offers STARTTLS")
 t.ok("AUTH" not in ehlo, "and no AUTH in clear text")
 t.is_eq(c.starttls(any_context()), "220 2.0.0 Ready to start TLS", "STARTTLS: 220")
 t.is_eq(c.s.version(), "TLSv1.3", "TLS 1.3 by default")
-t.like(inst.wait_log(r"TLS connection established from unknown\[127\.0\.0\.1\]: "
+t.like(inst.wait_log(r"TLS connection established from localhost\[127\.0\.0\.1\]: "
                      r"TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384 \(256/256 bits\)")
        and "ok", "ok", "the handshake is logged in Postfix's words")
 t.like(c.cmd("MAIL FROM:<a@example.org>"), r"^503 5\.5\.1 Error: send HELO/EHLO first",
@@ -70,7 +70,7 @@ msg = (u.maildir_messages() or [b""])[0].decode("utf-8", "replace")
 t.like(msg, r"\(using TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384 "
        r"\(256/256 bits\)\)\n\tby \S+ with ESMTPS id ",
        "Received: the TLS version and cipher, protocol ESMTPS")
-t.like_soon(inst.log, r"disconnect from unknown\[127\.0\.0\.1\] ehlo=2 starttls=1/2 "
+t.like_soon(inst.log, r"disconnect from localhost\[127\.0\.0\.1\] ehlo=2 starttls=1/2 "
             r"mail=1/2 rcpt=1 data=1 quit=1 commands=7/9",
             "the disconnect line counts starttls (one of two refused)")
 
@@ -86,7 +86,7 @@ c.tls(any_context())
 t.ok(c.quiet(1.5), "the pipelined NOOP and RSET get no answer inside TLS")
 t.like(c.cmd("NOOP"), r"^250 2\.0\.0 Ok$", "a NOOP sent inside TLS is answered")
 c.close()
-t.like_soon(inst.log, r"unknown\[127\.0\.0\.1\]: 12 bytes sent after STARTTLS "
+t.like_soon(inst.log, r"localhost\[127\.0\.0\.1\]: 12 bytes sent after STARTTLS "
             r"before the handshake: discarded", "the dropped bytes are logged")
 # Clear text sent after the 220, where the handshake should be: no TLS.
 c = TlsSmtp(inst.port)
@@ -96,7 +96,7 @@ t.like(c.cmd("STARTTLS"), r"^220 ", "STARTTLS")
 c.send(b"EHLO evil.example\r\nMAIL FROM:<x@example.org>\r\n")
 t.ok(c.closed(), "clear text in place of a handshake: the connection is closed")
 c.close()
-t.like_soon(inst.log, r"TLS handshake failed from unknown\[127\.0\.0\.1\]: ",
+t.like_soon(inst.log, r"TLS handshake failed from localhost\[127\.0\.0\.1\]: ",
             "and the failed handshake is logged")
 
 # --- versions, resumption ----------------------------------------------------

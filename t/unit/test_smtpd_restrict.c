@@ -16,6 +16,7 @@
 #include "smtpd_reply.h"
 #include "smtpd_security.h"
 #include "smtpd_session.h"
+#include "smtpd_rdns.h"
 #include "tap.h"
 
 static const char *const table[][2] = {
@@ -433,6 +434,20 @@ dnsbl(void)
 	is_str(smtpd_dnsbl_sender_domain(""), "", "none for <>");
 }
 
+/* The loopback address is named without a lookup; nothing else is. */
+static void
+loopback(void)
+{
+	ok(smtpd_rdns_is_loopback("127.0.0.1"), "127.0.0.1 is the loopback");
+	ok(smtpd_rdns_is_loopback("::1"), "::1 is the loopback");
+	ok(!smtpd_rdns_is_loopback("127.0.0.2"),
+	   "127.0.0.2 is looked up (a test world's host)");
+	ok(!smtpd_rdns_is_loopback("::2"), "::2 is not");
+	ok(!smtpd_rdns_is_loopback("192.0.2.1"), "a public address is not");
+	ok(!smtpd_rdns_is_loopback("localhost"), "a name is not an address");
+	ok(!smtpd_rdns_is_loopback(""), "nor the empty string");
+}
+
 int
 main(void)
 {
@@ -441,6 +456,7 @@ main(void)
 	helo_sender_rcpt();
 	defaults();
 	dnsbl();
+	loopback();
 	smtpd_session_free(&S);
 	return done_testing();
 }
