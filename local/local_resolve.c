@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "local.h"
 #include "local_resolve.h"
 #include "log.h"
@@ -45,23 +45,14 @@
 #define FORWARD_NONE_SLOTS 8
 static struct forward_none {
 	char name[LOCAL_USER_MAX + 1];
-	long long until_ms; /* CLOCK_MONOTONIC */
+	long long until_ms; /* event_now_ms */
 } forward_none[FORWARD_NONE_SLOTS];
-
-static long long
-resolve_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* 1 when name had no .forward a moment ago. */
 static int
 forward_none_fresh(const char *name)
 {
-	long long now = resolve_now_ms();
+	long long now = event_now_ms();
 
 	for (size_t i = 0; i < FORWARD_NONE_SLOTS; i++)
 		if (forward_none[i].until_ms > now &&
@@ -87,7 +78,7 @@ forward_none_note(const char *name)
 			slot = &forward_none[i];
 	}
 	strlcpy(slot->name, name, sizeof(slot->name));
-	slot->until_ms = resolve_now_ms() + LOCAL_FORWARD_NONE_MS;
+	slot->until_ms = event_now_ms() + LOCAL_FORWARD_NONE_MS;
 }
 
 static void resolve_address(struct local_expansion *st, const struct address *a,
