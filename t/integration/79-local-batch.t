@@ -15,7 +15,9 @@ Two kills in the middle of a batch, each losing nothing:
    into new/: the child stops at its next question (nobody answers), and
    the retry records the renamed ones from the journal without a second
    copy.  At most one message (renamed, its line not yet journalled) may
-   be delivered twice: local(8)'s documented window."""
+   be delivered twice: local(8)'s documented window.  A round whose
+   renames were over before this test looked is let finish and another
+   is tried, three at most."""
 import os
 import signal
 import sys
@@ -55,29 +57,32 @@ def send(tok, body="body\r\n"):
     return r.startswith("250")
 
 
+def signal_all(pids, sig):
+    for p in pids:
+        if p <= 1:
+            continue  # never 0: the process group, this test included
+        try:
+            os.kill(p, sig)
+        except ProcessLookupError:
+            pass
+
+
 def queue_batch(tag, body):
     """Stop the kept process, which then holds the next delivery (local's
     concurrency is 1), so that 30 messages queue up behind it in qmgr and
     go as batches once it runs again (there may be one per local process
-    by now: all are stopped).  Returns (processes, tokens)."""
+    by now: all are stopped).  Returns (processes, their parents,
+    tokens)."""
     procs = wait_for(kept, 20) or []
     t.ok(procs, "%s: a kept delivery process waits" % tag)
-    for p in procs:
-        os.kill(p, signal.SIGSTOP)
+    parents = [int(proc_status(p, "PPid") or 0) for p in procs]
+    signal_all(procs, signal.SIGSTOP)
     t.ok(send(tag + "-held"), "%s: a message the stopped process holds" % tag)
     time.sleep(0.5)
     tokens = ["%s-%02d" % (tag, i) for i in range(30)]
     t.ok(all(send(tok, body) for tok in tokens),
          "%s: 30 more accepted meanwhile" % tag)
-    return procs, [tag + "-held"] + tokens
-
-
-def signal_all(pids, sig):
-    for p in pids:
-        try:
-            os.kill(p, sig)
-        except ProcessLookupError:
-            pass
+    return procs, parents, [tag + "-held"] + tokens
 
 
 def delivered_once(tag, tokens, dup_allowed):
@@ -104,7 +109,7 @@ t.ok(send("first") and wait_for(lambda: counts().get("first") == 1, 20),
      "a first message is delivered")
 
 # 1. The delivery process killed while it writes the batch into tmp/.
-procs, tokens = queue_batch("w", BIG)
+procs, _, tokens = queue_batch("w", BIG)
 tmp_before = len(names("tmp"))
 signal_all(procs, signal.SIGCONT)
 deadline = time.time() + 30
@@ -124,29 +129,38 @@ t.ok(inst.wait_log(r"delivery process pid=\d+ user=moatt_batch: .*deferring "
      "w: local's parent saw the process die and deferred the batch")
 delivered_once("w", tokens, 0)
 
-# 2. Local's parent killed while its delivery process renames the batch.
-procs, tokens = queue_batch("r", "body\r\n")
-parents = [int(proc_status(p, "PPid") or 0) for p in procs]
-t.ok(all(p > 1 and (proc_status(p, "Uid") or "x").split()[0] == "0"
-         for p in parents),
-     "r: the kept processes' parents are local's root processes")
-new_before = len(names("new"))
-signal_all(procs, signal.SIGCONT)
-deadline = time.time() + 30
-while time.time() < deadline and len(names("new")) < new_before + 3:
-    pass  # the held message, then the batch's first two
-signal_all(parents, signal.SIGSTOP)
-time.sleep(0.5)  # a child that did not wait for its answers goes on
-mid = len(names("new")) - new_before - 1
-t.diag("r: %d of the batch in new/ half a second after local's parent "
-       "stopped" % mid)
+# 2. Local's parents killed while its delivery process renames the batch.
+# The renames take a few milliseconds: when this process looks too late
+# (the whole batch in new/ already), that round is let finish and the
+# next one tried, three at most.
+for attempt in (1, 2, 3):
+    tag = "r%d" % attempt
+    procs, parents, tokens = queue_batch(tag, "body\r\n")
+    t.ok(parents and all(p > 1 and
+                         (proc_status(p, "Uid") or "x").split()[0] == "0"
+                         for p in parents),
+         "%s: the kept processes' parents are local's root processes" % tag)
+    new_before = len(names("new"))
+    signal_all(procs, signal.SIGCONT)
+    deadline = time.time() + 30
+    while time.time() < deadline and len(names("new")) < new_before + 3:
+        pass  # the held message, then the batch's first two
+    signal_all(parents, signal.SIGSTOP)
+    time.sleep(0.5)  # a child that did not wait for its answers goes on
+    mid = len(names("new")) - new_before - 1
+    t.diag("%s: %d of the batch in new/ half a second after local's "
+           "parents stopped" % (tag, mid))
+    if 2 <= mid < 20 or attempt == 3:
+        break
+    signal_all(parents, signal.SIGCONT)
+    delivered_once(tag + " (looked too late, let finish)", tokens, 0)
 signal_all(parents, signal.SIGKILL)
-t.ok(2 <= mid < 20, "r: killed in the middle of the renames "
-     "(%d of the batch's 20 in new/)" % mid)
+t.ok(2 <= mid < 20, "%s: killed in the middle of the renames "
+     "(%d of the batch's 20 in new/)" % (tag, mid))
 t.ok(wait_for(lambda: not kept(), 20),
-     "r: the delivery processes left with their parents")
-delivered_once("r", tokens, 1)
+     "%s: the delivery processes left with their parents" % tag)
+delivered_once(tag, tokens, 1)
 t.ok("already has the message (journal)" in inst.log(),
-     "r: the renamed ones recorded on retry from the journal")
+     "%s: the renamed ones recorded on retry from the journal" % tag)
 inst.destroy()
 t.done()
