@@ -562,8 +562,7 @@ void local_resolve_deliver(const struct local_msg *msg,
  */
 int local_journal_seen(const struct local_msg *m, const char *key);
 int local_journal_open(void);
-void local_journal_write(int fd, const struct local_msg *m, const char *key);
-void local_journal_write_id(int fd, const char *queue_id, const char *key);
+void local_journal_write(int fd, const char *queue_id, const char *key);
 void local_journal_close(int fd);
 /*
  * In a delivery child: the job whose delivery local_child_delivered

@@ -316,7 +316,8 @@ local_child_talk(int sock, const struct local_job *job,
 			 delivered++ == 0) {
 			/* The destination has it: a retry must skip it. */
 			if (job->journal_key != NULL)
-				local_journal_write(job->journal_fd, msg,
+				local_journal_write(job->journal_fd,
+						    msg->queue_id,
 						    job->journal_key);
 		} else
 			break;

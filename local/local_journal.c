@@ -116,7 +116,7 @@ local_journal_open(void)
 
 /* One write(2) of one line: atomic with O_APPEND. */
 void
-local_journal_write_id(int fd, const char *queue_id, const char *key)
+local_journal_write(int fd, const char *queue_id, const char *key)
 {
 	struct buf line = BUF_INIT;
 
@@ -128,12 +128,6 @@ local_journal_write_id(int fd, const char *queue_id, const char *key)
 		log_warn("%s: cannot write %s: %s", queue_id, LOCAL_JOURNAL,
 			 strerror(errno));
 	buf_free(&line);
-}
-
-void
-local_journal_write(int fd, const struct local_msg *m, const char *key)
-{
-	local_journal_write_id(fd, m->queue_id, key);
 }
 
 /* The parent, after the child: turn the file over when it is full. */

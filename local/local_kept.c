@@ -243,7 +243,7 @@ kept_late_told(struct kept *k, const struct ipc_frame *f, int *journal_fd)
 		return;
 	if (*journal_fd < 0)
 		*journal_fd = local_journal_open();
-	local_journal_write_id(*journal_fd, l->queue_id, l->key);
+	local_journal_write(*journal_fd, l->queue_id, l->key);
 }
 
 /* The slot's deliveries since its last sync are deferred. */

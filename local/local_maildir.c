@@ -38,12 +38,11 @@ static size_t maildir_npending;
  * (their writeback started as each was written, so one journal commit
  * can take several) and only then renames them, at local_maildir_sync.
  */
-#define MAILDIR_LATE_MAX LOCAL_LATE_MAX
 struct maildir_late {
 	int fd, tmpfd, newfd;
 	char name[NAME_MAX + 1];
 };
-static struct maildir_late maildir_late[MAILDIR_LATE_MAX];
+static struct maildir_late maildir_late[LOCAL_LATE_MAX];
 static size_t maildir_nlate;
 
 size_t
@@ -161,6 +160,17 @@ maildir_sink(void *ctx, const char *data, size_t len)
 	return local_write_all(*(int *)ctx, data, len);
 }
 
+/* fsync fd; 0, or -1 with r set to "maildir fsync WHAT: reason". */
+static int
+maildir_fsync(int fd, const char *what, struct local_result *r)
+{
+	if (fsync(fd) == 0)
+		return 0;
+	local_result_set(r, LOCAL_DEFER, "4.3.0", "maildir fsync %s: %s", what,
+			 strerror(errno));
+	return -1;
+}
+
 /*
  * Write the copy into tmp/name and sync it (late: only start its
  * writeback; local_maildir_sync syncs it); 0 or -1 with r set.
@@ -186,12 +196,7 @@ maildir_write(int fd, const struct local_msg *msg, const char *rcpt, int late,
 		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		return 0;
 	}
-	if (fsync(fd) != 0) {
-		local_result_set(r, LOCAL_DEFER, "4.3.0",
-				 "maildir fsync error: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return maildir_fsync(fd, "error", r);
 }
 
 void
@@ -238,12 +243,7 @@ maildir_publish_late(struct local_result *r)
 	size_t i;
 
 	for (i = 0; i < maildir_nlate && rc == 0; i++)
-		if (fsync(maildir_late[i].fd) != 0) {
-			local_result_set(r, LOCAL_DEFER, "4.3.0",
-					 "maildir fsync error: %s",
-					 strerror(errno));
-			rc = -1;
-		}
+		rc = maildir_fsync(maildir_late[i].fd, "error", r);
 	if (rc == 0 && maildir_nlate > 0 && !local_commit_ok())
 		rc = local_abort_result(r);
 	for (i = 0; i < maildir_nlate; i++) {
@@ -259,13 +259,9 @@ maildir_publish_late(struct local_result *r)
 			/* Journalled before the next rename: one at a time. */
 			if (!local_commit_delivered_index(i))
 				rc = local_abort_result(r);
-			else if (maildir_sync_later(l->newfd) != 0 &&
-				 fsync(l->newfd) != 0) {
-				local_result_set(r, LOCAL_DEFER, "4.3.0",
-						 "maildir fsync of new/: %s",
-						 strerror(errno));
-				rc = -1; /* this one is journalled */
-			}
+			else if (maildir_sync_later(l->newfd) != 0)
+				/* A failure defers; this one is journalled. */
+				rc = maildir_fsync(l->newfd, "of new/", r);
 		} else
 			(void)unlinkat(l->tmpfd, l->name, 0);
 		close(l->fd);
@@ -314,13 +310,9 @@ maildir_publish(int tmpfd, int newfd, const char *name, struct local_result *r)
 	local_child_delivered();
 	if (maildir_sync_later(newfd) == 0)
 		return 0;
-	if (fsync(newfd) != 0) {
-		/* The message is in new/ and journalled: a retry skips it. */
-		local_result_set(r, LOCAL_DEFER, "4.3.0",
-				 "maildir fsync of new/: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	/* On failure the message is in new/ and journalled: a retry skips it.
+	 */
+	return maildir_fsync(newfd, "of new/", r);
 }
 
 /* Keep a written file for the batch's sync (descriptors copied); 0 or -1. */
@@ -329,7 +321,7 @@ maildir_keep_late(int fd, int tmpfd, int newfd, const char *name)
 {
 	struct maildir_late *l = &maildir_late[maildir_nlate];
 
-	if (maildir_nlate == MAILDIR_LATE_MAX ||
+	if (maildir_nlate == LOCAL_LATE_MAX ||
 	    strlcpy(l->name, name, sizeof(l->name)) >= sizeof(l->name))
 		return -1;
 	if ((l->tmpfd = dup(tmpfd)) < 0)
@@ -349,7 +341,7 @@ maildir_deliver_in(int dirfd, const char *path, const struct local_msg *msg,
 {
 	static const char *const subdirs[] = {"tmp", "new", "cur"};
 	int fds[3] = {-1, -1, -1}, fd = -1, rc = -1;
-	int late = maildir_group && maildir_nlate < MAILDIR_LATE_MAX;
+	int late = maildir_group && maildir_nlate < LOCAL_LATE_MAX;
 	char name[NAME_MAX + 1];
 
 	for (size_t i = 0; i < 3; i++) {
@@ -372,12 +364,7 @@ maildir_deliver_in(int dirfd, const char *path, const struct local_msg *msg,
 	if (rc == 0 && late) {
 		if (maildir_keep_late(fd, fds[0], fds[1], name) == 0)
 			goto out; /* synced and renamed at local_maildir_sync */
-		if (fsync(fd) != 0) {
-			local_result_set(r, LOCAL_DEFER, "4.3.0",
-					 "maildir fsync error: %s",
-					 strerror(errno));
-			rc = -1;
-		}
+		rc = maildir_fsync(fd, "error", r);
 	}
 	if (close(fd) != 0 && rc == 0) {
 		local_result_set(r, LOCAL_DEFER, "4.3.0",

@@ -151,7 +151,7 @@ parent_forwarded(struct parent *p)
 {
 	int fd = local_journal_open();
 
-	local_journal_write(fd, p->msg, p->resubmit.data);
+	local_journal_write(fd, p->msg->queue_id, p->resubmit.data);
 	local_journal_close(fd);
 }
 
