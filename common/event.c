@@ -28,7 +28,7 @@
 struct event_fd {
 	event_fn fn;
 	void *ctx;
-	unsigned events; /* EVENT_READ|EVENT_WRITE wanted; 0: paused */
+	unsigned events; /* EVENT_READ, EVENT_WRITE, EXCLUSIVE; 0: paused */
 	uint32_t gen;    /* 0: not registered */
 	int in_epoll;
 };
@@ -95,6 +95,9 @@ event_mask(unsigned events)
 {
 	uint32_t m = 0;
 
+	/* The kernel takes no EPOLLRDHUP with it: a listener has no use. */
+	if (events & EVENT_EXCLUSIVE)
+		return EPOLLIN | EPOLLEXCLUSIVE;
 	if (events & EVENT_READ)
 		m |= EPOLLIN | EPOLLRDHUP;
 	if (events & EVENT_WRITE)
@@ -144,7 +147,19 @@ event_set(int fd, unsigned events, event_fn fn, void *ctx)
 	}
 	s->fn = fn;
 	s->ctx = ctx;
-	s->events = events & (EVENT_READ | EVENT_WRITE);
+	if (events & EVENT_EXCLUSIVE)
+		events = EVENT_READ | EVENT_EXCLUSIVE;
+	else
+		events &= EVENT_READ | EVENT_WRITE;
+	/* Already watched so: no system call (event_remove before close). */
+	if (s->in_epoll && s->events == events)
+		return;
+	/* An exclusive watch cannot be modified, only removed and added. */
+	if (s->in_epoll && ((s->events | events) & EVENT_EXCLUSIVE)) {
+		(void)epoll_ctl(event_epfd, EPOLL_CTL_DEL, fd, NULL);
+		s->in_epoll = 0;
+	}
+	s->events = events;
 	event_sync(fd, s);
 }
 

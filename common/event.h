@@ -10,12 +10,18 @@
 #define EVENT_READ 0x1
 #define EVENT_WRITE 0x2
 #define EVENT_ERROR 0x4		/* reported only: hang-up or error */
+/*
+ * With EVENT_READ on a listening socket that several processes watch: a
+ * new client wakes one of those waiting, not all (EPOLLEXCLUSIVE).
+ */
+#define EVENT_EXCLUSIVE 0x8
 
 typedef void (*event_fn)(int fd, unsigned events, void *ctx);
 typedef void (*event_timer_fn)(void *ctx);
 
 void event_init(void);				/* fatal on failure */
-/* Watch fd for events (EVENT_READ|EVENT_WRITE); replaces any earlier set. */
+/* Watch fd for events (EVENT_READ|EVENT_WRITE, EVENT_EXCLUSIVE); replaces
+ * any earlier set. */
 void event_set(int fd, unsigned events, event_fn fn, void *ctx);
 void event_remove(int fd);			/* before close(fd) */
 /* A one-shot timer after ms milliseconds; returns an id > 0. */

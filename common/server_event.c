@@ -47,8 +47,9 @@ server_update_accept(void)
 
 	if (want == server_accepting)
 		return;
-	event_set(SERVER_LISTEN_FD, want ? EVENT_READ : 0, server_on_listener,
-		  NULL);
+	/* Each new client wakes one idle process of the service, not all. */
+	event_set(SERVER_LISTEN_FD, want ? EVENT_READ | EVENT_EXCLUSIVE : 0,
+		  server_on_listener, NULL);
 	server_accepting = want;
 }
 

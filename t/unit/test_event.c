@@ -1,12 +1,16 @@
 /*
  * test_event: the epoll loop with real socketpairs and real time: read
- * events, hang-ups, pausing, timers in deadline order, cancelling, and a
- * callback removing another fd whose event is pending in the same batch.
+ * events, hang-ups, pausing, timers in deadline order, cancelling, a
+ * callback removing another fd whose event is pending in the same batch, a
+ * registration changed only in its callback, and a listener watched with
+ * EVENT_EXCLUSIVE by three processes, of which one client wakes one.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -269,6 +273,109 @@ test_remove_during_dispatch(void)
 	close(rm_peer[1]);
 }
 
+static int other_calls;
+
+static void
+on_other(int fd, unsigned events, void *ctx)
+{
+	char c;
+
+	(void)events;
+	(void)ctx;
+	other_calls++;
+	(void)!read(fd, &c, 1);
+}
+
+/* The same events with a new callback: the new one runs (no re-watch). */
+static void
+test_same_events_new_callback(void)
+{
+	int sv[2];
+
+	pair(sv);
+	event_set(sv[0], EVENT_READ, on_read, NULL);
+	event_set(sv[0], EVENT_READ, on_other, NULL);
+	calls = other_calls = 0;
+	if (write(sv[1], "y", 1) != 1)
+		perror("write");
+	event_run_once(1000);
+	is_int(other_calls, 1, "same events, new callback: the new one runs");
+	is_int(calls, 0, "and not the old one");
+	event_remove(sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static int woken;
+
+static void
+on_woken(int fd, unsigned events, void *ctx)
+{
+	(void)fd;
+	(void)events;
+	(void)ctx;
+	woken = 1; /* and no accept: the client stays for another */
+}
+
+/*
+ * Three processes watch one listener with EVENT_EXCLUSIVE (changed from a
+ * plain watch, paused and set again, as the server skeleton does); none
+ * accepts.  One client
+ * wakes one of them, not all three.
+ */
+static void
+test_exclusive(void)
+{
+	struct sockaddr_un sa;
+	int lfd, cfd, ready[2], i, st, n = 0;
+	pid_t pid[3];
+	char c;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/test_event.%d",
+		 (int)getpid());
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(lfd, 8) != 0 || pipe(ready) != 0) {
+		perror("listener");
+		exit(2);
+	}
+	for (i = 0; i < 3; i++) {
+		if ((pid[i] = fork()) == 0) {
+			event_init();
+			event_set(lfd, EVENT_READ, on_woken, NULL);
+			event_set(lfd, EVENT_READ | EVENT_EXCLUSIVE, on_woken,
+				  NULL);
+			event_set(lfd, 0, on_woken, NULL);
+			event_set(lfd, EVENT_READ | EVENT_EXCLUSIVE, on_woken,
+				  NULL);
+			event_set(lfd, EVENT_READ | EVENT_EXCLUSIVE, on_woken,
+				  NULL);
+			(void)!write(ready[1], "r", 1);
+			event_run_once(700);
+			_exit(woken);
+		}
+	}
+	for (i = 0; i < 3; i++)
+		(void)!read(ready[0], &c, 1);
+	usleep(100000); /* all three in epoll_wait */
+	cfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		perror("connect");
+	for (i = 0; i < 3; i++)
+		if (waitpid(pid[i], &st, 0) == pid[i] && WIFEXITED(st))
+			n += WEXITSTATUS(st);
+	ok(n >= 1, "EVENT_EXCLUSIVE: a client wakes a process (%d woken)", n);
+	ok(n < 3, "EVENT_EXCLUSIVE: not all three (%d woken)", n);
+	close(cfd);
+	close(lfd);
+	close(ready[0]);
+	close(ready[1]);
+	unlink(sa.sun_path);
+}
+
 int
 main(void)
 {
@@ -278,5 +385,7 @@ main(void)
 	test_timer_rearm();
 	test_many_timers();
 	test_remove_during_dispatch();
+	test_same_events_new_callback();
+	test_exclusive();
 	return done_testing();
 }
