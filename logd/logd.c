@@ -176,6 +176,7 @@ main(int argc, char **argv)
 	    .persistent = 1,
 	    .post_drop = logd_post_drop,
 	    .accept_client = logd_accept,
+	    .tick = logd_sink_flush,
 	};
 
 	/*
@@ -187,5 +188,6 @@ main(int argc, char **argv)
 	(void)event_server_main(argc, argv, &ops);
 	/* SIGHUP (reload, stop): write what is queued; the rest waits. */
 	logd_channels_drain();
+	logd_sink_flush();
 	return 0;
 }

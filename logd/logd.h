@@ -18,6 +18,7 @@
 #define LOGD_NAME_MAX LOG_NAME_MAX
 #define LOGD_DATAGRAM_MAX (8 * LOG_LINE_MAX) /* read at once; more is cut */
 #define LOGD_CUT_MARK " [cut]"
+#define LOGD_SINK_BUF (8 * LOG_LINE_MAX) /* a file's lines, written at once */
 
 /* --- logd_format.c: records into lines -------------------------------- */
 
@@ -103,8 +104,13 @@ int logd_control_parse(const struct ipc_frame *f, struct logd_request *r,
 /* Take fd as the sink (closing the old one); -1 with *why if it is unfit. */
 int logd_sink_set(int fd, int syslog, const char **why);
 int logd_sink_ready(void);
-/* Write one formatted line; a failure is counted and reported later. */
+/*
+ * Write one formatted line (to a file: gathered until logd_sink_flush or a
+ * full buffer); a failure is counted and reported later.
+ */
 void logd_sink_write(const char *line, size_t len);
+/* Write the gathered lines: after each turn of the loop, and at exit. */
+void logd_sink_flush(void);
 /* logd's own line, straight to the sink (drop notices, sink trouble). */
 void logd_sink_notice(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));

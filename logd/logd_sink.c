@@ -4,8 +4,12 @@
  * master's standard error (master -f), or a datagram socket connected to
  * the system's logger (maillog_file empty).  logd never opens a path.
  * Input: the descriptor (checked to be of the kind the master says) and
- * formatted lines.  A line that cannot be written is counted and the count
- * is logged once writing works again; a logger socket that is gone ends
+ * formatted lines.  Lines for a file are gathered and written together
+ * when logd has read what its channels held (logd_sink_flush, after each
+ * turn of the event loop, and before exit), one write for many lines; a
+ * logger socket takes each line as a datagram of its own.  A line that
+ * cannot be written is counted and the count is logged once writing works
+ * again; a logger socket that is gone ends
  * logd, so that the master starts another with a fresh connection.  Runs
  * in logd.
  */
@@ -24,6 +28,10 @@ struct logd_format logd_fmt;
 static int logd_sink_fd = -1;
 static unsigned long logd_sink_lost;
 static int logd_sink_errno;
+/* A file sink's lines not yet written, and how many lines that is. */
+static char logd_sink_buf[LOGD_SINK_BUF];
+static size_t logd_sink_len;
+static unsigned long logd_sink_lines;
 
 static int
 logd_sink_check(int fd, int syslog, const char **why)
@@ -57,6 +65,7 @@ logd_sink_set(int fd, int syslog, const char **why)
 {
 	if (logd_sink_check(fd, syslog, why) != 0)
 		return -1;
+	logd_sink_flush();
 	if (logd_sink_fd >= 0)
 		close(logd_sink_fd);
 	logd_sink_fd = fd;
@@ -83,15 +92,26 @@ logd_sink_put(const char *line, size_t len)
 	return n;
 }
 
-void
-logd_sink_write(const char *line, size_t len)
+static unsigned long
+logd_count_lines(const char *p, size_t len)
+{
+	const char *nl;
+	unsigned long n = 0;
+
+	while (len > 0 && (nl = memchr(p, '\n', len)) != NULL) {
+		n++;
+		len -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	return n;
+}
+
+/* lines lines of len bytes went out (n) or not: count, report, or end. */
+static void
+logd_sink_result(ssize_t n, size_t len, unsigned long lines)
 {
 	unsigned long lost;
-	ssize_t n;
 
-	if (logd_sink_fd < 0)
-		return;
-	n = logd_sink_put(line, len);
 	if (n == (ssize_t)len) {
 		if ((lost = logd_sink_lost) != 0) {
 			logd_sink_lost = 0;
@@ -101,7 +121,8 @@ logd_sink_write(const char *line, size_t len)
 		}
 		return;
 	}
-	logd_sink_lost++;
+	/* A short write to a file: the lines past it count as lost. */
+	logd_sink_lost += lines;
 	logd_sink_errno = n < 0 ? errno : EIO;
 	/* The logger went away (restarted): our connection is dead. */
 	if (logd_fmt.syslog && n < 0 &&
@@ -109,6 +130,39 @@ logd_sink_write(const char *line, size_t len)
 		log_fatal("the syslog socket is gone (%s); a new logd will "
 			  "connect again",
 			  strerror(logd_sink_errno));
+}
+
+void
+logd_sink_flush(void)
+{
+	size_t len = logd_sink_len;
+	unsigned long lines = logd_sink_lines;
+	ssize_t n;
+
+	if (len == 0 || logd_sink_fd < 0)
+		return;
+	logd_sink_len = 0;
+	logd_sink_lines = 0;
+	n = logd_sink_put(logd_sink_buf, len);
+	if (n > 0 && (size_t)n < len)
+		lines = logd_count_lines(logd_sink_buf + n, len - (size_t)n);
+	logd_sink_result(n, len, lines);
+}
+
+void
+logd_sink_write(const char *line, size_t len)
+{
+	if (logd_sink_fd < 0)
+		return;
+	if (logd_fmt.syslog) {
+		logd_sink_result(logd_sink_put(line, len), len, 1);
+		return;
+	}
+	if (len > sizeof(logd_sink_buf) - logd_sink_len)
+		logd_sink_flush();
+	memcpy(logd_sink_buf + logd_sink_len, line, len);
+	logd_sink_len += len;
+	logd_sink_lines++;
 }
 
 void

@@ -6,7 +6,8 @@ names and pids (checked against /proc); a process running as moat-smtpd
 with smtpd's channel cannot log as qmgr, cannot claim another pid, and
 cannot truncate or open the log; no process of the instance but the master
 and logd holds the log file; a flood from one channel is cut to
-log_rate_limit (bytes a second) with one notice of what was dropped; logd killed with
+log_rate_limit (bytes a second) with one notice of what was dropped; lines
+read together reach the log file in one write, not one a line; logd killed with
 SIGKILL is started again and the lines written meanwhile all arrive; a
 reload after the log was renamed writes to a new file; maillog_file empty
 sends RFC 3164 messages to syslog_socket (a socket of this test, never the
@@ -235,6 +236,22 @@ t.ok(m and m.group(1, 2, 3) == ("moat", "smtpd", str(writer)),
      m.group(0) if m else None, "moat/smtpd[%d]: moat/qmgr[1]: ..." % writer)
 t.ok(not re.search(r"(?m)^\S+ +\d+ \S+ \S+ moat/qmgr\[1\]:", inst.log()),
      "no line is tagged moat/qmgr[1]")
+
+# --- lines gathered: many lines read at once go to the file in one write ------
+def logd_writes():
+    with open("/proc/%d/io" % inst.pids_of("logd")[0]) as f:
+        return int(re.search(r"(?m)^syscw: (\d+)$", f.read()).group(1))
+
+
+qmgr_pid, qchan = steal_channel("qmgr")
+before = logd_writes()
+os.write(qchan, b"\n".join(b"gathered %d" % i for i in range(50)))
+t.ok(inst.wait_log(r"(?m)moat/qmgr\[\d+\]: gathered 49$", 10) and
+     len(re.findall(r"(?m)moat/qmgr\[\d+\]: gathered \d+$", inst.log())) == 50,
+     "a record of 50 lines: all 50 are logged")
+t.ok(logd_writes() - before <= 5,
+     "logd wrote them in a few writes, not one a line", logd_writes() - before, "<= 5")
+os.close(qchan)
 
 # --- a flood from one channel -------------------------------------------------
 FLOOD = 3000
