@@ -129,13 +129,14 @@ ipc_send(int sock, const struct ipc_frame *f, int fd_to_pass, int timeout)
 	if (ipc_frame_iov(f, header, iov) != 0)
 		return -1;
 	while (iovcnt > 0) {
-		if (ipc_wait(sock, POLLOUT, deadline) < 0)
-			return -1;
 		/* The descriptor rides on the first byte only. */
 		n = ipc_sendmsg(sock, next, iovcnt, fd_to_pass);
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == EWOULDBLOCK)
+			if (errno == EINTR)
+				continue;
+			/* Full: wait for room (poll only then). */
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    ipc_wait(sock, POLLOUT, deadline) == 0)
 				continue;
 			return -1;
 		}
@@ -207,10 +208,6 @@ ipc_read_exact(int sock, char *p, size_t len, long long deadline, int *fd,
 	ssize_t n;
 
 	while (done < len) {
-		if (ipc_wait(sock, POLLIN, deadline) < 0) {
-			*why = errno == ETIMEDOUT ? "timeout" : "poll failed";
-			return -1;
-		}
 		iov.iov_base = p + done;
 		iov.iov_len = len - done;
 		memset(&msg, 0, sizeof(msg));
@@ -220,11 +217,19 @@ ipc_read_exact(int sock, char *p, size_t len, long long deadline, int *fd,
 		msg.msg_controllen = sizeof(ctl.buf);
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == EWOULDBLOCK)
+			if (errno == EINTR)
 				continue;
-			*why = "read failed";
-			return -1;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				*why = "read failed";
+				return -1;
+			}
+			/* Nothing yet: wait (poll only then). */
+			if (ipc_wait(sock, POLLIN, deadline) < 0) {
+				*why = errno == ETIMEDOUT ? "timeout"
+							  : "poll failed";
+				return -1;
+			}
+			continue;
 		}
 		if (ipc_collect_fds(&msg, fd, why) < 0)
 			return -1;
