@@ -561,9 +561,12 @@ void local_resolve_deliver(const struct local_msg *msg,
  * destination once.  key names a destination ("mailbox:0:alice").
  */
 int local_journal_seen(const struct local_msg *m, const char *key);
-int local_journal_open(void);
+/* The file of queue_id's lines: open, write lines, close (turns it over). */
+int local_journal_open(const char *queue_id);
 void local_journal_write(int fd, const char *queue_id, const char *key);
-void local_journal_close(int fd);
+void local_journal_close(int fd, const char *queue_id);
+/* All three for one line. */
+void local_journal_add(const char *queue_id, const char *key);
 /*
  * In a delivery child: the job whose delivery local_child_delivered
  * reports (once); the destination has the message: tell the parent, which

@@ -5,20 +5,25 @@
  * recipient is retried because another destination of its expansion
  * deferred.  The delivery child, right after its mailbox write, file write
  * or command succeeded, says so ({op=delivered}), and the root parent
- * appends "QUEUEID<TAB>KEY" to state/local.journal (one O_APPEND write:
- * atomic among processes; no fsync: it guards against a process crash, not
- * a power loss).  Before delivering to a destination, local's parent looks
+ * appends "QUEUEID<TAB>KEY" to the journal (one O_APPEND write: atomic
+ * among processes; no fsync: it guards against a process crash, not a
+ * power loss).  Before delivering to a destination, local's parent looks
  * for its line and, when found, records it as sent without delivering
- * again.  The file turns over at LOCAL_JOURNAL_MAX bytes, keeping the
- * previous one, so a lookup reads at most twice that (from the page cache)
- * and a retry long after many other deliveries may find nothing: then the
- * old at-least-once rule holds.  Queue IDs are unique, so an old line
- * never matches a new message.  The file is root's, 0600; the lines are
- * built from validated queue IDs and keys, never read as anything but
- * bytes to compare.  Runs in local's root parent.
+ * again.  The journal is LOCAL_JOURNAL_BUCKETS files in
+ * state/local.journal/, named by a hash of the queue ID: a lookup reads
+ * only its message's file.  Each turns over at LOCAL_JOURNAL_MAX bytes,
+ * keeping the previous one, so a lookup reads at most twice that (from the
+ * page cache), the whole keeps the last 1,024 x 4 KiB of lines at least
+ * (some 50,000 deliveries), and a retry after many more may find nothing:
+ * then the old at-least-once rule holds.  Queue IDs are unique, so an old
+ * line never matches a new message.  The directory and files are root's,
+ * 0700 and 0600; the lines are built from validated queue IDs and keys,
+ * never read as anything but bytes to compare.  Runs in local's root
+ * parent.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,10 +35,23 @@
 #include "queue_file.h"
 #include "spool.h"
 
-#define LOCAL_JOURNAL SPOOL_STATE "/local.journal"
-#define LOCAL_JOURNAL_OLD SPOOL_STATE "/local.journal.old"
-#define LOCAL_JOURNAL_MAX (64 * 1024)
+#define LOCAL_JOURNAL_DIR SPOOL_STATE "/local.journal"
+#define LOCAL_JOURNAL_BUCKETS 1024
+#define LOCAL_JOURNAL_MAX 4096 /* bytes of one file before it turns over */
 #define LOCAL_JOURNAL_LINE_MAX 4096
+#define LOCAL_JOURNAL_PATH_MAX (sizeof(LOCAL_JOURNAL_DIR) + 8)
+
+/* The file of queue_id's lines (old: the one before it). */
+static void
+local_journal_path(const char *queue_id, int old, char *path)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = queue_id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(path, LOCAL_JOURNAL_PATH_MAX, "%s/%03x%s", LOCAL_JOURNAL_DIR,
+		 (unsigned)(h % LOCAL_JOURNAL_BUCKETS), old ? ".old" : "");
+}
 
 /* Read a journal file (bounded) into out; 0, or -1 when it is unusable. */
 static int
@@ -50,7 +68,7 @@ local_journal_read(const char *path, struct buf *out)
 		close(fd);
 		return -1;
 	}
-	while (out->len < 2 * LOCAL_JOURNAL_MAX &&
+	while (out->len < 4 * LOCAL_JOURNAL_MAX &&
 	       (n = read(fd, chunk, sizeof(chunk))) > 0)
 		buf_append(out, chunk, (size_t)n);
 	close(fd);
@@ -88,13 +106,16 @@ int
 local_journal_seen(const struct local_msg *m, const char *key)
 {
 	struct buf line = BUF_INIT, text = BUF_INIT;
+	char path[LOCAL_JOURNAL_PATH_MAX];
 	int found = 0;
 
 	if (local_journal_line(m->queue_id, key, &line) == 0) {
-		if (local_journal_read(LOCAL_JOURNAL, &text) == 0)
+		local_journal_path(m->queue_id, 0, path);
+		if (local_journal_read(path, &text) == 0)
 			found = local_journal_has(&text, line.data, line.len);
 		buf_reset(&text);
-		if (!found && local_journal_read(LOCAL_JOURNAL_OLD, &text) == 0)
+		local_journal_path(m->queue_id, 1, path);
+		if (!found && local_journal_read(path, &text) == 0)
 			found = local_journal_has(&text, line.data, line.len);
 	}
 	buf_free(&text);
@@ -103,14 +124,19 @@ local_journal_seen(const struct local_msg *m, const char *key)
 }
 
 int
-local_journal_open(void)
+local_journal_open(const char *queue_id)
 {
-	int fd =
-	    open(LOCAL_JOURNAL,
-		 O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	char path[LOCAL_JOURNAL_PATH_MAX];
+	int fd, flags = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
 
+	local_journal_path(queue_id, 0, path);
+	fd = open(path, flags, 0600);
+	/* The first line ever: make the directory (state/ is root's). */
+	if (fd < 0 && errno == ENOENT &&
+	    (mkdir(LOCAL_JOURNAL_DIR, 0700) == 0 || errno == EEXIST))
+		fd = open(path, flags, 0600);
 	if (fd < 0)
-		log_warn("cannot open %s: %s", LOCAL_JOURNAL, strerror(errno));
+		log_warn("cannot open %s: %s", path, strerror(errno));
 	return fd;
 }
 
@@ -125,23 +151,36 @@ local_journal_write(int fd, const char *queue_id, const char *key)
 		return;
 	}
 	if (write(fd, line.data, line.len) != (ssize_t)line.len)
-		log_warn("%s: cannot write %s: %s", queue_id, LOCAL_JOURNAL,
+		log_warn("%s: cannot write %s: %s", queue_id, LOCAL_JOURNAL_DIR,
 			 strerror(errno));
 	buf_free(&line);
 }
 
 /* The parent, after the child: turn the file over when it is full. */
 void
-local_journal_close(int fd)
+local_journal_close(int fd, const char *queue_id)
 {
+	char path[LOCAL_JOURNAL_PATH_MAX], old[LOCAL_JOURNAL_PATH_MAX];
 	struct stat st, now;
 
 	if (fd < 0)
 		return;
+	local_journal_path(queue_id, 0, path);
 	/* Unless another process just did it (the name moved on). */
 	if (fstat(fd, &st) == 0 && st.st_size > LOCAL_JOURNAL_MAX &&
-	    lstat(LOCAL_JOURNAL, &now) == 0 && now.st_ino == st.st_ino &&
-	    now.st_dev == st.st_dev)
-		(void)rename(LOCAL_JOURNAL, LOCAL_JOURNAL_OLD);
+	    lstat(path, &now) == 0 && now.st_ino == st.st_ino &&
+	    now.st_dev == st.st_dev) {
+		local_journal_path(queue_id, 1, old);
+		(void)rename(path, old);
+	}
 	close(fd);
+}
+
+void
+local_journal_add(const char *queue_id, const char *key)
+{
+	int fd = local_journal_open(queue_id);
+
+	local_journal_write(fd, queue_id, key);
+	local_journal_close(fd, queue_id);
 }

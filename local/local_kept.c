@@ -228,7 +228,7 @@ kept_late_clear(struct kept *k)
 
 /* {op=delivered, index} at a sync: journal that late file, once. */
 static void
-kept_late_told(struct kept *k, const struct ipc_frame *f, int *journal_fd)
+kept_late_told(struct kept *k, const struct ipc_frame *f)
 {
 	long long i;
 	struct kept_late *l;
@@ -239,11 +239,8 @@ kept_late_told(struct kept *k, const struct ipc_frame *f, int *journal_fd)
 		return;
 	l = &k->late[i];
 	l->told = 1;
-	if (l->key == NULL)
-		return;
-	if (*journal_fd < 0)
-		*journal_fd = local_journal_open();
-	local_journal_write(*journal_fd, l->queue_id, l->key);
+	if (l->key != NULL)
+		local_journal_add(l->queue_id, l->key);
 }
 
 /* The slot's deliveries since its last sync are deferred. */
@@ -267,7 +264,7 @@ kept_sync_failed(struct kept *k, const char *why)
 static void
 kept_sync(struct kept *k)
 {
-	int timeout = (int)param_int("ipc_timeout"), rc, journal_fd = -1;
+	int timeout = (int)param_int("ipc_timeout"), rc;
 	const char *why = "cannot send the request", *op;
 	size_t frames = 0;
 	struct local_result r;
@@ -287,13 +284,12 @@ kept_sync(struct kept *k)
 		if (strcmp(op, LOCAL_OP_COMMIT) == 0)
 			local_child_answer_commit(k->sock, k->client_fd);
 		else if (strcmp(op, LOCAL_OP_DELIVERED) == 0) {
-			kept_late_told(k, &f, &journal_fd);
+			kept_late_told(k, &f);
 			local_child_answer_commit(k->sock, k->client_fd);
 		} else
 			break;
 		ipc_frame_reset(&f);
 	}
-	local_journal_close(journal_fd);
 	if (rc == 1 && (f.fd >= 0 || local_result_parse(&f, &r) != 0)) {
 		rc = -1;
 		why = "malformed answer";

@@ -80,10 +80,10 @@ parent_run(struct parent *p, struct local_job *job, struct local_result *r,
 		return;
 	}
 	if (job->journal_key != NULL)
-		job->journal_fd = local_journal_open();
+		job->journal_fd = local_journal_open(p->msg->queue_id);
 	(void)local_child_run(job, p->msg, r,
 			      job->type == JOB_FORWARD ? items : NULL);
-	local_journal_close(job->journal_fd);
+	local_journal_close(job->journal_fd, p->msg->queue_id);
 	if (job->type == JOB_FORWARD && r->status == LOCAL_SENT &&
 	    items->count > 0)
 		local_job_ctx_owner(&p->ctx, job->user.name);
@@ -149,10 +149,7 @@ parent_commit(struct parent *p)
 static void
 parent_forwarded(struct parent *p)
 {
-	int fd = local_journal_open();
-
-	local_journal_write(fd, p->msg->queue_id, p->resubmit.data);
-	local_journal_close(fd);
+	local_journal_add(p->msg->queue_id, p->resubmit.data);
 }
 
 /* {op=done, status, dsn, text}: 0, or -1 when malformed. */

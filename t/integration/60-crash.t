@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """Durability: kill -9 of each daemon in the middle of traffic loses no
-message that was answered 250, and delivers each one once.  The master
-restarts what died and logs how it died."""
+message that was answered 250, and delivers each one once, but for the
+documented window of a delivery agent: a message local was delivering when
+it was killed (qmgr logged its connection lost) may have been renamed into
+new/ before the parent journalled it, and then comes twice; any other
+message twice fails.  The master restarts what died and logs how it
+died."""
 import os
+import re
 import signal
 import sys
 import threading
@@ -33,6 +38,8 @@ def traffic(tag, accepted, lock):
             if r and r.startswith("250"):
                 with lock:
                     accepted.append(token)
+                    m = re.search(r"queued as (\S+)", r)
+                    accepted_ids[token] = m.group(1) if m else None
             time.sleep(0.02)
     ths = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
     for th in ths:
@@ -40,12 +47,19 @@ def traffic(tag, accepted, lock):
     return ths
 
 
+def in_flight_at_kill(ids):
+    """Queue IDs local was delivering when it died: qmgr lost the reply."""
+    lost = set(re.findall(r"qmgr\[\d+\]: warning: (\S+): to=<[^>]*>: local: "
+                          r"connection lost before the reply", inst.log()))
+    return {qid for qid in ids.values() if qid in lost}
+
+
 def delivered_counts():
     return subject_counts(lea)
 
 
 for victim in ("smtpd", "cleanup", "qmgr", "local"):
-    accepted, lock = [], threading.Lock()
+    accepted, lock, accepted_ids = [], threading.Lock(), {}
     ths = traffic(victim, accepted, lock)
     wait_for(lambda: len(accepted) >= 6, 30)
     pids = inst.pids_of(victim)
@@ -58,8 +72,12 @@ for victim in ("smtpd", "cleanup", "qmgr", "local"):
     counts = delivered_counts()
     missing = [tok for tok in accepted if counts.get(tok, 0) == 0]
     dup = [tok for tok in accepted if counts.get(tok, 0) > 1]
+    in_flight = in_flight_at_kill(accepted_ids) if victim == "local" else set()
+    outside = [tok for tok in dup if accepted_ids.get(tok) not in in_flight]
     t.ok(ok and not missing, "%s: every accepted message delivered" % victim, missing)
-    t.ok(not dup, "%s: no message delivered twice" % victim, dup)
+    t.ok(not outside, "%s: no message delivered twice outside the window (%d "
+         "copies of deliveries in flight at the kill)" % (victim, len(dup) - len(outside)),
+         outside)
     t.ok(inst.wait_log(r"process \S*/%s pid %d killed by signal 9" % (victim, pids[0]) if pids else "x^"),
          "%s: the master logged how its child died" % victim)
     t.ok(wait_for(lambda: inst.pids_of(victim) or victim in ("smtpd", "cleanup", "local"), 10),

@@ -373,7 +373,7 @@ for tok in tokens:
     if qid is None or tmp is None:
         continue
     moved = renames_of(base(tmp))
-    jw = by("local", ("write",), lambda c: c.path.endswith("/local.journal")
+    jw = by("local", ("write",), lambda c: "/local.journal/" in c.path
             and qid in c.args)
     if not moved or not jw or jw[0].start < moved[0].end:
         bad.append((tok, "renamed" if moved else "not renamed",
