@@ -131,6 +131,12 @@ local_journal_open(const char *queue_id)
 
 	local_journal_path(queue_id, 0, path);
 	fd = open(path, flags, 0600);
+	/* An older Moat's single file by that name: its lines go. */
+	if (fd < 0 && errno == ENOTDIR) {
+		(void)unlink(LOCAL_JOURNAL_DIR);
+		(void)unlink(LOCAL_JOURNAL_DIR ".old");
+		errno = ENOENT;
+	}
 	/* The first line ever: make the directory (state/ is root's). */
 	if (fd < 0 && errno == ENOENT &&
 	    (mkdir(LOCAL_JOURNAL_DIR, 0700) == 0 || errno == EEXIST))

@@ -8,7 +8,8 @@ is read as its owner.  While a delivery is held up, /proc shows the
 process picture: a root parent, a moat-local resolver holding only the
 message and its socket, and delivery children as the user holding no
 journal: the root parent, which alone can open it, writes it on the
-child's word.  A resolver killed in the
+child's word (an older Moat's single journal file gives way to the
+directory of files).  A resolver killed in the
 middle defers the recipient, and the retry delivers to each destination
 once.  Forwarding is resubmitted by the resolver and accepted by cleanup as
 local; root itself is refused by cleanup and cannot wake qmgr."""
@@ -169,6 +170,11 @@ forward_file(kil, "|blocker %s %s\nmoatt_rcv\n" % (kil_out, release))
 inst.write_aliases("postmaster: moatt_rcv\nstaff: moatt_fwd\n"
                    "far: someone@remote.example\n")
 inst.start()
+# An older Moat's journal: one file by the name the directory now has.
+old_journal = os.path.join(inst.path("spool"), "state", "local.journal")
+with open(old_journal, "w") as f:
+    f.write("0000000000000000000000\tmailbox:0:nobody\n")
+os.chmod(old_journal, 0o600)
 
 
 def has(user, text, n=1):
@@ -247,6 +253,9 @@ journal_dir = os.path.join(spool, "state", "local.journal")
 def is_journal(path):
     return path.startswith(journal_dir + "/")
 
+
+t.ok(os.path.isdir(journal_dir) and os.listdir(journal_dir),
+     "an older Moat's journal file gave way to the directory of files")
 
 if resolvers:
     rfds = fds(resolvers[0])
