@@ -20,8 +20,10 @@ typedef void (*event_fn)(int fd, unsigned events, void *ctx);
 typedef void (*event_timer_fn)(void *ctx);
 
 void event_init(void);				/* fatal on failure */
-/* Watch fd for events (EVENT_READ|EVENT_WRITE, EVENT_EXCLUSIVE); replaces
- * any earlier set. */
+/*
+ * Watch fd for events (EVENT_READ|EVENT_WRITE, or EVENT_EXCLUSIVE); replaces
+ * any earlier set.
+ */
 void event_set(int fd, unsigned events, event_fn fn, void *ctx);
 void event_remove(int fd);			/* before close(fd) */
 /* A one-shot timer after ms milliseconds; returns an id > 0. */

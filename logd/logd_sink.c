@@ -9,9 +9,8 @@
  * turn of the event loop, and before exit), one write for many lines; a
  * logger socket takes each line as a datagram of its own.  A line that
  * cannot be written is counted and the count is logged once writing works
- * again; a logger socket that is gone ends
- * logd, so that the master starts another with a fresh connection.  Runs
- * in logd.
+ * again; a logger socket that is gone ends logd, so that the master starts
+ * another with a fresh connection.  Runs in logd.
  */
 #include <errno.h>
 #include <stdarg.h>
