@@ -25,13 +25,17 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from moattest import (Instance, Tap, live_as, proc_status, require_root,
-                      send_message, subject_counts, wait_for)
+                      send_message, set_maxproc, subject_counts, wait_for)
 
 require_root()
 t = Tap()
 inst = Instance("batch", {"home_mailbox": "Maildir/",
                           "local_destination_concurrency_limit": "1",
                           "local_delivery_batch_limit": "20"})
+# One local process: the batch goes to the one whose kept delivery process
+# this test stops (a new client wakes one idle process, the longest idle,
+# which could be another one with a kept process of its own).
+set_maxproc(inst, "private/local", 1)
 u = inst.user("moatt_batch")
 inst.start()
 t.ok(wait_for(inst.accepting, 30), "the instance runs")
