@@ -182,16 +182,18 @@
  * Passing a client (a pass service's socket, private/smtpd; peers: the
  * stance's pass_peers, the screen; server.h pass mode), one client per
  * connection, after the passer accepted and screened it:
- *   -> {op=pass, client_addr, client_port, [trusted=1]}
- *                                  trusted: the client is in mynetworks
- *                                  (it may use the receiver's reserve)
- *   <- {status=ok}                 room for it: hand it over
- *   <- {status=busy}               no room now; the connection closes
- *   -> {op=client} + fd            the client's TCP socket, not a byte of
+ *   -> {op=pass, client_addr, client_port, [trusted=1]} + fd
+ *                                  the client's TCP socket, not a byte of
  *                                  it read; its peer must be the address
- *                                  and port announced.  No reply: both
- *                                  sides close, and the receiver serves
- *                                  the client as if it had accepted it.
+ *                                  and port announced.  trusted: the
+ *                                  client is in mynetworks (it may use the
+ *                                  receiver's reserve)
+ *   <- {status=ok}                 the receiver has it and serves it as if
+ *                                  it had accepted it; the passer closes
+ *                                  its own copy
+ *   <- {status=busy}               no room now: the receiver closed its
+ *                                  copy, the passer still holds the client
+ *                                  (and, with no answer at all, too)
  *
  * Rebuild of the recipients map (socket private/rcptmap; peer root).  The
  * connection itself is the request: nothing is sent, rcptmap rebuilds the
@@ -276,7 +278,6 @@
 #define IPC_OP_DISCONNECT "disconnect"
 #define IPC_OP_RESTORE "restore"
 #define IPC_OP_PASS "pass"
-#define IPC_OP_CLIENT "client"
 #define IPC_CLIENT_PORT "client_port"
 #define IPC_TRUSTED "trusted"
 #define IPC_CLIENT "client"

@@ -3,9 +3,8 @@
  * accepted on a pass service (its peer already checked against the
  * stance's pass_peers) hands over one client (ipc_proto.h):
  *
- *   -> {op=pass, client_addr, client_port, [trusted=1]}
+ *   -> {op=pass, client_addr, client_port, [trusted=1]} + its socket
  *   <- {status=ok} or {status=busy}
- *   -> {op=client} + the client's socket
  *
  * "busy" when the process has no room for the client: every client needs
  * a session of max_clients; an untrusted one must also leave
@@ -15,8 +14,11 @@
  * every offer gets its answer at once, even from a full process, and the
  * passer never waits in the backlog for a session that is not coming.  The
  * socket received must be a connected TCP socket whose peer is the address and
- * port offered; it is made non-blocking and given to accept_client, and the
- * pass connection closes.  Hostile input: the frames and the descriptor, from
+ * port offered; "ok" goes before a byte is written to it (so a passer that
+ * hears nothing may still give it to another), then it is made non-blocking
+ * and given to accept_client, and the pass connection closes.  On "busy"
+ * this copy closes and the passer's own keeps the client; one hand-off is
+ * one frame each way.  Hostile input: the frames and the descriptor, from
  * a passer that may be compromised: the frames are bounded
  * (SERVER_PASS_INPUT_MAX) and parsed by the pure functions below (fuzzed),
  * a conversation gets SERVER_PASS_TIMEOUT_MS, and nothing ever blocks.
@@ -44,7 +46,6 @@
 struct server_pass_conn {
 	int fd;
 	int client_fd; /* received, not yet handed on */
-	int offered;   /* the offer came and was answered "ok" */
 	struct server_pass_offer offer;
 	struct buf in;
 	unsigned long timer;
@@ -104,12 +105,6 @@ server_pass_parse_offer(const struct ipc_frame *f, struct server_pass_offer *o,
 	o->port = (unsigned)port;
 	o->trusted = (int)trusted;
 	return 0;
-}
-
-int
-server_pass_parse_client(const struct ipc_frame *f, const char **why)
-{
-	return server_pass_op_is(f, IPC_OP_CLIENT, why) ? 0 : -1;
 }
 
 /* The handed socket: connected TCP, to the peer that was offered. */
@@ -178,10 +173,12 @@ server_pass_close(struct server_pass_conn *c)
 static void
 server_pass_fail(struct server_pass_conn *c, const char *why)
 {
-	if (why == NULL || strcmp(why, IPC_WHY_EOF) != 0 || c->offered)
+	int named = c->offer.addr[0] != '\0';
+
+	if (why == NULL || strcmp(why, IPC_WHY_EOF) != 0)
 		log_warn("service=%s: passed client%s%s: %s",
-			 server_service_name(), c->offered ? " " : "",
-			 c->offered ? c->offer.addr : "",
+			 server_service_name(), named ? " " : "",
+			 named ? c->offer.addr : "",
 			 why != NULL ? why : "bad frame");
 	server_pass_close(c);
 	server_client_done();
@@ -219,17 +216,35 @@ server_pass_reply(struct server_pass_conn *c, const char *status)
 	return rc;
 }
 
-/* The client is ours: hand it to the daemon as if it were accepted. */
+/*
+ * The offer and its socket: "busy", or a refusal (logged; the passer sees
+ * the connection close), or "ok" and the client is the daemon's, served as
+ * if it had accepted it.
+ */
 static void
-server_pass_deliver(struct server_pass_conn *c)
+server_pass_frame(struct server_pass_conn *c, const struct ipc_frame *f)
 {
 	const char *why = NULL;
 	int fd = c->client_fd, fl;
 
-	if (server_pass_check_socket(fd, &c->offer, &why) != 0 ||
+	if (server_pass_parse_offer(f, &c->offer, &why) != 0 || fd < 0) {
+		server_pass_fail(c, why ? why : "no socket with the client");
+		return;
+	}
+	if (!server_pass_room(&c->offer)) {
+		(void)server_pass_reply(c, IPC_STATUS_BUSY);
+		server_pass_close(c);
+		server_client_done();
+		return;
+	}
+	if (server_pass_check_socket(fd, &c->offer, &why) != 0) {
+		server_pass_fail(c, why);
+		return;
+	}
+	if (server_pass_reply(c, IPC_STATUS_OK) != 0 ||
 	    (fl = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-		server_pass_fail(c, why != NULL ? why : strerror(errno));
+	    (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)) {
+		server_pass_fail(c, strerror(errno));
 		return;
 	}
 	c->client_fd = -1;
@@ -238,57 +253,23 @@ server_pass_deliver(struct server_pass_conn *c)
 	server_ops->accept_client(fd);
 }
 
-/* One frame; 1: go on reading, 0: done with the connection. */
-static int
-server_pass_frame(struct server_pass_conn *c, const struct ipc_frame *f)
-{
-	const char *why = NULL;
-
-	if (!c->offered) {
-		if (c->client_fd >= 0 ||
-		    server_pass_parse_offer(f, &c->offer, &why) != 0) {
-			server_pass_fail(c, why ? why : "a socket too early");
-			return 0;
-		}
-		if (!server_pass_room(&c->offer)) {
-			(void)server_pass_reply(c, IPC_STATUS_BUSY);
-			server_pass_close(c);
-			server_client_done();
-			return 0;
-		}
-		c->offered = 1;
-		if (server_pass_reply(c, IPC_STATUS_OK) != 0) {
-			server_pass_fail(c, strerror(errno));
-			return 0;
-		}
-		return 1;
-	}
-	if (server_pass_parse_client(f, &why) != 0 || c->client_fd < 0) {
-		server_pass_fail(c, why ? why : "no socket with the client");
-		return 0;
-	}
-	server_pass_deliver(c);
-	return 0;
-}
-
 static void
 server_pass_on_read(int fd, unsigned events, void *ctx)
 {
 	struct server_pass_conn *c = ctx;
 	const char *why = NULL;
 	struct ipc_frame f;
-	int r, more = 1;
+	int r;
 
 	(void)events;
 	ipc_frame_init(&f);
-	while (more && (r = ipc_read_frame_fd(fd, &c->in, SERVER_PASS_INPUT_MAX,
-					      &f, &c->client_fd, &why)) == 1) {
-		more = server_pass_frame(c, &f);
-		ipc_frame_reset(&f);
-	}
-	ipc_frame_free(&f);
-	if (more && r < 0)
+	r = ipc_read_frame_fd(fd, &c->in, SERVER_PASS_INPUT_MAX, &f,
+			      &c->client_fd, &why);
+	if (r == 1)
+		server_pass_frame(c, &f);
+	else if (r < 0)
 		server_pass_fail(c, why);
+	ipc_frame_free(&f);
 }
 
 static void

@@ -27,8 +27,6 @@ struct server_pass_offer {
  */
 int server_pass_parse_offer(const struct ipc_frame *f,
 			    struct server_pass_offer *o, const char **why);
-/* {op=client}, the frame that carries the descriptor: 0, or -1. */
-int server_pass_parse_client(const struct ipc_frame *f, const char **why);
 /*
  * The canonical text of an address in network form (family AF_INET or
  * AF_INET6; IPv4-mapped IPv6 as IPv4): 0, or -1 when it does not fit.

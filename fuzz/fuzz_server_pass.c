@@ -1,7 +1,7 @@
 /*
  * fuzz_server_pass: what a compromised passer could send on a pass
- * service (server_pass.h): a stream of frames, each parsed as an offer and
- * as the client frame.  The first byte chooses the piece size the stream
+ * service (server_pass.h): a stream of frames, each parsed as an offer.
+ * The first byte chooses the piece size the stream
  * is taken in; the verdicts must not depend on it (checked against the
  * whole stream); an accepted offer's address must be a canonical IPv4 or
  * IPv6 address and its port within 1..65535.
@@ -35,11 +35,6 @@ verdict(const struct ipc_frame *f, struct buf *out)
 	} else if (why == NULL) {
 		abort();
 	}
-	why = NULL;
-	if (server_pass_parse_client(f, &why) == 0)
-		buf_printf(out, "client\n");
-	else if (why == NULL)
-		abort();
 }
 
 /* Frames of p taken piece by piece; the verdicts into out. */

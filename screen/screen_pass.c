@@ -2,18 +2,19 @@
  * screen_pass: clients that passed wait here for an smtpd, and are handed
  * over one connection each (ipc_proto.h, "Passing a client"): connect to
  * the pass service (private/smtpd; the master starts smtpd processes on
- * demand as for any unix service), offer the client, and on "ok" send its
- * socket, not a byte of it read; then forget it.  Clients in mynetworks
- * wait in a queue of their own, served first and with two hand-offs of
- * SCREEN_PASS_INFLIGHT kept for them, and smtpd keeps
- * smtpd_trusted_client_reserve sessions for them.  When smtpd is busy
- * (every process at its client limit: "busy", or no answer) the client
- * waits, and hand-offs of others pause a moment (backing off up to a
- * second); it waits at most SCREEN_QUEUE_WAIT_MS (a sender waits 5
- * minutes for a greeting, RFC 5321 4.5.3.2.1), and while more than
- * postscreen_post_queue_limit wait, new ones get "421 4.3.2" at once, as
- * postscreen answers when all server ports are busy.  A waiting client
- * that hangs up is forgotten.  Hostile input: smtpd's replies (frames,
+ * demand as for any unix service), offer the client with its socket, not
+ * a byte of it read, and on "ok" forget it (on "busy" or no answer, smtpd
+ * has dropped its copy, or sends nothing once our end is closed, and ours
+ * still holds the client).  Clients in mynetworks wait in a queue of their
+ * own, served first and with two hand-offs of SCREEN_PASS_INFLIGHT kept for
+ * them, and smtpd keeps smtpd_trusted_client_reserve sessions for them.
+ * When smtpd is busy (every process at its client limit: "busy", or no
+ * answer) the client waits, and hand-offs of others pause a moment
+ * (backing off up to a second); it waits at most SCREEN_QUEUE_WAIT_MS (a
+ * sender waits 5 minutes for a greeting, RFC 5321 4.5.3.2.1), and while
+ * more than postscreen_post_queue_limit wait, new ones get "421 4.3.2" at
+ * once, as postscreen answers when all server ports are busy.  A waiting
+ * client that hangs up is forgotten.  Hostile input: smtpd's replies (frames,
  * bounded) and the client's early bytes (only peeked at).  Run by screen.
  */
 #include <errno.h>
@@ -170,41 +171,28 @@ pass_busy(struct pass_job *j)
 		pass_backoff_ms *= 2;
 }
 
-/* smtpd said ok: the socket goes, and the client is smtpd's. */
+/* smtpd said ok: the client is smtpd's, and our copy of it goes. */
 static void
 pass_give(struct pass_job *j)
 {
 	struct screen_conn *c = j->conn;
-	struct ipc_frame f;
-	int rc;
 
-	ipc_frame_init(&f);
-	ipc_put_str(&f, IPC_OP, IPC_OP_CLIENT);
-	rc = ipc_send_nowait(j->fd, &f, c->fd);
-	ipc_frame_free(&f);
-	if (rc != 0) {
-		log_warn("%s: %s; %s waits", screen_cfg.pass_service,
-			 strerror(errno), screen_conn_name(c));
-		pass_retry(j, SCREEN_BACKOFF_MIN_MS, 0);
-		return;
-	}
 	pass_backoff_ms = SCREEN_BACKOFF_MIN_MS;
 	pass_job_end(j);
 	screen_conn_handed(c);
 	pass_pump();
 }
 
-static void
-pass_on_answer(int fd, unsigned events, void *ctx)
+/* smtpd's answer, if one came: 1 when the job ended, 0 to wait on. */
+static int
+pass_answer(struct pass_job *j)
 {
-	struct pass_job *j = ctx;
 	const char *why = NULL, *status;
 	struct ipc_frame f;
 	int r;
 
-	(void)events;
 	ipc_frame_init(&f);
-	r = ipc_read_frame(fd, &j->in, 512, &f, &why);
+	r = ipc_read_frame(j->fd, &j->in, 512, &f, &why);
 	status = r == 1 ? ipc_get_str(&f, IPC_STATUS) : NULL;
 	if (r == 1 && status != NULL && strcmp(status, IPC_STATUS_OK) == 0)
 		pass_give(j);
@@ -214,14 +202,26 @@ pass_on_answer(int fd, unsigned events, void *ctx)
 	else if (r != 0)
 		pass_retry(j, SCREEN_BACKOFF_MIN_MS, 0);
 	ipc_frame_free(&f);
+	return r != 0;
 }
 
+static void
+pass_on_answer(int fd, unsigned events, void *ctx)
+{
+	(void)fd;
+	(void)events;
+	(void)pass_answer(ctx);
+}
+
+/* smtpd holds a copy of the socket: an "ok" that came late still counts. */
 static void
 pass_on_timeout(void *ctx)
 {
 	struct pass_job *j = ctx;
 
 	j->timer = 0;
+	if (pass_answer(j))
+		return;
 	log_warn("%s: no smtpd took %s within %d s; it waits",
 		 screen_cfg.pass_service, screen_conn_name(j->conn),
 		 SCREEN_PASS_ANSWER_MS / 1000);
@@ -240,7 +240,7 @@ pass_offer(int fd, const struct screen_conn *c)
 	ipc_put_int(&f, IPC_CLIENT_PORT, c->port);
 	if (c->flags & SCREEN_F_TRUSTED)
 		ipc_put_int(&f, IPC_TRUSTED, 1);
-	rc = ipc_send_nowait(fd, &f, -1);
+	rc = ipc_send_nowait(fd, &f, c->fd);
 	ipc_frame_free(&f);
 	return rc;
 }

@@ -772,8 +772,10 @@ local_port(int fd)
 
 /*
  * Offer the server end of a TCP pair (its peer: client, at port + skew),
- * trusted or not; the status answered ("" when none), and the socket
- * handed over when it was "ok".  The pass connection stays in *conn.
+ * trusted or not, with that socket (or none when server is -1); the
+ * status answered ("" when none).  The offer is one frame, the socket
+ * with it; the caller keeps its own copy.  The pass connection stays in
+ * *conn.
  */
 static void
 pass_offer(int server, int client, int skew, int trusted, char *status,
@@ -789,19 +791,22 @@ pass_offer(int server, int client, int skew, int trusted, char *status,
 	ipc_put_int(&f, IPC_CLIENT_PORT, (long long)local_port(client) + skew);
 	if (trusted)
 		ipc_put_int(&f, IPC_TRUSTED, 1);
-	if (ipc_send(*conn, &f, -1, 2) != 0 ||
+	if (ipc_send(*conn, &f, server, 2) != 0 ||
 	    ipc_recv(*conn, &f, 2, &why) != 1 ||
 	    (st = ipc_get_str(&f, IPC_STATUS)) == NULL)
 		st = "";
 	snprintf(status, size, "%s", st);
-	if (strcmp(st, IPC_STATUS_OK) == 0) {
-		ipc_frame_free(&f);
-		ipc_frame_init(&f);
-		ipc_put_str(&f, IPC_OP, IPC_OP_CLIENT);
-		(void)ipc_send(*conn, &f, server, 2);
-	}
 	ipc_frame_free(&f);
-	close(server);
+}
+
+/* The passer's copy still carries the connection: a byte goes through. */
+static int
+pass_still_open(int server, int client)
+{
+	char got = 0;
+
+	return write(server, "z", 1) == 1 && read(client, &got, 1) == 1 &&
+	       got == 'z';
 }
 
 static void
@@ -813,17 +818,27 @@ test_pass(void)
 	char got[64], st[16];
 
 	s = tcp_pair(&held);
+	pass_offer(-1, held, 0, 0, st, sizeof(st), &conn);
+	ok(st[0] == '\0' && log_has("no socket with the client"),
+	   "pass mode: an offer without its socket is refused, logged");
+	close(conn);
 	pass_offer(s, held, 0, 0, st, sizeof(st), &conn);
-	is_str(st, "ok", "pass mode: an offer with room is answered ok");
+	is_str(st, "ok", "an offer with room is answered ok");
+	close(s);
 	close(conn);
 	s = tcp_pair(&c2);
 	pass_offer(s, c2, 0, 0, st, sizeof(st), &conn);
 	is_str(st, "busy",
 	       "the last session is kept for trusted clients: busy");
 	close(conn);
+	ok(pass_still_open(s, c2),
+	   "after busy the passer's copy still holds the client");
+	close(s);
+	close(c2);
 	s = tcp_pair(&c3);
 	pass_offer(s, c3, 0, 1, st, sizeof(st), &conn);
 	is_str(st, "ok", "a trusted client gets the reserve");
+	close(s);
 	close(conn);
 	if (write(c3, "x", 1) != 1)
 		die("write");
@@ -839,9 +854,11 @@ test_pass(void)
 	s = tcp_pair(&c2);
 	pass_offer(s, c2, 1, 0, st, sizeof(st), &conn);
 	read_reply(c2, got, sizeof(got), 1000);
-	ok(strcmp(st, "ok") == 0 && got[0] == '\0' &&
+	ok(st[0] == '\0' && got[0] == '\0' &&
 	       log_has("its peer is not the client offered"),
 	   "a socket whose peer is not the one offered is refused, logged");
+	ok(pass_still_open(s, c2), "and the passer's copy still holds it");
+	close(s);
 	close(c2);
 	close(conn);
 	talk_as(65534, 65534, "x", got, sizeof(got));
