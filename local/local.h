@@ -45,6 +45,8 @@ struct local_source_handle; /* below */
 
 /* How long a .forward found missing is believed (local_resolve.c). */
 #define LOCAL_FORWARD_NONE_MS 1000
+/* How long an account found is believed (local_job.c). */
+#define LOCAL_ACCOUNT_KEEP_MS 1000
 
 /*
  * Frames to local's root parent (ipc.h) from a delivery child and from the

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "ipc_proto.h"
 #include "local.h"
 #include "resolve.h"
@@ -267,14 +268,32 @@ local_job_ctx_owner(struct local_job_ctx *ctx, const char *user)
 		job_strings_add(&ctx->owners, &ctx->nowners, user);
 }
 
+/*
+ * The last account found, believed for LOCAL_ACCOUNT_KEEP_MS: a batch's
+ * jobs, all for one user, read the password database once, not once each
+ * (getpwnam reads the whole file).  Only a found account is kept: a user
+ * added meanwhile is found at once, a change counts that much later.
+ */
+static struct {
+	char asked[LOCAL_USER_MAX + 1];
+	struct local_user u;
+	long long until_ms; /* event_now_ms */
+} job_account_kept;
+
 /* A login name we are willing to look up (resolve.h's one rule). */
 static int
 job_getpw(const char *name, struct local_user *u)
 {
 	struct passwd *pw;
+	long long now = event_now_ms();
 
 	if (strlen(name) > LOCAL_USER_MAX || !resolve_login_ok(name))
 		return -1;
+	if (job_account_kept.until_ms > now &&
+	    strcmp(job_account_kept.asked, name) == 0) {
+		*u = job_account_kept.u;
+		return 0;
+	}
 	pw = getpwnam(name);
 	if (pw == NULL ||
 	    strlcpy(u->name, pw->pw_name, sizeof(u->name)) >= sizeof(u->name) ||
@@ -282,6 +301,9 @@ job_getpw(const char *name, struct local_user *u)
 		return -1;
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
+	strlcpy(job_account_kept.asked, name, sizeof(job_account_kept.asked));
+	job_account_kept.u = *u;
+	job_account_kept.until_ms = now + LOCAL_ACCOUNT_KEEP_MS;
 	return 0;
 }
 
