@@ -1,12 +1,16 @@
 /*
  * cleanup_file: where a submission's queue file comes from.  A queue file
  * is made in active/ under its final name with QUEUE_MODE_PARTIAL, which
- * keeps qmgr out until the writer marks it complete (QUEUE_MODE, just
- * before its fsync: queue_file.h), so no rename and no second directory
- * fsync stand between the end of a message and its 250.  After each
- * submission cleanup makes the next file ahead of time, the spare, and
- * syncs active/ for it (with the other cleanups: group_sync.h): the next
- * 250 then waits for one fsync, its own file's.  A spare older than
+ * keeps qmgr out until the writer marks it complete (QUEUE_MODE:
+ * queue_file.h), so no rename and no second directory fsync stand between
+ * the end of a message and its 250.  Every file this process makes is
+ * flock'd for as long as it holds it, which tells qmgr that a partial file
+ * has a live writer.  After each submission cleanup makes the next file
+ * ahead of time, the spare: QUEUE_FILL zeros written and fdatasync'd, and
+ * active/ synced for it (with the other cleanups: group_sync.h).  The next
+ * 250 then waits for one fdatasync of a file whose size and blocks are
+ * already on disk, which needs no journal commit when the message fits
+ * (the writer seals it: queue_file.h).  A spare older than
  * CLEANUP_SPARE_MAX_AGE_MS is replaced, well before qmgr would take it
  * for the leftover of a killed cleanup (QMGR_INCOMING_MAX_AGE, an hour);
  * the process removes its spare when it exits, on SIGTERM too.  Runs in
@@ -15,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -30,14 +35,38 @@ static volatile int spare_fd = -1, spare_dirfd = -1;
 static char spare_id[QUEUE_ID_SIZE];
 static long long spare_born_ms;
 
-/* A new partial file in active/; its descriptor, or -1 (errno set). */
+/* A new partial file in active/, locked; its descriptor, or -1 (errno set). */
 static int
 file_create(const struct cleanup_config *cfg, char id[QUEUE_ID_SIZE])
 {
+	int fd, err;
+
 	queue_id_new(id);
-	return openat(cfg->active_fd, id,
-		      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		      QUEUE_MODE_PARTIAL);
+	fd = openat(cfg->active_fd, id,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    QUEUE_MODE_PARTIAL);
+	if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+		err = errno;
+		(void)unlinkat(cfg->active_fd, id, 0);
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* QUEUE_FILL zeros, on disk; the offset stays 0.  0, or -1 (errno set). */
+static int
+file_fill(int fd)
+{
+	static const char zeros[QUEUE_FILL];
+	ssize_t n = pwrite(fd, zeros, sizeof(zeros), 0);
+
+	if (n >= 0 && n != (ssize_t)sizeof(zeros))
+		errno = ENOSPC;
+	if (n != (ssize_t)sizeof(zeros))
+		return -1;
+	return fdatasync(fd);
 }
 
 void
@@ -66,12 +95,13 @@ cleanup_file_take(const struct cleanup_config *cfg, struct queue_writer *w,
 		spare_fd = -1;
 		memcpy(id, spare_id, QUEUE_ID_SIZE);
 		*synced = 1;
-	} else {
-		if ((fd = file_create(cfg, id)) < 0)
-			return -1;
-		*synced = 0;
+		return queue_writer_adopt(w, cfg->active_fd, id, fd,
+					  QUEUE_FILL);
 	}
-	return queue_writer_adopt(w, cfg->active_fd, id, fd);
+	if ((fd = file_create(cfg, id)) < 0)
+		return -1;
+	*synced = 0;
+	return queue_writer_adopt(w, cfg->active_fd, id, fd, 0);
 }
 
 void
@@ -87,8 +117,10 @@ cleanup_file_make_spare(const struct cleanup_config *cfg)
 			 strerror(errno));
 		return;
 	}
-	if (group_sync_dir(cfg->active_sync, cfg->active_fd) < 0) {
-		log_warn("fsync %s/: %s", SPOOL_ACTIVE, strerror(errno));
+	if (file_fill(fd) < 0 ||
+	    group_sync_dir(cfg->active_sync, cfg->active_fd) < 0) {
+		log_warn("make a queue file ahead in %s/: %s", SPOOL_ACTIVE,
+			 strerror(errno));
 		(void)unlinkat(cfg->active_fd, id, 0);
 		close(fd);
 		return;

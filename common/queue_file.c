@@ -312,12 +312,45 @@ qf_envelope_record(struct queue_env *env, struct qf_pending *pend, int type,
 	}
 }
 
-/* After the envelope: M, then E (empty) ending exactly at len. */
+unsigned long long
+queue_seal(unsigned long long h, const void *p, size_t len)
+{
+	const unsigned char *u = p;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= u[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+int
+queue_seal_matches(const char *file, size_t len, const struct queue_env *env)
+{
+	const unsigned char *u = (const unsigned char *)file;
+	size_t end = (size_t)env->content_offset + env->content_length;
+	unsigned long long seal = 0;
+
+	if (!env->sealed || env->content_offset < 0 ||
+	    end > len - QREC_HEADER_LEN - QUEUE_SEAL_LEN ||
+	    len < QREC_HEADER_LEN + QUEUE_SEAL_LEN)
+		return 0;
+	for (size_t i = 0; i < QUEUE_SEAL_LEN; i++)
+		seal = seal << 8 | u[end + QREC_HEADER_LEN + i];
+	return queue_seal(QUEUE_SEAL_INIT, file, end) == seal;
+}
+
+/*
+ * After the envelope: M, then E (empty, or a seal), then nothing or NUL
+ * bytes only.  The seal is not checked here: qmgr rewrites status bytes
+ * in place, and a file it has worked on no longer matches its seal.
+ */
 static const char *
 qf_content(struct queue_env *env, const char *file, size_t len, size_t off,
 	   size_t dlen)
 {
-	size_t end = off + QREC_HEADER_LEN + dlen;
+	const unsigned char *u = (const unsigned char *)file;
+	size_t end = off + QREC_HEADER_LEN + dlen, elen, rest;
 
 	env->content_offset = (off_t)(off + QREC_HEADER_LEN);
 	env->content_length = dlen;
@@ -325,10 +358,17 @@ qf_content(struct queue_env *env, const char *file, size_t len, size_t off,
 		return "no end record after the content";
 	if (file[end] != QREC_END)
 		return "content not followed by the end record";
-	if (file[end + 1] || file[end + 2] || file[end + 3] || file[end + 4])
-		return "end record not empty";
-	if (end + QREC_HEADER_LEN != len)
-		return "data after the end record";
+	elen = (size_t)u[end + 1] << 24 | (size_t)u[end + 2] << 16 |
+	       (size_t)u[end + 3] << 8 | (size_t)u[end + 4];
+	if (elen != 0 && elen != QUEUE_SEAL_LEN)
+		return "end record neither empty nor a seal";
+	if (len - end - QREC_HEADER_LEN < elen)
+		return "end record longer than the file";
+	rest = end + QREC_HEADER_LEN + elen;
+	for (size_t i = rest; i < len; i++)
+		if (file[i] != '\0')
+			return "data after the end record";
+	env->sealed = elen != 0;
 	return NULL;
 }
 

@@ -5,8 +5,18 @@
  * data length, the data.  Envelope records come first, then exactly one
  * content record (the message in canonical form: LF line ends, unstuffed),
  * then the end record.  A file without its end record, or with anything
- * after it, is incomplete and never delivered.  Records are never text
- * lines, so no address can inject a field.
+ * but NUL bytes after it, is incomplete and never delivered.  Records are
+ * never text lines, so no address can inject a field.
+ *
+ * The end record is empty, or holds the file's seal: the FNV-1a 64-bit
+ * hash (big-endian) of every byte before the end record.  A sealed file
+ * was written over QUEUE_FILL bytes of zeros made and synced ahead, so its
+ * size did not change and its last sync was an fdatasync that needed no
+ * journal commit; its mode became QUEUE_MODE only after that sync, so
+ * after a crash it may still be QUEUE_MODE_PARTIAL, and the seal is what
+ * tells qmgr it is whole (qmgr_queue_recover_sealed; only there is it
+ * checked, since qmgr's status writes change the bytes it covers).  The
+ * NUL bytes after its end record are what is left of those zeros.
  *
  * A recipient record's data is one status byte followed by the address; the
  * status is overwritten in place (queue_file_set_status) and fsync'd.  The
@@ -16,7 +26,8 @@
  * record type existed simply lack it: each has a neutral default.
  *
  * Writers: cleanup (active/ID, made with QUEUE_MODE_PARTIAL and given
- * QUEUE_MODE once complete, just before its fsync).  Readers: qmgr (which
+ * QUEUE_MODE once complete: just before its fsync, or, sealed, just after
+ * its fdatasync).  Readers: qmgr (which
  * trusts its own queue but still validates every length).
  */
 #ifndef MOAT_QUEUE_FILE_H
@@ -94,6 +105,7 @@ struct queue_env {
 	size_t rcpt_count;
 	off_t content_offset;
 	size_t content_length;
+	int sealed; /* the end record holds a seal (queue_seal_matches) */
 };
 
 void queue_env_init(struct queue_env *env);
@@ -102,11 +114,19 @@ void queue_env_free(struct queue_env *env);
 /*
  * Pure parser of a whole queue file held in memory (e.g. mmap'd): checks
  * every record, the version, exactly one content record followed by the end
- * record at the very end of the file.  Returns 0, or -1 with a reason in
- * err.  The content is not read, only located.
+ * record, then nothing or only NUL bytes.  Returns 0, or -1 with a reason
+ * in err.  The content is not read, only located.
  */
 int queue_env_parse(const char *file, size_t len, struct queue_env *env,
 		    struct buf *err);
+/*
+ * 1 when the file env was parsed from is sealed and its seal is the hash
+ * of every byte before its end record: it is as its writer sealed it (a
+ * status byte qmgr rewrote breaks the match, so only a file qmgr never
+ * worked on, a partial one, is checked).
+ */
+int queue_seal_matches(const char *file, size_t len,
+		       const struct queue_env *env);
 
 /* mmap fd read-only and parse it. */
 int queue_file_read(int fd, struct queue_env *env, struct buf *err);
@@ -128,16 +148,25 @@ int queue_file_set_warn(int fd, const struct queue_env *env, char status);
  */
 #define QUEUE_MODE 0600
 #define QUEUE_MODE_PARTIAL 0200
+/* Zeros a file made ahead holds (cleanup's spare): messages that fit are sealed. */
+#define QUEUE_FILL 8192
+#define QUEUE_SEAL_LEN 8
+
+/* FNV-1a 64 of len bytes, continuing from h (start: QUEUE_SEAL_INIT). */
+#define QUEUE_SEAL_INIT 0xcbf29ce484222325ULL
+unsigned long long queue_seal(unsigned long long h, const void *p, size_t len);
 
 /*
  * Writer.  queue_writer_open creates name (O_CREAT|O_EXCL, 0600) relative
- * to dirfd; queue_writer_adopt takes an empty file its caller made (fd,
- * open for writing; the writer's from the call on, closed even when the
- * call fails).  done_mode, when not 0, is the mode finish gives the file
- * before its fsync (cleanup: QUEUE_MODE on a QUEUE_MODE_PARTIAL file).
- * Records go through a buffer; content is streamed.  finish writes the
- * content length back into the M record, appends the end record and
- * fsyncs the file.  Any I/O error makes the writer fail from then on
+ * to dirfd; queue_writer_adopt takes a file its caller made (fd, open for
+ * writing at offset 0, empty or holding `filled` NUL bytes synced to disk;
+ * the writer's from the call on, closed even when the call fails).
+ * done_mode, when not 0, is the mode finish gives the file (cleanup:
+ * QUEUE_MODE on a QUEUE_MODE_PARTIAL file).  Records go through a buffer;
+ * content is streamed.  finish writes the content length back into the M
+ * record and appends the end record; a file that fits in its filled bytes
+ * is written at once, sealed, fdatasync'd and only then given done_mode,
+ * any other is given done_mode and then fsync'd.  Any I/O error makes the writer fail from then on
  * (every call returns -1, errno kept), so the caller checks only at
  * finish; abort closes and unlinks.  A full disk is a temporary failure,
  * and a file removed while it was written (no link left at finish) fails
@@ -155,11 +184,12 @@ struct queue_writer {
 	size_t content_length;
 	int error; /* first errno, 0 when fine */
 	mode_t done_mode;
+	size_t filled; /* NUL bytes the file held when adopted */
 };
 
 int queue_writer_open(struct queue_writer *w, int dirfd, const char *name);
 int queue_writer_adopt(struct queue_writer *w, int dirfd, const char *name,
-		       int fd);
+		       int fd, size_t filled);
 int queue_writer_record(struct queue_writer *w, int type, const void *data,
 			size_t len);
 int queue_writer_rcpt(struct queue_writer *w, const char *addr,

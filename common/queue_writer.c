@@ -119,13 +119,15 @@ queue_writer_open(struct queue_writer *w, int dirfd, const char *name)
 }
 
 int
-queue_writer_adopt(struct queue_writer *w, int dirfd, const char *name, int fd)
+queue_writer_adopt(struct queue_writer *w, int dirfd, const char *name, int fd,
+		   size_t filled)
 {
 	if (qw_init(w, dirfd, name) < 0) {
 		close(fd);
 		return -1;
 	}
 	w->fd = fd;
+	w->filled = filled;
 	return 0;
 }
 
@@ -301,6 +303,37 @@ qw_patch_length(struct queue_writer *w)
 	return 0;
 }
 
+/*
+ * The whole file is still in the buffer and fits in the zeros the file
+ * holds: the length goes into the buffer, the seal after it, one write
+ * over the zeros, and an fdatasync, which the unchanged size lets ext4
+ * (and any file system that allocated the zeros) finish without a journal
+ * commit.  Then done_mode: qmgr may read it from now on, and after a
+ * crash the seal says it is whole whatever its mode.
+ */
+static void
+qw_finish_sealed(struct queue_writer *w)
+{
+	size_t at = (size_t)w->content_header + 1, len = w->content_length;
+	unsigned char seal[QUEUE_SEAL_LEN];
+	unsigned long long h;
+
+	w->out.data[at] = (char)(len >> 24);
+	w->out.data[at + 1] = (char)(len >> 16);
+	w->out.data[at + 2] = (char)(len >> 8);
+	w->out.data[at + 3] = (char)len;
+	h = queue_seal(QUEUE_SEAL_INIT, w->out.data, w->out.len);
+	for (size_t i = 0; i < QUEUE_SEAL_LEN; i++)
+		seal[i] = (unsigned char)(h >> (8 * (QUEUE_SEAL_LEN - 1 - i)));
+	qw_header(w, QREC_END, QUEUE_SEAL_LEN);
+	buf_append(&w->out, seal, sizeof(seal));
+	if (qw_flush(w) == 0 && fdatasync(w->fd) < 0)
+		qw_fail(w, errno);
+	if (w->error == 0 && w->done_mode != 0 &&
+	    fchmod(w->fd, w->done_mode) < 0)
+		qw_fail(w, errno);
+}
+
 /* On failure the file is removed (queue_writer_abort is then a no-op). */
 int
 queue_writer_finish(struct queue_writer *w)
@@ -309,7 +342,10 @@ queue_writer_finish(struct queue_writer *w)
 
 	if (w->error == 0 && w->content_header < 0)
 		(void)queue_writer_content(w, "", 0);
-	if (w->error == 0) {
+	if (w->error == 0 && w->pos == 0 &&
+	    w->out.len + QREC_HEADER_LEN + QUEUE_SEAL_LEN <= w->filled) {
+		qw_finish_sealed(w);
+	} else if (w->error == 0) {
 		qw_header(w, QREC_END, 0);
 		if (qw_flush(w) == 0 && qw_patch_length(w) == 0 &&
 		    w->done_mode != 0 && fchmod(w->fd, w->done_mode) < 0)

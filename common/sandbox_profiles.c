@@ -155,6 +155,8 @@ static const struct sandbox_rule rules_cleanup[] = {
     ALLOW(pwrite64),
     ALLOW(fchmod), /* QUEUE_MODE_PARTIAL to QUEUE_MODE, once complete */
     ALLOW(fsync),
+    ALLOW(fdatasync), /* a spare's zeros; a sealed file */
+    ALLOW(flock),     /* each file it makes, while it holds it */
     ALLOW(unlinkat),
     /* incoming/.active-sync: created (OPEN_NEW, then OPEN_RW), sized,
      * mapped shared (base's mmap); its waiters sleep on a futex in it */
@@ -172,6 +174,9 @@ static const struct sandbox_rule rules_qmgr[] = {
     ALLOW(pread64),
     ALLOW(pwrite64),
     ALLOW(fdatasync),
+    /* a partial file without its writer: sealed, it is given its mode */
+    ALLOW(flock),
+    ALLOW(fchmod),
     /* between active/, deferred/, hold/; next-try times; removal */
     ALLOW(rename),
     ALLOW(renameat),

@@ -63,6 +63,8 @@ qmgr_message_open(const char *id, struct stat *st)
 	if (qmgr_message_path(SPOOL_ACTIVE, id, path, sizeof(path)) != 0)
 		return -1;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == EACCES && qmgr_queue_recover_sealed(id))
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int err = errno;
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -223,6 +224,53 @@ qmgr_queue_leftover(const char *dir, const char *name, int partial_only)
 			 "submission",
 			 path);
 	return 1;
+}
+
+int
+qmgr_queue_recover_sealed(const char *id)
+{
+	char path[PATH_MAX];
+	struct queue_env env;
+	struct buf err = BUF_INIT;
+	struct stat st;
+	char file[QUEUE_FILL];
+	ssize_t n;
+	int fd, rfd, sealed = 0, saved = errno;
+
+	if (snprintf(path, sizeof(path), "%s/%s", SPOOL_ACTIVE, id) >=
+		(int)sizeof(path) ||
+	    (fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) <
+		0) {
+		errno = saved;
+		return 0;
+	}
+	/* Held: cleanup is writing it.  Larger than the zeros: not sealed. */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_nlink != 1 || st.st_size > QUEUE_FILL ||
+	    fchmod(fd, QUEUE_MODE) != 0) {
+		close(fd);
+		errno = saved;
+		return 0;
+	}
+	rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	n = rfd >= 0 ? pread(rfd, file, sizeof(file), 0) : -1;
+	if (n > 0 && queue_env_parse(file, (size_t)n, &env, &err) == 0) {
+		sealed = queue_seal_matches(file, (size_t)n, &env);
+		queue_env_free(&env);
+	}
+	if (rfd >= 0)
+		close(rfd);
+	if (sealed)
+		log_warn("%s: sealed but still partial (its writer stopped "
+			 "after the sync that made it whole): queued",
+			 path);
+	else
+		(void)fchmod(fd, QUEUE_MODE_PARTIAL);
+	buf_free(&err);
+	close(fd); /* and the lock with it */
+	errno = saved;
+	return sealed;
 }
 
 /* incoming/ of older versions: any file an hour old is a leftover. */

@@ -3,11 +3,15 @@
 under strace -f (every daemon it starts, and their children, traced),
 20 messages arrive over SMTP and 5 through sendmail, and the trace must
 show, for every message:
-  - cleanup made the queue file partial (mode 0200) in active/, marked it
-    complete (fchmod 0600) after its last write and fsync'd it after
-    that, and an fsync of active/ began after the file was made (by that
-    cleanup process or another: they share it, group_sync.h; usually
-    before the message came: a spare made ahead), all ended before smtpd
+  - cleanup made the queue file partial (mode 0200) in active/, and
+    either marked it complete (fchmod 0600) after its last write and
+    fsync'd it after that, or (a message that fits in a spare's zeros,
+    sealed: queue_file.h) fdatasync'd it after its last write and marked
+    it complete after that sync; and an fsync of active/ began after the
+    file was made (by that cleanup process or another: they share it,
+    group_sync.h; usually before the message came: a spare made ahead);
+    the messages here are small, so at least one was sealed; all ended
+    before smtpd
     began writing "250 ... queued as ID" (SMTP) or before pickup unlinked
     the maildrop file (sendmail);
 and for every delivery (several messages to the one user go to local as
@@ -204,23 +208,32 @@ def rename_parts(c):
     return (base(m.group(1)), m.group(2), base(m.group(3)), m.group(4)) if m else None
 
 
+SEALED = []  # queue IDs written the sealed way
+
+
 def queue_file_durable(qid, deadline):
-    """cleanup made the file in active/ (partial), marked it complete
-    (fchmod 0600) after its last write and fsync'd it after that, and an
-    fsync of active/ began after the file was made; each ended before
-    deadline: '' when so, else what is missing."""
+    """cleanup made the file in active/ (partial); marked it complete
+    (fchmod 0600) after its last write and fsync'd it after that, or
+    synced it after its last write and marked it complete after that sync
+    (sealed); and an fsync of active/ began after the file was made; each
+    ended before deadline: '' when so, else what is missing."""
     writes = by("cleanup", WRITES, lambda c: c.path.endswith("/" + qid))
     if not writes:
         return "no write by cleanup to the queue file"
     last = max(c.end for c in writes)
     marked = by("cleanup", ("fchmod",), lambda c: c.path.endswith("/" + qid) and
-                c.args.endswith(", 0600") and c.start >= last)
+                c.args.endswith(", 0600") and c.start >= last and
+                c.end <= deadline)
     if not marked:
         return "not marked complete (fchmod 0600) after its last write"
+    synced_first = by("cleanup", SYNCS, lambda c: c.path.endswith("/" + qid) and
+                      c.start >= last and c.end <= marked[0].start)
     syncs = by("cleanup", SYNCS, lambda c: c.path.endswith("/" + qid) and
                c.start >= marked[0].end and c.end <= deadline)
-    if not syncs:
-        return "no fsync of the queue file between its completion and the answer"
+    if synced_first:
+        SEALED.append(qid)
+    elif not syncs:
+        return "no sync of the queue file after its last write, before the answer"
     made = by("cleanup", ("openat",), lambda c: ('"%s"' % qid) in c.args and
               "O_CREAT" in c.args and c.ret.isdigit())
     if not made or base(made[0].path) != "active" or ", 0200" not in made[0].args:
@@ -257,6 +270,8 @@ for tok, qid in sorted(smtp_ids.items()):
 t.ok(not bad and len(smtp_ids) == 20,
      "SMTP: each 250 follows the fsync of its queue file and of its "
      "directory entry", bad)
+t.ok(SEALED, "small messages were sealed: synced, then marked complete "
+     "(written into a spare's zeros)")
 
 bad = []
 for tok in sm_tokens:

@@ -94,6 +94,11 @@ dump_env(const char *file, size_t len, struct buf *out)
 	}
 	buf_printf(out, "content %zu bytes at %lld\n", env.content_length,
 		   (long long)env.content_offset);
+	if (env.sealed)
+		buf_printf(out, "sealed, %s\n",
+			   queue_seal_matches(file, len, &env)
+			       ? "the seal matches"
+			       : "the seal does not match");
 	queue_env_free(&env);
 	buf_free(&err);
 }
@@ -219,9 +224,14 @@ test_writer(const char *dir)
 	queue_env_free(&env);
 	slurp(fd, &file);
 	test_truncations(&file);
-	buf_append_char(&file, '\0');
+	buf_append(&file, "\0\0", 2);
+	is_int(queue_env_parse(file.data, file.len, &env, &err), 0,
+	       "NUL bytes after the end record (what is left of a file's "
+	       "zeros) are accepted");
+	queue_env_free(&env);
+	buf_append_char(&file, 'x');
 	ok(queue_env_parse(file.data, file.len, &env, &err) < 0,
-	   "a byte after the end record is refused (%s)", buf_cstr(&err));
+	   "any other byte after it is refused (%s)", buf_cstr(&err));
 	close(fd);
 	is_int(queue_writer_open(&w, dfd, "Q1"), -1, "O_EXCL: Q1 exists");
 	is_int(errno, EEXIST, "  EEXIST");
@@ -391,7 +401,7 @@ test_writer_partial(const char *dir)
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY), fd;
 
 	fd = openat(dfd, "Q8", O_WRONLY | O_CREAT | O_EXCL, QUEUE_MODE_PARTIAL);
-	is_int(queue_writer_adopt(&w, dfd, "Q8", fd), 0, "adopt Q8");
+	is_int(queue_writer_adopt(&w, dfd, "Q8", fd, 0), 0, "adopt Q8");
 	w.done_mode = QUEUE_MODE;
 	queue_writer_record(&w, QREC_ARRIVAL, "1700000000", 10);
 	queue_writer_record(&w, QREC_SENDER, "", 0);
@@ -411,7 +421,7 @@ test_writer_partial(const char *dir)
 	unlinkat(dfd, "Q8", 0);
 
 	fd = openat(dfd, "Q9", O_WRONLY | O_CREAT | O_EXCL, QUEUE_MODE_PARTIAL);
-	queue_writer_adopt(&w, dfd, "Q9", fd);
+	queue_writer_adopt(&w, dfd, "Q9", fd, 0);
 	w.done_mode = QUEUE_MODE;
 	queue_writer_record(&w, QREC_ARRIVAL, "1700000000", 10);
 	queue_writer_record(&w, QREC_SENDER, "", 0);
@@ -422,10 +432,93 @@ test_writer_partial(const char *dir)
 
 	fd =
 	    openat(dfd, "Q10", O_WRONLY | O_CREAT | O_EXCL, QUEUE_MODE_PARTIAL);
-	is_int(queue_writer_adopt(&w, dfd, "a/b", fd), -1,
+	is_int(queue_writer_adopt(&w, dfd, "a/b", fd, 0), -1,
 	       "adopt refuses a name with /");
 	ok(fcntl(fd, F_GETFD) < 0 && errno == EBADF, "  and closes the file");
 	unlinkat(dfd, "Q10", 0);
+	buf_free(&err);
+	close(dfd);
+}
+
+/* A file of n zeros made as cleanup makes its spare; its descriptor. */
+static int
+filled_file(int dfd, const char *name, size_t n)
+{
+	static const char zeros[QUEUE_FILL];
+	int fd =
+	    openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL, QUEUE_MODE_PARTIAL);
+
+	ok(fd >= 0 && n <= sizeof(zeros) &&
+	       pwrite(fd, zeros, n, 0) == (ssize_t)n,
+	   "%s: %zu zeros", name, n);
+	return fd;
+}
+
+/*
+ * A message that fits in the zeros is sealed: one write over them, the
+ * size unchanged, the seal checked on reading (a byte changed: refused);
+ * one that does not fit is written as before, unsealed.
+ */
+static void
+test_writer_sealed(const char *dir)
+{
+	struct queue_writer w;
+	struct queue_env env;
+	struct buf err = BUF_INIT, big = BUF_INIT, file = BUF_INIT;
+	struct stat st;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY), fd;
+
+	fd = filled_file(dfd, "S1", QUEUE_FILL);
+	is_int(queue_writer_adopt(&w, dfd, "S1", fd, QUEUE_FILL), 0,
+	       "adopt a file of zeros");
+	w.done_mode = QUEUE_MODE;
+	queue_writer_record(&w, QREC_ARRIVAL, "1700000000", 10);
+	queue_writer_record(&w, QREC_SENDER, "s@example.org", 13);
+	queue_writer_rcpt(&w, "a@example.org", NULL);
+	queue_writer_content(&w, "Subject: s\n\nbody\n", 17);
+	is_int(queue_writer_finish(&w), 0, "finish");
+	ok(fstatat(dfd, "S1", &st, 0) == 0 && st.st_size == QUEUE_FILL &&
+	       (st.st_mode & 07777) == QUEUE_MODE,
+	   "the size is still the zeros', the mode 0600");
+	fd = openat(dfd, "S1", O_RDWR);
+	is_int(queue_file_read(fd, &env, &err), 0, "it reads back");
+	ok(env.sealed && env.content_length == 17 && env.rcpt_count == 1,
+	   "sealed, the content and the recipient as written");
+	slurp(fd, &file);
+	ok(queue_seal_matches(file.data, file.len, &env), "the seal matches");
+	file.data[env.content_offset] ^= 1;
+	ok(!queue_seal_matches(file.data, file.len, &env),
+	   "a byte of it changed: it does not");
+	is_int(queue_file_set_status(fd, &env.rcpt[0], QRCPT_DONE), 0,
+	       "qmgr's status write on a sealed file");
+	queue_env_free(&env);
+	ok(queue_file_read(fd, &env, &err) == 0 && env.sealed &&
+	       env.rcpt[0].status == QRCPT_DONE,
+	   "it still reads (the seal is checked only on a partial file)");
+	queue_env_free(&env);
+	close(fd);
+	unlinkat(dfd, "S1", 0);
+
+	fd = filled_file(dfd, "S2", QUEUE_FILL);
+	queue_writer_adopt(&w, dfd, "S2", fd, QUEUE_FILL);
+	w.done_mode = QUEUE_MODE;
+	queue_writer_record(&w, QREC_ARRIVAL, "1700000000", 10);
+	queue_writer_record(&w, QREC_SENDER, "", 0);
+	queue_writer_rcpt(&w, "a@example.org", NULL);
+	for (int i = 0; i < QUEUE_FILL / 8; i++)
+		buf_append(&big, "0123456\n", 8);
+	queue_writer_content(&w, big.data, big.len);
+	is_int(queue_writer_finish(&w), 0, "a message larger than the zeros");
+	fd = openat(dfd, "S2", O_RDONLY);
+	ok(fstat(fd, &st) == 0 && st.st_size > QUEUE_FILL &&
+	       queue_file_read(fd, &env, &err) == 0 && !env.sealed &&
+	       env.content_length == big.len,
+	   "is written whole, unsealed, the file its own size");
+	queue_env_free(&env);
+	close(fd);
+	unlinkat(dfd, "S2", 0);
+	buf_free(&big);
+	buf_free(&file);
 	buf_free(&err);
 	close(dfd);
 }
@@ -442,6 +535,7 @@ main(void)
 	test_writer_dsn(dir);
 	test_writer_errors(dir);
 	test_writer_partial(dir);
+	test_writer_sealed(dir);
 	rmdir(dir);
 	test_envelope_limits();
 	golden_run("t/unit/golden/queue_file", dump_env);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -280,6 +281,8 @@ probe_run(const char *name)
 		return pwrite(ctx.filefd, "x", 1, 0) == 1 ? 0 : -1;
 	if (strcmp(name, "lock") == 0)
 		return probe_lock();
+	if (strcmp(name, "flock") == 0) /* cleanup holds its files; qmgr asks */
+		return flock(ctx.filefd, LOCK_EX | LOCK_NB);
 	if (strcmp(name, "wait") == 0)
 		return waitpid(ctx.waitee, NULL, 0) == ctx.waitee ? 0 : -1;
 	if (strcmp(name, "getrandom") == 0)
@@ -370,18 +373,19 @@ static const struct profile_case cases[] = {
      "open-creat open-trunc open-append getdents rename unlink fsync"},
     {SANDBOX_CLEANUP,
      "unix connect accept pipe open-read open-dir open-new open-rw "
-     "pwrite fsync fchmod unlink ftruncate group-sync",
+     "pwrite fsync fdatasync fchmod flock unlink ftruncate group-sync",
      ALWAYS_KILLS " open-creat open-trunc open-append getdents "
 		  "kill-self mkdir rename sync-range"},
     {SANDBOX_QMGR,
      "unix connect epoll open-read open-rw getdents pwrite "
-     "fdatasync rename unlink getrandom",
+     "fdatasync fchmod flock rename unlink getrandom",
      ALWAYS_KILLS " open-new open-creat open-trunc open-append mkdir "
-		  "kill-self fchmod"},
+		  "kill-self"},
     {SANDBOX_PICKUP,
      "unix connect epoll open-read open-dir getdents "
      "rename rename2 unlink kill-self",
-     ALWAYS_KILLS " open-rw open-new open-trunc fsync pwrite kill-other"},
+     ALWAYS_KILLS " open-rw open-new open-trunc fsync pwrite kill-other "
+		  "flock"},
     {SANDBOX_ANVIL, "accept epoll pipe mmap",
      ALWAYS_KILLS " unix open-read open-shadow kill-self"},
     {SANDBOX_LOCAL_CHILD,
