@@ -312,6 +312,14 @@ qf_envelope_record(struct queue_env *env, struct qf_pending *pend, int type,
 	}
 }
 
+/* A record's 4-byte big-endian length at p. */
+static size_t
+qf_length_at(const unsigned char *p)
+{
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 |
+	       (size_t)p[3];
+}
+
 unsigned long long
 queue_seal(unsigned long long h, const void *p, size_t len)
 {
@@ -332,8 +340,8 @@ queue_seal_matches(const char *file, size_t len, const struct queue_env *env)
 	unsigned long long seal = 0;
 
 	if (!env->sealed || env->content_offset < 0 ||
-	    end > len - QREC_HEADER_LEN - QUEUE_SEAL_LEN ||
-	    len < QREC_HEADER_LEN + QUEUE_SEAL_LEN)
+	    len < QREC_HEADER_LEN + QUEUE_SEAL_LEN ||
+	    end > len - QREC_HEADER_LEN - QUEUE_SEAL_LEN)
 		return 0;
 	for (size_t i = 0; i < QUEUE_SEAL_LEN; i++)
 		seal = seal << 8 | u[end + QREC_HEADER_LEN + i];
@@ -358,8 +366,7 @@ qf_content(struct queue_env *env, const char *file, size_t len, size_t off,
 		return "no end record after the content";
 	if (file[end] != QREC_END)
 		return "content not followed by the end record";
-	elen = (size_t)u[end + 1] << 24 | (size_t)u[end + 2] << 16 |
-	       (size_t)u[end + 3] << 8 | (size_t)u[end + 4];
+	elen = qf_length_at(u + end + 1);
 	if (elen != 0 && elen != QUEUE_SEAL_LEN)
 		return "end record neither empty nor a seal";
 	if (len - end - QREC_HEADER_LEN < elen)
@@ -407,8 +414,7 @@ queue_env_parse(const char *file, size_t len, struct queue_env *env,
 			break;
 		}
 		type = file[off];
-		dlen = (size_t)u[off + 1] << 24 | (size_t)u[off + 2] << 16 |
-		       (size_t)u[off + 3] << 8 | (size_t)u[off + 4];
+		dlen = qf_length_at(u + off + 1);
 		if (dlen > len - off - QREC_HEADER_LEN) {
 			why = "record longer than the file";
 			break;

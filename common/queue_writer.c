@@ -56,16 +56,23 @@ qw_flush(struct queue_writer *w)
 	return r;
 }
 
+/* A record's length, 4 bytes big-endian, at p. */
+static void
+qw_put_length(unsigned char *p, size_t len)
+{
+	p[0] = (unsigned char)(len >> 24);
+	p[1] = (unsigned char)(len >> 16);
+	p[2] = (unsigned char)(len >> 8);
+	p[3] = (unsigned char)len;
+}
+
 static void
 qw_header(struct queue_writer *w, int type, size_t len)
 {
 	unsigned char h[QREC_HEADER_LEN];
 
 	h[0] = (unsigned char)type;
-	h[1] = (unsigned char)(len >> 24);
-	h[2] = (unsigned char)(len >> 16);
-	h[3] = (unsigned char)(len >> 8);
-	h[4] = (unsigned char)len;
+	qw_put_length(h + 1, len);
 	buf_append(&w->out, h, sizeof(h));
 }
 
@@ -290,13 +297,9 @@ static int
 qw_patch_length(struct queue_writer *w)
 {
 	unsigned char h[4];
-	size_t len = w->content_length;
 	ssize_t n;
 
-	h[0] = (unsigned char)(len >> 24);
-	h[1] = (unsigned char)(len >> 16);
-	h[2] = (unsigned char)(len >> 8);
-	h[3] = (unsigned char)len;
+	qw_put_length(h, w->content_length);
 	n = pwrite(w->fd, h, sizeof(h), w->content_header + 1);
 	if (n != (ssize_t)sizeof(h))
 		return qw_fail(w, n < 0 ? errno : EIO);
@@ -314,14 +317,11 @@ qw_patch_length(struct queue_writer *w)
 static void
 qw_finish_sealed(struct queue_writer *w)
 {
-	size_t at = (size_t)w->content_header + 1, len = w->content_length;
 	unsigned char seal[QUEUE_SEAL_LEN];
 	unsigned long long h;
 
-	w->out.data[at] = (char)(len >> 24);
-	w->out.data[at + 1] = (char)(len >> 16);
-	w->out.data[at + 2] = (char)(len >> 8);
-	w->out.data[at + 3] = (char)len;
+	qw_put_length((unsigned char *)w->out.data + w->content_header + 1,
+		      w->content_length);
 	h = queue_seal(QUEUE_SEAL_INIT, w->out.data, w->out.len);
 	for (size_t i = 0; i < QUEUE_SEAL_LEN; i++)
 		seal[i] = (unsigned char)(h >> (8 * (QUEUE_SEAL_LEN - 1 - i)));
