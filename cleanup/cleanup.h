@@ -146,9 +146,11 @@ void cleanup_submit(int sock, const struct cleanup_config *cfg);
  */
 int cleanup_file_take(const struct cleanup_config *cfg, struct queue_writer *w,
 		      char id[QUEUE_ID_SIZE], int *synced);
-/* Make the next submission's file now, and sync active/ for it. */
+/* Queue files made ahead at once, when the last one is taken. */
+#define CLEANUP_SPARES 4
+/* With none left, make CLEANUP_SPARES files now, and sync active/ for them. */
 void cleanup_file_make_spare(const struct cleanup_config *cfg);
-/* Remove the spare (at exit; async-signal-safe, for SIGTERM). */
+/* Remove the spares (at exit; async-signal-safe, for SIGTERM). */
 void cleanup_file_drop_spare(void);
 /* The origin of a peer uid under cfg (CLEANUP_FROM_UNKNOWN: none). */
 enum cleanup_origin cleanup_origin_of(const struct cleanup_config *cfg,

@@ -135,18 +135,19 @@ if dups:
            % " ".join(sorted(dups)))
 t.ok(not unexplained, "no message delivered twice outside the window "
      "(%d copies inside it)" % (len(dups) - len(unexplained)), unexplained[:20])
-# A kill of cleanup may leave one partial file in active/ (the submission
-# it was writing, or its spare), which qmgr removes after an hour
-# (QMGR_INCOMING_MAX_AGE); a cleanup that is stopped removes its spare.
+# A kill of cleanup may leave partial files in active/ (the submission it
+# was writing and its spares: CLEANUP_SPARES, 4, at most), which qmgr
+# removes after an hour (QMGR_INCOMING_MAX_AGE); a cleanup that is stopped
+# removes its spares.
 cleanup_kills = sum(1 for _, v in kills if v == "cleanup")
 t.ok(wait_for(lambda: not inst.queue_files("active") and
               not inst.queue_files("deferred"), SETTLE),
      "the queue drained")
 inst.stop()
 left = inst.queue_files("active", partial=True) + inst.queue_files("incoming")
-t.ok(len(left) <= cleanup_kills,
-     "after a stop, %d of %d cleanup kills left a partial file"
-     % (len(left), cleanup_kills), left)
+t.ok(len(left) <= 4 * cleanup_kills,
+     "after a stop, %d cleanup kills left %d partial files (4 at most each)"
+     % (cleanup_kills, len(left)), left)
 inst.destroy()
 if sink:
     sink.stop()

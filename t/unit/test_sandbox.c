@@ -373,9 +373,10 @@ static const struct profile_case cases[] = {
      "open-creat open-trunc open-append getdents rename unlink fsync"},
     {SANDBOX_CLEANUP,
      "unix connect accept pipe open-read open-dir open-new open-rw "
-     "pwrite fsync fdatasync fchmod flock unlink ftruncate group-sync",
+     "pwrite fsync fdatasync sync-range fchmod flock unlink ftruncate "
+     "group-sync",
      ALWAYS_KILLS " open-creat open-trunc open-append getdents "
-		  "kill-self mkdir rename sync-range"},
+		  "kill-self mkdir rename"},
     {SANDBOX_QMGR,
      "unix connect epoll open-read open-rw getdents pwrite "
      "fdatasync fchmod flock rename unlink getrandom",
