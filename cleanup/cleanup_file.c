@@ -156,8 +156,9 @@ cleanup_file_make_spare(const struct cleanup_config *cfg)
 	}
 	spare_dirfd = cfg->active_fd;
 	spare_born_ms = event_now_ms();
+	/* The descriptor last: the handler sees a whole spare or none. */
 	for (int i = 0; i < CLEANUP_SPARES; i++) {
 		memcpy(spare_id[i], id[i], QUEUE_ID_SIZE);
-		spare_fd[i] = fd[i]; /* last: the handler sees a whole one or none */
+		spare_fd[i] = fd[i];
 	}
 }

@@ -148,7 +148,7 @@ int queue_file_set_warn(int fd, const struct queue_env *env, char status);
  */
 #define QUEUE_MODE 0600
 #define QUEUE_MODE_PARTIAL 0200
-/* Zeros a file made ahead holds (cleanup's spare): messages that fit are sealed. */
+/* The zeros a file made ahead holds (cleanup's spares); what fits is sealed. */
 #define QUEUE_FILL 8192
 #define QUEUE_SEAL_LEN 8
 
@@ -166,13 +166,13 @@ unsigned long long queue_seal(unsigned long long h, const void *p, size_t len);
  * content is streamed.  finish writes the content length back into the M
  * record and appends the end record; a file that fits in its filled bytes
  * is written at once, sealed, fdatasync'd and only then given done_mode,
- * any other is given done_mode and then fsync'd.  Any I/O error makes the writer fail from then on
- * (every call returns -1, errno kept), so the caller checks only at
- * finish; abort closes and unlinks.  A full disk is a temporary failure,
- * and a file removed while it was written (no link left at finish) fails
- * with ENOENT.  The writer writes the version record itself (a V "1"
- * record passed first is accepted and not repeated); a failed finish
- * removes the file.
+ * any other is given done_mode and then fsync'd.  Any I/O error makes the
+ * writer fail from then on (every call returns -1, errno kept), so the
+ * caller checks only at finish; abort closes and unlinks.  A full disk is
+ * a temporary failure, and a file removed while it was written (no link
+ * left at finish) fails with ENOENT.  The writer writes the version record
+ * itself (a V "1" record passed first is accepted and not repeated); a
+ * failed finish removes the file.
  */
 struct queue_writer {
 	int fd;

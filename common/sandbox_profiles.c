@@ -155,9 +155,9 @@ static const struct sandbox_rule rules_cleanup[] = {
     ALLOW(pwrite64),
     ALLOW(fchmod), /* QUEUE_MODE_PARTIAL to QUEUE_MODE, once complete */
     ALLOW(fsync),
-    ALLOW(fdatasync), /* the spares' zeros; a sealed file */
+    ALLOW(fdatasync),       /* the spares' zeros; a sealed file */
     ALLOW(sync_file_range), /* the spares' writeback, started together */
-    ALLOW(flock),     /* each file it makes, while it holds it */
+    ALLOW(flock),           /* each file it makes, while it holds it */
     ALLOW(unlinkat),
     /* incoming/.active-sync: created (OPEN_NEW, then OPEN_RW), sized,
      * mapped shared (base's mmap); its waiters sleep on a futex in it */
