@@ -3,7 +3,7 @@
 both in one run, one table of figures with the ratio Moat/Postfix.
 
     sudo bench/compare.py [--quick] [--only S1,S1lat,...] [--no-postfix]
-                          [--out FILE]
+                          [--set NAME=VALUE ...] [--out FILE]
 
 Builds Moat (make all) and unpacks Debian's postfix package into
 build/postfix (make postfix-peer: apt-get download + dpkg -x, never
@@ -255,8 +255,11 @@ class MoatSystem(System):
                 "minimal_backoff_time": "300s",
                 "maximal_backoff_time": "4000s", "home_mailbox": "Maildir/"}
 
+    EXTRA = {}  # --set: main.conf settings the run was asked to try
+
     def __init__(self, settings, home):
-        self.inst = BenchMoat("bench", dict(self.DEFAULTS, **settings))
+        self.inst = BenchMoat("bench", dict(self.DEFAULTS, **dict(
+            self.EXTRA, **settings)))
         self.port = self.inst.port
         self.cpu = self.inst.cpu
         self.inst.start()
@@ -682,6 +685,11 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated: S1,S1lat,S1keep,S2,size,queue")
     ap.add_argument("--no-postfix", action="store_true")
+    ap.add_argument("--set", action="append", default=[],
+                    metavar="NAME=VALUE",
+                    help="a Moat main.conf setting for this run (the "
+                    "table's notes name it): to try one, not Moat's "
+                    "defaults")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--fs", choices=("loop", "tmp"), default="loop",
                     help="loop (default): a fresh ext4 with a journal on a "
@@ -692,6 +700,11 @@ def main():
     if os.geteuid() != 0:
         sys.exit("compare: run as root (it makes instances and users)")
     a.only = [x for x in a.only.split(",") if x]
+    for kv in a.set:
+        name, eq, value = kv.partition("=")
+        if not eq or not name:
+            sys.exit("compare: --set wants NAME=VALUE, not %r" % kv)
+        MoatSystem.EXTRA[name.strip()] = value.strip()
     a.n, a.nlat, a.nqueue = (1000, 200, 10000) if a.quick else (5000, 1000, 100000)
     a.sizes = (1, 10, 50)
     if not a.no_build:
@@ -723,6 +736,9 @@ def main():
     finally:
         if fs is not None:
             fs.destroy()
+    if MoatSystem.EXTRA:
+        b.notes.append("Moat not at its defaults (--set): " + ", ".join(
+            "%s = %s" % kv for kv in sorted(MoatSystem.EXTRA.items())))
     text = "\n".join(head) + table(b) + "\n"
     if b.notes:
         text += "\nNotes:\n" + "".join("- %s\n" % n for n in b.notes)
