@@ -26,7 +26,8 @@ check_req(const struct local_job_req *req)
 	    (target_job != (req->source != SOURCE_NONE)) ||
 	    (target_job != (req->target[0] != '\0')) ||
 	    ((req->source == SOURCE_ALIAS) != (req->alias[0] != '\0')) ||
-	    (req->type == JOB_FILE && req->target[0] != '/'))
+	    (req->type == JOB_FILE && req->target[0] != '/') ||
+	    (req->last && req->type != JOB_MAILBOX))
 		abort();
 }
 
@@ -44,9 +45,10 @@ describe(const struct ipc_frame *f, struct buf *out)
 		abort();
 	if (local_job_parse(f, req, &why) == 0) {
 		check_req(req);
-		buf_printf(out, "job %d %d [%s] [%s] [%s] [%s] [%s]\n",
+		buf_printf(out, "job %d %d [%s] [%s] [%s] [%s] [%s] %d\n",
 			   (int)req->type, (int)req->source, req->user,
-			   req->rcpt, req->target, req->extension, req->alias);
+			   req->rcpt, req->target, req->extension, req->alias,
+			   req->last);
 		local_job_ctx_init(&ctx, "nobody", 1, 1);
 		local_job_ctx_owner(&ctx, req->user);
 		buf_printf(out, "verdict %d\n",

@@ -63,6 +63,11 @@ struct local_source_handle; /* below */
  *   resolver -> {op=job, job, user, rcpt, [target], [extension],
  *                [source], [alias]}           run this job as user
  *            <- {status, dsn, text, [target]...}
+ *   resolver -> {op=job, job=mailbox, user, rcpt, last=1}   the
+ *                                             recipient's one destination:
+ *                                             no answer, no {op=done}; its
+ *                                             result is the recipient's,
+ *                                             and the parent logs it
  *   resolver -> {op=forwarded}                cleanup queued the forwarded
  *                                             copy: journal it (no reply)
  *   resolver -> {op=done, status, dsn, text}  the recipient's result; last
@@ -94,6 +99,7 @@ struct local_source_handle; /* below */
 #define LOCAL_ATTR_EXTENSION "extension"
 #define LOCAL_ATTR_SOURCE "source"
 #define LOCAL_ATTR_ALIAS "alias"
+#define LOCAL_ATTR_LAST "last" /* resolver -> parent: the one destination */
 #define LOCAL_ATTR_DEADLINE "deadline"   /* parent -> a kept process */
 #define LOCAL_ATTR_FORWARDED "forwarded" /* parent -> resolver: yes, no */
 #define LOCAL_ATTR_GROUP "group" /* parent -> kept child: new/ synced later */
@@ -484,6 +490,7 @@ struct local_job_req {
 	char rcpt[ADDR_TEXT_MAX];
 	char extension[ADDR_TEXT_MAX];
 	char alias[LOCAL_NAME_MAX + 1];
+	int last; /* a mailbox job, the recipient's one destination */
 };
 int local_job_parse(const struct ipc_frame *f, struct local_job_req *req,
 		    const char **why);
@@ -539,7 +546,10 @@ struct local_resolver {
  */
 void local_resolver_main(int sock, uid_t uid, gid_t gid, pid_t parent)
     __attribute__((noreturn));
-/* Ask the parent to run a job; 0 with its result (and .forward items). */
+/*
+ * Ask the parent to run a job; 0 with its result (and .forward items), or
+ * for a job with req->last, 1: handed over, the parent answers qmgr.
+ */
 int local_resolver_job(int sock, const struct local_job_req *req,
 		       struct local_result *r, struct local_items *items);
 /* Tell the parent that cleanup queued the forwarded copy. */
@@ -549,11 +559,13 @@ void local_resolver_forwarded(int sock);
 /*
  * Resolve msg's recipient and have each destination delivered; the
  * overall outcome lands in r: deferred if any destination deferred, else
- * bounced if any bounced, else sent.
+ * bounced if any bounced, else sent.  Returns 0, or 1 when the one
+ * destination went to the parent as the last job: the parent has the
+ * result (and logs it), and r is not set.
  */
-void local_resolve_deliver(const struct local_msg *msg,
-			   const struct local_resolver *rs,
-			   struct local_result *r);
+int local_resolve_deliver(const struct local_msg *msg,
+			  const struct local_resolver *rs,
+			  struct local_result *r);
 
 /*
  * local_journal.c, in the root parent:

@@ -93,6 +93,7 @@ dest_job(struct local_expansion *st, enum local_job_type type, const char *user,
 
 	req->type = type;
 	req->source = as != NULL ? as->source : SOURCE_NONE;
+	req->last = type == JOB_MAILBOX && st->last;
 	if (strlcpy(req->user, user, sizeof(req->user)) >= sizeof(req->user) ||
 	    strlcpy(req->target, target != NULL ? target : "",
 		    sizeof(req->target)) >= sizeof(req->target) ||
@@ -103,8 +104,11 @@ dest_job(struct local_expansion *st, enum local_job_type type, const char *user,
 		    sizeof(req->alias)) >= sizeof(req->alias))
 		local_result_set(&r, LOCAL_BOUNCE, "5.3.0",
 				 "destination too long for %s", user);
-	else
-		(void)local_resolver_job(st->rs->sock, req, &r, NULL);
+	else if (local_resolver_job(st->rs->sock, req, &r, NULL) == 1) {
+		st->handed = 1; /* the parent logs and reports it */
+		free(req);
+		return;
+	}
 	local_dest_record(st, to, &r);
 	free(req);
 }

@@ -40,6 +40,7 @@ static const char *const job_attrs[] = {
     LOCAL_ATTR_EXTENSION,
     LOCAL_ATTR_SOURCE,
     LOCAL_ATTR_ALIAS,
+    LOCAL_ATTR_LAST,
 };
 #define JOB_ATTR_COUNT (sizeof(job_attrs) / sizeof(job_attrs[0]))
 
@@ -157,6 +158,22 @@ job_source(const struct ipc_frame *f, struct local_job_req *req)
 	return NULL;
 }
 
+/* last: "1", on a mailbox job only. */
+static const char *
+job_last(const struct ipc_frame *f, struct local_job_req *req)
+{
+	const char *last = ipc_get_str(f, LOCAL_ATTR_LAST);
+
+	if (ipc_get(f, LOCAL_ATTR_LAST) == NULL)
+		return NULL;
+	if (last == NULL || strcmp(last, "1") != 0)
+		return "bad last";
+	if (req->type != JOB_MAILBOX)
+		return "last given for a job other than a mailbox";
+	req->last = 1;
+	return NULL;
+}
+
 /* target and extension: what each job needs and nothing more. */
 static const char *
 job_target(const struct ipc_frame *f, struct local_job_req *req)
@@ -211,8 +228,9 @@ local_job_parse(const struct ipc_frame *f, struct local_job_req *req,
 			       ADDR_ALLOW_NO_DOMAIN | ADDR_ALLOW_UTF8,
 			       &a) != ADDR_OK)
 		*why = "missing or bad rcpt";
-	else if ((*why = job_target(f, req)) == NULL)
-		*why = job_source(f, req);
+	else if ((*why = job_target(f, req)) == NULL &&
+		 (*why = job_source(f, req)) == NULL)
+		*why = job_last(f, req);
 	return *why == NULL ? 0 : -1;
 }
 

@@ -11,13 +11,15 @@
  * says when the destination has it, for the parent to journal (only root
  * can open the journal); a commit question is
  * answered from qmgr's connection; "forwarded" is journalled; "done"
- * carries the recipient's result.  The parent never reads the message,
- * the aliases or a .forward, and never speaks to cleanup.  Everything the
- * resolver sends is hostile: a malformed frame, a lie (local_job.c), an
- * unexpected op, silence past the recipient's deadline or death ends it
- * (SIGKILL) and defers the recipient; destinations already delivered are
- * in the journal, so the retry delivers each once.  A result that claims
- * less than the jobs the parent ran (sent while one deferred) is raised
+ * carries the recipient's result, unless a mailbox job came as the last
+ * (the recipient's one destination): then its result is the recipient's,
+ * logged here, and the resolver hears nothing more of it.  The parent never
+ * reads the message, the aliases or a .forward, and never speaks to cleanup.
+ * Everything the resolver sends is hostile: a malformed frame, a lie
+ * (local_job.c), an unexpected op, silence past the recipient's deadline or
+ * death ends it (SIGKILL) and defers the recipient; destinations already
+ * delivered are in the journal, so the retry delivers each once.  A result that
+ * claims less than the jobs the parent ran (sent while one deferred) is raised
  * to theirs.  Runs in local's root parent.
  */
 #include <ctype.h>
@@ -89,7 +91,11 @@ parent_run(struct parent *p, struct local_job *job, struct local_result *r,
 		local_job_ctx_owner(&p->ctx, job->user.name);
 }
 
-/* {op=job}: 0 answered, -1 with why when the resolver lied. */
+/*
+ * {op=job}: 0 answered, 1 when it was the recipient's last (its result is
+ * the recipient's: logged here, as the resolver would have, and nothing
+ * is answered), -1 with why when the resolver lied.
+ */
 static int
 parent_job(struct parent *p, const struct ipc_frame *f, const char **why)
 {
@@ -112,8 +118,11 @@ parent_job(struct parent *p, const struct ipc_frame *f, const char **why)
 		break;
 	}
 	local_result_merge(&p->worst, &r);
-	rc = parent_answer(p, &r, &items);
-	if (rc != 0)
+	if (req->last) {
+		local_log_result(p->msg, req->rcpt, &r);
+		p->done = r;
+		rc = 1;
+	} else if ((rc = parent_answer(p, &r, &items)) != 0)
 		*why = "cannot answer it";
 out:
 	local_items_free(&items);

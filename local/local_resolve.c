@@ -238,8 +238,12 @@ resolve_user(struct local_expansion *st, const char *base, const char *to,
 		return;
 	}
 	if ((flags & R_NO_FORWARD) ||
-	    !resolve_forward(st, base, to, ext, depth))
+	    !resolve_forward(st, base, to, ext, depth)) {
+		/* The recipient itself, no alias, no .forward: the one. */
+		st->last = depth == 0 && st->recorded == 0 && st->nremote == 0;
 		local_dest_mailbox(st, base, to);
+		st->last = 0;
+	}
 }
 
 /* The canonical local address (lower-cased local part) of a; -1. */
@@ -315,7 +319,7 @@ resolve_read_header(struct local_expansion *st)
 	st->header.data[st->header.len] = '\0';
 }
 
-void
+int
 local_resolve_deliver(const struct local_msg *msg,
 		      const struct local_resolver *rs, struct local_result *r)
 {
@@ -330,14 +334,15 @@ local_resolve_deliver(const struct local_msg *msg,
 			  &a) != ADDR_OK) {
 		local_result_set(r, LOCAL_BOUNCE, "5.1.3",
 				 "bad recipient address syntax");
-		return;
+		return 0;
 	}
 	st.domain = a.domain[0] != '\0' ? a.domain : param_str("myorigin");
 	if (resolve_canonical(&st, &a, &q, st.top, sizeof(st.top)) != 0)
 		strlcpy(st.top, msg->rcpt, sizeof(st.top));
 	resolve_read_header(&st);
 	resolve_address(&st, &a, 0, 0);
-	local_dest_finish(&st, r);
+	if (!st.handed)
+		local_dest_finish(&st, r);
 	for (size_t i = 0; i < st.nseen; i++)
 		free(st.seen[i]);
 	for (size_t i = 0; i < st.nremote; i++)
@@ -345,4 +350,5 @@ local_resolve_deliver(const struct local_msg *msg,
 	free(st.seen);
 	free(st.remote);
 	buf_free(&st.header);
+	return st.handed;
 }

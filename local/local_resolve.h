@@ -19,6 +19,8 @@ struct local_expansion {
 	struct local_result worst, first;
 	size_t sent, recorded, leaves, visits;
 	int too_big;
+	int last;   /* the next mailbox job is the recipient's one */
+	int handed; /* it went as the last job: the parent has the result */
 	char **seen, **remote;
 	size_t nseen, nremote;
 };

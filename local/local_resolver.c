@@ -12,10 +12,14 @@
  * targets of .forward files that the owner's own child read), asks the
  * parent for each delivery as a job (user, target, source), resubmits
  * forwarded mail to cleanup as itself, and ends with {op=done} and the
- * recipient's result.  It never learns a uid and cannot run anything: the
- * parent checks every job it asks for.  Hostile: the message, the aliases
- * values, the .forward items, cleanup's replies; the parent's answers
- * are checked too.  A resolver that dies or lies costs a deferral.
+ * recipient's result; when the recipient has one destination, a mailbox
+ * it reached without an alias or a .forward, that job goes as the last
+ * (last=1) and its result is the recipient's, for the parent to log,
+ * which saves the answer and {op=done}: a round trip a message.  It never
+ * learns a uid and cannot run anything: the parent checks every job it asks
+ * for.  Hostile: the message, the aliases values, the .forward items, cleanup's
+ * replies; the parent's answers are checked too.  A resolver that dies or lies
+ * costs a deferral.
  * XXX kept, a resolver that a hostile message took over sees the next
  * messages of its parent (up to local_resolver_max_use): the price of no
  * process start per message; it gains no right it did not have.
@@ -58,6 +62,8 @@ resolver_put_request(struct ipc_frame *f, const struct local_job_req *req)
 		ipc_put_str(f, LOCAL_ATTR_ALIAS, req->alias);
 	if (req->type == JOB_COMMAND && req->extension[0] != '\0')
 		ipc_put_str(f, LOCAL_ATTR_EXTENSION, req->extension);
+	if (req->last)
+		ipc_put_str(f, LOCAL_ATTR_LAST, "1");
 }
 
 /* The parent's answer: {status, dsn, text, [target]...}. */
@@ -86,14 +92,19 @@ local_resolver_job(int sock, const struct local_job_req *req,
 
 	ipc_frame_init(&f);
 	resolver_put_request(&f, req);
-	/* No time limit on the answer: the parent bounds the recipient. */
-	if (ipc_send(sock, &f, -1, (int)param_int("ipc_timeout")) == 0) {
+	if (ipc_send(sock, &f, -1, (int)param_int("ipc_timeout")) != 0)
+		rc = -1;
+	else if (req->last)
+		rc = 1; /* no answer comes: the parent has the recipient */
+	else {
+		/* No time limit on the answer: the parent bounds the
+		 * recipient. */
 		ipc_frame_reset(&f);
 		if (ipc_recv(sock, &f, 0, &why) == 1)
 			rc = resolver_take_answer(&f, r, items);
 	}
 	ipc_frame_free(&f);
-	if (rc != 0) {
+	if (rc < 0) {
 		if (items != NULL)
 			local_items_reset(items);
 		local_result_set(r, LOCAL_DEFER, "4.3.0",
@@ -172,7 +183,7 @@ local_resolver_main(int sock, uid_t uid, gid_t gid, pid_t parent)
 	struct local_msg m;
 	struct ipc_frame f;
 	const char *why;
-	int confined;
+	int confined, handed;
 
 	/* Not qmgr's connection, the listener, the status pipe, the kept
 	 * delivery processes' sockets. */
@@ -191,13 +202,15 @@ local_resolver_main(int sock, uid_t uid, gid_t gid, pid_t parent)
 	while (!local_aborted() && ipc_recv(sock, &f, idle, &why) == 1) {
 		if (resolver_request(&f, &m, &rs) != 0)
 			_exit(1); /* the parent defers the recipient */
+		handed = 0;
 		if (confined)
-			local_resolve_deliver(&m, &rs, &r);
+			handed = local_resolve_deliver(&m, &rs, &r);
 		else {
 			r = failed;
 			local_log_result(&m, m.rcpt, &r);
 		}
-		resolver_send(sock, LOCAL_OP_DONE, &r);
+		if (!handed)
+			resolver_send(sock, LOCAL_OP_DONE, &r);
 		ipc_frame_reset(&f); /* closes the message's descriptor */
 		if (!confined)
 			break; /* the next message gets a new try */

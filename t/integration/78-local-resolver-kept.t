@@ -2,8 +2,10 @@
 """local keeps its resolver (local_parent.c, local_resolver.c): one
 moat-local process, dropped, Landlocked and filtered once, resolves one
 recipient after another for its root parent (its pid tags the delivery log
-lines), never more than local_resolver_max_use, and holds nothing but its
-socket to the parent between messages.  A rebuilt aliases map is used by
+lines of what it expanded), never more than local_resolver_max_use, and
+holds nothing but its socket to the parent between messages.  A recipient
+that is its own one mailbox goes to the parent as the last job: the parent
+logs that line, and the resolver sends nothing more for it.  A rebuilt aliases map is used by
 the very next message (the parent starts a new resolver); killed while
 idle, it is replaced and nothing is lost; idle past
 local_resolver_idle_time (and its few seconds of grace) it is gone."""
@@ -26,7 +28,8 @@ ann = inst.user("moatt_rkann")
 ben = inst.user("moatt_rkben")
 with open(inst.path("conf", "aliases")) as f:
     default_aliases = f.read()
-inst.write_aliases(default_aliases + "rkalias: moatt_rkann\n")
+inst.write_aliases(default_aliases + "rkalias: moatt_rkann\n"
+                   "rkvia: moatt_rkann\n")
 inst.start()
 t.ok(wait_for(inst.accepting, 30), "the instance runs")
 resolver_uid = pwd.getpwnam("moat-local").pw_uid
@@ -36,11 +39,11 @@ def resolvers():
     return live_as(inst, "local", resolver_uid)
 
 
-def logged_by(rcpt):
+def logged_by(rcpt, log=None):
     """The pids that logged a delivery to rcpt, in order."""
     rx = re.compile(r"moat/local\[(\d+)\]: \w+: to=<%s>.*status=sent"
                     % re.escape(rcpt))
-    return [int(m.group(1)) for m in rx.finditer(inst.log())]
+    return [int(m.group(1)) for m in rx.finditer(log or inst.log())]
 
 
 def deliver(user, rcpt, n, tag):
@@ -52,7 +55,8 @@ def deliver(user, rcpt, n, tag):
     return len(user.maildir_messages()) - before
 
 
-t.is_eq(deliver(ann, "moatt_rkann@localhost", 7, "batch"), 7,
+# Through an alias, so that the resolver logs each line.
+t.is_eq(deliver(ann, "rkvia@localhost", 7, "batch"), 7,
         "7 messages delivered one after the other")
 pids = logged_by("moatt_rkann@localhost")
 counts = {p: pids.count(p) for p in set(pids)}
@@ -73,6 +77,15 @@ for p in procs:
     fds = [f for f in fds if not f.endswith("aliases.lmdb")]
     t.ok(len(fds) == 1 and fds[0].startswith("socket:"),
          "it holds only its socket to the parent (and the map)", fds)
+
+mark = len(inst.log())
+t.is_eq(deliver(ann, "moatt_rkann@localhost", 2, "direct"), 2,
+        "a recipient that is its own mailbox is delivered")
+direct = set(logged_by("moatt_rkann@localhost", inst.log()[mark:]))
+parents = set(live_as(inst, "local", 0))
+t.ok(len(direct) >= 1 and direct <= parents,
+     "its line is logged by local's root parent (the last job)",
+     (direct, parents))
 
 t.is_eq(deliver(ann, "rkalias@localhost", 1, "alias-old"), 1,
         "the alias reaches its first target")

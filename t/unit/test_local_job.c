@@ -103,6 +103,13 @@ static const struct {
       "forward", NULL}},
     {"an extension on a mailbox job",
      {J, "mailbox", "user", "a", "rcpt", RCPT, "extension", "x", NULL}},
+    {"last on a .forward job",
+     {J, "forward", "user", "a", "rcpt", RCPT, "last", "1", NULL}},
+    {"last on a command job",
+     {J, "command", "user", "a", "rcpt", RCPT, "target", "p", "source",
+      "forward", "last", "1", NULL}},
+    {"last other than 1",
+     {J, "mailbox", "user", "a", "rcpt", RCPT, "last", "yes", NULL}},
 };
 #undef J
 
@@ -134,8 +141,15 @@ parse_cases(void)
 			      "daemon", "rcpt", RCPT,  NULL};
 	is_int(parse(mbox, &req, &why), 0, "a mailbox job parses");
 	ok(req.type == JOB_MAILBOX && strcmp(req.user, "daemon") == 0 &&
-	       strcmp(req.rcpt, RCPT) == 0 && req.source == SOURCE_NONE,
+	       strcmp(req.rcpt, RCPT) == 0 && req.source == SOURCE_NONE &&
+	       !req.last,
 	   "  its fields");
+	const char *last[] = {"op",   "job",    "job",  "mailbox",
+			      "user", "daemon", "rcpt", RCPT,
+			      "last", "1",      NULL};
+	is_int(parse(last, &req, &why), 0,
+	       "a mailbox job as the recipient's last parses");
+	ok(req.type == JOB_MAILBOX && req.last, "  last is set");
 	const char *cmd[] = {"op",     "job",   "job",   "command", "user",
 			     "nobody", "rcpt",  RCPT,    "target",  "prog a",
 			     "source", "alias", "alias", "team",    "extension",
