@@ -93,12 +93,12 @@ void qmgr_queue_want(const char *id); /* load active/ID soon */
  */
 int qmgr_queue_leftover(const char *dir, const char *name, int partial_only);
 /*
- * active/ID is partial, but no writer holds it (flock) and it is sealed
- * (queue_file.h): the message was whole when its writer stopped, a crash
- * took its mode.  1 when it was given QUEUE_MODE (logged), else 0 (errno
- * as it was).
+ * path (active/ID) is partial, but no writer holds it (flock) and it is
+ * sealed (queue_file.h): the message was whole when its writer stopped, a
+ * crash took its mode.  1 when it was given QUEUE_MODE (logged), else 0
+ * (errno as it was).
  */
-int qmgr_queue_recover_sealed(const char *id);
+int qmgr_queue_recover_sealed(const char *path);
 void qmgr_queue_forget(const char *id, size_t rcpt_count);
 void qmgr_queue_note_due(long long when);
 void qmgr_queue_flush(void); /* every deferred message, now */

@@ -63,7 +63,7 @@ qmgr_message_open(const char *id, struct stat *st)
 	if (qmgr_message_path(SPOOL_ACTIVE, id, path, sizeof(path)) != 0)
 		return -1;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 && errno == EACCES && qmgr_queue_recover_sealed(id))
+	if (fd < 0 && errno == EACCES && qmgr_queue_recover_sealed(path))
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int err = errno;

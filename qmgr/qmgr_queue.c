@@ -227,9 +227,8 @@ qmgr_queue_leftover(const char *dir, const char *name, int partial_only)
 }
 
 int
-qmgr_queue_recover_sealed(const char *id)
+qmgr_queue_recover_sealed(const char *path)
 {
-	char path[PATH_MAX];
 	struct queue_env env;
 	struct buf err = BUF_INIT;
 	struct stat st;
@@ -237,10 +236,8 @@ qmgr_queue_recover_sealed(const char *id)
 	ssize_t n;
 	int fd, rfd, sealed = 0, saved = errno;
 
-	if (snprintf(path, sizeof(path), "%s/%s", SPOOL_ACTIVE, id) >=
-		(int)sizeof(path) ||
-	    (fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) <
-		0) {
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
 		errno = saved;
 		return 0;
 	}
